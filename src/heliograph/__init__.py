@@ -1,3 +1,3 @@
-"""Heliograph: a self-hostable LLM gateway and observability platform, wire-compatible with Helicone."""
+"""Heliograph: a self-hostable LLM gateway and observability platform, Helicone-compatible."""
 
 __version__ = "0.1.0"

@@ -1,0 +1,27 @@
+"""Liveness and a glance at the log pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+import heliograph
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    pipeline = request.app.state.services.pipeline
+    stats = pipeline.stats
+    return {
+        "status": "ok",
+        "version": heliograph.__version__,
+        "log_pipeline": {
+            "submitted": stats.submitted,
+            "stored": stats.stored,
+            "replayed": stats.replayed,
+            "backlog_segments": pipeline.backlog_segments,
+        },
+    }

@@ -1,0 +1,121 @@
+"""The one ASGI application: proxy routes on a raw-ASGI hot path, the rest on FastAPI."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from dataclasses import dataclass
+
+from heliograph.api.app import create_api
+from heliograph.config import Settings
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.gateway.proxy import PassthroughProxy, Receive, Scope, Send
+from heliograph.gateway.routes import RouteTable
+from heliograph.gateway.upstream import Upstream
+from heliograph.meta import db
+from heliograph.meta.keys import KeyStore
+from heliograph.pipeline.rows import RowBuilder
+from heliograph.pipeline.sink import ClickHouseSink
+from heliograph.pipeline.spool import Spool
+from heliograph.pipeline.writer import LogPipeline
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.schema import apply_migrations
+
+log = logging.getLogger("heliograph")
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, built once per app."""
+
+    settings: Settings
+    keys: KeyStore
+    engine: ChdbEngine
+    pipeline: LogPipeline
+    catalog: PriceCatalog
+    upstream: Upstream
+    rows: RowBuilder
+
+
+def build_services(settings: Settings) -> Services:
+    metadata = db.connect(settings.metadata_url)
+    db.migrate(metadata)
+    keys = KeyStore(db.session_factory(metadata))
+    keys.organization()  # the default organization exists from the first start
+    if settings.api_key:
+        keys.ensure(settings.api_key)
+    engine = ChdbEngine(settings.data_dir / "clickhouse")
+    pipeline = LogPipeline(
+        Spool(settings.data_dir / "spool"),
+        ClickHouseSink(engine),
+        batch_rows=settings.log_batch_rows,
+        batch_ms=settings.log_batch_ms,
+        fsync_ms=settings.spool_fsync_ms,
+    )
+    catalog = PriceCatalog.load_default()
+    return Services(
+        settings=settings,
+        keys=keys,
+        engine=engine,
+        pipeline=pipeline,
+        catalog=catalog,
+        upstream=Upstream(settings),
+        rows=RowBuilder(catalog),
+    )
+
+
+class HeliographApp:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._routes = RouteTable(services.settings.provider_base_urls)
+        self._proxy = PassthroughProxy(
+            services.keys, services.upstream, services.pipeline, services.rows, services.catalog
+        )
+        self._api = create_api(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route = self._routes.match(scope["path"])
+            if route is not None:
+                await self._proxy(route, scope, receive, send)
+                return
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self._api(scope, receive, send)
+
+    async def startup(self) -> None:
+        services = self.services
+        await services.engine.open()
+        await apply_migrations(services.engine)
+        await services.pipeline.start()
+        await services.upstream.open()
+        # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
+        gc.collect()
+        gc.freeze()
+
+    async def shutdown(self) -> None:
+        services = self.services
+        await services.upstream.close()
+        await services.pipeline.close()
+        await services.engine.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings) -> HeliographApp:
+    return HeliographApp(build_services(settings))

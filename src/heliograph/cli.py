@@ -1,0 +1,158 @@
+"""The `heliograph` command line."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+import heliograph
+from heliograph.config import ConfigError, Settings, load_settings
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings(config: str | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, overrides=overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _prepare_data_dir(path: Path) -> int:
+    """Create the data dir, prove it is writable and lock it; returns the lock's descriptor."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+        lock_fd = os.open(path / "heliograph.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        _fail(f"data dir {path} is not writable: {exc.strerror}")
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        _fail(f"data dir {path} is in use by another Heliograph process")
+    return lock_fd
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"port {port} on {host} is already in use (choose another with --port)")
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(heliograph.__version__, prog_name="heliograph")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Heliograph: a self-hostable LLM gateway and observability platform, Helicone-compatible."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@main.command()
+@click.option(
+    "--host", default=None, help="Interface to listen on [env HELIOGRAPH_HOST; 127.0.0.1]"
+)
+@click.option("--port", type=int, default=None, help="Port [env HELIOGRAPH_PORT; 8585]")
+@click.option("--data-dir", default=None, help="Where everything is stored [HELIOGRAPH_DATA_DIR]")
+@click.option("--config", default=None, help="A heliograph.toml settings file [HELIOGRAPH_CONFIG]")
+@click.option(
+    "--demo", is_flag=True, default=None, help="Built-in mock provider and sample traffic"
+)
+def serve(
+    host: str | None, port: int | None, data_dir: str | None, config: str | None, demo: bool | None
+) -> None:
+    """Run the gateway, the REST API and the dashboard on one port."""
+    import uvicorn
+
+    from heliograph.app import create_app
+    from heliograph.gateway.http_protocol import CasePreservingProtocol
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir, demo=demo)
+    _prepare_data_dir(settings.data_dir)
+    sock = _bind(settings.host, settings.port)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.demo:
+        from heliograph.demo import prepare_demo
+
+        settings = prepare_demo(settings)
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # a bad database URL, an unreadable store: say so in one line
+        _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    server_config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http=CasePreservingProtocol,
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+        server_header=False,  # proxied responses carry the provider's own Server and Date
+        date_header=False,
+    )
+    if settings.demo:
+        from heliograph.demo import start_demo_traffic
+
+        start_demo_traffic(app, settings)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")
+    click.echo(f"Data dir: {settings.data_dir.resolve()}")
+    uvicorn.Server(server_config).run(sockets=[sock])
+
+
+@main.group()
+def keys() -> None:
+    """Manage Heliograph API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="A label for the key")
+@click.option(
+    "--org", "org_name", default=None, help="Organization name (default: the default org)"
+)
+@click.option("--data-dir", default=None, help="Data dir of the server [HELIOGRAPH_DATA_DIR]")
+@click.option("--config", default=None, help="A heliograph.toml settings file")
+def create_key(name: str, org_name: str | None, data_dir: str | None, config: str | None) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    from heliograph.meta import db
+    from heliograph.meta.keys import KeyStore
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = db.connect(settings.metadata_url)
+        db.migrate(engine)
+        created = KeyStore(db.session_factory(engine)).create(name, org_name)
+    except Exception as exc:
+        _fail(f"cannot create key: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    click.echo(created.key)
+    click.echo(
+        f"organization {created.organization_name} ({created.organization_id}); "
+        "store this key now, it cannot be shown again",
+        err=True,
+    )

@@ -1,0 +1,111 @@
+"""Settings, read once from defaults, a TOML file, the environment and the command line."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HELIOGRAPH_"
+
+DEFAULT_PROVIDER_BASE_URLS: dict[str, str] = {
+    "openai": "https://api.openai.com",
+    "anthropic": "https://api.anthropic.com",
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value Heliograph cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8585
+    data_dir: Path = Path(".heliograph")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    api_key: str = ""  # created for the default org at start when missing
+    demo: bool = False
+    log_batch_rows: int = 500
+    log_batch_ms: int = 200
+    spool_fsync_ms: int = 1000
+    upstream_connect_timeout_s: float = 10.0
+    upstream_read_timeout_s: float = 600.0
+    provider_base_urls: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS)
+    )
+
+    @property
+    def metadata_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'metadata.db'}"
+
+    def base_url(self, provider: str) -> str:
+        return self.provider_base_urls[provider].rstrip("/")
+
+
+_SCALARS = {f.name: f for f in fields(Settings) if f.name != "provider_base_urls"}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = type(getattr(Settings(), name))
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if kind is Path:
+            return Path(raw)
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot use {raw!r} ({exc})") from None
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge settings: defaults < config file < environment < explicit overrides (the CLI)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    base_urls = dict(DEFAULT_PROVIDER_BASE_URLS)
+
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        try:
+            document = tomllib.loads(Path(config_file).read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+        for key, value in document.items():
+            if key == "providers" and isinstance(value, dict):
+                for provider, table in value.items():
+                    if isinstance(table, dict) and "base_url" in table:
+                        base_urls[provider.lower()] = str(table["base_url"])
+            elif key in _SCALARS:
+                values[key] = _coerce(key, value)
+            else:
+                raise ConfigError(f"config file {config_file}: unknown setting {key!r}")
+
+    for name in _SCALARS:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = _coerce(name, raw)
+    for key, raw in environ.items():
+        if key.startswith(ENV_PREFIX) and key.endswith("_BASE_URL") and raw:
+            provider = key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()
+            if provider:
+                base_urls[provider] = raw
+
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+
+    settings = replace(Settings(), provider_base_urls=base_urls, **values)
+    if not 0 < settings.port < 65536:
+        raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
+    return settings

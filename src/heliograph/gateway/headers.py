@@ -1,0 +1,104 @@
+"""Reading Helicone-* request headers and choosing which headers go upstream."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PROPERTY_PREFIX = b"helicone-property-"
+RAW_PROPERTY_NAMES = "heliograph.property_names"  # scope key set by CasePreservingProtocol
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+    }
+)
+
+# Helicone headers whose values are kept as properties, under these keys (Helicone does the same).
+_PROPERTY_ALIASES = {
+    b"helicone-session-id": "Helicone-Session-Id",
+    b"helicone-session-path": "Helicone-Session-Path",
+    b"helicone-session-name": "Helicone-Session-Name",
+    b"helicone-prompt-id": "Helicone-Prompt-Id",
+}
+
+
+@dataclass(slots=True)
+class HeliconeHeaders:
+    auth: str | None = None
+    request_id: str | None = None
+    user_id: str | None = None
+    target_url: str | None = None
+    model_override: str | None = None
+    omit_request: bool = False
+    omit_response: bool = False
+    properties: dict[str, str] = field(default_factory=dict)
+    forward: list[tuple[str, str]] = field(default_factory=list)  # headers to send upstream
+
+
+def _true(value: bytes) -> bool:
+    return value.strip().lower() == b"true"
+
+
+def valid_uuid(value: str) -> str | None:
+    """The canonical lower-case form of a UUID string, or None when it is not one."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
+    """One pass over the request headers: Helicone's go to HeliconeHeaders, the rest upstream."""
+    parsed = HeliconeHeaders()
+    raw_names = scope.get(RAW_PROPERTY_NAMES)
+    raw_iter = iter(raw_names) if isinstance(raw_names, list) else None
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if not name.startswith(b"helicone-"):
+            if name not in HOP_BY_HOP:
+                parsed.forward.append((name.decode("latin-1"), value.decode("latin-1")))
+            continue
+        text = value.decode("utf-8", "replace").strip()
+        if name.startswith(PROPERTY_PREFIX):
+            sent_name = next(raw_iter, name) if raw_iter is not None else name
+            key = sent_name[len(PROPERTY_PREFIX) :].decode("latin-1")
+            parsed.properties[key] = text
+        elif name == b"helicone-auth":
+            parsed.auth = text
+        elif name == b"helicone-request-id":
+            parsed.request_id = valid_uuid(text)
+        elif name == b"helicone-user-id":
+            parsed.user_id = text
+        elif name == b"helicone-target-url":
+            parsed.target_url = text
+        elif name == b"helicone-model-override":
+            parsed.model_override = text
+        elif name == b"helicone-omit-request":
+            parsed.omit_request = _true(value)
+        elif name == b"helicone-omit-response":
+            parsed.omit_response = _true(value)
+        elif name in _PROPERTY_ALIASES:
+            parsed.properties[_PROPERTY_ALIASES[name]] = text
+    return parsed
+
+
+def bearer_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None

@@ -1,0 +1,328 @@
+"""The passthrough proxy: a raw-ASGI hot path that forwards a call unchanged and logs it.
+
+Bodies are relayed with ASGI `send` directly (Starlette's response classes cost ~17%, and
+~43% on streams); streams go out chunk by chunk as they arrive. The call's log row is
+written to the spool before the response's final bytes go out, so a client that got a
+whole response always has its row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import aiohttp
+import orjson
+
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.errors import (
+    AuthError,
+    HeliographError,
+    InvalidRequestError,
+    UpstreamError,
+    UpstreamTimeout,
+    envelope,
+)
+from heliograph.gateway.headers import HeliconeHeaders, bearer_token, parse_headers
+from heliograph.gateway.routes import ProxyRoute
+from heliograph.gateway.upstream import Upstream
+from heliograph.meta.keys import KeyStore
+from heliograph.pipeline.rows import LoggedCall, RowBuilder
+from heliograph.pipeline.writer import LogPipeline
+from heliograph.providers.openai import (
+    is_usage_only_chunk,
+    needs_usage_injection,
+    with_usage_requested,
+)
+from heliograph.providers.registry import OPENAI_FORMAT, wire_format
+from heliograph.providers.sse import EventSplitter
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+log = logging.getLogger("heliograph.proxy")
+
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+STATUS_CLIENT_GONE = 499  # nginx's "client closed request"
+_RESPONSE_SKIP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"transfer-encoding",
+        b"content-length",
+        b"content-encoding",  # the body is relayed decompressed
+        b"proxy-authenticate",
+        b"trailer",
+        b"upgrade",
+    }
+)
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class ClientGone(Exception):
+    """The client hung up before its response was complete."""
+
+
+class PassthroughProxy:
+    def __init__(
+        self,
+        keys: KeyStore,
+        upstream: Upstream,
+        pipeline: LogPipeline,
+        rows: RowBuilder,
+        catalog: PriceCatalog,
+    ) -> None:
+        self._keys = keys
+        self._upstream = upstream
+        self._pipeline = pipeline
+        self._rows = rows
+        self._catalog = catalog
+
+    async def __call__(self, route: ProxyRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.time()
+        headers = parse_headers(scope)
+        try:
+            principal = await self._keys.resolve(bearer_token(headers.auth))
+            if principal is None:
+                raise AuthError(
+                    "Missing or invalid Helicone-Auth header: "
+                    "expected 'Bearer <Heliograph API key>'"
+                )
+            body = await _read_body(receive)
+            base_url = _base_url(route, headers)
+        except ClientGone:
+            return
+        except HeliographError as error:
+            await _send_error(send, error)
+            return
+
+        query = scope.get("query_string", b"")
+        target = base_url + route.upstream_path + ("?" + query.decode("latin-1") if query else "")
+        provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
+        wire = wire_format(provider, route.upstream_path)
+        request_json = _json_or_none(body)
+        upstream_body = body
+        strip_usage = wire is OPENAI_FORMAT and needs_usage_injection(
+            route.upstream_path, request_json
+        )
+        if strip_usage:
+            upstream_body = with_usage_requested(request_json)
+
+        call = LoggedCall(
+            request_id=headers.request_id or str(uuid.uuid4()),
+            organization_id=principal.organization_id,
+            proxy_key_id=principal.key_id,
+            provider=provider,
+            target_url=target,
+            wire=wire,
+            started_at=started,
+            request_body=body,
+            request_json=request_json,
+            user_id=headers.user_id,
+            properties=headers.properties,
+            model_override=headers.model_override,
+            omit_request=headers.omit_request,
+            omit_response=headers.omit_response,
+        )
+        id_header = (b"helicone-id", call.request_id.encode())
+        try:
+            response = await self._upstream.session.request(
+                scope["method"],
+                target,
+                headers=headers.forward,
+                data=upstream_body if upstream_body else None,
+                allow_redirects=False,
+            )
+        except TimeoutError:
+            await self._fail(
+                call, send, UpstreamTimeout(f"Upstream timed out: {target}"), id_header
+            )
+            return
+        except (aiohttp.ClientError, ValueError) as exc:
+            unreachable = UpstreamError(f"Could not reach upstream {target}: {type(exc).__name__}")
+            await self._fail(call, send, unreachable, id_header)
+            return
+        try:
+            out_headers = _response_headers(response, id_header)
+            if response.content_type == "text/event-stream":
+                await self._relay_stream(call, response, out_headers, strip_usage, receive, send)
+            else:
+                await self._relay_body(call, response, out_headers, id_header, send)
+        finally:
+            response.release()
+
+    async def _relay_body(
+        self,
+        call: LoggedCall,
+        response: aiohttp.ClientResponse,
+        out_headers: list[tuple[bytes, bytes]],
+        id_header: tuple[bytes, bytes],
+        send: Send,
+    ) -> None:
+        try:
+            data = await response.read()
+        except TimeoutError:
+            await self._fail(call, send, UpstreamTimeout("Upstream timed out mid-body"), id_header)
+            return
+        except aiohttp.ClientError as exc:
+            error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
+            await self._fail(call, send, error, id_header)
+            return
+        call.status = response.status
+        call.response_body = data
+        call.ended_at = time.time()
+        self._log(call)
+        out_headers.append((b"content-length", str(len(data)).encode()))
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": out_headers}
+        )
+        await send({"type": "http.response.body", "body": data})
+
+    async def _relay_stream(
+        self,
+        call: LoggedCall,
+        response: aiohttp.ClientResponse,
+        out_headers: list[tuple[bytes, bytes]],
+        strip_usage: bool,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        call.is_stream = True
+        call.status = response.status
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": out_headers}
+        )
+        splitter = EventSplitter() if strip_usage else None
+        chunks: list[bytes] = []
+        watcher = _DisconnectWatcher(receive)
+        try:
+            async for chunk in response.content.iter_any():
+                if call.first_byte_at is None:
+                    call.first_byte_at = time.time()
+                chunks.append(chunk)
+                if splitter is not None:
+                    chunk = b"".join(e for e in splitter.feed(chunk) if not is_usage_only_chunk(e))
+                    if not chunk:
+                        continue
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except asyncio.CancelledError:
+            if not watcher.client_gone:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
+        except TimeoutError:
+            call.error = "upstream stream timed out"
+        except aiohttp.ClientError as exc:
+            call.error = f"upstream stream broke off: {type(exc).__name__}"
+        finally:
+            watcher.stop()
+        call.response_body = b"".join(chunks)
+        call.ended_at = time.time()
+        self._log(call)
+        if not watcher.client_gone:
+            tail = splitter.remainder() if splitter is not None else b""
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+    async def _fail(
+        self, call: LoggedCall, send: Send, error: HeliographError, id_header: tuple[bytes, bytes]
+    ) -> None:
+        call.status = error.status
+        call.error = error.message
+        call.ended_at = time.time()
+        self._log(call)
+        await _send_error(send, error, [id_header])
+
+    def _log(self, call: LoggedCall) -> None:
+        try:
+            self._pipeline.submit(self._rows.build(call))
+        except Exception:  # a logging bug must never break the caller's response
+            log.exception("could not log request %s", call.request_id)
+
+
+class _DisconnectWatcher:
+    """Cancels the relaying task as soon as the client hangs up, even between chunks."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.client_gone = False
+        self._relaying = True
+        self._relay_task = asyncio.current_task()
+        self._task = asyncio.ensure_future(receive())
+        self._task.add_done_callback(self._on_message)
+
+    def _on_message(self, task: asyncio.Future[dict[str, Any]]) -> None:
+        if task.cancelled() or not self._relaying:
+            return
+        if task.exception() is None and task.result().get("type") == "http.disconnect":
+            self.client_gone = True
+            if self._relay_task is not None:
+                self._relay_task.cancel()
+
+    def stop(self) -> None:
+        self._relaying = False
+        self._task.cancel()
+
+
+def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
+    if route.base_url is not None:
+        return route.base_url
+    target = (headers.target_url or "").rstrip("/")
+    if not target:
+        raise InvalidRequestError("The /gateway route needs a Helicone-Target-Url header")
+    if not target.startswith(("http://", "https://")):
+        raise InvalidRequestError("Helicone-Target-Url must be an http:// or https:// URL")
+    return target
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        part = message.get("body", b"")
+        size += len(part)
+        if size > MAX_REQUEST_BYTES:
+            raise HeliographError(f"Request body over {MAX_REQUEST_BYTES} bytes", status=413)
+        parts.append(part)
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _json_or_none(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _response_headers(
+    response: aiohttp.ClientResponse, id_header: tuple[bytes, bytes]
+) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (name.lower(), value)
+        for name, value in response.raw_headers
+        if name.lower() not in _RESPONSE_SKIP
+    ]
+    headers.append(id_header)
+    return headers
+
+
+async def _send_error(
+    send: Send, error: HeliographError, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = envelope(error)
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *(extra or [])]
+    with contextlib.suppress(OSError):
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

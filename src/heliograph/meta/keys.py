@@ -1,0 +1,118 @@
+"""Organizations and Heliograph API keys: creation, and resolving a key to its organization.
+
+Keys are stored as SHA-256 hashes (they are long random secrets, so a fast hash is
+enough) and shown in full only once, at creation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.meta.models import ApiKey, Organization
+
+KEY_PREFIX = "sk-helicone-"
+DEFAULT_ORG_NAME = "default"
+_CACHE_TTL_S = 60.0
+_MISS_TTL_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the organization a valid key belongs to."""
+
+    organization_id: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: str  # the only time the plain key exists
+    key_id: str
+    organization_id: str
+    organization_name: str
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key() -> str:
+    groups = [secrets.token_hex(4) for _ in range(4)]
+    return KEY_PREFIX + "-".join(groups)
+
+
+def _preview(key: str) -> str:
+    return key[: len(KEY_PREFIX) + 4] + "..." + key[-4:]
+
+
+class KeyStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._cache: dict[str, tuple[Principal | None, float]] = {}
+
+    def organization(self, name: str | None = None) -> Organization:
+        """The organization of this name (the default one when None), created if missing."""
+        name = name or DEFAULT_ORG_NAME
+        with self._sessions.begin() as session:
+            org = session.scalars(
+                select(Organization)
+                .where(Organization.name == name)
+                .order_by(Organization.created_at)
+            ).first()
+            if org is None:
+                org = Organization(id=str(uuid.uuid4()), name=name)
+                session.add(org)
+            return org
+
+    def create(self, name: str, org_name: str | None = None, key: str | None = None) -> NewKey:
+        """Store a new key (a fresh random one unless `key` is given) for an organization."""
+        org = self.organization(org_name)
+        key = key or generate_key()
+        record = ApiKey(
+            id=str(uuid.uuid4()),
+            organization_id=org.id,
+            name=name,
+            key_hash=hash_key(key),
+            key_preview=_preview(key),
+        )
+        with self._sessions.begin() as session:
+            session.add(record)
+        return NewKey(key, record.id, org.id, org.name)
+
+    def ensure(self, key: str, name: str = "bootstrap") -> Principal:
+        """The principal of `key`, storing it for the default organization if unknown."""
+        found = self.lookup(key)
+        if found is not None:
+            return found
+        created = self.create(name, None, key)
+        return Principal(created.organization_id, created.key_id)
+
+    def lookup(self, key: str) -> Principal | None:
+        with self._sessions() as session:
+            record = session.scalars(
+                select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+            ).first()
+            return None if record is None else Principal(record.organization_id, record.id)
+
+    async def resolve(self, key: str | None) -> Principal | None:
+        """Cached lookup for the request path; the database is asked at most once a minute."""
+        if not key:
+            return None
+        digest = hash_key(key)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        principal = await asyncio.to_thread(self.lookup, key)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (principal, now + (_CACHE_TTL_S if principal else _MISS_TTL_S))
+        return principal

@@ -1,0 +1,147 @@
+"""Turning one finished LLM call into a `request_response_rmt` row (a JSON line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.providers.base import ResponseSummary, WireFormat
+from heliograph.providers.sse import parse_events
+
+
+@dataclass(slots=True)
+class LoggedCall:
+    """Everything known about one call when it ends, before any parsing."""
+
+    request_id: str
+    organization_id: str
+    provider: str
+    target_url: str
+    wire: WireFormat
+    started_at: float  # epoch seconds
+    request_body: bytes
+    request_json: Any = None  # parsed request body, None when it is not JSON
+    proxy_key_id: str | None = None
+    status: int = 0
+    ended_at: float = 0.0
+    first_byte_at: float | None = None
+    response_body: bytes = b""  # for a stream: the raw SSE bytes
+    is_stream: bool = False
+    user_id: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    model_override: str | None = None
+    omit_request: bool = False
+    omit_response: bool = False
+    error: str | None = None  # what went wrong on our side of the call, if anything
+
+
+@dataclass
+class RowStats:
+    unknown_cost_models: dict[str, int] = field(default_factory=dict)
+
+
+def clickhouse_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _ms(later: float, earlier: float) -> int:
+    return max(0, round((later - earlier) * 1000))
+
+
+class RowBuilder:
+    def __init__(self, catalog: PriceCatalog) -> None:
+        self._catalog = catalog
+        self.stats = RowStats()
+
+    def summarize(self, call: LoggedCall) -> tuple[ResponseSummary, Any]:
+        """The response's model/usage and the JSON to store as its body."""
+        if call.is_stream:
+            events = parse_events(call.response_body)
+            summary = call.wire.assemble_stream(events)
+            stored: Any = dict(summary.body) if isinstance(summary.body, dict) else {}
+            stored["streamed_data"] = [_json_or_text(event.data) for event in events]
+            return summary, stored
+        try:
+            body = orjson.loads(call.response_body) if call.response_body else None
+        except orjson.JSONDecodeError:
+            return ResponseSummary(None, None), call.response_body.decode("utf-8", "replace")
+        return call.wire.summarize(body), body
+
+    def build(self, call: LoggedCall) -> bytes:
+        summary, response = self.summarize(call)
+        request = call.request_json if isinstance(call.request_json, dict) else {}
+        model = call.model_override or _text(request.get("model")) or summary.model or ""
+        user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
+        usage = summary.usage
+        cost = 0
+        if usage is not None and model:
+            priced = self._catalog.cost_nano_usd(call.provider, model, usage)
+            if priced is None:
+                key = f"{call.provider}/{model}"
+                self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
+            else:
+                cost = priced
+        if call.error is not None:
+            response = (
+                {"heliograph_error": call.error, "partial": response}
+                if response
+                else {"heliograph_error": call.error}
+            )
+        request_text = "" if call.omit_request else call.request_body.decode("utf-8", "replace")
+        response_text = "" if call.omit_response else _as_text(response)
+        row = {
+            "request_id": call.request_id,
+            "organization_id": call.organization_id,
+            "request_created_at": clickhouse_time(call.started_at),
+            "response_created_at": clickhouse_time(call.ended_at),
+            "response_id": call.request_id,
+            "latency": _ms(call.ended_at, call.started_at),
+            "time_to_first_token": (
+                _ms(call.first_byte_at, call.started_at) if call.first_byte_at else None
+            ),
+            "status": call.status,
+            "model": model,
+            "provider": call.provider,
+            "user_id": user_id or "",
+            "proxy_key_id": call.proxy_key_id,
+            "target_url": call.target_url,
+            "properties": call.properties,
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+            "prompt_cache_read_tokens": usage.cache_read_tokens if usage else 0,
+            "prompt_cache_write_tokens": usage.cache_write_tokens if usage else 0,
+            "prompt_audio_tokens": usage.prompt_audio_tokens if usage else 0,
+            "completion_audio_tokens": usage.completion_audio_tokens if usage else 0,
+            "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+            "cost": cost,
+            "prompt_id": call.properties.get("Helicone-Prompt-Id", ""),
+            "request_body": request_text,
+            "response_body": response_text,
+            "size_bytes": min(len(request_text) + len(response_text), 2**32 - 1),
+            "storage_location": "clickhouse",
+            "updated_at": clickhouse_time(call.ended_at),
+        }
+        return orjson.dumps(row) + b"\n"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _json_or_text(data: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()

@@ -1,0 +1,38 @@
+"""Where the log pipeline delivers rows: the seam for scale-out stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from heliograph.store.engine import ClickHouseEngine
+
+REQUEST_TABLE = "request_response_rmt"
+
+
+class LogSink(Protocol):
+    async def write(self, lines: Sequence[bytes]) -> None:
+        """Store rows given as JSON lines; raise when the store did not take them."""
+
+    async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
+        """Which of these request ids the store already holds (for idempotent replay)."""
+
+
+class ClickHouseSink:
+    """Rows go straight into `request_response_rmt` of a ClickHouse engine (chDB or server)."""
+
+    def __init__(self, engine: ClickHouseEngine) -> None:
+        self._engine = engine
+
+    async def write(self, lines: Sequence[bytes]) -> None:
+        await self._engine.insert_json_lines(REQUEST_TABLE, lines)
+
+    async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
+        if not request_ids:
+            return set()
+        rows = await self._engine.select(
+            f"SELECT DISTINCT toString(request_id) AS id FROM {REQUEST_TABLE} "
+            "WHERE request_id IN {ids:Array(UUID)}",
+            {"ids": list(request_ids)},
+        )
+        return {row["id"] for row in rows}

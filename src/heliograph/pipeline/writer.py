@@ -1,0 +1,189 @@
+"""The async, batched, durable log pipeline between the request path and the store.
+
+The request path calls `submit`, which appends the row to the spool and keeps it in a
+short in-memory batch; nothing on the request path waits for the store. A background
+task flushes a batch every `batch_ms` or as soon as `batch_rows` are waiting. When the
+store fails, batches stay on disk and are replayed, with de-duplication by request id,
+once it answers again; the same replay runs at start-up for anything a crash left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from heliograph.pipeline.sink import LogSink
+from heliograph.pipeline.spool import Spool
+
+log = logging.getLogger("heliograph.pipeline")
+
+_REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
+MAX_MEMORY_ROWS = 20_000
+WARN_INTERVAL_S = 60.0
+
+
+@dataclass
+class PipelineStats:
+    submitted: int = 0
+    stored: int = 0
+    replayed: int = 0
+    skipped_duplicates: int = 0
+    store_failures: int = 0
+
+
+class LogPipeline:
+    def __init__(
+        self,
+        spool: Spool,
+        sink: LogSink,
+        *,
+        batch_rows: int = 500,
+        batch_ms: int = 200,
+        fsync_ms: int = 1000,
+    ) -> None:
+        self._spool = spool
+        self._sink = sink
+        self._batch_rows = batch_rows
+        self._batch_s = batch_ms / 1000
+        self._fsync_s = fsync_ms / 1000
+        self._pending: list[bytes] = []
+        self._segment_rows = 0
+        self._segment_in_memory = True
+        self._store_ok = True
+        self._last_warning = 0.0
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.stats = PipelineStats()
+
+    def submit(self, line: bytes) -> None:
+        """Make one JSON row durable and queue it for the store. Never blocks on the store."""
+        self._spool.append(line)
+        self._segment_rows += 1
+        self.stats.submitted += 1
+        if self._store_ok and len(self._pending) < MAX_MEMORY_ROWS:
+            self._pending.append(line)
+            if len(self._pending) >= self._batch_rows:
+                self._wake.set()
+        else:
+            self._segment_in_memory = False
+
+    @property
+    def backlog_segments(self) -> int:
+        return len(self._spool.sealed_segments())
+
+    async def start(self) -> None:
+        await self._replay_sealed()
+        self._tasks = [
+            asyncio.create_task(self._flush_loop(), name="log-flush"),
+            asyncio.create_task(self._fsync_loop(), name="spool-fsync"),
+        ]
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        flush_task, fsync_task = self._tasks or (None, None)
+        if fsync_task is not None:
+            fsync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fsync_task
+        if flush_task is not None:
+            # Let a batch in flight finish rather than leave it for the next start's replay.
+            with contextlib.suppress(asyncio.CancelledError):
+                await flush_task
+        await self.flush()
+        self._spool.close()
+
+    async def flush(self) -> None:
+        """Send what is waiting now; on failure it stays on disk for a later replay."""
+        if self._segment_rows == 0:
+            return
+        lines, in_memory = self._pending, self._segment_in_memory
+        self._pending, self._segment_rows, self._segment_in_memory = [], 0, True
+        sealed = self._spool.seal()
+        if not in_memory or not self._store_ok:
+            return
+        try:
+            await self._sink.write(lines)
+        except Exception as exc:
+            self._store_failed(exc)
+            return
+        self.stats.stored += len(lines)
+        Spool.discard(sealed)
+
+    async def _flush_loop(self) -> None:
+        retry_s = 1.0
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._batch_s)
+            self._wake.clear()
+            await self.flush()
+            if self._closing:
+                return
+            if not self._store_ok or self._spool.sealed_segments():
+                if await self._replay_sealed():
+                    retry_s = 1.0
+                else:
+                    await asyncio.sleep(retry_s)
+                    retry_s = min(retry_s * 2, 30.0)
+
+    async def _replay_sealed(self) -> bool:
+        """Store every sealed segment left on disk, skipping rows already stored."""
+        for path in self._spool.sealed_segments():
+            try:
+                await self._replay_segment(path)
+            except Exception as exc:
+                self._store_failed(exc)
+                return False
+        if not self._store_ok:
+            log.warning("log store is answering again; spooled rows were replayed")
+        self._store_ok = True
+        return True
+
+    async def _replay_segment(self, path: Path) -> None:
+        lines = Spool.read_segment(path)
+        ids = [_request_id(line) for line in lines]
+        stored = await self._sink.stored_request_ids([i for i in ids if i])
+        fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
+        await self._sink.write(fresh)
+        self.stats.replayed += len(fresh)
+        self.stats.skipped_duplicates += len(lines) - len(fresh)
+        Spool.discard(path)
+
+    def _store_failed(self, exc: Exception) -> None:
+        self._store_ok = False
+        self.stats.store_failures += 1
+        now = time.monotonic()
+        if now - self._last_warning >= WARN_INTERVAL_S:
+            self._last_warning = now
+            log.warning(
+                "log store unavailable (%s); rows are kept in the spool at %s "
+                "and replayed when it answers",
+                str(exc).splitlines()[0][:200],
+                self._spool.directory,
+            )
+
+    async def _fsync_loop(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self._fsync_s)
+            fd = self._spool.sync_handle()
+            if fd is not None:
+                await asyncio.to_thread(_fsync_and_close, fd)
+
+
+def _request_id(line: bytes) -> str | None:
+    match = _REQUEST_ID.search(line, 0, 4096)
+    return match.group(1).decode().lower() if match else None
+
+
+def _fsync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,167 @@
+"""OpenAI's wire format (and every OpenAI-compatible provider's): usage and stream assembly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from heliograph.providers.base import ResponseSummary, as_int, dig
+from heliograph.providers.sse import SSEEvent
+from heliograph.usage import Usage
+
+USAGE_PATHS = ("/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions")
+
+
+def usage_from(usage: Any) -> Usage | None:
+    """Chat/completions usage (prompt_/completion_tokens) or Responses usage (input_/output_)."""
+    if not isinstance(usage, dict):
+        return None
+    if "input_tokens" in usage and "prompt_tokens" not in usage:  # Responses API
+        return Usage(
+            prompt_tokens=as_int(usage.get("input_tokens")),
+            completion_tokens=as_int(usage.get("output_tokens")),
+            cache_read_tokens=as_int(dig(usage, "input_tokens_details", "cached_tokens")),
+            reasoning_tokens=as_int(dig(usage, "output_tokens_details", "reasoning_tokens")),
+        )
+    return Usage(
+        prompt_tokens=as_int(usage.get("prompt_tokens")),
+        completion_tokens=as_int(usage.get("completion_tokens")),
+        cache_read_tokens=as_int(dig(usage, "prompt_tokens_details", "cached_tokens")),
+        prompt_audio_tokens=as_int(dig(usage, "prompt_tokens_details", "audio_tokens")),
+        completion_audio_tokens=as_int(dig(usage, "completion_tokens_details", "audio_tokens")),
+        reasoning_tokens=as_int(dig(usage, "completion_tokens_details", "reasoning_tokens")),
+    )
+
+
+def needs_usage_injection(path: str, request: Any) -> bool:
+    """A stream that would end without a usage chunk unless we ask for one."""
+    if not isinstance(request, dict) or request.get("stream") is not True:
+        return False
+    if not path.endswith(USAGE_PATHS):
+        return False
+    options = request.get("stream_options")
+    return not (isinstance(options, dict) and options.get("include_usage") is True)
+
+
+def with_usage_requested(request: dict[str, Any]) -> bytes:
+    options = request.get("stream_options")
+    merged = (
+        {**options, "include_usage": True} if isinstance(options, dict) else {"include_usage": True}
+    )
+    return orjson.dumps({**request, "stream_options": merged})
+
+
+def is_usage_only_chunk(event_block: bytes) -> bool:
+    """The extra chunk (`choices: []` with `usage`) that include_usage adds to a stream."""
+    if b'"usage"' not in event_block:
+        return False
+    for line in event_block.split(b"\n"):
+        if line.startswith(b"data:"):
+            try:
+                chunk = orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                return False
+            return (
+                isinstance(chunk, dict) and chunk.get("choices") == [] and bool(chunk.get("usage"))
+            )
+    return False
+
+
+class OpenAIFormat:
+    name = "openai"
+
+    def summarize(self, body: Any) -> ResponseSummary:
+        if not isinstance(body, dict):
+            return ResponseSummary(None, None)
+        model = body.get("model")
+        return ResponseSummary(
+            model if isinstance(model, str) else None, usage_from(body.get("usage"))
+        )
+
+    def assemble_stream(self, events: list[SSEEvent]) -> ResponseSummary:
+        chunks = []
+        for event in events:
+            if event.data.strip() == "[DONE]":
+                continue
+            try:
+                chunks.append(orjson.loads(event.data))
+            except orjson.JSONDecodeError:
+                continue
+        completed = [
+            c for c in chunks if isinstance(c, dict) and c.get("type") == "response.completed"
+        ]
+        if completed:  # Responses API stream: the last event carries the whole response
+            response = completed[-1].get("response") or {}
+            return ResponseSummary(
+                response.get("model"), usage_from(response.get("usage")), response
+            )
+        return _assemble_chunks([c for c in chunks if isinstance(c, dict)])
+
+
+def _assemble_chunks(chunks: list[dict[str, Any]]) -> ResponseSummary:
+    base: dict[str, Any] = {}
+    choices: dict[int, dict[str, Any]] = {}
+    usage = None
+    for chunk in chunks:
+        for key in ("id", "created", "model", "system_fingerprint", "service_tier"):
+            if key in chunk and key not in base:
+                base[key] = chunk[key]
+        if chunk.get("usage"):
+            usage = chunk["usage"]
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict):
+                _merge_choice(choices.setdefault(as_int(choice.get("index")), {}), choice)
+    is_text = any("text" in c for c in choices.values())
+    body = {
+        "id": base.get("id"),
+        "object": "text_completion" if is_text else "chat.completion",
+        "created": base.get("created"),
+        "model": base.get("model"),
+        "choices": [_finish_choice(i, c, is_text) for i, c in sorted(choices.items())],
+    }
+    if "system_fingerprint" in base:
+        body["system_fingerprint"] = base["system_fingerprint"]
+    if usage is not None:
+        body["usage"] = usage
+    model = base.get("model")
+    return ResponseSummary(model if isinstance(model, str) else None, usage_from(usage), body)
+
+
+def _merge_choice(acc: dict[str, Any], choice: dict[str, Any]) -> None:
+    if choice.get("finish_reason"):
+        acc["finish_reason"] = choice["finish_reason"]
+    if "text" in choice:
+        acc["text"] = acc.get("text", "") + (choice.get("text") or "")
+    delta = choice.get("delta")
+    if not isinstance(delta, dict):
+        return
+    message = acc.setdefault("message", {"role": "assistant", "content": None})
+    if delta.get("role"):
+        message["role"] = delta["role"]
+    for field in ("content", "refusal", "reasoning_content"):
+        if isinstance(delta.get(field), str):
+            message[field] = (message.get(field) or "") + delta[field]
+    for call in delta.get("tool_calls") or ():
+        calls = message.setdefault("tool_calls", {})
+        slot = calls.setdefault(as_int(call.get("index")), {"function": {"arguments": ""}})
+        for key in ("id", "type"):
+            if call.get(key):
+                slot[key] = call[key]
+        function = call.get("function") or {}
+        if function.get("name"):
+            slot["function"]["name"] = function["name"]
+        slot["function"]["arguments"] += function.get("arguments") or ""
+
+
+def _finish_choice(index: int, acc: dict[str, Any], is_text: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"index": index}
+    if is_text:
+        result["text"] = acc.get("text", "")
+    else:
+        message = dict(acc.get("message") or {"role": "assistant", "content": None})
+        if "tool_calls" in message:
+            message["tool_calls"] = [call for _, call in sorted(message["tool_calls"].items())]
+        result["message"] = message
+    result["finish_reason"] = acc.get("finish_reason")
+    return result

@@ -1,0 +1,91 @@
+"""Embedded ClickHouse through chDB, owned by one thread.
+
+chDB runs queries in-process and releases the GIL while it works, but one session is
+not safe to use from several threads at once (query parameters of concurrent queries
+get mixed up), so every call goes through a single-thread executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from heliograph.store.engine import QueryParams, StoreError
+
+DATABASE = "heliograph"
+_SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
+
+
+def _param_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class ChdbEngine:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chdb")
+        self._session: Any = None
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        from chdb import session  # imported late: loading chDB takes a noticeable moment
+
+        self._path.mkdir(parents=True, exist_ok=True)
+        self._session = session.Session(str(self._path))  # type: ignore[no-untyped-call]
+        self._query(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+        self._query(f"USE {DATABASE}")
+
+    def _query(self, sql: str, fmt: str = "CSV", params: QueryParams | None = None) -> Any:
+        try:
+            if params:
+                return self._session.query(
+                    sql, fmt, params={k: _param_text(v) for k, v in params.items()}
+                )
+            return self._session.query(sql, fmt)
+        except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
+            raise StoreError(str(exc).strip()) from None
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    async def execute(self, sql: str, params: QueryParams | None = None) -> None:
+        await self._run(self._query, sql, "CSV", params)
+
+    def _select(self, sql: str, params: QueryParams | None) -> list[dict[str, Any]]:
+        result = self._query(sql + _SETTINGS, "JSONEachRow", params)
+        data = result.bytes()
+        return [orjson.loads(line) for line in data.splitlines() if line]
+
+    async def select(self, sql: str, params: QueryParams | None = None) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._run(self._select, sql, params)
+        return rows
+
+    def _insert(self, table: str, lines: Sequence[bytes]) -> None:
+        body = b"".join(lines).decode()
+        self._query(
+            f"INSERT INTO {table} SETTINGS input_format_skip_unknown_fields = 1 "
+            f"FORMAT JSONEachRow\n{body}"
+        )
+
+    async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
+        if lines:
+            await self._run(self._insert, table, lines)
+
+    def _close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    async def close(self) -> None:
+        await self._run(self._close)
+        self._executor.shutdown(wait=True)
