@@ -103,7 +103,7 @@ def start_demo_traffic(_app: object, settings: Settings) -> None:
     print(f"Demo API key: {settings.api_key}")
     print(
         f"Try: curl {base_url}/openai/v1/chat/completions -H 'Helicone-Auth: Bearer "
-        f"{settings.api_key}' -d '{{\"model\":\"gpt-4o-mini\",\"messages\":"
+        f'{settings.api_key}\' -d \'{{"model":"gpt-4o-mini","messages":'
         '[{"role":"user","content":"Hello"}]}\''
     )
     threading.Thread(target=_send_samples, args=(base_url, settings.api_key), daemon=True).start()

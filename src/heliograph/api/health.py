@@ -24,4 +24,6 @@ async def healthz(request: Request) -> dict[str, Any]:
             "replayed": stats.replayed,
             "backlog_segments": pipeline.backlog_segments,
         },
+        # Calls whose model has no price: logged with cost 0, counted here per provider/model.
+        "unknown_cost_models": dict(request.app.state.services.rows.stats.unknown_cost_models),
     }

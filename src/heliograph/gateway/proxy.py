@@ -41,6 +41,7 @@ from heliograph.providers.openai import (
 )
 from heliograph.providers.registry import OPENAI_FORMAT, wire_format
 from heliograph.providers.sse import EventSplitter
+from heliograph.redact import redact_url
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -141,11 +142,13 @@ class PassthroughProxy:
             )
         except TimeoutError:
             await self._fail(
-                call, send, UpstreamTimeout(f"Upstream timed out: {target}"), id_header
+                call, send, UpstreamTimeout(f"Upstream timed out: {redact_url(target)}"), id_header
             )
             return
         except (aiohttp.ClientError, ValueError) as exc:
-            unreachable = UpstreamError(f"Could not reach upstream {target}: {type(exc).__name__}")
+            unreachable = UpstreamError(
+                f"Could not reach upstream {redact_url(target)}: {type(exc).__name__}"
+            )
             await self._fail(call, send, unreachable, id_header)
             return
         try:

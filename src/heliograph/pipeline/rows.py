@@ -11,6 +11,7 @@ import orjson
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.providers.base import ResponseSummary, WireFormat
 from heliograph.providers.sse import parse_events
+from heliograph.redact import redact_url
 
 
 @dataclass(slots=True)
@@ -108,7 +109,7 @@ class RowBuilder:
             "provider": call.provider,
             "user_id": user_id or "",
             "proxy_key_id": call.proxy_key_id,
-            "target_url": call.target_url,
+            "target_url": redact_url(call.target_url),
             "properties": call.properties,
             "prompt_tokens": usage.prompt_tokens if usage else None,
             "completion_tokens": usage.completion_tokens if usage else None,

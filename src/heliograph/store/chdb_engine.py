@@ -22,9 +22,21 @@ _SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
 
 
 def _param_text(value: Any) -> Any:
+    """A query parameter as chDB wants it; arrays go as ClickHouse literals."""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_literal(item) for item in value) + "]"
     return value
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
 
 
 class ChdbEngine:

@@ -1,0 +1,1 @@
+"""Benchmarks that measure Heliograph against real load generators (`python -m bench.proxy`)."""

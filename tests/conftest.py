@@ -1,0 +1,61 @@
+"""Shared fixtures: the fake provider and real Heliograph server processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from heliograph.mock_provider import FakeProvider
+from tests.server import HeliographProcess, clean_environ
+
+POSTGRES_URL = os.environ.get(
+    "HELIOGRAPH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Provider keys and Heliograph settings from the developer's shell never leak in."""
+    for key in set(os.environ) - set(clean_environ()):
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def fake_provider() -> Iterator[FakeProvider]:
+    with FakeProvider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def server(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HeliographProcess]:
+    """One shared server; tests tell their rows apart by request id."""
+    process = HeliographProcess(tmp_path_factory.mktemp("shared") / "data", fake_provider.url)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def start_server(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> Iterator[Callable[..., HeliographProcess]]:
+    """Start a private server (own data dir), stopped after the test."""
+    started: list[HeliographProcess] = []
+
+    def start(data_dir: Path | None = None, **kwargs: object) -> HeliographProcess:
+        process = HeliographProcess(
+            data_dir or tmp_path / f"data{len(started)}",
+            fake_provider.url,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()

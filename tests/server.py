@@ -1,0 +1,121 @@
+"""Running the real `heliograph serve` as a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+STARTUP_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_environ() -> dict[str, str]:
+    """The test process environment without provider keys or Heliograph settings."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HELIOGRAPH_") and not key.endswith("_API_KEY")
+    }
+
+
+class HeliographProcess:
+    """One `heliograph serve` process on a free port with its own data dir."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        provider_url: str,
+        api_key: str = "sk-helicone-test-0000-key",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.api_key = api_key
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+        self._env = clean_environ() | {
+            "HELIOGRAPH_API_KEY": api_key,
+            "HELIOGRAPH_OPENAI_BASE_URL": provider_url,
+            "HELIOGRAPH_ANTHROPIC_BASE_URL": provider_url,
+            "HELIOGRAPH_LOG_BATCH_MS": "50",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> HeliographProcess:
+        command = [sys.executable, "-m", "heliograph", "serve"]
+        command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, env=self._env, stdout=log, stderr=log)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"heliograph exited at start-up:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"heliograph did not answer within {STARTUP_TIMEOUT_S}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Helicone-Auth": f"Bearer {self.api_key}"}
+
+    def api(self, key: str | None = None) -> httpx.Client:
+        """A client for the REST API, authenticated with `key` (default: the bootstrap key)."""
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {key or self.api_key}"},
+            timeout=30,
+        )
+
+    def wait_for_request(
+        self, request_id: str, key: str | None = None, timeout: float = 15.0
+    ) -> dict[str, Any]:
+        """The logged row of a request, waiting for the log pipeline to store it."""
+        deadline = time.monotonic() + timeout
+        with self.api(key) as client:
+            while True:
+                response = client.get(f"/v1/request/{request_id}")
+                if response.status_code == 200:
+                    return dict(response.json()["data"])
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"request {request_id} not logged after {timeout}s: {response.text}"
+                    )
+                time.sleep(0.05)

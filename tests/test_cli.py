@@ -1,0 +1,147 @@
+"""The command line: help, version, clear one-line errors, keys, settings sources."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+import heliograph
+from heliograph.mock_provider import FakeProvider
+from tests.server import clean_environ, free_port
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "heliograph", *args],
+        capture_output=True,
+        text=True,
+        env=clean_environ() | (env or {}),
+        timeout=timeout,
+    )
+
+
+def test_help_and_version():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "serve" in result.stdout and "keys" in result.stdout
+    assert run_cli().stdout == result.stdout  # bare `heliograph` prints help
+    version = run_cli("--version")
+    assert version.returncode == 0 and heliograph.__version__ in version.stdout
+    serve_help = run_cli("serve", "--help").stdout
+    for option in ("--host", "--port", "--data-dir", "--config", "--demo"):
+        assert option in serve_help
+
+
+def test_busy_port_is_a_one_line_error(tmp_path: Path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip()
+        == f"Error: port {port} on 127.0.0.1 is already in use (choose another with --port)"
+    )
+
+
+def test_unwritable_data_dir_is_a_one_line_error(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run_cli("serve", "--port", str(free_port()), "--data-dir", str(blocker / "data"))
+    assert result.returncode != 0
+    assert result.stderr.startswith(f"Error: data dir {blocker / 'data'} is not writable")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_is_a_one_line_error(tmp_path: Path):
+    result = run_cli("serve", "--data-dir", str(tmp_path), env={"HELIOGRAPH_PORT": "eighty"})
+    assert result.returncode != 0
+    assert result.stderr.startswith("Error: setting 'port'") and "Traceback" not in result.stderr
+
+
+def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "server exited"
+        try:
+            httpx.get(url + "/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server did not start")
+
+
+def test_created_key_works_and_config_file_and_env_are_read(
+    tmp_path: Path, fake_provider: FakeProvider
+):
+    data_dir = tmp_path / "data"
+    created = run_cli(
+        "keys", "create", "--name", "ci", "--org", "acme", "--data-dir", str(data_dir)
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("sk-helicone-") and "acme" in created.stderr
+
+    port = free_port()
+    config = tmp_path / "heliograph.toml"
+    config.write_text(
+        f'data_dir = "{data_dir}"\n[providers.openai]\nbase_url = "{fake_provider.url}"\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "heliograph", "serve", "--config", str(config)],
+        env=clean_environ() | {"HELIOGRAPH_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_up(url, process)
+        response = httpx.post(
+            url + "/openai/v1/chat/completions",
+            headers={"Helicone-Auth": f"Bearer {key}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert response.status_code == 200
+        assert any(call.path == "/v1/chat/completions" for call in fake_provider.calls)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_second_server_on_same_data_dir_is_refused(tmp_path: Path):
+    data_dir = tmp_path / "shared"
+    port = free_port()
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "heliograph",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        env=clean_environ(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_up(f"http://127.0.0.1:{port}", first)
+        second = run_cli("serve", "--port", str(free_port()), "--data-dir", str(data_dir))
+        assert second.returncode != 0
+        assert (
+            second.stderr.strip()
+            == f"Error: data dir {data_dir} is in use by another Heliograph process"
+        )
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
