@@ -82,6 +82,12 @@ def start(tmp: Path, cpus: Cpus) -> Stack:
         wait_until_listening(fake, nginx_port, timeout_s=10)
         api_key = "sk-helicone-bench-" + secrets.token_hex(16)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+        # BENCH_HELIOGRAPH_X=v runs Heliograph with HELIOGRAPH_X=v, for comparing settings.
+        env |= {
+            k.removeprefix("BENCH_"): v
+            for k, v in os.environ.items()
+            if k.startswith("BENCH_HELIOGRAPH_")
+        }
         env["HELIOGRAPH_API_KEY"] = api_key
         env["HELIOGRAPH_OPENAI_BASE_URL"] = f"http://127.0.0.1:{nginx_port}"
         command = [sys.executable, "-m", "heliograph", "serve", "--host", "127.0.0.1"]

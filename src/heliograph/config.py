@@ -29,8 +29,8 @@ class Settings:
     database_url: str = ""  # empty: SQLite file under data_dir
     api_key: str = ""  # created for the default org at start when missing
     demo: bool = False
-    log_batch_rows: int = 500
-    log_batch_ms: int = 200
+    log_batch_rows: int = 2000
+    log_batch_ms: int = 1000
     spool_fsync_ms: int = 1000
     upstream_connect_timeout_s: float = 10.0
     upstream_read_timeout_s: float = 600.0

@@ -45,8 +45,19 @@ class RowStats:
     unknown_cost_models: dict[str, int] = field(default_factory=dict)
 
 
+_second_cache: dict[int, str] = {}
+
+
 def clickhouse_time(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """`YYYY-MM-DD HH:MM:SS.mmm` in UTC; the per-second prefix is cached (hot path)."""
+    second = int(epoch_s)
+    prefix = _second_cache.get(second)
+    if prefix is None:
+        if len(_second_cache) > 64:
+            _second_cache.clear()
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        _second_cache[second] = prefix
+    return f"{prefix}.{int((epoch_s - second) * 1000):03d}"
 
 
 def _ms(later: float, earlier: float) -> int:
@@ -64,7 +75,7 @@ class RowBuilder:
             events = parse_events(call.response_body)
             summary = call.wire.assemble_stream(events)
             stored: Any = dict(summary.body) if isinstance(summary.body, dict) else {}
-            stored["streamed_data"] = [_json_or_text(event.data) for event in events]
+            stored["streamed_data"] = [event.data for event in events]
             return summary, stored
         try:
             body = orjson.loads(call.response_body) if call.response_body else None
@@ -131,13 +142,6 @@ class RowBuilder:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _json_or_text(data: str) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return data
 
 
 def _as_text(value: Any) -> str:

@@ -42,10 +42,7 @@ class AnthropicFormat:
         partial_json: dict[int, str] = {}
         usage: dict[str, Any] = {}
         for event in events:
-            try:
-                data = orjson.loads(event.data)
-            except orjson.JSONDecodeError:
-                continue
+            data = event.data
             if not isinstance(data, dict):
                 continue
             kind = data.get("type")

@@ -54,7 +54,7 @@ def with_usage_requested(request: dict[str, Any]) -> bytes:
 
 def is_usage_only_chunk(event_block: bytes) -> bool:
     """The extra chunk (`choices: []` with `usage`) that include_usage adds to a stream."""
-    if b'"usage"' not in event_block:
+    if b'"choices":[]' not in event_block and b'"choices": []' not in event_block:
         return False
     for line in event_block.split(b"\n"):
         if line.startswith(b"data:"):
@@ -80,14 +80,7 @@ class OpenAIFormat:
         )
 
     def assemble_stream(self, events: list[SSEEvent]) -> ResponseSummary:
-        chunks = []
-        for event in events:
-            if event.data.strip() == "[DONE]":
-                continue
-            try:
-                chunks.append(orjson.loads(event.data))
-            except orjson.JSONDecodeError:
-                continue
+        chunks = [event.data for event in events if isinstance(event.data, dict)]
         completed = [
             c for c in chunks if isinstance(c, dict) and c.get("type") == "response.completed"
         ]
@@ -96,7 +89,7 @@ class OpenAIFormat:
             return ResponseSummary(
                 response.get("model"), usage_from(response.get("usage")), response
             )
-        return _assemble_chunks([c for c in chunks if isinstance(c, dict)])
+        return _assemble_chunks(chunks)
 
 
 def _assemble_chunks(chunks: list[dict[str, Any]]) -> ResponseSummary:

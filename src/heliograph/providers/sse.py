@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
 class SSEEvent:
     event: str | None
-    data: str
+    data: Any  # the data parsed as JSON, or the text itself when it is not JSON ("[DONE]")
+
+
+def _decoded(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data.decode("utf-8", "replace")
 
 
 def parse_events(raw: bytes) -> list[SSEEvent]:
-    """Every event with data in a complete or partial SSE body."""
-    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    """Every event with data in a complete or partial SSE body, its data parsed once."""
+    if b"\r\n" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
     events = []
-    for block in text.split("\n\n"):
+    for block in raw.split(b"\n\n"):
+        if block.startswith(b"data: ") and b"\n" not in block:  # OpenAI's one-line events
+            events.append(SSEEvent(None, _decoded(block[6:])))
+            continue
         name = None
-        data: list[str] = []
-        for line in block.split("\n"):
-            if line.startswith("data:"):
+        data: list[bytes] = []
+        for line in block.split(b"\n"):
+            if line.startswith(b"data:"):
                 value = line[5:]
-                data.append(value[1:] if value.startswith(" ") else value)
-            elif line.startswith("event:"):
-                name = line[6:].strip()
+                data.append(value[1:] if value.startswith(b" ") else value)
+            elif line.startswith(b"event:"):
+                name = line[6:].strip().decode("utf-8", "replace")
         if data:
-            events.append(SSEEvent(name, "\n".join(data)))
+            events.append(SSEEvent(name, _decoded(b"\n".join(data))))
     return events
 
 
