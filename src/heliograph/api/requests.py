@@ -1,32 +1,122 @@
-"""REST: logged requests."""
+"""REST: logged requests (read one, query with the filter AST, update properties)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
+from pydantic import BaseModel, Field
 
 from heliograph.api.auth import require_principal
-from heliograph.errors import NotFoundError
+from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.gateway.headers import valid_uuid
 from heliograph.meta.keys import Principal
-from heliograph.store.requests import get_request
+from heliograph.store.properties import update_properties
+from heliograph.store.requests import get_request, query_requests
 
-router = APIRouter()
+router = APIRouter(tags=["Request"])
 REQUEST_NOT_FOUND = "Request not found"
+MAX_QUERY_LIMIT = 1000
+MAX_PROPERTY_BYTES = 64 * 1024
+
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+class RequestQueryParams(BaseModel):
+    """Helicone's `RequestQueryParams`; `filter` is the filter AST or "all"."""
+
+    filter: Any = "all"
+    offset: int = Field(0, ge=0)
+    limit: int = 100
+    sort: dict[str, Any] | None = None
+    isCached: bool = False
+    includeInputs: bool = True
+    isPartOfExperiment: bool = False
+    isScored: bool = False
+
+
+def _services(request: Request) -> Any:
+    return request.app.state.services
 
 
 @router.get("/v1/request/{request_id}")
-async def read_request(
-    request_id: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(require_principal)],
-) -> dict[str, Any]:
+async def read_request(request_id: str, request: Request, caller: Caller) -> dict[str, Any]:
     """One logged request of the caller's organization, in Helicone's request-row shape."""
     canonical = valid_uuid(request_id)
-    if canonical is None:
-        raise NotFoundError(REQUEST_NOT_FOUND)
-    row = await get_request(request.app.state.services.engine, principal.organization_id, canonical)
+    row = None
+    if canonical is not None:
+        row = await get_request(_services(request).engine, caller.organization_id, canonical)
     if row is None:
         raise NotFoundError(REQUEST_NOT_FOUND)
     return {"data": row, "error": None}
+
+
+async def _query(request: Request, caller: Principal, params: RequestQueryParams) -> dict[str, Any]:
+    if not 0 <= params.limit <= MAX_QUERY_LIMIT:
+        raise InvalidRequestError(f"invalid limit: must be between 0 and {MAX_QUERY_LIMIT}")
+    rows = await query_requests(
+        _services(request).engine,
+        caller.organization_id,
+        params.filter,
+        sort=params.sort,
+        limit=params.limit,
+        offset=params.offset,
+        cached_only=params.isCached,
+        scored_only=params.isScored,
+    )
+    return {"data": rows, "error": None}
+
+
+@router.post("/v1/request/query-clickhouse")
+async def query_clickhouse(
+    request: Request, caller: Caller, params: RequestQueryParams
+) -> dict[str, Any]:
+    """Requests matching a filter AST, newest first unless `sort` says otherwise."""
+    return await _query(request, caller, params)
+
+
+@router.post("/v1/request/query")
+async def query_legacy(
+    request: Request, caller: Caller, params: RequestQueryParams
+) -> dict[str, Any]:
+    """The legacy query endpoint: same body and answer as /v1/request/query-clickhouse."""
+    return await _query(request, caller, params)
+
+
+def _property_updates(body: Any) -> dict[str, str]:
+    """Both documented bodies: {"key": K, "value": V} and a flat {"K1": "V1", "K2": "V2"}."""
+    if not isinstance(body, dict) or not body:
+        raise InvalidRequestError(
+            'Body must be {"key": "...", "value": "..."} or a map of properties'
+        )
+    if set(body) == {"key", "value"}:
+        body = {body["key"]: body["value"]}
+    updates = {}
+    for key, value in body.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidRequestError("Property keys must be non-empty strings")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        if not isinstance(value, str):
+            raise InvalidRequestError(f"Property {key!r} must have a string value")
+        updates[key] = value
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in updates.items())
+    if size > MAX_PROPERTY_BYTES:
+        raise InvalidRequestError(f"Properties exceed {MAX_PROPERTY_BYTES} bytes in total")
+    return updates
+
+
+@router.put("/v1/request/{request_id}/property")
+async def put_property(
+    request_id: str, request: Request, caller: Caller, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
+    """Add or update custom properties of a logged request."""
+    updates = _property_updates(body)
+    canonical = valid_uuid(request_id)
+    if canonical is None or not await update_properties(
+        _services(request).engine, caller.organization_id, canonical, updates
+    ):
+        raise NotFoundError(REQUEST_NOT_FOUND)
+    return {"data": None, "error": None}

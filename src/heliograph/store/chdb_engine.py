@@ -27,6 +27,8 @@ def _param_text(value: Any) -> Any:
         return int(value)
     if isinstance(value, list | tuple):
         return "[" + ",".join(_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_literal(k)}:{_literal(v)}" for k, v in value.items()) + "}"
     return value
 
 

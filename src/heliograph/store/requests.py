@@ -1,4 +1,9 @@
-"""Reading logged requests back in Helicone's request-row shape (`HeliconeRequest`)."""
+"""Reading logged requests back in Helicone's request-row shape (`HeliconeRequest`).
+
+Rows are selected with their stored column names and renamed in Python: aliasing in SQL
+(`status AS response_status`, `toString(request_id) AS request_id`) would shadow the
+columns that WHERE and ORDER BY refer to.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +12,27 @@ from typing import Any
 import orjson
 
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.filters import FEEDBACK_SCORE, Params, compile_filter
+from heliograph.store.sorting import compile_sort
 
-# Column expressions of Helicone's request row, in its field names.
-REQUEST_ROW_COLUMNS = """
-    toString(response_id) AS response_id,
-    response_body,
-    toString(response_created_at) AS response_created_at,
-    toInt32(status) AS response_status,
-    toString(request_id) AS request_id,
-    request_body,
-    toString(request_created_at) AS request_created_at,
-    user_id AS request_user_id,
-    properties AS request_properties,
-    provider,
-    toInt32(latency) AS delay_ms,
-    model AS request_model,
-    ai_gateway_body_mapping,
-    time_to_first_token,
-    prompt_tokens + completion_tokens AS total_tokens,
-    completion_tokens,
-    reasoning_tokens,
-    prompt_tokens,
-    prompt_cache_read_tokens,
-    prompt_cache_write_tokens,
-    prompt_audio_tokens,
-    completion_audio_tokens,
-    country_code,
-    scores,
-    properties,
-    assets AS asset_ids,
-    target_url,
-    toString(cache_reference_id) AS cache_reference_id,
-    request_referrer,
-    cache_enabled,
-    cost / 1000000000 AS cost,
-    prompt_id,
-    prompt_version,
-    toString(updated_at) AS updated_at,
-    storage_location,
-    size_bytes
-"""
+TABLE = "request_response_rmt"
+ROW_COLUMNS = (
+    "response_id, response_body, response_created_at, status, request_id, request_body, "
+    "request_created_at, user_id, properties, provider, latency, model, ai_gateway_body_mapping, "
+    "time_to_first_token, completion_tokens, reasoning_tokens, prompt_tokens, "
+    "prompt_cache_read_tokens, prompt_cache_write_tokens, prompt_audio_tokens, "
+    "completion_audio_tokens, country_code, scores, assets, target_url, cache_reference_id, "
+    "request_referrer, cache_enabled, cost, prompt_id, prompt_version, updated_at, "
+    "storage_location, size_bytes"
+)
+SUMMARY_COLUMNS = ROW_COLUMNS.replace("response_body, ", "").replace("request_body, ", "")
 
 
 def _parsed(text: Any) -> Any:
-    if not isinstance(text, str) or not text:
-        return {} if text == "" else text
+    if not isinstance(text, str):
+        return text
+    if not text:
+        return {}
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -59,23 +40,60 @@ def _parsed(text: Any) -> Any:
 
 
 def to_helicone_request(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the API returns it: bodies parsed, Helicone's extra fields present."""
-    row["request_body"] = _parsed(row.get("request_body"))
-    row["response_body"] = _parsed(row.get("response_body"))
-    row["model"] = row.get("request_model")
-    row["response_model"] = (
-        row["response_body"].get("model") if isinstance(row["response_body"], dict) else None
-    )
-    row["helicone_user"] = None
-    row["model_override"] = None
-    row["request_path"] = row.get("target_url")
-    row["signed_body_url"] = None
-    row["asset_urls"] = {}
-    feedback = (row.get("scores") or {}).get("helicone-score-feedback")
-    row["feedback_rating"] = None if feedback is None else bool(feedback)
-    row["feedback_id"] = None
-    row["feedback_created_at"] = None
-    return row
+    """A stored row as the API returns it: Helicone's field names, bodies parsed."""
+    prompt = row.get("prompt_tokens")
+    completion = row.get("completion_tokens")
+    response_body = _parsed(row.get("response_body", {}))
+    scores = row.get("scores") or {}
+    feedback = scores.get(FEEDBACK_SCORE)
+    return {
+        "response_id": row.get("response_id"),
+        "response_body": response_body,
+        "response_created_at": row.get("response_created_at"),
+        "response_status": row.get("status"),
+        "response_model": response_body.get("model") if isinstance(response_body, dict) else None,
+        "request_id": row.get("request_id"),
+        "request_body": _parsed(row.get("request_body", {})),
+        "request_created_at": row.get("request_created_at"),
+        "request_user_id": row.get("user_id"),
+        "request_properties": row.get("properties") or {},
+        "request_model": row.get("model"),
+        "request_path": row.get("target_url"),
+        "model": row.get("model"),
+        "model_override": None,
+        "provider": row.get("provider"),
+        "delay_ms": row.get("latency"),
+        "time_to_first_token": row.get("time_to_first_token"),
+        "total_tokens": (prompt or 0) + (completion or 0),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "reasoning_tokens": row.get("reasoning_tokens"),
+        "prompt_cache_read_tokens": row.get("prompt_cache_read_tokens"),
+        "prompt_cache_write_tokens": row.get("prompt_cache_write_tokens"),
+        "prompt_audio_tokens": row.get("prompt_audio_tokens"),
+        "completion_audio_tokens": row.get("completion_audio_tokens"),
+        "ai_gateway_body_mapping": row.get("ai_gateway_body_mapping"),
+        "country_code": row.get("country_code"),
+        "scores": scores,
+        "properties": row.get("properties") or {},
+        "asset_ids": row.get("assets") or [],
+        "asset_urls": {},
+        "target_url": row.get("target_url"),
+        "cache_reference_id": row.get("cache_reference_id"),
+        "cache_enabled": bool(row.get("cache_enabled")),
+        "request_referrer": row.get("request_referrer"),
+        "cost": (row.get("cost") or 0) / 1_000_000_000,
+        "prompt_id": row.get("prompt_id"),
+        "prompt_version": row.get("prompt_version"),
+        "updated_at": row.get("updated_at"),
+        "storage_location": row.get("storage_location"),
+        "size_bytes": row.get("size_bytes"),
+        "signed_body_url": None,
+        "helicone_user": None,
+        "feedback_rating": None if feedback is None else bool(feedback),
+        "feedback_id": None,
+        "feedback_created_at": None,
+    }
 
 
 async def get_request(
@@ -83,9 +101,43 @@ async def get_request(
 ) -> dict[str, Any] | None:
     """The newest version of one request of one organization, or None."""
     rows = await engine.select(
-        f"SELECT {REQUEST_ROW_COLUMNS} FROM (SELECT * FROM request_response_rmt "
+        f"SELECT {ROW_COLUMNS} FROM {TABLE} "
         "WHERE organization_id = {org:UUID} AND request_id = {id:UUID} "
-        "ORDER BY updated_at DESC LIMIT 1)",
+        "ORDER BY updated_at DESC LIMIT 1",
         {"org": organization_id, "id": request_id},
     )
     return to_helicone_request(rows[0]) if rows else None
+
+
+async def query_requests(
+    engine: ClickHouseEngine,
+    organization_id: str,
+    filter_node: Any,
+    *,
+    sort: Any = None,
+    limit: int = 100,
+    offset: int = 0,
+    cached_only: bool = False,
+    scored_only: bool = False,
+    include_bodies: bool = True,
+) -> list[dict[str, Any]]:
+    """One page of an organization's requests matching a filter AST, newest versions only."""
+    params = Params()
+    conditions = [
+        f"organization_id = {params.add(organization_id, 'UUID')}",
+        "request_created_at <= now64(3) + INTERVAL 5 MINUTE",
+        compile_filter(filter_node, params),
+    ]
+    if cached_only:
+        conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")
+    if scored_only:
+        conditions.append("notEmpty(scores)")
+    order = compile_sort(sort, params)
+    columns = ROW_COLUMNS if include_bodies else SUMMARY_COLUMNS
+    sql = (
+        f"SELECT {columns} FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {order} LIMIT {params.add(limit, 'UInt32')} "
+        f"OFFSET {params.add(offset, 'UInt64')}"
+    )
+    rows = await engine.select(sql, params.values)
+    return [to_helicone_request(row) for row in rows]

@@ -1,0 +1,105 @@
+"""Custom properties: updating them after the fact, and reading keys and values back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.filters import TIMESTAMP, Params, property_value
+
+TABLE = "request_response_rmt"
+# Keys Heliograph itself stores in `properties` (sessions, prompts): not custom properties.
+RESERVED_PREFIX = "Helicone-"
+
+
+async def current_properties(
+    engine: ClickHouseEngine, organization_id: str, request_id: str
+) -> dict[str, str] | None:
+    rows = await engine.select(
+        f"SELECT properties FROM {TABLE} WHERE organization_id = {{org:UUID}} "
+        "AND request_id = {id:UUID} ORDER BY updated_at DESC LIMIT 1",
+        {"org": organization_id, "id": request_id},
+    )
+    return dict(rows[0]["properties"]) if rows else None
+
+
+async def update_properties(
+    engine: ClickHouseEngine, organization_id: str, request_id: str, updates: dict[str, str]
+) -> bool:
+    """Write a new version of the request with `updates` merged into its properties.
+
+    A key that exists with other casing is updated in place rather than duplicated. The
+    copy is made inside ClickHouse from the newest version, so concurrent updates of
+    different keys (serialized by the engine) never lose one another's keys.
+    """
+    existing = await current_properties(engine, organization_id, request_id)
+    if existing is None:
+        return False
+    by_lower = {key.lower(): key for key in existing}
+    merged = {by_lower.get(key.lower(), key): value for key, value in updates.items()}
+    await engine.execute(
+        f"INSERT INTO {TABLE} SELECT * REPLACE ("
+        "mapUpdate(properties, CAST({updates:Map(String, String)}, "
+        "'Map(LowCardinality(String), String)')) AS properties, "
+        "greatest(now64(3, 'UTC'), updated_at + toIntervalMillisecond(1)) AS updated_at) "
+        f"FROM {TABLE} WHERE organization_id = {{org:UUID}} AND request_id = {{id:UUID}} "
+        "ORDER BY updated_at DESC LIMIT 1",
+        {"org": organization_id, "id": request_id, "updates": merged},
+    )
+    return True
+
+
+async def property_keys(engine: ClickHouseEngine, organization_id: str) -> list[dict[str, Any]]:
+    """Distinct custom property keys of an organization with how many requests carry each."""
+    rows = await engine.select(
+        "SELECT key, count() AS count FROM ("
+        f"SELECT arrayJoin(mapKeys(properties)) AS key FROM {TABLE} FINAL "
+        "WHERE organization_id = {org:UUID}) "
+        "WHERE NOT startsWith(key, {reserved:String}) GROUP BY key ORDER BY count DESC, key",
+        {"org": organization_id, "reserved": RESERVED_PREFIX},
+    )
+    return [{"property": row["key"], "count": row["count"]} for row in rows]
+
+
+async def property_values(
+    engine: ClickHouseEngine, organization_id: str, key: str, search: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Values of one property (key matched case-insensitively) containing `search`."""
+    params = Params()
+    value = property_value(params.add(key, "String"))
+    needle = params.add(search, "String")
+    rows = await engine.select(
+        f"SELECT {value} AS value, count() AS count FROM {TABLE} FINAL "
+        f"WHERE organization_id = {params.add(organization_id, 'UUID')} "
+        f"AND value != '' AND positionCaseInsensitiveUTF8(value, {needle}) > 0 "
+        f"GROUP BY value ORDER BY count DESC, value LIMIT {params.add(limit, 'UInt32')}",
+        params.values,
+    )
+    return [{"property": key, "value": row["value"], "count": row["count"]} for row in rows]
+
+
+async def property_metrics(
+    engine: ClickHouseEngine,
+    organization_id: str,
+    key: str,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Per value of one property: requests, cost (USD), average latency, tokens."""
+    params = Params()
+    value = property_value(params.add(key, "String"))
+    conditions = [f"organization_id = {params.add(organization_id, 'UUID')}", "value != ''"]
+    if start:
+        conditions.append(f"request_created_at >= {params.add(start, TIMESTAMP)}")
+    if end:
+        conditions.append(f"request_created_at <= {params.add(end, TIMESTAMP)}")
+    rows = await engine.select(
+        f"SELECT {value} AS value, count() AS requests, sum(cost) / 1e9 AS cost, "
+        "avg(latency) AS average_latency, "
+        "sum(ifNull(prompt_tokens, 0) + ifNull(completion_tokens, 0)) AS total_tokens "
+        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
+        f"GROUP BY value ORDER BY cost DESC, requests DESC LIMIT {params.add(limit, 'UInt32')}",
+        params.values,
+    )
+    return rows
