@@ -92,6 +92,20 @@ class HeliographProcess:
             self.process.wait()
             self.process = None
 
+    def create_key(self, org: str) -> str:
+        """A new API key for organization `org` (created if missing), via the real CLI."""
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "heliograph", "keys", "create", "--name", "test"),
+                *("--org", org, "--data-dir", str(self.data_dir)),
+            ],
+            env=self._env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip()
+
     @property
     def auth(self) -> dict[str, str]:
         return {"Helicone-Auth": f"Bearer {self.api_key}"}

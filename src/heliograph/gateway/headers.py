@@ -95,6 +95,31 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
     return parsed
 
 
+MAX_PROPERTY_KEY_CHARS = 100  # Helicone's documented recommendations: longer is stored, warned
+MAX_PROPERTY_VALUE_CHARS = 1000
+MAX_PROPERTIES_BYTES = 64 * 1024  # a hard cap: beyond it the call is refused
+
+
+class PropertiesTooLarge(ValueError):
+    """The custom properties of one call exceed the hard cap."""
+
+
+def property_warnings(properties: dict[str, str]) -> list[str]:
+    """Warnings for properties beyond the recommended sizes; raises past the hard cap."""
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in properties.items())
+    if total > MAX_PROPERTIES_BYTES:
+        raise PropertiesTooLarge(
+            f"Helicone-Property-* headers total {total} bytes; the limit is {MAX_PROPERTIES_BYTES}"
+        )
+    warnings = []
+    for key, value in properties.items():
+        if len(key) > MAX_PROPERTY_KEY_CHARS:
+            warnings.append(f"property key {key[:40]!r}... exceeds {MAX_PROPERTY_KEY_CHARS} chars")
+        if len(value) > MAX_PROPERTY_VALUE_CHARS:
+            warnings.append(f"property {key[:40]!r} value exceeds {MAX_PROPERTY_VALUE_CHARS} chars")
+    return warnings
+
+
 def bearer_token(value: str | None) -> str | None:
     if not value:
         return None

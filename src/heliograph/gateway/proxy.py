@@ -28,7 +28,13 @@ from heliograph.errors import (
     UpstreamTimeout,
     envelope,
 )
-from heliograph.gateway.headers import HeliconeHeaders, bearer_token, parse_headers
+from heliograph.gateway.headers import (
+    HeliconeHeaders,
+    PropertiesTooLarge,
+    bearer_token,
+    parse_headers,
+    property_warnings,
+)
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
@@ -97,10 +103,14 @@ class PassthroughProxy:
                 )
             body = await _read_body(receive)
             base_url = _base_url(route, headers)
+            warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
         except HeliographError as error:
             await _send_error(send, error)
+            return
+        except PropertiesTooLarge as exc:
+            await _send_error(send, InvalidRequestError(str(exc)))
             return
 
         query = scope.get("query_string", b"")
@@ -132,6 +142,9 @@ class PassthroughProxy:
             omit_response=headers.omit_response,
         )
         id_header = (b"helicone-id", call.request_id.encode())
+        extra_headers = [id_header]
+        if warnings:
+            extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
         try:
             response = await self._upstream.session.request(
                 scope["method"],
@@ -152,7 +165,7 @@ class PassthroughProxy:
             await self._fail(call, send, unreachable, id_header)
             return
         try:
-            out_headers = _response_headers(response, id_header)
+            out_headers = _response_headers(response, extra_headers)
             if response.content_type == "text/event-stream":
                 await self._relay_stream(call, response, out_headers, strip_usage, receive, send)
             else:
@@ -310,14 +323,14 @@ def _json_or_none(body: bytes) -> Any:
 
 
 def _response_headers(
-    response: aiohttp.ClientResponse, id_header: tuple[bytes, bytes]
+    response: aiohttp.ClientResponse, extra: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
     headers = [
         (name.lower(), value)
         for name, value in response.raw_headers
         if name.lower() not in _RESPONSE_SKIP
     ]
-    headers.append(id_header)
+    headers.extend(extra)
     return headers
 
 

@@ -42,8 +42,10 @@ async def update_properties(
         "mapUpdate(properties, CAST({updates:Map(String, String)}, "
         "'Map(LowCardinality(String), String)')) AS properties, "
         "greatest(now64(3, 'UTC'), updated_at + toIntervalMillisecond(1)) AS updated_at) "
-        f"FROM {TABLE} WHERE organization_id = {{org:UUID}} AND request_id = {{id:UUID}} "
-        "ORDER BY updated_at DESC LIMIT 1",
+        # The newest version is picked in a subquery: in the outer SELECT, `updated_at`
+        # would already mean the REPLACE expression, which ties for versions of one ms.
+        f"FROM (SELECT * FROM {TABLE} WHERE organization_id = {{org:UUID}} "
+        "AND request_id = {id:UUID} ORDER BY updated_at DESC LIMIT 1)",
         {"org": organization_id, "id": request_id, "updates": merged},
     )
     return True

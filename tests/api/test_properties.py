@@ -1,0 +1,149 @@
+"""Updating properties after the fact, property endpoints, and property header limits."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from tests.server import HeliographProcess
+
+
+def logged_call(server: HeliographProcess, **headers: str) -> str:
+    response = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={**server.auth, **headers},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.status_code == 200
+    request_id = response.headers["helicone-id"]
+    server.wait_for_request(request_id)
+    return request_id
+
+
+def put(
+    server: HeliographProcess, request_id: str, body: object, key: str | None = None
+) -> httpx.Response:
+    with server.api(key) as client:
+        return client.put(f"/v1/request/{request_id}/property", json=body)
+
+
+def properties_of(server: HeliographProcess, request_id: str) -> dict[str, str]:
+    return dict(server.wait_for_request(request_id)["properties"])
+
+
+def test_both_documented_bodies_update_properties(server: HeliographProcess):
+    request_id = logged_call(server, **{"Helicone-Property-Environment": "staging"})
+    single = put(server, request_id, {"key": "environment", "value": "production"})
+    assert single.status_code == 200 and single.json() == {"data": None, "error": None}
+    flat = put(server, request_id, {"PostProcessed": "true", "customer_id": "cust_456"})
+    assert flat.json() == {"data": None, "error": None}
+    assert properties_of(server, request_id) == {
+        "Environment": "production",  # updated in place: keys match case-insensitively
+        "PostProcessed": "true",
+        "customer_id": "cust_456",
+    }
+    with server.api() as client:
+        found = client.post(
+            "/v1/request/query-clickhouse",
+            json={
+                "filter": {
+                    "request_response_rmt": {"properties": {"customer_id": {"equals": "cust_456"}}}
+                }
+            },
+        ).json()["data"]
+    assert [row["request_id"] for row in found] == [request_id]
+    old = {"request_response_rmt": {"properties": {"Environment": {"equals": "staging"}}}}
+    with server.api() as client:
+        stale = client.post("/v1/request/query-clickhouse", json={"filter": old}).json()["data"]
+    assert request_id not in {row["request_id"] for row in stale}, "only the newest version is seen"
+
+
+def test_unknown_malformed_and_foreign_ids_are_not_found(server: HeliographProcess):
+    assert put(server, "req_123abc", {"key": "a", "value": "b"}).json() == {
+        "data": None,
+        "error": "Request not found",
+    }
+    assert put(server, str(uuid.uuid4()), {"key": "a", "value": "b"}).status_code == 404
+    request_id = logged_call(server)
+    other = server.create_key("property-intruder")
+    response = put(server, request_id, {"key": "hacked", "value": "yes"}, key=other)
+    assert response.status_code == 404 and response.json()["error"] == "Request not found"
+    assert "hacked" not in properties_of(server, request_id)
+
+
+@pytest.mark.parametrize(
+    "body", [[], "text", {}, {"key": "a", "value": {"nested": 1}}, {"": "x"}, None]
+)
+def test_bad_bodies_are_400(server: HeliographProcess, body: object):
+    response = put(server, str(uuid.uuid4()), body)
+    assert response.status_code == 400
+    assert response.json()["data"] is None and response.json()["error"]
+
+
+def test_fifty_concurrent_updates_of_distinct_keys_keep_every_key(server: HeliographProcess):
+    request_id = logged_call(server, **{"Helicone-Property-Original": "kept"})
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=60
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.put(
+                        f"/v1/request/{request_id}/property",
+                        json={"key": f"k{i}", "value": f"v{i}"},
+                    )
+                    for i in range(50)
+                )
+            )
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(burst()) == [200] * 50
+    expected = {"Original": "kept"} | {f"k{i}": f"v{i}" for i in range(50)}
+    assert properties_of(server, request_id) == expected
+
+
+def test_property_keys_values_and_metrics(start_server):
+    server = start_server()
+    for env, app in [("production", "web"), ("production", "mobile"), ("staging", "web")]:
+        logged_call(server, **{"Helicone-Property-Environment": env, "Helicone-Property-App": app})
+    logged_call(server, **{"Helicone-Session-Id": "s1"})
+    with server.api() as client:
+        keys = client.post("/v1/property/query", json={}).json()
+        assert keys == {
+            "data": [{"property": "App", "count": 3}, {"property": "Environment", "count": 3}],
+            "error": None,
+        }
+        values = client.post("/v1/property/environment/search", json={"searchTerm": "PROD"}).json()[
+            "data"
+        ]
+        assert values == [{"property": "environment", "value": "production", "count": 2}]
+        metrics = client.post("/v1/property/App/top-costs", json={}).json()["data"]
+    assert {m["value"]: m["requests"] for m in metrics} == {"web": 2, "mobile": 1}
+    assert all(m["cost"] > 0 for m in metrics)
+
+
+def test_long_properties_warn_and_oversized_ones_are_refused(server: HeliographProcess):
+    response = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={**server.auth, "Helicone-Property-Essay": "x" * 1500},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.status_code == 200
+    assert "exceeds 1000 chars" in response.headers["helicone-warning"]
+    assert properties_of(server, response.headers["helicone-id"])["Essay"] == "x" * 1500
+
+    huge = {f"Helicone-Property-Big{i}": "y" * 10_000 for i in range(7)}
+    refused = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={**server.auth, **huge},
+        json={"model": "gpt-4o-mini", "messages": []},
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "data": None,
+        "error": "Helicone-Property-* headers total 70028 bytes; the limit is 65536",
+    }
