@@ -1,0 +1,148 @@
+"""Query latency over many stored requests in the embedded store.
+
+    python -m bench.query                # 1,000,000 rows of the measured org among 3 orgs
+    python -m bench.query --rows 200000  # a smaller run
+
+Rows are generated inside chDB (INSERT ... SELECT FROM numbers()), so set-up takes
+seconds; then each typical filter of the request query API runs through the real
+compiler and `query_requests` (FINAL, org-scoped, newest 100) several times. Prints
+P50/P99 per filter and writes bench/results/query-latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.requests import query_requests
+from heliograph.store.schema import apply_migrations
+
+RESULTS = Path(__file__).parent / "results" / "query-latest.json"
+ORGS = [str(uuid.uuid4()) for _ in range(3)]
+
+# Every org gets `rows` requests over 30 days with realistic properties and bodies.
+_GENERATE = """
+INSERT INTO request_response_rmt
+    (request_id, organization_id, request_created_at, response_created_at, status, latency,
+     model, provider, user_id, prompt_tokens, completion_tokens, cost, properties,
+     request_body, response_body, updated_at)
+SELECT
+    generateUUIDv4(number),
+    {org:UUID},
+    now64(3) - toIntervalSecond(number % 2592000),
+    now64(3) - toIntervalSecond(number % 2592000) + toIntervalMillisecond(300 + number % 2000),
+    [200, 200, 200, 200, 200, 200, 200, 200, 429, 500][1 + number % 10],
+    300 + number % 2000,
+    ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet-20241022', 'gpt-4.1-mini'][1 + number % 4],
+    ['OPENAI', 'OPENAI', 'ANTHROPIC', 'OPENAI'][1 + number % 4],
+    concat('user-', toString(number % 5000)),
+    100 + number % 900,
+    20 + number % 300,
+    (number % 1000) * 1000,
+    map('Environment', ['production', 'staging', 'development'][1 + number % 3],
+        'App', ['web', 'mobile', 'api', 'batch'][1 + intDiv(number, 3) % 4],
+        'Conversation', concat('conv-', toString(number % 20000))),
+    concat('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question ',
+           toString(number), '"}]}'),
+    concat('{"choices":[{"message":{"content":"answer ', toString(number), '"}}]}'),
+    now64(3)
+FROM numbers({rows:UInt64})
+"""
+
+FILTERS: dict[str, Any] = {
+    "all (newest 100)": "all",
+    "property equals": {
+        "request_response_rmt": {"properties": {"Environment": {"equals": "production"}}}
+    },
+    "property AND property": {
+        "left": {"request_response_rmt": {"properties": {"Environment": {"equals": "staging"}}}},
+        "operator": "and",
+        "right": {"request_response_rmt": {"properties": {"App": {"equals": "mobile"}}}},
+    },
+    "rare property value": {
+        "request_response_rmt": {"properties": {"Conversation": {"equals": "conv-12345"}}}
+    },
+    "last 24h AND model AND user": {
+        "left": {
+            "left": {"request_response_rmt": {"request_created_at": {"gte": "__DAY_AGO__"}}},
+            "operator": "and",
+            "right": {"request_response_rmt": {"model": {"contains": "gpt-4o"}}},
+        },
+        "operator": "and",
+        "right": {"request_response_rmt": {"user_id": {"equals": "user-41"}}},
+    },
+}
+
+
+def _resolve(node: Any, day_ago: str) -> Any:
+    return json.loads(json.dumps(node).replace("__DAY_AGO__", day_ago))
+
+
+async def run(rows: int, repeats: int) -> dict[str, Any]:
+    directory = Path(tempfile.mkdtemp(prefix="heliograph-query-bench-"))
+    engine = ChdbEngine(directory / "ch")
+    try:
+        await engine.open()
+        await apply_migrations(engine)
+        started = time.perf_counter()
+        for org in ORGS:
+            await engine.execute(_GENERATE, {"org": org, "rows": rows})
+        load_s = time.perf_counter() - started
+        day_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
+        results: dict[str, Any] = {}
+        for name, node in FILTERS.items():
+            resolved = _resolve(node, day_ago)
+            await query_requests(engine, ORGS[0], resolved)  # warm-up
+            timings = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                found = await query_requests(engine, ORGS[0], resolved)
+                timings.append((time.perf_counter() - t0) * 1000)
+            timings.sort()
+            results[name] = {
+                "p50_ms": round(statistics.median(timings), 1),
+                "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 1),
+                "rows_returned": len(found),
+            }
+        return {
+            "rows_per_org": rows,
+            "orgs": len(ORGS),
+            "total_rows": rows * len(ORGS),
+            "load_seconds": round(load_s, 1),
+            "repeats": repeats,
+            "queries": results,
+        }
+    finally:
+        await engine.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per organization")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    report = asyncio.run(run(args.rows, args.repeats))
+    print(
+        f"{report['total_rows']:,} rows ({report['rows_per_org']:,} in the measured org), "
+        f"loaded in {report['load_seconds']} s"
+    )
+    print(f"{'filter':32} {'P50 ms':>8} {'P99 ms':>8} {'rows':>6}")
+    for name, figures in report["queries"].items():
+        p50, p99, found = figures["p50_ms"], figures["p99_ms"], figures["rows_returned"]
+        print(f"{name:32} {p50:8.1f} {p99:8.1f} {found:6}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
