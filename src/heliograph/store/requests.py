@@ -133,11 +133,30 @@ async def query_requests(
     if scored_only:
         conditions.append("notEmpty(scores)")
     order = compile_sort(sort, params)
-    columns = ROW_COLUMNS if include_bodies else SUMMARY_COLUMNS
-    sql = (
-        f"SELECT {columns} FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
+    # Two steps: find the page's ids reading only the filter and sort columns, then fetch
+    # whole rows (bodies are most of the bytes) for just those ids.
+    page = await engine.select(
+        f"SELECT toString(request_id) AS id, toString(request_created_at) AS created "
+        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order} LIMIT {params.add(limit, 'UInt32')} "
-        f"OFFSET {params.add(offset, 'UInt64')}"
+        f"OFFSET {params.add(offset, 'UInt64')}",
+        params.values,
     )
-    rows = await engine.select(sql, params.values)
-    return [to_helicone_request(row) for row in rows]
+    if not page:
+        return []
+    columns = ROW_COLUMNS if include_bodies else SUMMARY_COLUMNS
+    rows = await engine.select(
+        f"SELECT {columns} FROM {TABLE} WHERE organization_id = {{org:UUID}} "
+        "AND request_id IN {ids:Array(UUID)} "
+        "AND request_created_at BETWEEN {first:DateTime64(3, 'UTC')} "
+        "AND {last:DateTime64(3, 'UTC')} "
+        "ORDER BY updated_at DESC LIMIT 1 BY request_id",
+        {
+            "org": organization_id,
+            "ids": [entry["id"] for entry in page],
+            "first": min(entry["created"] for entry in page),
+            "last": max(entry["created"] for entry in page),
+        },
+    )
+    by_id = {row["request_id"]: row for row in rows}
+    return [to_helicone_request(by_id[entry["id"]]) for entry in page if entry["id"] in by_id]
