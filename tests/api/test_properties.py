@@ -147,3 +147,24 @@ def test_long_properties_warn_and_oversized_ones_are_refused(server: HeliographP
         "data": None,
         "error": "Helicone-Property-* headers total 70028 bytes; the limit is 65536",
     }
+
+
+def test_per_request_property_wins_over_global(server: HeliographProcess):
+    import openai
+
+    client = openai.OpenAI(
+        api_key="sk-provider",
+        base_url=server.url + "/openai/v1",
+        default_headers={
+            **server.auth,
+            "Helicone-Property-Environment": "production",
+            "Helicone-Property-App": "idea_generator",
+        },
+    )
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"Helicone-Property-Environment": "staging"},
+    )
+    stored = properties_of(server, raw.headers["helicone-id"])
+    assert stored == {"environment": "staging", "app": "idea_generator"}

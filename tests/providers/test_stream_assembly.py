@@ -5,8 +5,13 @@ from __future__ import annotations
 import orjson
 
 from heliograph.providers.anthropic import AnthropicFormat
-from heliograph.providers.openai import OpenAIFormat, is_usage_only_chunk, needs_usage_injection
-from heliograph.providers.sse import EventSplitter, parse_events
+from heliograph.providers.openai import (
+    OpenAIFormat,
+    is_usage_only_chunk,
+    may_hold_usage_chunk,
+    needs_usage_injection,
+)
+from heliograph.providers.sse import EventFilter, parse_events
 from heliograph.usage import Usage
 
 
@@ -254,10 +259,17 @@ def test_usage_injection_rules():
     assert not needs_usage_injection("/v1/chat/completions", None)
 
 
-def test_event_splitter_rejoins_events_cut_across_chunks():
+def test_event_filter_drops_only_the_usage_chunk_even_when_cut_across_chunks():
     raw = sse(chunk({"content": "a"}), {"choices": [], "usage": {"prompt_tokens": 1}})
-    splitter = EventSplitter()
-    pieces = [raw[i : i + 7] for i in range(0, len(raw), 7)]
-    events = [event for piece in pieces for event in splitter.feed(piece)]
-    assert b"".join(events) == raw
-    assert [is_usage_only_chunk(e) for e in events] == [False, True, False]
+    for size in (1, 7, 50, len(raw)):
+        relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        out = b"".join(relay.feed(raw[i : i + size]) for i in range(0, len(raw), size))
+        out += relay.remainder()
+        assert out == sse(chunk({"content": "a"})), size
+
+
+def test_event_filter_passes_chunks_without_the_marker_unsplit():
+    relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+    assert relay.feed(b"data: {}\n\ndata: {") == b"data: {}\n\n"
+    assert relay.feed(b"}\n\n") == b"data: {}\n\n"
+    assert relay.remainder() == b""

@@ -42,11 +42,12 @@ from heliograph.pipeline.rows import LoggedCall, RowBuilder
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.providers.openai import (
     is_usage_only_chunk,
+    may_hold_usage_chunk,
     needs_usage_injection,
     with_usage_requested,
 )
 from heliograph.providers.registry import OPENAI_FORMAT, wire_format
-from heliograph.providers.sse import EventSplitter
+from heliograph.providers.sse import EventFilter
 from heliograph.redact import redact_url
 
 Scope = MutableMapping[str, Any]
@@ -214,7 +215,7 @@ class PassthroughProxy:
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
         )
-        splitter = EventSplitter() if strip_usage else None
+        splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk) if strip_usage else None
         chunks: list[bytes] = []
         watcher = _DisconnectWatcher(receive)
         try:
@@ -223,7 +224,7 @@ class PassthroughProxy:
                     call.first_byte_at = time.time()
                 chunks.append(chunk)
                 if splitter is not None:
-                    chunk = b"".join(e for e in splitter.feed(chunk) if not is_usage_only_chunk(e))
+                    chunk = splitter.feed(chunk)
                     if not chunk:
                         continue
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -52,9 +52,14 @@ def with_usage_requested(request: dict[str, Any]) -> bytes:
     return orjson.dumps({**request, "stream_options": merged})
 
 
+def may_hold_usage_chunk(data: bytes) -> bool:
+    """Cheap test: can these bytes contain the chunk that include_usage adds?"""
+    return b'"choices":[]' in data or b'"choices": []' in data
+
+
 def is_usage_only_chunk(event_block: bytes) -> bool:
     """The extra chunk (`choices: []` with `usage`) that include_usage adds to a stream."""
-    if b'"choices":[]' not in event_block and b'"choices": []' not in event_block:
+    if not may_hold_usage_chunk(event_block):
         return False
     for line in event_block.split(b"\n"):
         if line.startswith(b"data:"):
