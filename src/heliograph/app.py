@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
-from heliograph.gateway.proxy import PassthroughProxy, Receive, Scope, Send
+from heliograph.gateway.asgi import Receive, Scope, Send
+from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta import db

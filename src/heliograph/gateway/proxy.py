@@ -9,15 +9,11 @@ whole response always has its row.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 import aiohttp
-import orjson
 
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import (
@@ -26,7 +22,18 @@ from heliograph.errors import (
     InvalidRequestError,
     UpstreamError,
     UpstreamTimeout,
-    envelope,
+)
+from heliograph.gateway.asgi import (
+    STATUS_CLIENT_GONE,
+    ClientGone,
+    DisconnectWatcher,
+    Receive,
+    Scope,
+    Send,
+    json_or_none,
+    read_body,
+    response_headers,
+    send_error,
 )
 from heliograph.gateway.headers import (
     HeliconeHeaders,
@@ -50,31 +57,7 @@ from heliograph.providers.registry import OPENAI_FORMAT, wire_format
 from heliograph.providers.sse import EventFilter
 from heliograph.redact import redact_url
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 log = logging.getLogger("heliograph.proxy")
-
-MAX_REQUEST_BYTES = 100 * 1024 * 1024
-STATUS_CLIENT_GONE = 499  # nginx's "client closed request"
-_RESPONSE_SKIP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"transfer-encoding",
-        b"content-length",
-        b"content-encoding",  # the body is relayed decompressed
-        b"proxy-authenticate",
-        b"trailer",
-        b"upgrade",
-    }
-)
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-
-
-class ClientGone(Exception):
-    """The client hung up before its response was complete."""
 
 
 class PassthroughProxy:
@@ -102,23 +85,23 @@ class PassthroughProxy:
                     "Missing or invalid Helicone-Auth header: "
                     "expected 'Bearer <Heliograph API key>'"
                 )
-            body = await _read_body(receive)
+            body = await read_body(receive)
             base_url = _base_url(route, headers)
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
         except HeliographError as error:
-            await _send_error(send, error)
+            await send_error(send, error)
             return
         except PropertiesTooLarge as exc:
-            await _send_error(send, InvalidRequestError(str(exc)))
+            await send_error(send, InvalidRequestError(str(exc)))
             return
 
         query = scope.get("query_string", b"")
         target = base_url + route.upstream_path + ("?" + query.decode("latin-1") if query else "")
         provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
         wire = wire_format(provider, route.upstream_path)
-        request_json = _json_or_none(body)
+        request_json = json_or_none(body)
         upstream_body = body
         strip_usage = wire is OPENAI_FORMAT and needs_usage_injection(
             route.upstream_path, request_json
@@ -166,7 +149,7 @@ class PassthroughProxy:
             await self._fail(call, send, unreachable, id_header)
             return
         try:
-            out_headers = _response_headers(response, extra_headers)
+            out_headers = response_headers(response, extra_headers)
             if response.content_type == "text/event-stream":
                 await self._relay_stream(call, response, out_headers, strip_usage, receive, send)
             else:
@@ -217,7 +200,7 @@ class PassthroughProxy:
         )
         splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk) if strip_usage else None
         chunks: list[bytes] = []
-        watcher = _DisconnectWatcher(receive)
+        watcher = DisconnectWatcher(receive)
         try:
             async for chunk in response.content.iter_any():
                 if call.first_byte_at is None:
@@ -255,36 +238,13 @@ class PassthroughProxy:
         call.error = error.message
         call.ended_at = time.time()
         self._log(call)
-        await _send_error(send, error, [id_header])
+        await send_error(send, error, [id_header])
 
     def _log(self, call: LoggedCall) -> None:
         try:
             self._pipeline.submit(self._rows.build(call))
         except Exception:  # a logging bug must never break the caller's response
             log.exception("could not log request %s", call.request_id)
-
-
-class _DisconnectWatcher:
-    """Cancels the relaying task as soon as the client hangs up, even between chunks."""
-
-    def __init__(self, receive: Receive) -> None:
-        self.client_gone = False
-        self._relaying = True
-        self._relay_task = asyncio.current_task()
-        self._task = asyncio.ensure_future(receive())
-        self._task.add_done_callback(self._on_message)
-
-    def _on_message(self, task: asyncio.Future[dict[str, Any]]) -> None:
-        if task.cancelled() or not self._relaying:
-            return
-        if task.exception() is None and task.result().get("type") == "http.disconnect":
-            self.client_gone = True
-            if self._relay_task is not None:
-                self._relay_task.cancel()
-
-    def stop(self) -> None:
-        self._relaying = False
-        self._task.cancel()
 
 
 def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
@@ -296,50 +256,3 @@ def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
     if not target.startswith(("http://", "https://")):
         raise InvalidRequestError("Helicone-Target-Url must be an http:// or https:// URL")
     return target
-
-
-async def _read_body(receive: Receive) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        part = message.get("body", b"")
-        size += len(part)
-        if size > MAX_REQUEST_BYTES:
-            raise HeliographError(f"Request body over {MAX_REQUEST_BYTES} bytes", status=413)
-        parts.append(part)
-        if not message.get("more_body", False):
-            return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _json_or_none(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _response_headers(
-    response: aiohttp.ClientResponse, extra: list[tuple[bytes, bytes]]
-) -> list[tuple[bytes, bytes]]:
-    headers = [
-        (name.lower(), value)
-        for name, value in response.raw_headers
-        if name.lower() not in _RESPONSE_SKIP
-    ]
-    headers.extend(extra)
-    return headers
-
-
-async def _send_error(
-    send: Send, error: HeliographError, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = envelope(error)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), *(extra or [])]
-    with contextlib.suppress(OSError):
-        await send({"type": "http.response.start", "status": error.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})

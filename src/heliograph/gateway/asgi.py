@@ -1,0 +1,116 @@
+"""Raw-ASGI plumbing shared by the proxy routes: bodies, disconnects, errors, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import aiohttp
+import orjson
+
+from heliograph.errors import HeliographError, envelope
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+STATUS_CLIENT_GONE = 499  # nginx's "client closed request"
+RESPONSE_SKIP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"transfer-encoding",
+        b"content-length",
+        b"content-encoding",  # the body is relayed decompressed
+        b"proxy-authenticate",
+        b"trailer",
+        b"upgrade",
+    }
+)
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class ClientGone(Exception):
+    """The client hung up before its response was complete."""
+
+
+class DisconnectWatcher:
+    """Cancels the relaying task as soon as the client hangs up, even between chunks."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.client_gone = False
+        self._relaying = True
+        self._relay_task = asyncio.current_task()
+        self._task = asyncio.ensure_future(receive())
+        self._task.add_done_callback(self._on_message)
+
+    def _on_message(self, task: asyncio.Future[dict[str, Any]]) -> None:
+        if task.cancelled() or not self._relaying:
+            return
+        if task.exception() is None and task.result().get("type") == "http.disconnect":
+            self.client_gone = True
+            if self._relay_task is not None:
+                self._relay_task.cancel()
+
+    def stop(self) -> None:
+        self._relaying = False
+        self._task.cancel()
+
+
+async def read_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        part = message.get("body", b"")
+        size += len(part)
+        if size > MAX_REQUEST_BYTES:
+            raise HeliographError(f"Request body over {MAX_REQUEST_BYTES} bytes", status=413)
+        parts.append(part)
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def json_or_none(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def response_headers(
+    response: aiohttp.ClientResponse, extra: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (name.lower(), value)
+        for name, value in response.raw_headers
+        if name.lower() not in RESPONSE_SKIP
+    ]
+    headers.extend(extra)
+    return headers
+
+
+async def send_error(
+    send: Send,
+    error: HeliographError,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    render: Callable[[HeliographError], bytes] = envelope,
+) -> None:
+    """Answer with an error: Helicone's envelope by default, or another surface's `render`."""
+    await send_json(send, error.status, render(error), extra)
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode()), *(extra or [])]
+    with contextlib.suppress(OSError):
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
