@@ -10,11 +10,15 @@ from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.gateway.asgi import Receive, Scope, Send
+from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.routes import RouteTable
+from heliograph.gateway.routing import Router
+from heliograph.gateway.unified import CHAT_PATHS, UnifiedGateway
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
+from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
@@ -36,6 +40,7 @@ class Services:
     catalog: PriceCatalog
     upstream: Upstream
     rows: RowBuilder
+    router: Router
 
 
 def build_services(settings: Settings) -> Services:
@@ -62,6 +67,7 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         upstream=Upstream(settings),
         rows=RowBuilder(catalog),
+        router=Router(gateway_providers(settings), catalog),
     )
 
 
@@ -69,13 +75,16 @@ class HeliographApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._routes = RouteTable(services.settings.provider_base_urls)
-        self._proxy = PassthroughProxy(
-            services.keys, services.upstream, services.pipeline, services.rows, services.catalog
-        )
+        calls = CallLog(services.pipeline, services.rows)
+        self._proxy = PassthroughProxy(services.keys, services.upstream, calls, services.catalog)
+        self._gateway = UnifiedGateway(services.keys, services.router, services.upstream, calls)
         self._api = create_api(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["path"] in CHAT_PATHS:
+                await self._gateway(scope, receive, send)
+                return
             route = self._routes.match(scope["path"])
             if route is not None:
                 await self._proxy(route, scope, receive, send)

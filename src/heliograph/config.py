@@ -37,6 +37,9 @@ class Settings:
     provider_base_urls: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS)
     )
+    # Provider keys for the unified gateway: HELIOGRAPH_<NAME>_API_KEY, <NAME>_API_KEY or
+    # `[providers.NAME] api_key`; never logged, never stored in rows.
+    provider_api_keys: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def metadata_url(self) -> str:
@@ -46,7 +49,24 @@ class Settings:
         return self.provider_base_urls[provider].rstrip("/")
 
 
-_SCALARS = {f.name: f for f in fields(Settings) if f.name != "provider_base_urls"}
+_SCALARS = {
+    f.name: f for f in fields(Settings) if f.name not in ("provider_base_urls", "provider_api_keys")
+}
+# Conventional environment variables of provider keys, beside HELIOGRAPH_<NAME>_API_KEY.
+PROVIDER_KEY_ENV = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "groq": ("GROQ_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "xai": ("XAI_API_KEY",),
+    "mistral": ("MISTRAL_API_KEY",),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "together": ("TOGETHER_API_KEY", "TOGETHERAI_API_KEY"),
+    "fireworks": ("FIREWORKS_API_KEY",),
+    "perplexity": ("PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"),
+    "azure": ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
+}
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -72,6 +92,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     base_urls = dict(DEFAULT_PROVIDER_BASE_URLS)
+    api_keys: dict[str, str] = {}
 
     config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
     if config_file:
@@ -86,6 +107,8 @@ def load_settings(
                 for provider, table in value.items():
                     if isinstance(table, dict) and "base_url" in table:
                         base_urls[provider.lower()] = str(table["base_url"])
+                    if isinstance(table, dict) and "api_key" in table:
+                        api_keys[provider.lower()] = str(table["api_key"])
             elif key in _SCALARS:
                 values[key] = _coerce(key, value)
             else:
@@ -95,17 +118,31 @@ def load_settings(
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":
             values[name] = _coerce(name, raw)
+    for provider, names in PROVIDER_KEY_ENV.items():
+        for name in names:
+            if environ.get(name):
+                api_keys.setdefault(provider, environ[name])
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX) and key.endswith("_BASE_URL") and raw:
             provider = key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()
             if provider:
                 base_urls[provider] = raw
+        if (
+            key.startswith(ENV_PREFIX)
+            and key.endswith("_API_KEY")
+            and key != ENV_PREFIX + "API_KEY"
+        ):
+            provider = key[len(ENV_PREFIX) : -len("_API_KEY")].lower()
+            if provider and raw:
+                api_keys[provider] = raw
 
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce(name, value)
 
-    settings = replace(Settings(), provider_base_urls=base_urls, **values)
+    settings = replace(
+        Settings(), provider_base_urls=base_urls, provider_api_keys=api_keys, **values
+    )
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
     return settings

@@ -264,7 +264,7 @@ def test_event_filter_drops_only_the_usage_chunk_even_when_cut_across_chunks():
     for size in (1, 7, 50, len(raw)):
         relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
         out = b"".join(relay.feed(raw[i : i + size]) for i in range(0, len(raw), size))
-        out += relay.remainder()
+        out += relay.finish()
         assert out == sse(chunk({"content": "a"})), size
 
 
@@ -272,4 +272,4 @@ def test_event_filter_passes_chunks_without_the_marker_unsplit():
     relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
     assert relay.feed(b"data: {}\n\ndata: {") == b"data: {}\n\n"
     assert relay.feed(b"}\n\n") == b"data: {}\n\n"
-    assert relay.remainder() == b""
+    assert relay.finish() == b""

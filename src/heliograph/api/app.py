@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 import heliograph
-from heliograph.api import health, properties, requests
+from heliograph.api import health, models, properties, requests
 from heliograph.errors import HeliographError
 
 
@@ -27,6 +27,7 @@ def create_api(services: Any) -> FastAPI:
     api.include_router(health.router)
     api.include_router(requests.router)
     api.include_router(properties.router)
+    api.include_router(models.router)
 
     @api.exception_handler(HeliographError)
     async def _heliograph_error(_: Request, exc: HeliographError) -> JSONResponse:

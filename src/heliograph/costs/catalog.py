@@ -137,6 +137,14 @@ class PriceCatalog:
         self._memo[key] = found
         return found
 
+    def offers(self, model: str) -> list[ModelPrice]:
+        """One row per provider whose own price list matches `model`, in catalog order."""
+        found: dict[str, ModelPrice] = {}
+        for row in self.models:
+            if row.provider not in found and row.matches(model):
+                found[row.provider] = row
+        return list(found.values())
+
     def cost_nano_usd(self, provider: str, model: str, usage: Usage) -> int | None:
         """Cost in USD x 1e9 (Helicone's stored unit), or None for an unknown model."""
         price = self.price_for(provider, model)

@@ -45,6 +45,7 @@ class HeliconeHeaders:
     omit_request: bool = False
     omit_response: bool = False
     properties: dict[str, str] = field(default_factory=dict)
+    other: dict[str, str] = field(default_factory=dict)  # every other helicone-* header
     forward: list[tuple[str, str]] = field(default_factory=list)  # headers to send upstream
 
 
@@ -92,6 +93,8 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
             parsed.omit_response = _true(value)
         elif name in _PROPERTY_ALIASES:
             parsed.properties[_PROPERTY_ALIASES[name]] = text
+        else:
+            parsed.other[name.decode("latin-1")] = text
     return parsed
 
 

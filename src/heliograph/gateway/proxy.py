@@ -45,8 +45,8 @@ from heliograph.gateway.headers import (
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
-from heliograph.pipeline.rows import LoggedCall, RowBuilder
-from heliograph.pipeline.writer import LogPipeline
+from heliograph.pipeline.calls import CallLog
+from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.openai import (
     is_usage_only_chunk,
     may_hold_usage_chunk,
@@ -65,14 +65,12 @@ class PassthroughProxy:
         self,
         keys: KeyStore,
         upstream: Upstream,
-        pipeline: LogPipeline,
-        rows: RowBuilder,
+        calls: CallLog,
         catalog: PriceCatalog,
     ) -> None:
         self._keys = keys
         self._upstream = upstream
-        self._pipeline = pipeline
-        self._rows = rows
+        self._calls = calls
         self._catalog = catalog
 
     async def __call__(self, route: ProxyRoute, scope: Scope, receive: Receive, send: Send) -> None:
@@ -177,7 +175,7 @@ class PassthroughProxy:
         call.status = response.status
         call.response_body = data
         call.ended_at = time.time()
-        self._log(call)
+        self._calls.record(call)
         out_headers.append((b"content-length", str(len(data)).encode()))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
@@ -226,9 +224,9 @@ class PassthroughProxy:
             watcher.stop()
         call.response_body = b"".join(chunks)
         call.ended_at = time.time()
-        self._log(call)
+        self._calls.record(call)
         if not watcher.client_gone:
-            tail = splitter.remainder() if splitter is not None else b""
+            tail = splitter.finish() if splitter is not None else b""
             await send({"type": "http.response.body", "body": tail, "more_body": False})
 
     async def _fail(
@@ -237,14 +235,8 @@ class PassthroughProxy:
         call.status = error.status
         call.error = error.message
         call.ended_at = time.time()
-        self._log(call)
+        self._calls.record(call)
         await send_error(send, error, [id_header])
-
-    def _log(self, call: LoggedCall) -> None:
-        try:
-            self._pipeline.submit(self._rows.build(call))
-        except Exception:  # a logging bug must never break the caller's response
-            log.exception("could not log request %s", call.request_id)
 
 
 def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:

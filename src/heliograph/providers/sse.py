@@ -69,6 +69,6 @@ class EventFilter:
         events = complete[:-2].split(b"\n\n")
         return b"".join(event + b"\n\n" for event in events if not self._drop(event))
 
-    def remainder(self) -> bytes:
+    def finish(self) -> bytes:
         rest, self._rest = self._rest, b""
         return rest

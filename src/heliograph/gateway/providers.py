@@ -1,0 +1,79 @@
+"""The providers the unified gateway can call, and how to reach each one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from heliograph.config import Settings
+from heliograph.providers.chat import ChatAdapter
+
+
+@dataclass(frozen=True)
+class GatewayProvider:
+    name: str  # as written in model strings: "openai", "anthropic", ...
+    helicone_name: str  # Helicone's provider name, stored in rows: "OPENAI", ...
+    base_url: str
+    chat_path: str = "/v1/chat/completions"  # OpenAI-compatible providers only
+    adapter: ChatAdapter | None = None  # None: the provider speaks OpenAI's format
+    api_key: str | None = None
+    needs_key: bool = True
+
+    @property
+    def configured(self) -> bool:
+        return self.api_key is not None or not self.needs_key
+
+
+# name -> (Helicone name, default base URL, chat path)
+_OPENAI_COMPATIBLE = {
+    "openai": ("OPENAI", "https://api.openai.com", "/v1/chat/completions"),
+    "groq": ("GROQ", "https://api.groq.com/openai", "/v1/chat/completions"),
+    "deepseek": ("DEEPSEEK", "https://api.deepseek.com", "/chat/completions"),
+    "xai": ("X", "https://api.x.ai", "/v1/chat/completions"),
+    "mistral": ("MISTRAL", "https://api.mistral.ai", "/v1/chat/completions"),
+    "openrouter": ("OPENROUTER", "https://openrouter.ai/api", "/v1/chat/completions"),
+    "together": ("TOGETHER", "https://api.together.xyz", "/v1/chat/completions"),
+    "fireworks": ("FIREWORKS", "https://api.fireworks.ai/inference", "/v1/chat/completions"),
+    "perplexity": ("PERPLEXITY", "https://api.perplexity.ai", "/chat/completions"),
+}
+_ADAPTED = {
+    "anthropic": ("ANTHROPIC", "https://api.anthropic.com"),
+    "google": ("GOOGLE", "https://generativelanguage.googleapis.com"),
+}
+PROVIDER_ALIASES = {"gemini": "google", "x": "xai", "grok": "xai", "claude": "anthropic"}
+
+
+def _adapter(name: str) -> ChatAdapter:
+    if name == "anthropic":
+        from heliograph.providers.anthropic_chat import AnthropicChatAdapter
+
+        return AnthropicChatAdapter()
+    from heliograph.providers.gemini_chat import GeminiChatAdapter
+
+    return GeminiChatAdapter()
+
+
+def gateway_providers(settings: Settings) -> dict[str, GatewayProvider]:
+    """Every provider the gateway knows, with the base URLs and keys from the settings."""
+    bases: Mapping[str, str] = settings.provider_base_urls
+    keys: Mapping[str, str] = settings.provider_api_keys
+    providers: dict[str, GatewayProvider] = {}
+    for name, (helicone, base, path) in _OPENAI_COMPATIBLE.items():
+        providers[name] = GatewayProvider(
+            name, helicone, bases.get(name, base).rstrip("/"), path, api_key=keys.get(name)
+        )
+    for name, (helicone, base) in _ADAPTED.items():
+        providers[name] = GatewayProvider(
+            name,
+            helicone,
+            bases.get(name, base).rstrip("/"),
+            adapter=_adapter(name),
+            api_key=keys.get(name),
+        )
+    # Any other configured base URL is an OpenAI-compatible server (Ollama, vLLM, llama.cpp).
+    for name, base in bases.items():
+        if name not in providers:
+            providers[name] = GatewayProvider(
+                name, name.upper(), base.rstrip("/"), api_key=keys.get(name), needs_key=False
+            )
+    return providers

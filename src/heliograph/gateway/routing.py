@@ -1,0 +1,120 @@
+"""Helicone's model-string routing: `model`, `model/provider`, `model/provider/deployment`,
+comma-separated fallback chains tried in order, and `!provider` exclusions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.errors import AuthError, InvalidRequestError
+from heliograph.gateway.providers import PROVIDER_ALIASES, GatewayProvider
+
+MAX_CHAIN = 50
+
+
+@dataclass(frozen=True)
+class Target:
+    provider: GatewayProvider
+    model: str  # the model name as the provider knows it
+    deployment: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    model: str
+    provider: str | None = None
+    deployment: str | None = None
+
+
+def parse_model_string(value: str, known: set[str]) -> tuple[list[ChainEntry], set[str]]:
+    """Entries in order and excluded provider names; a segment is a provider only if known."""
+    entries: list[ChainEntry] = []
+    excluded: set[str] = set()
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        if item.startswith("!"):
+            excluded.add(PROVIDER_ALIASES.get(item[1:].lower(), item[1:].lower()))
+            continue
+        parts = item.split("/")
+        names = [PROVIDER_ALIASES.get(p.lower(), p.lower()) for p in parts]
+        if len(parts) >= 2 and names[-1] in known:
+            entries.append(ChainEntry("/".join(parts[:-1]), names[-1]))
+        elif len(parts) >= 3 and names[-2] in known:
+            entries.append(ChainEntry("/".join(parts[:-2]), names[-2], parts[-1]))
+        else:
+            entries.append(ChainEntry(item))
+    if len(entries) > MAX_CHAIN:
+        raise InvalidRequestError(f"At most {MAX_CHAIN} models in one fallback chain")
+    return entries, excluded
+
+
+class Router:
+    def __init__(self, providers: dict[str, GatewayProvider], catalog: PriceCatalog) -> None:
+        self._providers = providers
+        self._catalog = catalog
+        self._by_helicone = {p.helicone_name: p for p in providers.values()}
+
+    @property
+    def providers(self) -> dict[str, GatewayProvider]:
+        return self._providers
+
+    def candidates(self, model: str) -> list[GatewayProvider]:
+        """Providers whose price list has `model`, cheapest first.
+
+        A prefix row routes only names that continue it at a boundary (`gpt-4o-mini` routes
+        `gpt-4o-mini-2024-07-18`, not the typo `gpt-4o-minii`).
+        """
+        name = model.lower()
+        rows = [row for row in self._catalog.offers(model) if _routes(row.model.lower(), name)]
+        rows.sort(key=lambda r: r.input + r.output)
+        found = [self._by_helicone.get(row.provider) for row in rows]
+        return [p for p in found if p is not None]
+
+    def targets(self, model_string: str) -> list[Target]:
+        """Targets to try in order; raises a clear error when none can be called."""
+        entries, excluded = parse_model_string(model_string, set(self._providers))
+        if not entries:
+            raise InvalidRequestError("The model field is empty: name a model, e.g. gpt-4o-mini")
+        targets: list[Target] = []
+        unconfigured: list[str] = []
+        for entry in entries:
+            if entry.provider is not None:
+                provider = self._providers[entry.provider]
+                options = [provider] if provider.name not in excluded else []
+            else:
+                options = [p for p in self.candidates(entry.model) if p.name not in excluded]
+            for provider in options:
+                if not provider.configured:
+                    unconfigured.append(provider.name)
+                    continue
+                target = Target(provider, entry.model, entry.deployment)
+                if target not in targets:
+                    targets.append(target)
+        if targets:
+            return targets
+        if unconfigured:
+            names = ", ".join(sorted(set(unconfigured)))
+            raise AuthError(
+                f"No API key configured for provider(s) {names}: set e.g. "
+                f"HELIOGRAPH_{sorted(set(unconfigured))[0].upper()}_API_KEY"
+            )
+        unknown = entries[0].model
+        hint = difflib.get_close_matches(unknown, self.model_names(), n=5, cutoff=0.5)
+        suffix = f"; did you mean {', '.join(hint)}?" if hint else ""
+        raise InvalidRequestError(
+            f"Unknown model {unknown!r}: no provider offers it (pin one with "
+            f"'{unknown}/<provider>'){suffix}"
+        )
+
+    def model_names(self) -> list[str]:
+        return sorted({row.model for row in self._catalog.models if row.match != "includes"})
+
+
+def _routes(row_model: str, name: str) -> bool:
+    if name == row_model:
+        return True
+    return name.startswith(row_model) and name[len(row_model)] in "-:@."

@@ -1,0 +1,354 @@
+"""The unified AI gateway: one OpenAI-compatible chat endpoint for every provider.
+
+`POST /v1/chat/completions` (and `/chat/completions`) takes an OpenAI body whose `model`
+may name a provider, a deployment or a fallback chain (see routing.py). Targets are tried
+in order; a target that answers 429, 401, 400, 408 or 5xx, or cannot be reached, hands
+over to the next one, never after the first streamed byte reached the client. Providers
+that do not speak OpenAI's format go through their ChatAdapter both ways, so the client
+and the log always see OpenAI-format bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from heliograph.errors import (
+    AuthError,
+    HeliographError,
+    InvalidRequestError,
+    UpstreamError,
+    UpstreamTimeout,
+    openai_error,
+)
+from heliograph.gateway.asgi import (
+    STATUS_CLIENT_GONE,
+    ClientGone,
+    DisconnectWatcher,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    send_error,
+    send_json,
+)
+from heliograph.gateway.headers import (
+    PropertiesTooLarge,
+    bearer_token,
+    parse_headers,
+    property_warnings,
+)
+from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
+from heliograph.gateway.routing import Router, Target
+from heliograph.gateway.upstream import Upstream
+from heliograph.meta.keys import KeyStore
+from heliograph.pipeline.calls import CallLog
+from heliograph.pipeline.rows import LoggedCall
+from heliograph.providers.chat import StreamTranslator
+from heliograph.providers.openai import (
+    is_usage_only_chunk,
+    may_hold_usage_chunk,
+    needs_usage_injection,
+    with_usage_requested,
+)
+from heliograph.providers.registry import OPENAI_FORMAT
+from heliograph.providers.sse import EventFilter
+from heliograph.redact import redact_url
+
+FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
+CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+_SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+_JSON = [(b"content-type", b"application/json")]
+
+
+@dataclass
+class Attempt:
+    target: Target
+    status: int  # 0: no HTTP answer (connection error or timeout)
+    body: bytes = b""
+    detail: str = ""
+    openai_shaped: bool = False  # body already in OpenAI's error shape
+
+    def describe(self) -> str:
+        where = f"{self.target.model}/{self.target.provider.name}"
+        if self.status and self.detail:
+            return f"{where}: {self.status} ({self.detail})"
+        return f"{where}: {self.status or self.detail}"
+
+
+class UnifiedGateway:
+    def __init__(
+        self,
+        keys: KeyStore,
+        router: Router,
+        upstream: Upstream,
+        calls: CallLog,
+    ) -> None:
+        self._keys = keys
+        self._router = router
+        self._upstream = upstream
+        self._calls = calls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.time()
+        headers = parse_headers(scope)
+        try:
+            if scope["method"] != "POST":
+                raise HeliographError("Use POST for chat completions", status=405)
+            token = bearer_token(headers.auth) or bearer_token(_header(scope, b"authorization"))
+            principal = await self._keys.resolve(token)
+            if principal is None:
+                raise AuthError("Invalid API key: send 'Authorization: Bearer <Heliograph key>'")
+            body = await read_body(receive)
+            request = _chat_body(body)
+            targets = self._router.targets(request["model"])
+            policy = retry_policy(headers.other)
+            warnings = property_warnings(headers.properties) if headers.properties else []
+        except ClientGone:
+            return
+        except PropertiesTooLarge as exc:
+            await send_error(send, InvalidRequestError(str(exc)), render=openai_error)
+            return
+        except HeliographError as error:
+            await send_error(send, error, render=openai_error)
+            return
+
+        call = LoggedCall(
+            request_id=headers.request_id or str(uuid.uuid4()),
+            organization_id=principal.organization_id,
+            proxy_key_id=principal.key_id,
+            provider=targets[0].provider.helicone_name,
+            target_url="",
+            wire=OPENAI_FORMAT,
+            started_at=started,
+            request_body=body,
+            request_json=request,
+            user_id=headers.user_id,
+            properties=headers.properties,
+            omit_request=headers.omit_request,
+            omit_response=headers.omit_response,
+        )
+        extra = [(b"helicone-id", call.request_id.encode())]
+        if warnings:
+            extra.append((b"helicone-warning", "; ".join(warnings).encode()))
+        attempts: list[Attempt] = []
+        for index, target in enumerate(targets):
+            response = await self._try(target, request, policy, attempts)
+            if response is None:
+                continue
+            call.provider = target.provider.helicone_name
+            call.model_override = headers.model_override or target.model
+            call.target_url = redact_url(str(response.url))
+            out = [*extra, (b"helicone-fallback-index", str(index).encode())]
+            try:
+                if request.get("stream") is True and response.status < 300:
+                    await self._relay_stream(call, target, request, response, out, receive, send)
+                else:
+                    await self._relay_body(call, target, response, out, send)
+            finally:
+                response.release()
+            return
+        await self._all_failed(call, headers.model_override, attempts, extra, send)
+
+    async def _try(
+        self,
+        target: Target,
+        request: dict[str, Any],
+        policy: RetryPolicy | None,
+        attempts: list[Attempt],
+    ) -> aiohttp.ClientResponse | None:
+        """The target's answer when it is one to relay; None to go on to the next target."""
+        try:
+            url, headers, data = _upstream_call(target, request)
+        except InvalidRequestError as exc:  # this provider cannot express the request
+            attempts.append(Attempt(target, 400, openai_error(exc), exc.message, True))
+            return None
+        retries = policy.retries if policy else 0
+        for attempt in range(retries + 1):
+            retry_after: str | None = None
+            try:
+                response = await self._upstream.session.post(
+                    url, headers=headers, data=data, allow_redirects=False
+                )
+            except TimeoutError:
+                attempts.append(Attempt(target, 0, detail="timed out"))
+            except (aiohttp.ClientError, ValueError) as exc:
+                attempts.append(Attempt(target, 0, detail=f"unreachable ({type(exc).__name__})"))
+            else:
+                if response.status not in FAILOVER_STATUSES:
+                    return response  # success, or an error no other target would fix
+                retry_after = response.headers.get("retry-after")
+                body = await response.read()
+                response.release()
+                attempts.append(Attempt(target, response.status, body))
+                if response.status not in RETRYABLE_STATUSES:
+                    return None
+            if policy is None or attempt == retries:
+                return None
+            await asyncio.sleep(policy.delay_s(attempt + 1, retry_after))
+        return None
+
+    async def _relay_body(
+        self,
+        call: LoggedCall,
+        target: Target,
+        response: aiohttp.ClientResponse,
+        out: list[tuple[bytes, bytes]],
+        send: Send,
+    ) -> None:
+        try:
+            data = await response.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
+            await self._fail(call, error, out, send)
+            return
+        adapter = target.provider.adapter
+        if adapter is not None:
+            try:
+                if response.status < 300:
+                    data = adapter.chat_response(data, target.model)
+                else:
+                    data = adapter.error_response(response.status, data)
+            except HeliographError as error:
+                await self._fail(call, UpstreamError(error.message), out, send)
+                return
+        call.status = response.status
+        call.response_body = data
+        call.ended_at = time.time()
+        self._calls.record(call)
+        await send_json(send, response.status, data, out)
+
+    async def _relay_stream(
+        self,
+        call: LoggedCall,
+        target: Target,
+        request: dict[str, Any],
+        response: aiohttp.ClientResponse,
+        out: list[tuple[bytes, bytes]],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        call.is_stream = True
+        call.status = response.status
+        include_usage = not needs_usage_injection("/v1/chat/completions", request)
+        adapter = target.provider.adapter
+        # The log keeps the whole OpenAI-format stream, usage chunk included (upstream was
+        # asked for it); the client gets that chunk only if it asked for it too.
+        translate: StreamTranslator | None = (
+            adapter.chat_stream(target.model, True) if adapter is not None else None
+        )
+        strip = None if include_usage else EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
+        logged: list[bytes] = []
+        watcher = DisconnectWatcher(receive)
+        try:
+            async for chunk in response.content.iter_any():
+                if call.first_byte_at is None:
+                    call.first_byte_at = time.time()
+                if translate is not None:
+                    chunk = translate.feed(chunk)
+                logged.append(chunk)
+                if strip is not None:
+                    chunk = strip.feed(chunk)
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except asyncio.CancelledError:
+            if not watcher.client_gone:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            call.error = f"upstream stream broke off: {type(exc).__name__}"
+        finally:
+            watcher.stop()
+        tail = translate.finish() if translate is not None and not watcher.client_gone else b""
+        logged.append(tail)
+        if strip is not None:
+            tail = strip.feed(tail) + strip.finish()
+        call.response_body = b"".join(logged)
+        call.ended_at = time.time()
+        self._calls.record(call)
+        if not watcher.client_gone:
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+    async def _all_failed(
+        self,
+        call: LoggedCall,
+        model_override: str | None,
+        attempts: list[Attempt],
+        extra: list[tuple[bytes, bytes]],
+        send: Send,
+    ) -> None:
+        last = attempts[-1]
+        call.provider = last.target.provider.helicone_name
+        call.model_override = model_override or last.target.model
+        targets = {a.target for a in attempts}
+        if len(targets) == 1 and last.status:
+            # One target only: its own error is the most useful answer, in OpenAI's shape.
+            adapter = last.target.provider.adapter
+            body = last.body
+            if adapter is not None and not last.openai_shaped:
+                body = adapter.error_response(last.status, last.body)
+            call.status, call.response_body, call.ended_at = last.status, body, time.time()
+            self._calls.record(call)
+            await send_json(send, last.status, body, extra)
+            return
+        summary = "; ".join(a.describe() for a in attempts)
+        timed_out = all(a.status == 0 and a.detail == "timed out" for a in attempts)
+        kind = UpstreamTimeout if timed_out else UpstreamError
+        await self._fail(call, kind(f"Every target failed: {summary}"), extra, send)
+
+    async def _fail(
+        self,
+        call: LoggedCall,
+        error: HeliographError,
+        extra: list[tuple[bytes, bytes]],
+        send: Send,
+    ) -> None:
+        call.status, call.error, call.ended_at = error.status, error.message, time.time()
+        self._calls.record(call)
+        await send_error(send, error, extra, render=openai_error)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _chat_body(body: bytes) -> dict[str, Any]:
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequestError("The request body is not valid JSON") from None
+    if not isinstance(request, dict):
+        raise InvalidRequestError("The request body must be a JSON object")
+    if not isinstance(request.get("model"), str) or not request["model"].strip():
+        raise InvalidRequestError("The request needs a 'model', e.g. \"gpt-4o-mini\"")
+    if not isinstance(request.get("messages"), list) or not request["messages"]:
+        raise InvalidRequestError("The request needs a non-empty 'messages' list")
+    return request
+
+
+def _upstream_call(target: Target, request: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    provider = target.provider
+    stream = request.get("stream") is True
+    adapter = provider.adapter
+    if adapter is not None:
+        call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
+        return provider.base_url + call.path, call.headers, call.body
+    body = {**request, "model": target.model}
+    data = with_usage_requested(body) if stream else orjson.dumps(body)
+    headers = {"content-type": "application/json"}
+    if provider.api_key:
+        headers["authorization"] = f"Bearer {provider.api_key}"
+    return provider.base_url + provider.chat_path, headers, data

@@ -1,0 +1,22 @@
+"""Recording a finished call: build its row and hand it to the pipeline, never raising."""
+
+from __future__ import annotations
+
+import logging
+
+from heliograph.pipeline.rows import LoggedCall, RowBuilder
+from heliograph.pipeline.writer import LogPipeline
+
+log = logging.getLogger("heliograph.pipeline")
+
+
+class CallLog:
+    def __init__(self, pipeline: LogPipeline, rows: RowBuilder) -> None:
+        self._pipeline = pipeline
+        self._rows = rows
+
+    def record(self, call: LoggedCall) -> None:
+        try:
+            self._pipeline.submit(self._rows.build(call))
+        except Exception:  # a logging bug must never break the caller's response
+            log.exception("could not log request %s", call.request_id)

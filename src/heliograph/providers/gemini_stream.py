@@ -1,0 +1,313 @@
+"""Gemini's answers read as OpenAI's: the JSON answer, errors, and the SSE stream.
+
+The JSON answer and the stream translator share the readers of candidates, parts, finish
+reasons and usage, so both turn the same Gemini content into the same OpenAI content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from heliograph.providers.base import as_int, dig
+
+# A functionCall's thought signature rides in the OpenAI tool call id after this mark, since
+# the id is the one field every OpenAI client sends back; Gemini 3 refuses a replayed call
+# without its signature.
+SIGNATURE_MARK = "__thought__"
+
+FINISH_REASONS = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _finish_reason(reason: Any, called_tools: bool) -> str:
+    """OpenAI's finish_reason; Gemini says STOP after function calls, OpenAI says tool_calls."""
+    mapped = FINISH_REASONS.get(reason, "stop") if isinstance(reason, str) else "stop"
+    return "tool_calls" if called_tools and mapped == "stop" else mapped
+
+
+def _usage(metadata: Any) -> dict[str, Any]:
+    """OpenAI usage from `usageMetadata`: thinking counts as completion, cache inside prompt."""
+    prompt = as_int(dig(metadata, "promptTokenCount")) + as_int(
+        dig(metadata, "toolUsePromptTokenCount")
+    )
+    thoughts = as_int(dig(metadata, "thoughtsTokenCount"))
+    completion = as_int(dig(metadata, "candidatesTokenCount")) + thoughts
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {
+            "cached_tokens": as_int(dig(metadata, "cachedContentTokenCount")),
+            "audio_tokens": _audio(dig(metadata, "promptTokensDetails")),
+        },
+        "completion_tokens_details": {
+            "reasoning_tokens": thoughts,
+            "audio_tokens": _audio(dig(metadata, "candidatesTokensDetails")),
+        },
+    }
+
+
+def _audio(details: Any) -> int:
+    if not isinstance(details, list):
+        return 0
+    return sum(
+        as_int(d.get("tokenCount"))
+        for d in details
+        if isinstance(d, dict) and d.get("modality") == "AUDIO"
+    )
+
+
+def _tool_call_id(function_call: dict[str, Any], token: str, choice: int, number: int) -> str:
+    """Gemini's own call id when it sends one, else one derived from the response."""
+    given = function_call.get("id")
+    if isinstance(given, str) and given:
+        return given
+    digest = hashlib.sha256(f"{token}:{choice}:{number}".encode()).hexdigest()
+    return f"call_{digest[:24]}"
+
+
+def _tool_call(part: dict[str, Any], call_id: str) -> dict[str, Any]:
+    """An OpenAI tool call from a `functionCall` part, its thought signature kept in the id."""
+    call = part["functionCall"]
+    signature = part.get("thoughtSignature")
+    if isinstance(signature, str) and signature:
+        call_id = f"{call_id}{SIGNATURE_MARK}{signature}"
+    args = call.get("args")
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {
+            "name": str(call.get("name") or ""),
+            "arguments": orjson.dumps(args if isinstance(args, dict) else {}).decode(),
+        },
+    }
+
+
+def _parts_of(candidate: dict[str, Any]) -> list[dict[str, Any]]:
+    parts = dig(candidate, "content", "parts")
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
+def _is_thought(part: dict[str, Any]) -> bool:
+    return part.get("thought") is True
+
+
+def openai_error(status: int, error: Any, fallback: str = "") -> dict[str, Any]:
+    """OpenAI's error object from Google's `error` object (or whatever came instead)."""
+    error = error if isinstance(error, dict) else {}
+    message = error.get("message")
+    code = error.get("status")
+    reasons = [d.get("reason") for d in error.get("details") or () if isinstance(d, dict)]
+    if "API_KEY_INVALID" in reasons:
+        code = "invalid_api_key"
+    status = as_int(error.get("code")) or status
+    return {
+        "message": message if isinstance(message, str) and message else fallback,
+        "type": ERROR_TYPES.get(
+            status, "server_error" if status >= 500 else "invalid_request_error"
+        ),
+        "param": None,
+        "code": code.lower() if isinstance(code, str) else None,
+    }
+
+
+def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
+    """The OpenAI `chat.completion` for a `GenerateContentResponse`."""
+    response_id = response.get("responseId")
+    completion_id = f"chatcmpl-{response_id or _new_token()}"
+    candidates = [c for c in response.get("candidates") or () if isinstance(c, dict)]
+    choices = [_choice(c, position, completion_id) for position, c in enumerate(candidates)]
+    if not choices:  # the prompt was blocked (promptFeedback.blockReason): nothing generated
+        choices = [_choice({"finishReason": "SAFETY"}, 0, completion_id)]
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": choices,
+        "usage": _usage(response.get("usageMetadata")),
+    }
+
+
+def _choice(candidate: dict[str, Any], position: int, completion_id: str) -> dict[str, Any]:
+    index = candidate.get("index")
+    index = index if isinstance(index, int) else position
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for part in _parts_of(candidate):
+        text = part.get("text")
+        if isinstance(text, str):
+            (thoughts if _is_thought(part) else texts).append(text)
+        elif isinstance(part.get("functionCall"), dict):
+            call_id = _tool_call_id(part["functionCall"], completion_id, index, len(calls))
+            calls.append(_tool_call(part, call_id))
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(texts) if texts else None,
+        "refusal": None,
+    }
+    if thoughts:
+        message["reasoning_content"] = "".join(thoughts)
+    if calls:
+        message["tool_calls"] = calls
+    return {
+        "index": index,
+        "message": message,
+        "logprobs": None,
+        "finish_reason": _finish_reason(candidate.get("finishReason"), bool(calls)),
+    }
+
+
+@dataclass
+class _ChoiceState:
+    calls: int = 0  # tool calls sent so far
+    finished: bool = False
+
+
+class GeminiStreamTranslator:
+    """Gemini `streamGenerateContent?alt=sse` bytes in, OpenAI `chat.completion.chunk` SSE out.
+
+    Per candidate: a role chunk when it first appears, its text / thought / function-call
+    deltas, and a finish_reason chunk when Gemini reports one; at the end a `choices: []`
+    usage chunk (from the last usageMetadata) if asked for, then `[DONE]`.
+    """
+
+    def __init__(self, model: str, include_usage: bool, created: int | None = None) -> None:
+        self._model = model
+        self._include_usage = include_usage
+        self._created = int(time.time()) if created is None else created
+        self._rest = b""
+        self._token: str | None = None
+        self._choices: dict[int, _ChoiceState] = {}
+        self._usage: Any = None
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._rest + chunk
+        if b"\r\n" in data:  # a CR at the end stays, and pairs with the next chunk's LF
+            data = data.replace(b"\r\n", b"\n")
+        cut = data.rfind(b"\n\n")
+        if cut < 0:
+            self._rest = data
+            return b""
+        complete, self._rest = data[:cut], data[cut + 2 :]
+        return b"".join(self._event(block) for block in complete.split(b"\n\n"))
+
+    def finish(self) -> bytes:
+        rest, self._rest = self._rest.replace(b"\r\n", b"\n"), b""
+        out = [self._event(block) for block in rest.split(b"\n\n")]
+        if self._include_usage:
+            out.append(self._frame([], _usage(self._usage)))
+        out.append(b"data: [DONE]\n\n")
+        return b"".join(out)
+
+    @property
+    def _id(self) -> str:
+        if self._token is None:
+            self._token = _new_token()
+        return f"chatcmpl-{self._token}"
+
+    def _event(self, block: bytes) -> bytes:
+        lines = [line[5:] for line in block.split(b"\n") if line.startswith(b"data:")]
+        if not lines:
+            return b""
+        try:
+            payload = orjson.loads(b"\n".join(line.removeprefix(b" ") for line in lines))
+        except orjson.JSONDecodeError:
+            return b""  # a cut stream's unfinished last event
+        if not isinstance(payload, dict):
+            return b""
+        if "error" in payload:  # Google can fail mid-stream; OpenAI clients raise on this
+            error = openai_error(500, payload["error"], "Gemini stream failed")
+            return b"data: " + orjson.dumps({"error": error}) + b"\n\n"
+        return self._chunk(payload)
+
+    def _chunk(self, payload: dict[str, Any]) -> bytes:
+        if self._token is None:
+            response_id = payload.get("responseId")
+            self._token = response_id if isinstance(response_id, str) and response_id else None
+        if isinstance(payload.get("usageMetadata"), dict):
+            self._usage = payload["usageMetadata"]
+        out: list[bytes] = []
+        candidates = payload.get("candidates")
+        if not candidates and dig(payload, "promptFeedback", "blockReason"):
+            if 0 not in self._choices:  # the prompt itself was blocked: no candidate comes
+                self._start(0, out)
+                self._finish(0, "SAFETY", out)
+            return b"".join(out)
+        for position, candidate in enumerate(candidates or ()):
+            if not isinstance(candidate, dict):
+                continue
+            index = candidate.get("index")
+            index = index if isinstance(index, int) else position
+            choice = self._start(index, out)
+            for part in _parts_of(candidate):
+                self._part(index, choice, part, out)
+            if candidate.get("finishReason"):
+                self._finish(index, candidate["finishReason"], out)
+        return b"".join(out)
+
+    def _start(self, index: int, out: list[bytes]) -> _ChoiceState:
+        choice = self._choices.get(index)
+        if choice is None:
+            choice = self._choices[index] = _ChoiceState()
+            out.append(self._delta(index, {"role": "assistant", "content": ""}))
+        return choice
+
+    def _part(self, index: int, choice: _ChoiceState, part: dict[str, Any], out: list[bytes]) -> None:
+        text = part.get("text")
+        if isinstance(text, str) and text:
+            field = "reasoning_content" if _is_thought(part) else "content"
+            out.append(self._delta(index, {field: text}))
+        elif isinstance(part.get("functionCall"), dict):
+            call_id = _tool_call_id(part["functionCall"], self._id, index, choice.calls)
+            call = {"index": choice.calls, **_tool_call(part, call_id)}
+            choice.calls += 1
+            out.append(self._delta(index, {"tool_calls": [call]}))
+
+    def _finish(self, index: int, reason: Any, out: list[bytes]) -> None:
+        choice = self._choices[index]
+        if not choice.finished:
+            choice.finished = True
+            out.append(self._delta(index, {}, _finish_reason(reason, choice.calls > 0)))
+
+    def _delta(self, index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return self._frame([choice])
+
+    def _frame(self, choices: list[Any], totals: Any = None) -> bytes:
+        chunk: dict[str, Any] = {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": choices,
+        }
+        if self._include_usage:  # OpenAI sends `usage: null` on every chunk but the last
+            chunk["usage"] = totals
+        return b"data: " + orjson.dumps(chunk) + b"\n\n"

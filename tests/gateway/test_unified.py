@@ -1,0 +1,166 @@
+"""The unified gateway over HTTP: OpenAI-compatible endpoint, routing, fallbacks, errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import openai
+import pytest
+
+from heliograph.mock_provider import FakeProvider
+from tests.server import HeliographProcess
+
+DEAD = "http://127.0.0.1:9"  # nothing listens there: connection refused at once
+Start = Callable[..., HeliographProcess]
+
+
+def gateway_env(fake: FakeProvider, **extra: str) -> dict[str, str]:
+    return {
+        "HELIOGRAPH_OPENAI_API_KEY": "sk-openai-upstream",
+        "HELIOGRAPH_GROQ_BASE_URL": fake.url,
+        "HELIOGRAPH_GROQ_API_KEY": "gsk-groq-upstream",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory):
+    server = HeliographProcess(
+        tmp_path_factory.mktemp("gateway") / "data",
+        fake_provider.url,
+        env=gateway_env(fake_provider, HELIOGRAPH_DEAD_BASE_URL=DEAD),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def client(server: HeliographProcess, base: str = "/v1") -> openai.OpenAI:
+    return openai.OpenAI(api_key=server.api_key, base_url=server.url + base, max_retries=0)
+
+
+def test_chat_completion_through_the_gateway_is_logged(
+    gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    request_id = str(uuid.uuid4())
+    raw = client(gateway).chat.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Hello, how are you?"}],
+        extra_headers={"Helicone-Request-Id": request_id, "Helicone-Property-App": "mobile"},
+    )
+    completion = raw.parse()
+    assert raw.headers["helicone-id"] == request_id
+    assert raw.headers["helicone-fallback-index"] == "0"
+    assert completion.choices[0].message.content
+    sent = [
+        c
+        for c in fake_provider.calls
+        if c.headers.get("authorization") == "Bearer sk-openai-upstream"
+    ]
+    assert sent and sent[-1].json()["model"] == "gpt-4o-mini"
+    assert gateway.api_key not in str(sent[-1].headers), "the Heliograph key never goes upstream"
+    row = gateway.wait_for_request(request_id)
+    assert row["provider"] == "OPENAI"
+    assert row["request_model"] == "gpt-4o-mini"
+    assert row["request_properties"] == {"app": "mobile"}
+    assert row["completion_tokens"] == completion.usage.completion_tokens
+    assert row["cost"] > 0
+
+
+def test_streaming_without_v1_prefix_hides_the_usage_chunk(gateway: HeliographProcess):
+    request_id = str(uuid.uuid4())
+    stream = client(gateway, base="").chat.completions.create(
+        model="gpt-4o-mini/openai",
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    chunks = list(stream)
+    assert all(chunk.usage is None for chunk in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    row = gateway.wait_for_request(request_id)
+    assert row["response_body"]["choices"][0]["message"]["content"] == text
+    assert row["completion_tokens"] > 0 and row["time_to_first_token"] is not None
+
+
+def test_pinned_provider_and_fallback_after_an_unreachable_target(gateway: HeliographProcess):
+    request_id = str(uuid.uuid4())
+    raw = client(gateway).chat.completions.with_raw_response.create(
+        model="gpt-4o-mini/dead,llama-3.1-8b-instant/groq",
+        messages=[{"role": "user", "content": "Hello"}],
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    assert raw.headers["helicone-fallback-index"] == "1"
+    assert raw.parse().model == "llama-3.1-8b-instant"
+    row = gateway.wait_for_request(request_id)
+    assert row["provider"] == "GROQ" and row["request_model"] == "llama-3.1-8b-instant"
+
+
+def test_twenty_deep_chain_reaches_the_last_target(gateway: HeliographProcess):
+    chain = ",".join(f"model-{i}/dead" for i in range(19)) + ",gpt-4o-mini/openai"
+    raw = client(gateway).chat.completions.with_raw_response.create(
+        model=chain, messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert raw.headers["helicone-fallback-index"] == "19"
+
+
+def test_every_target_failing_is_502_listing_attempts(gateway: HeliographProcess):
+    with pytest.raises(openai.APIStatusError) as caught:
+        client(gateway).chat.completions.create(
+            model="a/dead,b/dead", messages=[{"role": "user", "content": "Hello"}]
+        )
+    assert caught.value.status_code == 502
+    message = caught.value.body["message"]
+    assert "a/dead: unreachable" in message and "b/dead: unreachable" in message
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "fragment"),
+    [
+        ("gpt-4o-minii", 400, "did you mean gpt-4o-mini"),
+        ("", 400, "needs a 'model'"),
+        ("!openai,gpt-4o-mini", 400, "Unknown model 'gpt-4o-mini'"),
+        ("claude-3-5-sonnet-20241022", 401, "No API key configured for provider(s) anthropic"),
+        (",,", 400, "model field is empty"),
+    ],
+)
+def test_bad_model_strings_are_clear_errors_without_upstream_calls(
+    gateway: HeliographProcess, fake_provider: FakeProvider, model: str, status: int, fragment: str
+):
+    before = len(fake_provider.calls)
+    response = httpx.post(
+        gateway.url + "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {gateway.api_key}"},
+        json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]["message"]
+    assert len(fake_provider.calls) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[]", "must be a JSON object"),
+        (b'{"model": "gpt-4o-mini"}', "non-empty 'messages'"),
+    ],
+)
+def test_bad_bodies_are_400_in_openai_shape(gateway: HeliographProcess, body: bytes, fragment: str):
+    response = httpx.post(
+        gateway.url + "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {gateway.api_key}", "Content-Type": "application/json"},
+        content=body,
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert fragment in error["message"] and error["type"] == "invalid_request_error"
+
+
+def test_bad_key_is_401_in_openai_shape(gateway: HeliographProcess):
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(
+            api_key="sk-helicone-nope", base_url=gateway.url + "/v1", max_retries=0
+        ).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
