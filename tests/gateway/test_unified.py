@@ -164,3 +164,73 @@ def test_bad_key_is_401_in_openai_shape(gateway: HeliographProcess):
         openai.OpenAI(
             api_key="sk-helicone-nope", base_url=gateway.url + "/v1", max_retries=0
         ).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.fixture(scope="module")
+def claude_gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory):
+    server = HeliographProcess(
+        tmp_path_factory.mktemp("claude-gateway") / "data",
+        fake_provider.url,
+        env=gateway_env(fake_provider, HELIOGRAPH_ANTHROPIC_API_KEY="sk-ant-upstream"),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+def test_claude_through_the_openai_endpoint(
+    claude_gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    request_id = str(uuid.uuid4())
+    completion = client(claude_gateway).chat.completions.create(
+        model="claude-3-5-sonnet-20241022",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hello there"},
+        ],
+        max_tokens=300,
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    sent = [c for c in fake_provider.calls if c.path == "/v1/messages"][-1]
+    assert sent.headers["x-api-key"] == "sk-ant-upstream"
+    assert sent.json()["system"] == "Be brief."
+    assert sent.json()["max_tokens"] == 300
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.content and completion.choices[0].finish_reason == "stop"
+    row = claude_gateway.wait_for_request(request_id)
+    assert row["provider"] == "ANTHROPIC"
+    assert row["request_model"] == "claude-3-5-sonnet-20241022"
+    assert row["prompt_tokens"] == completion.usage.prompt_tokens
+    assert row["completion_tokens"] == completion.usage.completion_tokens
+    assert row["cost"] > 0
+    assert row["response_body"]["object"] == "chat.completion"
+
+
+def test_claude_stream_with_tools_through_the_openai_endpoint(claude_gateway: HeliographProcess):
+    request_id = str(uuid.uuid4())
+    stream = client(claude_gateway).chat.completions.create(
+        model="claude-3-5-sonnet-20241022/anthropic",
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    usage = [c.usage for c in chunks if c.usage is not None]
+    assert len(usage) == 1
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    row = claude_gateway.wait_for_request(request_id)
+    assert row["completion_tokens"] == usage[0].completion_tokens
+    assert row["response_body"]["choices"][0]["message"]["content"] == text
