@@ -42,6 +42,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
@@ -86,6 +87,7 @@ class PassthroughProxy:
             body = await read_body(receive)
             base_url = _base_url(route, headers)
             warnings = property_warnings(headers.properties) if headers.properties else []
+            policy = retry_policy(headers.other)
         except ClientGone:
             return
         except HeliographError as error:
@@ -128,12 +130,8 @@ class PassthroughProxy:
         if warnings:
             extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
         try:
-            response = await self._upstream.session.request(
-                scope["method"],
-                target,
-                headers=headers.forward,
-                data=upstream_body if upstream_body else None,
-                allow_redirects=False,
+            response = await self._request(
+                scope["method"], target, headers.forward, upstream_body, policy
             )
         except TimeoutError:
             await self._fail(
@@ -154,6 +152,37 @@ class PassthroughProxy:
                 await self._relay_body(call, response, out_headers, id_header, send)
         finally:
             response.release()
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        policy: RetryPolicy | None,
+    ) -> aiohttp.ClientResponse:
+        """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts."""
+        session = self._upstream.session
+        data = body or None
+        if policy is None:
+            return await session.request(
+                method, url, headers=headers, data=data, allow_redirects=False
+            )
+        for attempt in range(1, policy.retries + 1):
+            retry_after = None
+            try:
+                response = await session.request(
+                    method, url, headers=headers, data=data, allow_redirects=False
+                )
+            except (TimeoutError, aiohttp.ClientError):
+                pass
+            else:
+                if response.status not in RETRYABLE_STATUSES:
+                    return response
+                retry_after = response.headers.get("retry-after")
+                response.release()
+            await asyncio.sleep(policy.delay_s(attempt, retry_after))
+        return await session.request(method, url, headers=headers, data=data, allow_redirects=False)
 
     async def _relay_body(
         self,

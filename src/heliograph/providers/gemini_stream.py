@@ -279,7 +279,9 @@ class GeminiStreamTranslator:
             out.append(self._delta(index, {"role": "assistant", "content": ""}))
         return choice
 
-    def _part(self, index: int, choice: _ChoiceState, part: dict[str, Any], out: list[bytes]) -> None:
+    def _part(
+        self, index: int, choice: _ChoiceState, part: dict[str, Any], out: list[bytes]
+    ) -> None:
         text = part.get("text")
         if isinstance(text, str) and text:
             field = "reasoning_content" if _is_thought(part) else "content"
