@@ -14,7 +14,7 @@ from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
-from heliograph.gateway.unified import CHAT_PATHS, UnifiedGateway
+from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
@@ -82,7 +82,7 @@ class HeliographApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"] in CHAT_PATHS:
+            if scope["path"] in GATEWAY_PATHS:
                 await self._gateway(scope, receive, send)
                 return
             route = self._routes.match(scope["path"])

@@ -234,3 +234,25 @@ def test_claude_stream_with_tools_through_the_openai_endpoint(claude_gateway: He
     row = claude_gateway.wait_for_request(request_id)
     assert row["completion_tokens"] == usage[0].completion_tokens
     assert row["response_body"]["choices"][0]["message"]["content"] == text
+
+
+def test_completions_embeddings_and_responses_routes(gateway: HeliographProcess):
+    sdk = client(gateway)
+    text = sdk.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hi", max_tokens=5)
+    assert text.object == "text_completion" and text.choices[0].text
+    embedding = sdk.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert len(embedding.data[0].embedding) > 0
+    streamed = list(
+        sdk.completions.create(model="gpt-3.5-turbo-instruct/openai", prompt="Say hi", stream=True)
+    )
+    assert all(chunk.usage is None for chunk in streamed)
+
+
+def test_non_chat_endpoint_on_a_chat_only_provider_is_400(claude_gateway: HeliographProcess):
+    response = httpx.post(
+        claude_gateway.url + "/v1/embeddings",
+        headers={"Authorization": f"Bearer {claude_gateway.api_key}"},
+        json={"model": "claude-3-5-sonnet-20241022/anthropic", "input": "hello"},
+    )
+    assert response.status_code == 400
+    assert "serves chat completions only" in response.json()["error"]["message"]

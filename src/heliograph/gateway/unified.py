@@ -62,7 +62,27 @@ from heliograph.providers.sse import EventFilter
 from heliograph.redact import redact_url
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
-CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One OpenAI endpoint the gateway serves, and the body field it cannot do without."""
+
+    suffix: str  # replaces "/chat/completions" in a provider's chat path
+    required: str
+    adapted: bool  # whether non-OpenAI providers (through a ChatAdapter) can serve it
+
+
+_ENDPOINTS = {
+    "/chat/completions": Endpoint("/chat/completions", "messages", True),
+    "/completions": Endpoint("/completions", "prompt", False),
+    "/embeddings": Endpoint("/embeddings", "input", False),
+    "/responses": Endpoint("/responses", "input", False),
+}
+# Served with and without /v1: clients differ on how they join a base URL and a path.
+GATEWAY_PATHS = {
+    prefix + path: endpoint for path, endpoint in _ENDPOINTS.items() for prefix in ("", "/v1")
+}
 _SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 _JSON = [(b"content-type", b"application/json")]
 
@@ -106,7 +126,8 @@ class UnifiedGateway:
             if principal is None:
                 raise AuthError("Invalid API key: send 'Authorization: Bearer <Heliograph key>'")
             body = await read_body(receive)
-            request = _chat_body(body)
+            endpoint = GATEWAY_PATHS[scope["path"]]
+            request = _request_body(body, endpoint)
             targets = self._router.targets(request["model"])
             policy = retry_policy(headers.other)
             warnings = property_warnings(headers.properties) if headers.properties else []
@@ -139,7 +160,7 @@ class UnifiedGateway:
             extra.append((b"helicone-warning", "; ".join(warnings).encode()))
         attempts: list[Attempt] = []
         for index, target in enumerate(targets):
-            response = await self._try(target, request, policy, attempts)
+            response = await self._try(target, endpoint, request, policy, attempts)
             if response is None:
                 continue
             call.provider = target.provider.helicone_name
@@ -148,7 +169,9 @@ class UnifiedGateway:
             out = [*extra, (b"helicone-fallback-index", str(index).encode())]
             try:
                 if request.get("stream") is True and response.status < 300:
-                    await self._relay_stream(call, target, request, response, out, receive, send)
+                    await self._relay_stream(
+                        call, target, endpoint, request, response, out, receive, send
+                    )
                 else:
                     await self._relay_body(call, target, response, out, send)
             finally:
@@ -159,13 +182,14 @@ class UnifiedGateway:
     async def _try(
         self,
         target: Target,
+        endpoint: Endpoint,
         request: dict[str, Any],
         policy: RetryPolicy | None,
         attempts: list[Attempt],
     ) -> aiohttp.ClientResponse | None:
         """The target's answer when it is one to relay; None to go on to the next target."""
         try:
-            url, headers, data = _upstream_call(target, request)
+            url, headers, data = _upstream_call(target, endpoint, request)
         except InvalidRequestError as exc:  # this provider cannot express the request
             attempts.append(Attempt(target, 400, openai_error(exc), exc.message, True))
             return None
@@ -228,6 +252,7 @@ class UnifiedGateway:
         self,
         call: LoggedCall,
         target: Target,
+        endpoint: Endpoint,
         request: dict[str, Any],
         response: aiohttp.ClientResponse,
         out: list[tuple[bytes, bytes]],
@@ -236,7 +261,7 @@ class UnifiedGateway:
     ) -> None:
         call.is_stream = True
         call.status = response.status
-        include_usage = not needs_usage_injection("/v1/chat/completions", request)
+        include_usage = not needs_usage_injection(endpoint.suffix, request)
         adapter = target.provider.adapter
         # The log keeps the whole OpenAI-format stream, usage chunk included (upstream was
         # asked for it); the client gets that chunk only if it asked for it too.
@@ -325,7 +350,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _chat_body(body: bytes) -> dict[str, Any]:
+def _request_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
     try:
         request = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -334,21 +359,32 @@ def _chat_body(body: bytes) -> dict[str, Any]:
         raise InvalidRequestError("The request body must be a JSON object")
     if not isinstance(request.get("model"), str) or not request["model"].strip():
         raise InvalidRequestError("The request needs a 'model', e.g. \"gpt-4o-mini\"")
-    if not isinstance(request.get("messages"), list) or not request["messages"]:
-        raise InvalidRequestError("The request needs a non-empty 'messages' list")
+    if endpoint.required == "messages":
+        if not isinstance(request.get("messages"), list) or not request["messages"]:
+            raise InvalidRequestError("The request needs a non-empty 'messages' list")
+    elif request.get(endpoint.required) in (None, "", []):
+        raise InvalidRequestError(f"The request needs '{endpoint.required}'")
     return request
 
 
-def _upstream_call(target: Target, request: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+def _upstream_call(
+    target: Target, endpoint: Endpoint, request: dict[str, Any]
+) -> tuple[str, dict[str, str], bytes]:
     provider = target.provider
     stream = request.get("stream") is True
     adapter = provider.adapter
     if adapter is not None:
+        if not endpoint.adapted:
+            raise InvalidRequestError(
+                f"Provider {provider.name} serves chat completions only, not {endpoint.suffix}"
+            )
         call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
         return provider.base_url + call.path, call.headers, call.body
     body = {**request, "model": target.model}
-    data = with_usage_requested(body) if stream else orjson.dumps(body)
+    path = provider.chat_path.replace("/chat/completions", endpoint.suffix)
+    wants_usage = stream and needs_usage_injection(path, body)
+    data = with_usage_requested(body) if wants_usage else orjson.dumps(body)
     headers = {"content-type": "application/json"}
     if provider.api_key:
         headers["authorization"] = f"Bearer {provider.api_key}"
-    return provider.base_url + provider.chat_path, headers, data
+    return provider.base_url + path, headers, data
