@@ -256,3 +256,88 @@ def test_non_chat_endpoint_on_a_chat_only_provider_is_400(claude_gateway: Heliog
     )
     assert response.status_code == 400
     assert "serves chat completions only" in response.json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def flaky_gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory):
+    """OpenAI always rate-limited, Groq failing twice per key then fine, Mistral slow."""
+    env = gateway_env(
+        fake_provider,
+        HELIOGRAPH_OPENAI_API_KEY="sk-fake-behaviour:status=429",
+        HELIOGRAPH_MISTRAL_BASE_URL=fake_provider.url,
+        HELIOGRAPH_MISTRAL_API_KEY="mk-fake-behaviour:delay_ms=2000",
+        HELIOGRAPH_XAI_BASE_URL=fake_provider.url,
+        HELIOGRAPH_XAI_API_KEY="xai-fake-behaviour:status=500",
+        HELIOGRAPH_UPSTREAM_READ_TIMEOUT_S="0.5",
+    )
+    server = HeliographProcess(
+        tmp_path_factory.mktemp("flaky") / "data", fake_provider.url, env=env
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def _upstream_calls(fake: FakeProvider, key: str) -> int:
+    return sum(1 for c in fake.calls if c.headers.get("authorization") == f"Bearer {key}")
+
+
+@pytest.mark.parametrize(
+    ("first", "failing_key"),
+    [
+        ("gpt-4o-mini/openai", "sk-fake-behaviour:status=429"),
+        ("grok-3/xai", "xai-fake-behaviour:status=500"),
+        ("mistral-large-latest/mistral", None),  # times out
+    ],
+)
+def test_failover_on_429_500_and_timeout(
+    flaky_gateway: HeliographProcess,
+    fake_provider: FakeProvider,
+    first: str,
+    failing_key: str | None,
+):
+    before = _upstream_calls(fake_provider, failing_key) if failing_key else 0
+    request_id = str(uuid.uuid4())
+    raw = client(flaky_gateway).chat.completions.with_raw_response.create(
+        model=f"{first},llama-3.1-8b-instant/groq",
+        messages=[{"role": "user", "content": "Hello"}],
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    assert raw.headers["helicone-fallback-index"] == "1"
+    if failing_key:
+        assert _upstream_calls(fake_provider, failing_key) == before + 1
+    assert flaky_gateway.wait_for_request(request_id)["provider"] == "GROQ"
+
+
+def test_single_target_error_passes_through(flaky_gateway: HeliographProcess):
+    with pytest.raises(openai.RateLimitError) as caught:
+        client(flaky_gateway).chat.completions.create(
+            model="gpt-4o-mini/openai", messages=[{"role": "user", "content": "Hello"}]
+        )
+    assert caught.value.status_code == 429
+
+
+def test_gateway_retries_each_target(flaky_gateway: HeliographProcess, fake_provider: FakeProvider):
+    key = "sk-fake-behaviour:status=429"
+    before = _upstream_calls(fake_provider, key)
+    raw = client(flaky_gateway).chat.completions.with_raw_response.create(
+        model="gpt-4o-mini/openai,llama-3.1-8b-instant/groq",
+        messages=[{"role": "user", "content": "Hello"}],
+        extra_headers={
+            "Helicone-Retry-Enabled": "true",
+            "Helicone-Retry-Num": "2",
+            "Helicone-Retry-Min-Timeout": "10",
+            "Helicone-Retry-Max-Timeout": "20",
+        },
+    )
+    assert raw.headers["helicone-fallback-index"] == "1"
+    assert _upstream_calls(fake_provider, key) == before + 3  # first try + 2 retries
+
+
+def test_all_timeouts_is_504(flaky_gateway: HeliographProcess):
+    with pytest.raises(openai.APIStatusError) as caught:
+        client(flaky_gateway).chat.completions.create(
+            model="mistral-large-latest/mistral,mistral-small-latest/mistral",
+            messages=[{"role": "user", "content": "Hello"}],
+        )
+    assert caught.value.status_code == 504

@@ -57,7 +57,7 @@ async def _misbehave(request: web.Request, handler: Handler) -> web.StreamRespon
     if asked.delay_ms:
         await asyncio.sleep(asked.delay_ms / 1000)
     if asked.status is not None:
-        key = request.headers.get(behaviour.KEY_HEADER, "")
+        key = behaviour.failure_key(request)
         previous = state.failures[key]
         state.failures[key] += 1
         if asked.fails(previous):

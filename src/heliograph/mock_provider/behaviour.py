@@ -97,7 +97,28 @@ def parse(header: str) -> Behaviour:
     return Behaviour(**values)  # type: ignore[arg-type]
 
 
+# A provider key may carry a behaviour too: "sk-x-fake-behaviour:status=429". Gateways send
+# their own configured key upstream, not the client's headers, so this is how a test makes
+# one provider of a fallback chain misbehave.
+KEY_MARKER = "fake-behaviour:"
+_KEY_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
+
+
 def of(request: web.Request) -> Behaviour:
-    """The behaviour a request asked for (the default when it has no header)."""
+    """The behaviour a request asked for (the default when it asked for none)."""
     header = request.headers.get(HEADER)
-    return DEFAULT if header is None else parse(header)
+    if header is not None:
+        return parse(header)
+    for name in _KEY_HEADERS:
+        _, marker, spec = request.headers.get(name, "").partition(KEY_MARKER)
+        if marker:
+            return parse(spec)
+    return DEFAULT
+
+
+def failure_key(request: web.Request) -> str:
+    """What `fail_first` counts per: the x-fake-key header, else the provider key sent."""
+    key = request.headers.get(KEY_HEADER)
+    if key is not None:
+        return key
+    return next((request.headers[n] for n in _KEY_HEADERS if n in request.headers), "")
