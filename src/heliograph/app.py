@@ -18,6 +18,7 @@ from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
+from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
@@ -41,12 +42,14 @@ class Services:
     upstream: Upstream
     rows: RowBuilder
     router: Router
+    provider_keys: ProviderKeyStore
 
 
 def build_services(settings: Settings) -> Services:
     metadata = db.connect(settings.metadata_url)
     db.migrate(metadata)
-    keys = KeyStore(db.session_factory(metadata))
+    sessions = db.session_factory(metadata)
+    keys = KeyStore(sessions)
     keys.organization()  # the default organization exists from the first start
     if settings.api_key:
         keys.ensure(settings.api_key)
@@ -68,6 +71,9 @@ def build_services(settings: Settings) -> Services:
         upstream=Upstream(settings),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
+        provider_keys=ProviderKeyStore(
+            sessions, load_fernet(settings.secret_key, settings.data_dir)
+        ),
     )
 
 
@@ -77,7 +83,9 @@ class HeliographApp:
         self._routes = RouteTable(services.settings.provider_base_urls)
         calls = CallLog(services.pipeline, services.rows)
         self._proxy = PassthroughProxy(services.keys, services.upstream, calls, services.catalog)
-        self._gateway = UnifiedGateway(services.keys, services.router, services.upstream, calls)
+        self._gateway = UnifiedGateway(
+            services.keys, services.provider_keys, services.router, services.upstream, calls
+        )
         self._api = create_api(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

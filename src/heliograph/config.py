@@ -28,6 +28,7 @@ class Settings:
     data_dir: Path = Path(".heliograph")
     database_url: str = ""  # empty: SQLite file under data_dir
     api_key: str = ""  # created for the default org at start when missing
+    secret_key: str = ""  # encrypts stored provider keys; empty: a key file in data_dir
     demo: bool = False
     log_batch_rows: int = 2000
     log_batch_ms: int = 1000

@@ -341,3 +341,45 @@ def test_all_timeouts_is_504(flaky_gateway: HeliographProcess):
             messages=[{"role": "user", "content": "Hello"}],
         )
     assert caught.value.status_code == 504
+
+
+def test_organization_keys_are_stored_encrypted_and_used_first(
+    gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    own = gateway.create_key("byok-org")
+    own_key = "sk-ant-org-own-key-123456"
+    with gateway.api(own) as api:
+        created = api.post("/v1/provider-keys", json={"provider": "anthropic", "key": own_key})
+        assert created.status_code == 200, created.text
+        key_id = created.json()["data"]["id"]
+        listed = api.get("/v1/provider-keys").json()["data"]
+        assert [k["preview"] for k in listed] == ["sk-a...3456"]
+        assert own_key not in api.get("/v1/provider-keys").text
+        bad = api.post("/v1/provider-keys", json={"provider": "nope", "key": "x"})
+        assert bad.status_code == 400 and "Unknown provider 'nope'" in bad.json()["error"]
+
+    completion = client_with_key(gateway, own).chat.completions.create(
+        model="claude-3-5-sonnet-20241022", messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert completion.choices[0].message.content
+    assert [c for c in fake_provider.calls if c.path == "/v1/messages"][-1].headers[
+        "x-api-key"
+    ] == own_key
+    with pytest.raises(openai.AuthenticationError):  # another org has no Anthropic key
+        client(gateway).chat.completions.create(
+            model="claude-3-5-sonnet-20241022", messages=[{"role": "user", "content": "Hello"}]
+        )
+    stored = (gateway.data_dir / "metadata.db").read_bytes()
+    assert own_key.encode() not in stored, "provider keys are encrypted at rest"
+
+    with gateway.api(own) as api:
+        assert api.delete(f"/v1/provider-keys/{key_id}").json() == {"data": None, "error": None}
+        assert api.delete(f"/v1/provider-keys/{key_id}").status_code == 404
+    with pytest.raises(openai.AuthenticationError):
+        client_with_key(gateway, own).chat.completions.create(
+            model="claude-3-5-sonnet-20241022", messages=[{"role": "user", "content": "Hello"}]
+        )
+
+
+def client_with_key(server: HeliographProcess, key: str) -> openai.OpenAI:
+    return openai.OpenAI(api_key=key, base_url=server.url + "/v1", max_retries=0)

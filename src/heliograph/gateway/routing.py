@@ -5,7 +5,7 @@ comma-separated fallback chains tried in order, and `!provider` exclusions.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import AuthError, InvalidRequestError
@@ -74,19 +74,32 @@ class Router:
         found = [self._by_helicone.get(row.provider) for row in rows]
         return [p for p in found if p is not None]
 
-    def targets(self, model_string: str) -> list[Target]:
-        """Targets to try in order; raises a clear error when none can be called."""
-        entries, excluded = parse_model_string(model_string, set(self._providers))
+    def targets(self, model_string: str, own_keys: dict[str, str] | None = None) -> list[Target]:
+        """Targets to try in order; raises a clear error when none can be called.
+
+        `own_keys` are the organization's stored provider keys: they replace the server's.
+        """
+        providers = self._providers
+        if own_keys:
+            providers = {
+                name: replace(p, api_key=own_keys[name]) if name in own_keys else p
+                for name, p in providers.items()
+            }
+        entries, excluded = parse_model_string(model_string, set(providers))
         if not entries:
             raise InvalidRequestError("The model field is empty: name a model, e.g. gpt-4o-mini")
         targets: list[Target] = []
         unconfigured: list[str] = []
         for entry in entries:
             if entry.provider is not None:
-                provider = self._providers[entry.provider]
+                provider = providers[entry.provider]
                 options = [provider] if provider.name not in excluded else []
             else:
-                options = [p for p in self.candidates(entry.model) if p.name not in excluded]
+                options = [
+                    providers[p.name]
+                    for p in self.candidates(entry.model)
+                    if p.name not in excluded
+                ]
             for provider in options:
                 if not provider.configured:
                     unconfigured.append(provider.name)

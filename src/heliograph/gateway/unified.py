@@ -48,6 +48,7 @@ from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_poli
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
+from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.chat import StreamTranslator
@@ -106,11 +107,13 @@ class UnifiedGateway:
     def __init__(
         self,
         keys: KeyStore,
+        provider_keys: ProviderKeyStore,
         router: Router,
         upstream: Upstream,
         calls: CallLog,
     ) -> None:
         self._keys = keys
+        self._provider_keys = provider_keys
         self._router = router
         self._upstream = upstream
         self._calls = calls
@@ -128,7 +131,8 @@ class UnifiedGateway:
             body = await read_body(receive)
             endpoint = GATEWAY_PATHS[scope["path"]]
             request = _request_body(body, endpoint)
-            targets = self._router.targets(request["model"])
+            own_keys = await self._provider_keys.keys_for(principal.organization_id)
+            targets = self._router.targets(request["model"], own_keys)
             policy = retry_policy(headers.other)
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:

@@ -1,0 +1,68 @@
+"""REST: an organization's own provider keys (bring your own key) for the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from heliograph.api.auth import require_principal
+from heliograph.errors import InvalidRequestError, NotFoundError
+from heliograph.meta.keys import Principal
+from heliograph.meta.provider_keys import ProviderKeyInfo
+
+router = APIRouter(tags=["Provider keys"])
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+class NewProviderKey(BaseModel):
+    provider: str = Field(min_length=1, max_length=64)
+    key: str = Field(min_length=1, max_length=2048)
+    name: str = Field("", max_length=200)
+
+
+def _shown(info: ProviderKeyInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "provider": info.provider,
+        "name": info.name,
+        "preview": info.preview,
+        "created_at": info.created_at.isoformat(),
+    }
+
+
+@router.post("/v1/provider-keys")
+async def add_provider_key(
+    request: Request, caller: Caller, body: NewProviderKey
+) -> dict[str, Any]:
+    """Store a provider key for the caller's organization; it is tried before the server's."""
+    services = request.app.state.services
+    provider = body.provider.strip().lower()
+    if provider not in services.router.providers:
+        known = ", ".join(sorted(services.router.providers))
+        raise InvalidRequestError(f"Unknown provider {provider!r}; one of {known}")
+    info = await asyncio.to_thread(
+        services.provider_keys.add, caller.organization_id, provider, body.key, body.name
+    )
+    return {"data": _shown(info), "error": None}
+
+
+@router.get("/v1/provider-keys")
+async def list_provider_keys(request: Request, caller: Caller) -> dict[str, Any]:
+    """The organization's provider keys, as previews only."""
+    keys = await asyncio.to_thread(
+        request.app.state.services.provider_keys.list_keys, caller.organization_id
+    )
+    return {"data": [_shown(info) for info in keys], "error": None}
+
+
+@router.delete("/v1/provider-keys/{key_id}")
+async def delete_provider_key(key_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    deleted = await asyncio.to_thread(
+        request.app.state.services.provider_keys.delete, caller.organization_id, key_id
+    )
+    if not deleted:
+        raise NotFoundError("Provider key not found")
+    return {"data": None, "error": None}

@@ -1,0 +1,115 @@
+"""Organizations' own provider keys: stored encrypted (Fernet), shown only as previews.
+
+The encryption key comes from HELIOGRAPH_SECRET_KEY (share it between gateway processes
+that use one PostgreSQL) or, embedded, from `secret.key` created in the data dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.meta.models import ProviderKey
+
+_CACHE_TTL_S = 30.0
+
+
+@dataclass(frozen=True)
+class ProviderKeyInfo:
+    id: str
+    provider: str
+    name: str
+    preview: str
+    created_at: datetime
+
+
+def load_fernet(secret_key: str, data_dir: Path) -> Fernet:
+    """The cipher for stored keys, creating the data dir's key file on first use."""
+    if secret_key:
+        return Fernet(secret_key.encode())
+    path = data_dir / "secret.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Fernet.generate_key())
+    return Fernet(path.read_bytes().strip())
+
+
+def _preview(key: str) -> str:
+    return key[:4] + "..." + key[-4:] if len(key) > 12 else "..." + key[-2:]
+
+
+class ProviderKeyStore:
+    def __init__(self, sessions: sessionmaker[Session], fernet: Fernet) -> None:
+        self._sessions = sessions
+        self._fernet = fernet
+        self._cache: dict[str, tuple[dict[str, str], float]] = {}
+
+    def add(self, organization_id: str, provider: str, key: str, name: str) -> ProviderKeyInfo:
+        record = ProviderKey(
+            id=str(uuid.uuid4()),
+            organization_id=organization_id,
+            provider=provider,
+            name=name,
+            encrypted_key=self._fernet.encrypt(key.encode()).decode(),
+            key_preview=_preview(key),
+        )
+        with self._sessions.begin() as session:
+            session.add(record)
+        self._cache.pop(organization_id, None)
+        return ProviderKeyInfo(record.id, provider, name, record.key_preview, record.created_at)
+
+    def list_keys(self, organization_id: str) -> list[ProviderKeyInfo]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ProviderKey)
+                .where(ProviderKey.organization_id == organization_id)
+                .order_by(ProviderKey.created_at)
+            ).all()
+            return [
+                ProviderKeyInfo(r.id, r.provider, r.name, r.key_preview, r.created_at) for r in rows
+            ]
+
+    def delete(self, organization_id: str, key_id: str) -> bool:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(ProviderKey).where(
+                    ProviderKey.organization_id == organization_id, ProviderKey.id == key_id
+                )
+            )
+        self._cache.pop(organization_id, None)
+        return bool(getattr(result, "rowcount", 0))
+
+    def _decrypted(self, organization_id: str) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(ProviderKey)
+                .where(ProviderKey.organization_id == organization_id)
+                .order_by(ProviderKey.created_at.desc())
+            ).all()
+            for row in rows:
+                try:
+                    keys.setdefault(row.provider, self._fernet.decrypt(row.encrypted_key).decode())
+                except InvalidToken:  # stored under another secret key: unusable, skip it
+                    continue
+        return keys
+
+    async def keys_for(self, organization_id: str) -> dict[str, str]:
+        """Provider -> newest key of the organization; cached briefly for the request path."""
+        now = time.monotonic()
+        cached = self._cache.get(organization_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        keys = await asyncio.to_thread(self._decrypted, organization_id)
+        self._cache[organization_id] = (keys, now + _CACHE_TTL_S)
+        return keys
