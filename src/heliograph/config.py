@@ -28,6 +28,7 @@ class Settings:
     data_dir: Path = Path(".heliograph")
     database_url: str = ""  # empty: SQLite file under data_dir
     api_key: str = ""  # created for the default org at start when missing
+    azure_api_version: str = "2024-10-21"
     secret_key: str = ""  # encrypts stored provider keys; empty: a key file in data_dir
     demo: bool = False
     log_batch_rows: int = 2000

@@ -171,7 +171,14 @@ def claude_gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPat
     server = HeliographProcess(
         tmp_path_factory.mktemp("claude-gateway") / "data",
         fake_provider.url,
-        env=gateway_env(fake_provider, HELIOGRAPH_ANTHROPIC_API_KEY="sk-ant-upstream"),
+        env=gateway_env(
+            fake_provider,
+            HELIOGRAPH_ANTHROPIC_API_KEY="sk-ant-upstream",
+            HELIOGRAPH_GOOGLE_BASE_URL=fake_provider.url,
+            HELIOGRAPH_GOOGLE_API_KEY="AIza-upstream",
+            HELIOGRAPH_AZURE_BASE_URL=fake_provider.url,
+            HELIOGRAPH_AZURE_API_KEY="azure-upstream-key",
+        ),
     )
     server.start()
     yield server
@@ -383,3 +390,52 @@ def test_organization_keys_are_stored_encrypted_and_used_first(
 
 def client_with_key(server: HeliographProcess, key: str) -> openai.OpenAI:
     return openai.OpenAI(api_key=key, base_url=server.url + "/v1", max_retries=0)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_gemini_through_the_openai_endpoint(
+    claude_gateway: HeliographProcess, fake_provider: FakeProvider, stream: bool
+):
+    request_id = str(uuid.uuid4())
+    sdk = client(claude_gateway)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}]
+    headers = {"Helicone-Request-Id": request_id}
+    if stream:
+        chunks = list(
+            sdk.chat.completions.create(
+                model="gemini-2.0-flash", messages=messages, stream=True, extra_headers=headers
+            )
+        )
+        assert all(chunk.usage is None for chunk in chunks)
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        completion = sdk.chat.completions.create(
+            model="gemini-2.0-flash", messages=messages, extra_headers=headers
+        )
+        text = completion.choices[0].message.content or ""
+    sent = [c for c in fake_provider.calls if c.path.startswith("/v1beta/models/gemini-2.0-flash")]
+    assert sent[-1].headers["x-goog-api-key"] == "AIza-upstream"
+    assert "key=" not in sent[-1].query
+    row = claude_gateway.wait_for_request(request_id)
+    assert text and row["response_body"]["choices"][0]["message"]["content"] == text
+    assert row["provider"] == "GOOGLE" and row["request_model"] == "gemini-2.0-flash"
+    assert row["completion_tokens"] > 0 and row["cost"] > 0
+
+
+def test_azure_deployment_url_and_key(
+    claude_gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    response = httpx.post(
+        claude_gateway.url + "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {claude_gateway.api_key}"},
+        json={
+            "model": "gpt-4o-mini/azure/eu-frankfurt",
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+    assert response.status_code == 200
+    echoed = response.json()  # the fake echoes routes it does not serve
+    assert echoed["path"] == "/openai/deployments/eu-frankfurt/chat/completions"
+    assert echoed["query"] == "api-version=2024-10-21"
+    assert echoed["headers"]["api-key"] == "azure-upstream-key"
+    assert "authorization" not in echoed["headers"]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from aiohttp import web
 
 from heliograph.mock_provider import FakeProvider, gemini
 from heliograph.mock_provider.generation import sentence
@@ -107,9 +108,7 @@ def test_cached_and_thought_tokens(http: httpx.Client) -> None:
 
 def test_max_output_tokens_cuts_the_reply(http: httpx.Client) -> None:
     body = {**BODY, "generationConfig": {"maxOutputTokens": 3}}
-    [candidate] = http.post(f"{MODEL}:generateContent", json=body, headers=KEY).json()[
-        "candidates"
-    ]
+    [candidate] = http.post(f"{MODEL}:generateContent", json=body, headers=KEY).json()["candidates"]
     assert candidate["finishReason"] == "MAX_TOKENS"
     assert candidate["content"]["parts"] == [{"text": "The heliograph flashes"}]
 
@@ -284,6 +283,7 @@ def test_count_tokens(http: httpx.Client) -> None:
 
 def test_routes_are_documented() -> None:
     readme = (Path(gemini.__file__).parent / "README.md").read_text()
-    for route in gemini.routes:
-        path = route.path.replace(gemini.MODEL_PATH, "/v1beta/models/{model}")  # type: ignore[attr-defined]
-        assert f"`POST {path}`" in readme
+    paths = [route.path for route in gemini.routes if isinstance(route, web.RouteDef)]
+    assert len(paths) == 3
+    for path in paths:
+        assert f"`POST {path.replace(gemini.MODEL_PATH, '/v1beta/models/{model}')}`" in readme

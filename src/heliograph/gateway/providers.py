@@ -18,10 +18,28 @@ class GatewayProvider:
     adapter: ChatAdapter | None = None  # None: the provider speaks OpenAI's format
     api_key: str | None = None
     needs_key: bool = True
+    azure_api_version: str | None = None  # set for Azure OpenAI: deployment URLs, api-key
 
     @property
     def configured(self) -> bool:
         return self.api_key is not None or not self.needs_key
+
+    def url(self, endpoint_suffix: str, model: str, deployment: str | None) -> str:
+        """Where an OpenAI-format call for `model` goes (`endpoint_suffix`: "/chat/completions")."""
+        if self.azure_api_version is not None:
+            name = deployment or model
+            return (
+                f"{self.base_url}/openai/deployments/{name}{endpoint_suffix}"
+                f"?api-version={self.azure_api_version}"
+            )
+        return self.base_url + self.chat_path.replace("/chat/completions", endpoint_suffix)
+
+    def auth_headers(self) -> dict[str, str]:
+        if not self.api_key:
+            return {}
+        if self.azure_api_version is not None:
+            return {"api-key": self.api_key}
+        return {"authorization": f"Bearer {self.api_key}"}
 
 
 # name -> (Helicone name, default base URL, chat path)
@@ -69,6 +87,14 @@ def gateway_providers(settings: Settings) -> dict[str, GatewayProvider]:
             bases.get(name, base).rstrip("/"),
             adapter=_adapter(name),
             api_key=keys.get(name),
+        )
+    if "azure" in bases:  # Azure OpenAI needs the resource's URL: https://NAME.openai.azure.com
+        providers["azure"] = GatewayProvider(
+            "azure",
+            "AZURE",
+            bases["azure"].rstrip("/"),
+            api_key=keys.get("azure"),
+            azure_api_version=settings.azure_api_version,
         )
     # Any other configured base URL is an OpenAI-compatible server (Ollama, vLLM, llama.cpp).
     for name, base in bases.items():

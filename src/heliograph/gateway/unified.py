@@ -385,10 +385,7 @@ def _upstream_call(
         call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
         return provider.base_url + call.path, call.headers, call.body
     body = {**request, "model": target.model}
-    path = provider.chat_path.replace("/chat/completions", endpoint.suffix)
-    wants_usage = stream and needs_usage_injection(path, body)
+    wants_usage = stream and needs_usage_injection(endpoint.suffix, body)
     data = with_usage_requested(body) if wants_usage else orjson.dumps(body)
-    headers = {"content-type": "application/json"}
-    if provider.api_key:
-        headers["authorization"] = f"Bearer {provider.api_key}"
-    return provider.base_url + path, headers, data
+    headers = {"content-type": "application/json", **provider.auth_headers()}
+    return provider.url(endpoint.suffix, target.model, target.deployment), headers, data

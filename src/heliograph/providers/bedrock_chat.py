@@ -1,0 +1,306 @@
+"""OpenAI chat completions served by AWS Bedrock's Converse API, signed with SigV4.
+
+Requests go from OpenAI's shape to Converse's (`/model/{id}/converse` or `converse-stream`);
+answers, errors and the binary event stream (see bedrock_stream.py) come back in OpenAI's.
+Bedrock has no API key here: the gateway calls `sign()` with the final URL, and botocore
+finds the credentials (environment, profile, SSO, container or instance role).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import quote
+
+import botocore.session
+import orjson
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from heliograph.errors import AuthError, InvalidRequestError, UpstreamError
+from heliograph.providers.base import dig
+from heliograph.providers.bedrock_stream import BedrockStream, chat_completion, openai_error
+from heliograph.providers.chat import StreamTranslator, UpstreamCall
+
+SIGNING_NAME = "bedrock"  # the service in SigV4's scope, though the host is bedrock-runtime
+IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg"}
+IMAGE_FORMATS |= {"image/gif": "gif", "image/webp": "webp"}
+JSON_ONLY = "Answer with a single valid JSON object and nothing else: no prose, no code fences."
+JSON_SCHEMA = (
+    "Answer with a single valid JSON value that conforms to the JSON Schema below and nothing "
+    "else: no prose, no code fences.\n"
+)
+NO_CREDENTIALS = (
+    "No AWS credentials found for Bedrock: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+    "(and AWS_SESSION_TOKEN for temporary ones), or configure a profile or role for botocore"
+)
+
+Block = dict[str, Any]
+
+
+class BedrockChatAdapter:
+    """Bedrock models (Claude, Llama, Mistral, Nova, ...) behind `/v1/chat/completions`."""
+
+    name = "bedrock"
+    provider = "BEDROCK"
+
+    def __init__(self) -> None:
+        self._credentials: Any = None  # botocore's; refreshable ones refresh themselves
+        self._lock = threading.Lock()
+
+    def chat_request(
+        self, body: dict[str, Any], model: str, api_key: str, stream: bool
+    ) -> UpstreamCall:
+        # `api_key` is unused: Bedrock authenticates each request by its SigV4 signature.
+        action = "converse-stream" if stream else "converse"
+        payload = orjson.dumps(converse_request(body))
+        headers = {"content-type": "application/json"}
+        return UpstreamCall("POST", f"/model/{quote(model, safe='')}/{action}", headers, payload)
+
+    def sign(self, url: str, headers: dict[str, str], body: bytes, region: str) -> dict[str, str]:
+        """`headers` plus SigV4's (Authorization, X-Amz-Date, X-Amz-Security-Token) for a POST.
+
+        Sign last: the signature covers the URL, the body and every header given here.
+        """
+        credentials = self._resolved_credentials().get_frozen_credentials()
+        request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+        SigV4Auth(credentials, SIGNING_NAME, region).add_auth(request)
+        return {str(name): str(value) for name, value in request.headers.items()}
+
+    def chat_response(self, data: bytes, model: str) -> bytes:
+        try:
+            response = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("Bedrock answered with a body that is not JSON") from None
+        if not isinstance(response, dict):
+            raise UpstreamError("Bedrock answered with JSON that is not a Converse response")
+        return orjson.dumps(chat_completion(response, model))
+
+    def chat_stream(self, model: str, include_usage: bool) -> StreamTranslator:
+        return BedrockStream(model, include_usage)
+
+    def error_response(self, status: int, data: bytes) -> bytes:
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            payload = None
+        message = data.decode("utf-8", "replace").strip() or f"Bedrock answered HTTP {status}"
+        if isinstance(payload, dict):  # `{"message": ...}`; some AWS front ends say "Message"
+            found = payload.get("message") or payload.get("Message")
+            message = found if isinstance(found, str) else message
+        return orjson.dumps(openai_error(status, message))
+
+    def _resolved_credentials(self) -> Any:
+        # Resolved once: botocore's chain may call the instance metadata service.
+        with self._lock:
+            if self._credentials is None:
+                self._credentials = botocore.session.Session().get_credentials()
+            if self._credentials is None:
+                raise AuthError(NO_CREDENTIALS)
+            return self._credentials
+
+
+def converse_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The Converse body for an OpenAI chat-completions body (the model goes in the path)."""
+    n = body.get("n")
+    if isinstance(n, int) and n > 1:
+        raise InvalidRequestError("n > 1 is not supported for Bedrock models")
+    system, messages = _conversation(body.get("messages"))
+    instruction = _json_instruction(body.get("response_format"))
+    if instruction:
+        system.append({"text": instruction})
+    request: dict[str, Any] = {"messages": messages}
+    if system:
+        request["system"] = system
+
+    config: dict[str, Any] = {}
+    max_tokens = _first_int(body, "max_completion_tokens", "max_tokens")
+    if max_tokens:
+        config["maxTokens"] = max_tokens
+    for key, name in (("temperature", "temperature"), ("top_p", "topP")):
+        value = body.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            config[name] = min(value, 1)  # OpenAI allows up to 2, Converse up to 1
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    # Converse refuses empty sequences, and Claude behind it whitespace-only ones.
+    stops = [s for s in stops if isinstance(s, str) and s.strip()]
+    if stops:
+        config["stopSequences"] = stops
+    if config:
+        request["inferenceConfig"] = config
+
+    tool_config = _tool_config(body.get("tools"), body.get("tool_choice"), messages)
+    if tool_config:
+        request["toolConfig"] = tool_config
+    return request
+
+
+def _conversation(messages: Any) -> tuple[list[Block], list[dict[str, Any]]]:
+    """System blocks, and user/assistant turns alternating as Converse requires."""
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError("messages must be a non-empty array")
+    system: list[Block] = []
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            raise InvalidRequestError("each message must be an object")
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system += _content(message.get("content"), ("text",))
+            continue
+        if role == "user":
+            blocks = _content(message.get("content"), ("text", "image_url"))
+        elif role == "assistant":
+            blocks = _content(message.get("content"), ("text", "refusal"))
+            blocks += [_tool_use(call) for call in message.get("tool_calls") or ()]
+        elif role == "tool":
+            role, blocks = "user", [_tool_result(message)]
+        else:
+            raise InvalidRequestError(f"message role {role!r} is not supported for Bedrock")
+        if not blocks:
+            continue  # Converse refuses empty turns
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += blocks
+        else:
+            turns.append({"role": role, "content": blocks})
+    return system, turns
+
+
+def _content(content: Any, allowed: tuple[str, ...]) -> list[Block]:
+    """Converse blocks for an OpenAI message content: a string or an array of parts."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"text": content}] if content else []
+    if not isinstance(content, list):
+        raise InvalidRequestError("message content must be a string or an array of parts")
+    blocks = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if not isinstance(part, dict) or kind not in allowed:
+            raise InvalidRequestError(f"content part {kind!r} is not supported here for Bedrock")
+        if kind in ("text", "refusal"):
+            text = part.get(kind)
+            if isinstance(text, str) and text:  # Converse refuses blank text blocks
+                blocks.append({"text": text})
+        else:
+            blocks.append({"image": _image(part.get("image_url"))})
+    return blocks
+
+
+def _image(image: Any) -> Block:
+    url = image.get("url") if isinstance(image, dict) else image
+    if not isinstance(url, str) or not url.startswith("data:"):
+        # Converse takes image bytes or an S3 location, never an http(s) URL to fetch.
+        raise InvalidRequestError("image_url.url must be a base64 data: URL for Bedrock")
+    header, comma, data = url[len("data:") :].partition(",")
+    media_type = header.split(";", 1)[0].lower()
+    if not comma or not header.endswith(";base64") or not data:
+        raise InvalidRequestError("data: URLs must be base64-encoded")
+    if media_type not in IMAGE_FORMATS:
+        raise InvalidRequestError(f"image type {media_type!r} is not supported for Bedrock")
+    # A blob in Converse's JSON is its base64 text, so the data URL's payload goes as it is.
+    return {"format": IMAGE_FORMATS[media_type], "source": {"bytes": data}}
+
+
+def _tool_use(call: Any) -> Block:
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(call, dict) or not isinstance(function, dict):
+        raise InvalidRequestError("assistant tool_calls must be function calls")
+    use = {
+        "toolUseId": call.get("id"),
+        "name": function.get("name"),
+        "input": _arguments(function.get("arguments")),
+    }
+    return {"toolUse": use}
+
+
+def _arguments(arguments: Any) -> dict[str, Any]:
+    """A tool call's arguments (OpenAI's JSON string) as the object Converse wants."""
+    if isinstance(arguments, dict):
+        return arguments
+    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
+        return {}
+    try:
+        parsed = orjson.loads(arguments)
+    except (orjson.JSONDecodeError, TypeError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InvalidRequestError("tool call arguments must be a JSON object")
+    return parsed
+
+
+def _tool_result(message: dict[str, Any]) -> Block:
+    content = message.get("content")
+    if isinstance(content, str):
+        blocks = [_result_block(content)] if content else []
+    else:
+        blocks = _content(content, ("text",))
+    return {"toolResult": {"toolUseId": message.get("tool_call_id"), "content": blocks}}
+
+
+def _result_block(text: str) -> Block:
+    """A JSON object goes as `json`, anything else as `text` (Converse's json must be one)."""
+    if text.lstrip().startswith("{"):
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return {"json": parsed}
+    return {"text": text}
+
+
+def _tool_config(tools: Any, choice: Any, turns: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not isinstance(tools, list) or not tools:
+        return None
+    if choice == "none":
+        # Converse cannot forbid tool calls; leaving the tools out does it, unless the
+        # conversation holds tool blocks, which Converse refuses without a toolConfig.
+        if not any("toolUse" in b or "toolResult" in b for t in turns for b in t["content"]):
+            return None
+        return {"tools": [_tool(tool) for tool in tools]}
+    config: dict[str, Any] = {"tools": [_tool(tool) for tool in tools]}
+    if choice == "auto":
+        config["toolChoice"] = {"auto": {}}
+    elif choice == "required":
+        config["toolChoice"] = {"any": {}}
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        config["toolChoice"] = {"tool": {"name": dig(choice, "function", "name")}}
+    return config
+
+
+def _tool(tool: Any) -> Block:
+    function = tool.get("function") if isinstance(tool, dict) else None
+    if (
+        not isinstance(tool, dict)
+        or tool.get("type") != "function"
+        or not isinstance(function, dict)
+    ):
+        raise InvalidRequestError("only function tools are supported for Bedrock")
+    schema = function.get("parameters") or {"type": "object", "properties": {}}
+    spec: Block = {"name": function.get("name")}
+    if function.get("description"):
+        spec["description"] = function["description"]
+    spec["inputSchema"] = {"json": schema}
+    return {"toolSpec": spec}
+
+
+def _json_instruction(response_format: Any) -> str | None:
+    """JSON mode becomes an instruction in the system prompt, which every model follows."""
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "json_object":
+        return JSON_ONLY
+    if kind == "json_schema":
+        schema = dig(response_format, "json_schema", "schema") or {}
+        return JSON_SCHEMA + orjson.dumps(schema).decode()
+    return None
+
+
+def _first_int(body: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None

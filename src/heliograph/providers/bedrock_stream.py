@@ -1,0 +1,349 @@
+"""Bedrock Converse answers in OpenAI's shapes: the JSON answer, errors and the event stream.
+
+ConverseStream answers in AWS's binary event stream (`application/vnd.amazon.eventstream`),
+not SSE. Each message is framed as
+    prelude: total length, headers length (big-endian uint32 each), CRC32 of those 8 bytes
+    headers: name length (uint8), name, value type (uint8), value, repeated
+    payload, then CRC32 of everything before it
+The `:event-type` header names the Converse event (messageStart, contentBlockStart,
+contentBlockDelta, contentBlockStop, messageStop, metadata) whose JSON is the payload;
+`:message-type: exception` messages carry a modelled error such as throttlingException.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import orjson
+
+from heliograph.providers.base import as_int, dig
+
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "content_filtered": "content_filter",
+    "guardrail_intervened": "content_filter",
+}
+# Exceptions ConverseStream sends inside the stream, with the HTTP status each has elsewhere.
+STREAM_EXCEPTIONS = {
+    "validationException": 400,
+    "throttlingException": 429,
+    "modelStreamErrorException": 424,
+    "internalServerException": 500,
+    "serviceUnavailableException": 503,
+}
+DONE = b"data: [DONE]\n\n"
+PRELUDE = 12
+# AWS caps headers at 128 KiB and payloads at 24 MiB; a longer frame means corrupt input.
+MAX_MESSAGE = PRELUDE + 128 * 1024 + 24 * 1024 * 1024 + 4
+_FIXED = {2: struct.Struct("!b"), 3: struct.Struct("!h"), 4: struct.Struct("!i"), 5: struct.Struct("!q")}
+_FIXED[8] = _FIXED[5]  # a timestamp: milliseconds since the epoch as an int64
+
+HeaderValue = bool | int | bytes | str
+
+
+class EventStreamError(ValueError):
+    """The bytes are not a well-formed AWS event stream (bad CRC, length or header)."""
+
+
+class EventMessage(NamedTuple):
+    headers: dict[str, HeaderValue]
+    payload: bytes
+
+
+class EventStreamDecoder:
+    """Whole messages out of event-stream bytes cut anywhere; CRCs are checked."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._start = 0  # where the next message begins in the buffer
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a message not complete yet."""
+        return len(self._buffer) - self._start
+
+    def feed(self, chunk: bytes) -> Iterator[EventMessage]:
+        """The messages completed by `chunk`; raises EventStreamError on corrupt input."""
+        if self._start:
+            del self._buffer[: self._start]
+            self._start = 0
+        self._buffer += chunk
+        while (message := self._next()) is not None:
+            yield message
+
+    def _next(self) -> EventMessage | None:
+        # Released on return: a bytearray with a live memoryview cannot grow or shrink.
+        with memoryview(self._buffer) as view:
+            start = self._start
+            if len(view) - start < PRELUDE:
+                return None
+            total, headers_length, prelude_crc = struct.unpack_from("!III", view, start)
+            if zlib.crc32(view[start : start + 8]) != prelude_crc:
+                raise EventStreamError("prelude CRC mismatch")
+            if not PRELUDE + headers_length + 4 <= total <= MAX_MESSAGE:
+                raise EventStreamError(f"impossible message length {total}")
+            end = start + total
+            if len(view) < end:
+                return None
+            (crc,) = struct.unpack_from("!I", view, end - 4)
+            if zlib.crc32(view[start : end - 4]) != crc:
+                raise EventStreamError("message CRC mismatch")
+            headers_end = start + PRELUDE + headers_length
+            headers = _headers(bytes(view[start + PRELUDE : headers_end]))
+            payload = bytes(view[headers_end : end - 4])
+        self._start = end
+        return EventMessage(headers, payload)
+
+
+def _headers(data: bytes) -> dict[str, HeaderValue]:
+    headers: dict[str, HeaderValue] = {}
+    at = 0
+    try:
+        while at < len(data):
+            size = data[at]
+            name = data[at + 1 : at + 1 + size].decode()
+            kind = data[at + 1 + size]
+            at += size + 2
+            value: HeaderValue
+            if kind in (0, 1):
+                value = kind == 0
+            elif kind in _FIXED:
+                value = _FIXED[kind].unpack_from(data, at)[0]
+                at += _FIXED[kind].size
+            elif kind in (6, 7):
+                (size,) = struct.unpack_from("!H", data, at)
+                value = data[at + 2 : at + 2 + size]
+                value = value.decode() if kind == 7 else value
+                at += size + 2
+            elif kind == 9:
+                value = data[at : at + 16]
+                at += 16
+            else:
+                raise EventStreamError(f"unknown header value type {kind}")
+            headers[name] = value
+    except (IndexError, struct.error, UnicodeDecodeError):
+        raise EventStreamError("truncated or undecodable headers") from None
+    if at != len(data):
+        raise EventStreamError("truncated headers")
+    return headers
+
+
+def finish_reason(stop_reason: Any) -> str:
+    return FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
+
+
+def openai_usage(usage: Any) -> dict[str, Any] | None:
+    """OpenAI's usage: Bedrock counts cache reads and writes beside `inputTokens`, OpenAI inside."""
+    if not isinstance(usage, dict):
+        return None
+    read, write = as_int(usage.get("cacheReadInputTokens")), as_int(usage.get("cacheWriteInputTokens"))
+    prompt = as_int(usage.get("inputTokens")) + read + write
+    completion = as_int(usage.get("outputTokens"))
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": read, "cache_creation_input_tokens": write},
+    }
+
+
+def openai_error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error object; Bedrock's error type is in a header we don't get, so the status decides."""
+    if status == 429:
+        kind, code = "rate_limit_error", code or "rate_limit_exceeded"
+    elif status in (401, 403):
+        kind = "authentication_error"
+    elif status == 404:
+        kind = "not_found_error"
+    elif status >= 500 or status in (408, 424):  # the model timed out or failed
+        kind = "server_error"
+    else:
+        kind = "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
+    """An OpenAI `chat.completion` for a Converse response."""
+    texts: list[str] = []
+    reasoning: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in dig(response, "output", "message", "content") or ():
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif isinstance(block.get("toolUse"), dict):
+            use = block["toolUse"]
+            arguments = orjson.dumps(use.get("input") or {}).decode()
+            function = {"name": use.get("name"), "arguments": arguments}
+            calls.append({"id": use.get("toolUseId"), "type": "function", "function": function})
+        elif isinstance(text := dig(block, "reasoningContent", "reasoningText", "text"), str):
+            reasoning.append(text)
+    reply: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(texts) if texts or not calls else None,
+        "refusal": None,
+    }
+    if reasoning:
+        reply["reasoning_content"] = "".join(reasoning)
+    if calls:
+        reply["tool_calls"] = calls
+    choice = {
+        "index": 0,
+        "message": reply,
+        "logprobs": None,
+        "finish_reason": finish_reason(response.get("stopReason")),
+    }
+    completion: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",  # Converse answers carry no id
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+    }
+    usage = openai_usage(response.get("usage"))
+    if usage is not None:
+        completion["usage"] = usage
+    return completion
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+class BedrockStream:
+    """One ConverseStream event stream in, OpenAI `chat.completion.chunk` SSE out.
+
+    Bedrock sends `messageStop` (the stop reason) before `metadata` (the usage), so the
+    finish chunk goes out at the first and the usage chunk at the second.
+    """
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self._model = model
+        self._include_usage = include_usage
+        self._id = f"chatcmpl-{uuid.uuid4().hex}"
+        self._created = int(time.time())
+        self._decoder = EventStreamDecoder()
+        self._tool_calls: dict[int, int] = {}  # content block index -> OpenAI tool call index
+        self._usage: dict[str, Any] | None = None
+        self._stopped = False
+        self._ended = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        out: list[bytes] = []
+        if self._ended:
+            return b""
+        try:
+            for message in self._decoder.feed(chunk):
+                out.append(self._on(message))
+                if self._ended:
+                    break
+        except EventStreamError as exc:
+            out.append(self._fail(502, f"Bedrock's event stream is corrupt: {exc}"))
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        out = b""
+        if not self._ended:
+            if self._stopped:  # only the metadata event was lost; the answer is whole
+                self._ended = True
+            else:
+                out = self._fail(502, "Bedrock's stream ended before the message was complete")
+        return out + DONE
+
+    def _on(self, message: EventMessage) -> bytes:
+        headers = message.headers
+        kind = headers.get(":message-type")
+        if kind == "exception":
+            name = str(headers.get(":exception-type", "exception"))
+            payload = _json(message.payload)
+            text = payload.get("message") or payload.get("Message") or f"Bedrock {name}"
+            return self._fail(STREAM_EXCEPTIONS.get(name, 500), str(text), name)
+        if kind == "error":
+            text = str(headers.get(":error-message", "Bedrock stream error"))
+            return self._fail(500, text, str(headers.get(":error-code", "")) or None)
+        if kind != "event":
+            return b""
+        data = _json(message.payload)
+        event = headers.get(":event-type")
+        if event == "messageStart":
+            return self._chunk({"role": "assistant", "content": ""})
+        if event == "contentBlockStart":
+            return self._block_start(as_int(data.get("contentBlockIndex")), data.get("start"))
+        if event == "contentBlockDelta":
+            return self._delta(as_int(data.get("contentBlockIndex")), data.get("delta"))
+        if event == "messageStop":
+            self._stopped = True
+            out = self._chunk({}, finish_reason(data.get("stopReason")))
+            return out + self._close() if self._usage is not None else out
+        if event == "metadata":
+            usage = data.get("usage")
+            self._usage = usage if isinstance(usage, dict) else {}
+            return self._close() if self._stopped else b""
+        return b""  # contentBlockStop, and event types added later
+
+    def _block_start(self, index: int, start: Any) -> bytes:
+        use = dig(start, "toolUse")
+        if not isinstance(use, dict):
+            return b""
+        position = self._tool_calls[index] = len(self._tool_calls)
+        call = {
+            "index": position,
+            "id": use.get("toolUseId"),
+            "type": "function",
+            "function": {"name": use.get("name"), "arguments": ""},
+        }
+        return self._chunk({"tool_calls": [call]})
+
+    def _delta(self, index: int, delta: Any) -> bytes:
+        if not isinstance(delta, dict):
+            return b""
+        if isinstance(delta.get("text"), str) and delta["text"]:
+            return self._chunk({"content": delta["text"]})
+        arguments = dig(delta, "toolUse", "input")
+        if isinstance(arguments, str) and arguments:
+            call = {"index": self._tool_calls.get(index, 0), "function": {"arguments": arguments}}
+            return self._chunk({"tool_calls": [call]})
+        thought = dig(delta, "reasoningContent", "text")
+        if isinstance(thought, str) and thought:
+            return self._chunk({"reasoning_content": thought})
+        return b""  # reasoning signatures, citations: no OpenAI counterpart
+
+    def _close(self) -> bytes:
+        self._ended = True
+        if not self._include_usage:
+            return b""
+        return _event({**self._head(), "choices": [], "usage": openai_usage(self._usage)})
+
+    def _fail(self, status: int, message: str, code: str | None = None) -> bytes:
+        self._ended = True
+        return _event(openai_error(status, message, code))
+
+    def _head(self) -> dict[str, Any]:
+        return {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+        }
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return _event({**self._head(), "choices": [choice]})
+
+
+def _json(payload: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(payload) if payload else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
