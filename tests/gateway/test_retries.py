@@ -71,3 +71,52 @@ def test_bad_retry_header_is_a_clear_400(server: HeliographProcess):
         "data": None,
         "error": "helicone-retry-num must be a number, not 'lots'",
     }
+
+
+def test_helicone_fallbacks_on_the_generic_gateway(
+    server: HeliographProcess, fake_provider: FakeProvider
+):
+    import json
+
+    fallbacks = [
+        {"target-url": "http://127.0.0.1:9", "onCodes": [429]},  # unreachable: next
+        {
+            "target-url": fake_provider.url,
+            "headers": {"x-fake-behaviour": "status=503"},
+            "onCodes": [{"from": 500, "to": 599}],
+        },
+        {
+            "target-url": fake_provider.url,
+            "headers": {"Authorization": "Bearer fallback-key"},
+            "bodyKeyOverride": {"model": "gpt-4o"},
+        },
+    ]
+    response = httpx.post(
+        server.url + "/gateway/v1/chat/completions",
+        headers={
+            **server.auth,
+            "Helicone-Fallbacks": json.dumps(fallbacks),
+            "Authorization": "Bearer first",
+        },
+        json=BODY,
+    )
+    assert response.status_code == 200
+    assert response.headers["helicone-fallback-index"] == "2"
+    assert response.json()["model"] == "gpt-4o"
+    last = fake_provider.calls[-1]
+    assert (
+        last.headers["authorization"] == "Bearer fallback-key" and last.json()["model"] == "gpt-4o"
+    )
+    row = server.wait_for_request(response.headers["helicone-id"])
+    assert row["request_model"] == "gpt-4o"  # the model that answered, as bodyKeyOverride set it
+    assert row["response_status"] == 200
+
+
+def test_malformed_fallbacks_are_a_clear_400(server: HeliographProcess):
+    response = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={**server.auth, "Helicone-Fallbacks": '[{"target-url": "ftp://x"}]'},
+        json=BODY,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == 'Helicone-Fallbacks[0] needs "target-url": an http(s) URL'

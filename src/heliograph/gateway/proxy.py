@@ -12,8 +12,10 @@ import asyncio
 import logging
 import time
 import uuid
+from typing import Any
 
 import aiohttp
+import orjson
 
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import (
@@ -35,6 +37,7 @@ from heliograph.gateway.asgi import (
     response_headers,
     send_error,
 )
+from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.headers import (
     HeliconeHeaders,
     PropertiesTooLarge,
@@ -85,7 +88,8 @@ class PassthroughProxy:
                     "expected 'Bearer <Heliograph API key>'"
                 )
             body = await read_body(receive)
-            base_url = _base_url(route, headers)
+            fallbacks = _fallbacks(route, headers)
+            base_url = fallbacks[0].base_url
             warnings = property_warnings(headers.properties) if headers.properties else []
             policy = retry_policy(headers.other)
         except ClientGone:
@@ -98,16 +102,14 @@ class PassthroughProxy:
             return
 
         query = scope.get("query_string", b"")
-        target = base_url + route.upstream_path + ("?" + query.decode("latin-1") if query else "")
+        suffix = route.upstream_path + ("?" + query.decode("latin-1") if query else "")
+        target = base_url + suffix
         provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
         wire = wire_format(provider, route.upstream_path)
         request_json = json_or_none(body)
-        upstream_body = body
         strip_usage = wire is OPENAI_FORMAT and needs_usage_injection(
             route.upstream_path, request_json
         )
-        if strip_usage:
-            upstream_body = with_usage_requested(request_json)
 
         call = LoggedCall(
             request_id=headers.request_id or str(uuid.uuid4()),
@@ -130,9 +132,29 @@ class PassthroughProxy:
         if warnings:
             extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
         try:
-            response = await self._request(
-                scope["method"], target, headers.forward, upstream_body, policy
-            )
+            for index, fallback in enumerate(fallbacks):
+                target = call.target_url = fallback.base_url + suffix
+                if index:
+                    call.provider = self._catalog.provider_for_url(fallback.base_url) or "CUSTOM"
+                    overridden = fallback.body_override.get("model")
+                    if isinstance(overridden, str) and not headers.model_override:
+                        call.model_override = overridden  # what ran, so the cost is right
+                upstream_body = _upstream_body(body, request_json, fallback, strip_usage)
+                forward = with_headers(headers.forward, fallback.headers)
+                last = index == len(fallbacks) - 1
+                try:
+                    response = await self._request(
+                        scope["method"], target, forward, upstream_body, policy
+                    )
+                except (TimeoutError, aiohttp.ClientError):
+                    if last:
+                        raise
+                    continue
+                if last or not fallback.hands_over(response.status):
+                    break
+                response.release()
+            if len(fallbacks) > 1:
+                extra_headers.append((b"helicone-fallback-index", str(index).encode()))
         except TimeoutError:
             await self._fail(
                 call, send, UpstreamTimeout(f"Upstream timed out: {redact_url(target)}"), id_header
@@ -266,6 +288,22 @@ class PassthroughProxy:
         call.ended_at = time.time()
         self._calls.record(call)
         await send_error(send, error, [id_header])
+
+
+def _fallbacks(route: ProxyRoute, headers: HeliconeHeaders) -> list[Fallback]:
+    """Upstreams to try in order: the route's own, then any Helicone-Fallbacks entries."""
+    listed = headers.other.get("helicone-fallbacks")
+    entries = parse_fallbacks(listed) if listed else []
+    if route.base_url is None and entries and not headers.target_url:
+        return entries  # the generic gateway: the fallbacks are the targets
+    return [Fallback(_base_url(route, headers)), *entries]
+
+
+def _upstream_body(body: bytes, request: Any, fallback: Fallback, usage: bool) -> bytes:
+    if not isinstance(request, dict) or not (usage or fallback.body_override):
+        return body
+    merged = {**request, **fallback.body_override}
+    return with_usage_requested(merged) if usage else orjson.dumps(merged)
 
 
 def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
