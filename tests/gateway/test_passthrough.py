@@ -457,3 +457,27 @@ def test_upstream_timeout_is_504_and_logged(start_server):
     row = server.wait_for_request(request_id)
     assert row["response_status"] == 504
     assert row["response_body"]["heliograph_error"].startswith("Upstream timed out")
+
+
+def test_stream_force_format_keeps_the_stream_intact(server: HeliographProcess):
+    request_id = str(uuid.uuid4())
+    with httpx.stream(
+        "POST",
+        server.url + "/openai/v1/chat/completions",
+        headers={
+            **server.auth,
+            "Helicone-Request-Id": request_id,
+            "Helicone-Stream-Force-Format": "true",
+            "x-fake-behaviour": "chunks=5",
+        },
+        json={
+            "model": "gpt-4o-mini",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    ) as response:
+        pieces = list(response.iter_raw())
+    assert all(piece.endswith(b"\n\n") for piece in pieces)
+    assert b"".join(pieces).rstrip().endswith(b"data: [DONE]")
+    assert server.wait_for_request(request_id)["completion_tokens"] > 0

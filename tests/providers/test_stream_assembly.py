@@ -11,7 +11,7 @@ from heliograph.providers.openai import (
     may_hold_usage_chunk,
     needs_usage_injection,
 )
-from heliograph.providers.sse import EventFilter, parse_events
+from heliograph.providers.sse import EventFilter, parse_events, whole_events
 from heliograph.usage import Usage
 
 
@@ -273,3 +273,11 @@ def test_event_filter_passes_chunks_without_the_marker_unsplit():
     assert relay.feed(b"data: {}\n\ndata: {") == b"data: {}\n\n"
     assert relay.feed(b"}\n\n") == b"data: {}\n\n"
     assert relay.finish() == b""
+
+
+def test_whole_events_relay_never_splits_an_event():
+    relay = whole_events()
+    raw = b'data: {"a": 1}\n\ndata: {"b": 2}\n\ndata: [DONE]\n\n'
+    out = [relay.feed(raw[i : i + 5]) for i in range(0, len(raw), 5)]
+    assert b"".join(out) + relay.finish() == raw
+    assert all(piece == b"" or piece.endswith(b"\n\n") for piece in out)

@@ -123,6 +123,10 @@ def property_warnings(properties: dict[str, str]) -> list[str]:
     return warnings
 
 
+def force_stream_format(headers: HeliconeHeaders) -> bool:
+    return headers.other.get("helicone-stream-force-format", "").strip().lower() == "true"
+
+
 def bearer_token(value: str | None) -> str | None:
     if not value:
         return None

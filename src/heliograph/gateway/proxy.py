@@ -42,6 +42,7 @@ from heliograph.gateway.headers import (
     HeliconeHeaders,
     PropertiesTooLarge,
     bearer_token,
+    force_stream_format,
     parse_headers,
     property_warnings,
 )
@@ -58,7 +59,7 @@ from heliograph.providers.openai import (
     with_usage_requested,
 )
 from heliograph.providers.registry import OPENAI_FORMAT, wire_format
-from heliograph.providers.sse import EventFilter
+from heliograph.providers.sse import EventFilter, whole_events
 from heliograph.redact import redact_url
 
 log = logging.getLogger("heliograph.proxy")
@@ -169,7 +170,15 @@ class PassthroughProxy:
         try:
             out_headers = response_headers(response, extra_headers)
             if response.content_type == "text/event-stream":
-                await self._relay_stream(call, response, out_headers, strip_usage, receive, send)
+                await self._relay_stream(
+                    call,
+                    response,
+                    out_headers,
+                    strip_usage,
+                    force_stream_format(headers),
+                    receive,
+                    send,
+                )
             else:
                 await self._relay_body(call, response, out_headers, id_header, send)
         finally:
@@ -239,6 +248,7 @@ class PassthroughProxy:
         response: aiohttp.ClientResponse,
         out_headers: list[tuple[bytes, bytes]],
         strip_usage: bool,
+        whole: bool,
         receive: Receive,
         send: Send,
     ) -> None:
@@ -247,7 +257,11 @@ class PassthroughProxy:
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
         )
-        splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk) if strip_usage else None
+        splitter = None
+        if strip_usage:
+            splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        elif whole:
+            splitter = whole_events()
         chunks: list[bytes] = []
         watcher = DisconnectWatcher(receive)
         try:

@@ -41,6 +41,7 @@ from heliograph.gateway.asgi import (
 from heliograph.gateway.headers import (
     PropertiesTooLarge,
     bearer_token,
+    force_stream_format,
     parse_headers,
     property_warnings,
 )
@@ -59,7 +60,7 @@ from heliograph.providers.openai import (
     with_usage_requested,
 )
 from heliograph.providers.registry import OPENAI_FORMAT
-from heliograph.providers.sse import EventFilter
+from heliograph.providers.sse import EventFilter, whole_events
 from heliograph.redact import redact_url
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
@@ -134,6 +135,7 @@ class UnifiedGateway:
             own_keys = await self._provider_keys.keys_for(principal.organization_id)
             targets = self._router.targets(request["model"], own_keys)
             policy = retry_policy(headers.other)
+            whole = force_stream_format(headers)
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
@@ -174,7 +176,7 @@ class UnifiedGateway:
             try:
                 if request.get("stream") is True and response.status < 300:
                     await self._relay_stream(
-                        call, target, endpoint, request, response, out, receive, send
+                        call, target, endpoint, request, response, out, whole, receive, send
                     )
                 else:
                     await self._relay_body(call, target, response, out, send)
@@ -260,6 +262,7 @@ class UnifiedGateway:
         request: dict[str, Any],
         response: aiohttp.ClientResponse,
         out: list[tuple[bytes, bytes]],
+        whole: bool,
         receive: Receive,
         send: Send,
     ) -> None:
@@ -273,6 +276,8 @@ class UnifiedGateway:
             adapter.chat_stream(target.model, True) if adapter is not None else None
         )
         strip = None if include_usage else EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        if strip is None and whole:
+            strip = whole_events()
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
         logged: list[bytes] = []
         watcher = DisconnectWatcher(receive)

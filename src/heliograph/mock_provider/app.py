@@ -8,7 +8,15 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from . import anthropic, behaviour, gemini, openai, openai_completions, openai_embeddings
+from . import (
+    anthropic,
+    bedrock,
+    behaviour,
+    gemini,
+    openai,
+    openai_completions,
+    openai_embeddings,
+)
 from .recording import STATE, State, call_of, received
 
 MAX_BODY = 32 * 1024 * 1024
@@ -28,15 +36,18 @@ def create_app(*, max_calls: int | None = 10_000) -> web.Application:
     app.add_routes(openai_embeddings.routes)
     app.add_routes(anthropic.routes)
     app.add_routes(gemini.routes)
+    app.add_routes(bedrock.routes)
     app.router.add_get("/v1/models", _models)
     app.router.add_route("*", "/{tail:.*}", _echo)
     return app
 
 
 def _error_renderer(request: web.Request) -> Callable[[int, str | None], web.Response]:
-    """Whose error format a request gets: Anthropic's or Google's for their routes."""
+    """Whose error format a request gets: Anthropic's, Google's or Bedrock's for their routes."""
     if request.path.startswith("/v1beta/"):
         return gemini.error_response
+    if request.path.startswith("/model/"):
+        return bedrock.error_response
     if request.path.startswith("/v1/messages") or "anthropic-version" in request.headers:
         return anthropic.error_response
     return openai.error_response

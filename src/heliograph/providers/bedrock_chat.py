@@ -172,17 +172,17 @@ def _content(content: Any, allowed: tuple[str, ...]) -> list[Block]:
     if content is None:
         return []
     if isinstance(content, str):
-        return [{"text": content}] if content else []
+        return [{"text": content}] if content.strip() else []
     if not isinstance(content, list):
         raise InvalidRequestError("message content must be a string or an array of parts")
-    blocks = []
+    blocks: list[Block] = []
     for part in content:
         kind = part.get("type") if isinstance(part, dict) else None
         if not isinstance(part, dict) or kind not in allowed:
             raise InvalidRequestError(f"content part {kind!r} is not supported here for Bedrock")
         if kind in ("text", "refusal"):
             text = part.get(kind)
-            if isinstance(text, str) and text:  # Converse refuses blank text blocks
+            if isinstance(text, str) and text.strip():  # Converse refuses blank text blocks
                 blocks.append({"text": text})
         else:
             blocks.append({"image": _image(part.get("image_url"))})

@@ -44,7 +44,12 @@ DONE = b"data: [DONE]\n\n"
 PRELUDE = 12
 # AWS caps headers at 128 KiB and payloads at 24 MiB; a longer frame means corrupt input.
 MAX_MESSAGE = PRELUDE + 128 * 1024 + 24 * 1024 * 1024 + 4
-_FIXED = {2: struct.Struct("!b"), 3: struct.Struct("!h"), 4: struct.Struct("!i"), 5: struct.Struct("!q")}
+_FIXED = {
+    2: struct.Struct("!b"),
+    3: struct.Struct("!h"),
+    4: struct.Struct("!i"),
+    5: struct.Struct("!q"),
+}
 _FIXED[8] = _FIXED[5]  # a timestamp: milliseconds since the epoch as an int64
 
 HeaderValue = bool | int | bytes | str
@@ -145,7 +150,10 @@ def openai_usage(usage: Any) -> dict[str, Any] | None:
     """OpenAI's usage: Bedrock counts cache reads and writes beside `inputTokens`, OpenAI inside."""
     if not isinstance(usage, dict):
         return None
-    read, write = as_int(usage.get("cacheReadInputTokens")), as_int(usage.get("cacheWriteInputTokens"))
+    read, write = (
+        as_int(usage.get("cacheReadInputTokens")),
+        as_int(usage.get("cacheWriteInputTokens")),
+    )
     prompt = as_int(usage.get("inputTokens")) + read + write
     completion = as_int(usage.get("outputTokens"))
     return {
@@ -157,7 +165,7 @@ def openai_usage(usage: Any) -> dict[str, Any] | None:
 
 
 def openai_error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
-    """OpenAI's error object; Bedrock's error type is in a header we don't get, so the status decides."""
+    """OpenAI's error object, by status: Bedrock names the error in a header we don't get."""
     if status == 429:
         kind, code = "rate_limit_error", code or "rate_limit_exceeded"
     elif status in (401, 403):

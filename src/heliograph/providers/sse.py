@@ -72,3 +72,12 @@ class EventFilter:
     def finish(self) -> bytes:
         rest, self._rest = self._rest, b""
         return rest
+
+
+def _never(_: bytes) -> bool:
+    return False
+
+
+def whole_events() -> EventFilter:
+    """A relay that only ever sends whole events (Helicone-Stream-Force-Format)."""
+    return EventFilter(_never, _never)
