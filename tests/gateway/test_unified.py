@@ -10,31 +10,10 @@ import openai
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.gateway.conftest import gateway_env
 from tests.server import HeliographProcess
 
-DEAD = "http://127.0.0.1:9"  # nothing listens there: connection refused at once
 Start = Callable[..., HeliographProcess]
-
-
-def gateway_env(fake: FakeProvider, **extra: str) -> dict[str, str]:
-    return {
-        "HELIOGRAPH_OPENAI_API_KEY": "sk-openai-upstream",
-        "HELIOGRAPH_GROQ_BASE_URL": fake.url,
-        "HELIOGRAPH_GROQ_API_KEY": "gsk-groq-upstream",
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
-def gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory):
-    server = HeliographProcess(
-        tmp_path_factory.mktemp("gateway") / "data",
-        fake_provider.url,
-        env=gateway_env(fake_provider, HELIOGRAPH_DEAD_BASE_URL=DEAD),
-    )
-    server.start()
-    yield server
-    server.stop()
 
 
 def client(server: HeliographProcess, base: str = "/v1") -> openai.OpenAI:

@@ -47,6 +47,7 @@ from heliograph.gateway.headers import (
 )
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
+from heliograph.gateway.token_limits import apply_token_limit
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
@@ -132,6 +133,9 @@ class UnifiedGateway:
             body = await read_body(receive)
             endpoint = GATEWAY_PATHS[scope["path"]]
             request = _request_body(body, endpoint)
+            handler = headers.other.get("helicone-token-limit-exception-handler")
+            if handler:
+                request = apply_token_limit(handler.strip().lower(), request)
             own_keys = await self._provider_keys.keys_for(principal.organization_id)
             targets = self._router.targets(request["model"], own_keys)
             policy = retry_policy(headers.other)
