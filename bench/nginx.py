@@ -1,14 +1,27 @@
-"""nginx as the canned fake provider: its config, written for one run in a temp dir."""
+"""nginx as the canned fake provider: its config, written for one run in a temp dir.
+
+OpenAI's `/v1/chat/completions` and Anthropic's `/v1/messages` each answer with JSON, or
+with their event stream when the request body says `"stream": true`. `return` runs before
+nginx reads a body (an `if` on `$request_body` there sees it empty), so each chat location
+has `mirror` read the body first and then, finding no file to serve, hands the request on
+through `error_page 404` to the internal location named after the answer it needs; that
+location's `return` sees the body. Every target goes through the same two steps.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from bench.fixtures import completion_body, stream_body
+from bench.fixtures import (
+    anthropic_message_body,
+    anthropic_stream_body,
+    completion_body,
+    stream_body,
+)
 
 CHAT_PATH = "/v1/chat/completions"
-STREAM_HEADER = "X-Bench-Stream"  # "1" selects the streaming answer
+MESSAGES_PATH = "/v1/messages"
 _PART_CHARS = 3000
 
 _TEMPLATE = """\
@@ -33,32 +46,51 @@ http {{
     keepalive_requests 10000000;
     keepalive_timeout 300s;
     server_tokens off;
+    # $request_body is set only for a body held in one memory buffer.
+    client_body_buffer_size 64k;
+    client_body_in_single_buffer on;
+
+    map $request_body $bench_answer {{
+        '~"stream":\\s*true' stream;
+        default json;
+    }}
 
     server {{
         listen 127.0.0.1:{port} reuseport backlog=4096;
+        root {tmp}/no-files;  # nothing to serve: every chat call ends in the 404 below
+        log_not_found off;
 
-        location = {chat_path} {{
-            if ($request_method != POST) {{
-                return 405;
-            }}
-            if ($http_{header_var} = "1") {{
-                rewrite ^ /_bench/stream last;
-            }}
-            default_type application/json;
-{completion}
-        }}
-
-        location = /_bench/stream {{
+{chat_locations}
+        location = /_bench/read-body {{
             internal;
-            default_type text/event-stream;
-{stream}
+            return 204;
         }}
 
+{answer_locations}
         location / {{
             return 404;
         }}
     }}
 }}
+"""
+
+_CHAT_LOCATION = """\
+        location = {path} {{
+            if ($request_method != POST) {{
+                return 405;
+            }}
+            mirror /_bench/read-body;  # reads the whole body before the content phase
+            mirror_request_body on;
+            error_page 404 = /_bench/{provider}-$bench_answer;
+        }}
+"""
+
+_ANSWER_LOCATION = """\
+        location = /_bench/{name} {{
+            internal;
+            default_type {content_type};
+{directives}
+        }}
 """
 
 
@@ -75,17 +107,33 @@ def _return_directives(name: str, text: str) -> str:
     return "\n".join(lines)
 
 
+def answers() -> dict[str, tuple[str, str]]:
+    """Internal location name -> (content type, body) of every canned answer."""
+    return {
+        "openai-json": ("application/json", completion_body()),
+        "openai-stream": ("text/event-stream", stream_body()),
+        "anthropic-json": ("application/json", anthropic_message_body()),
+        "anthropic-stream": ("text/event-stream", anthropic_stream_body()),
+    }
+
+
 def render_config(tmp: Path, port: int) -> str:
     # As root, nginx would hand its workers to `nobody`, who cannot enter our 0700 temp dir.
     user = "user root;\n" if os.geteuid() == 0 else ""
+    chat = "".join(
+        _CHAT_LOCATION.format(path=path, provider=provider)
+        for path, provider in ((CHAT_PATH, "openai"), (MESSAGES_PATH, "anthropic"))
+    )
+    canned = "".join(
+        _ANSWER_LOCATION.format(
+            name=name,
+            content_type=content_type,
+            directives=_return_directives(name.replace("-", "_"), body),
+        )
+        for name, (content_type, body) in answers().items()
+    )
     return _TEMPLATE.format(
-        user=user,
-        tmp=tmp,
-        port=port,
-        chat_path=CHAT_PATH,
-        header_var=STREAM_HEADER.lower().replace("-", "_"),
-        completion=_return_directives("completion", completion_body()),
-        stream=_return_directives("stream", stream_body()),
+        user=user, tmp=tmp, port=port, chat_locations=chat, answer_locations=canned
     )
 
 

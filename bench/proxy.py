@@ -1,33 +1,46 @@
-"""How much latency and throughput Heliograph adds over calling the provider directly.
+"""How much latency and throughput Heliograph adds over calling the provider directly, and
+how much its unified gateway (with provider translation) adds over its plain passthrough.
 
-    python -m bench.proxy            # full run: 12 cases x (2 s warm-up + 10 s), about 2.5 minutes
+    python -m bench.proxy            # full run: 24 cases x (2 s warm-up + 10 s), about 5 minutes
     python -m bench.proxy --smoke    # c=16 only, 2 s per case: keeps the harness working
 
+Four targets, each with a ~1 KB JSON completion and a 20-chunk SSE stream:
+  direct             nginx's `/v1/chat/completions`, as an OpenAI client would call it;
+  passthrough        Heliograph's OpenAI passthrough route (`/openai/v1/chat/completions`);
+  gateway-openai     the unified gateway (`/v1/chat/completions`), model `gpt-4o-mini/openai`;
+  gateway-anthropic  the same with `claude-3-5-sonnet-20241022/anthropic`: Heliograph
+                     translates the request to Anthropic's `/v1/messages` and its JSON or
+                     event stream back into OpenAI's.
+Streams carry no `stream_options`, as from most SDKs, so Heliograph does its usual work of
+asking upstream for usage and keeping the usage-only chunk from the client.
+
 The fake provider is nginx (`return 200` of canned bodies, one worker, no access log), so
-the upstream costs next to nothing and the difference between the two targets is
-Heliograph's own cost. Both response kinds are served on the one path
-`/v1/chat/completions`: the `X-Bench-Stream: 1` request header selects the 20-chunk SSE
-stream instead of the ~1 KB JSON completion. Heliograph forwards that header like any
-other, so both kinds go through the same OpenAI passthrough route
-(`/openai/v1/chat/completions`) and the same OpenAI usage and cost extraction; a second
-upstream prefix reached through the generic `/gateway` route would have measured a
-different provider path for streams. Stream requests carry no `stream_options`, as from most
-SDKs, so Heliograph does its usual work of asking upstream for usage and dropping the
-usage-only chunk on the way back.
+the upstream costs next to nothing and the differences between targets are Heliograph's own
+cost. One Heliograph process serves every target, and nginx picks the JSON or the stream
+answer from the `"stream": true` in the request body (see nginx.py for how). The choice
+had to come from the body: the gateway sends upstream none of the caller's headers, and
+a provider has one base URL per Heliograph process, so separate URLs for the two answers
+would have meant a second Heliograph process and cases compared across processes. Every
+target, direct included, goes through the same nginx steps, so nginx's cost (some 10 µs
+more than a bare `return`) cancels out in every difference reported.
 
-Load is wrk, closed loop, at 1, 16 and 64 connections, after a short warm-up. Latency is
-request-to-last-byte (for streams: the whole stream, which nginx sends in one go). With
-two or more CPUs, Heliograph (with its chDB store) runs on CPU 0 and nginx and wrk on
-CPU 1. Any wrk socket error or status over 399 fails the run. At the end the script waits
-for Heliograph's log pipeline to store every row it was given and reports both counts.
+Load is wrk, closed loop, at 1, 16 and 64 connections, after a short warm-up; for each
+kind and concurrency the four targets run back to back. Latency is request-to-last-byte
+(for streams: the whole stream, which nginx sends in one go). With two or more CPUs,
+Heliograph (with its chDB store) runs on CPU 0 and nginx and wrk on CPU 1. Before load,
+one call per target and kind is checked by content; any wrk socket error or status over
+399 fails the run. At the end the script waits for Heliograph's log pipeline to store every
+row it was given and reports both counts.
 
-Results: a table on stdout and every figure in bench/results/proxy-latest.json
-(proxy-smoke.json for --smoke).
+Results: two tables on stdout (passthrough against direct; each gateway target against
+passthrough, with the aim of adding under 0.3 ms at P50) and every figure in
+bench/results/proxy-latest.json (proxy-smoke.json for --smoke).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -39,8 +52,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report, stack, wrk
-from bench.fixtures import completion_body, request_body, stream_body
+from bench import checks, nginx, report, stack, wrk
 from bench.processes import BenchError, missing_tools
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -63,22 +75,18 @@ SMOKE = Profile("smoke", (16,), 2, 1, 30.0, RESULTS_DIR / "proxy-smoke.json")
 def run_cases(
     system: stack.Stack, profile: Profile, tmp: Path, cpu: str | None
 ) -> tuple[list[report.Case], int]:
-    """Every kind x concurrency, direct then Heliograph back to back; returns (cases, served)."""
+    """Every kind x concurrency, all targets back to back; returns (cases, served)."""
     cases: list[report.Case] = []
     served = 0  # requests Heliograph answered, warm-ups included
     for kind in report.KINDS:
         stream = kind == "stream"
         for concurrency in profile.concurrencies:
-            for target in report.TARGETS:
-                script = wrk.write_script(
-                    tmp / f"{target}-{kind}.lua",
-                    request_body(stream),
-                    system.headers(target, stream),
-                )
-                url = system.url(target)
-                warm = wrk.run(url, script, concurrency, profile.warmup_seconds, cpu)
-                result = wrk.run(url, script, concurrency, profile.seconds, cpu)
-                if target == "heliograph":
+            for target in stack.TARGETS:
+                call = system.call(target, stream)
+                script = wrk.write_script(tmp / f"{target}-{kind}.lua", call.body, call.headers)
+                warm = wrk.run(call.url, script, concurrency, profile.warmup_seconds, cpu)
+                result = wrk.run(call.url, script, concurrency, profile.seconds, cpu)
+                if target != "direct":
                     served += warm.requests + result.requests
                     if not system.heliograph.alive():
                         raise system.heliograph.failure("Heliograph exited during the run")
@@ -92,7 +100,7 @@ def _progress(case: report.Case) -> None:
     r = case.result
     errors = f"  ERRORS: {case.errors} (warm-up included)" if case.errors else ""
     print(
-        f"  {case.kind:<10} c={case.concurrency:<3} {case.target:<10} "
+        f"  {case.kind:<10} c={case.concurrency:<3} {case.target:<17} "
         f"{r.requests_per_s:>9,.0f} req/s  P50 {r.p50_us / 1000:7.3f} ms  "
         f"P99 {r.p99_us / 1000:7.3f} ms{errors}",
         file=sys.stderr,
@@ -104,9 +112,10 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
     """Run everything; returns the results document and the problems that fail the run."""
     cpus = stack.Cpus.detect()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    load_at_start = os.getloadavg()  # other work on the machine skews every figure
     system = stack.start(tmp, cpus)
     try:
-        served = stack.check_responses(system)
+        served = checks.check_responses(system)
         cases, measured = run_cases(system, profile, tmp, cpus.load)
         served += measured
         pipeline = stack.wait_for_drain(system, served, profile.drain_timeout_s)
@@ -140,11 +149,16 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
         "seconds_per_case": profile.seconds,
         "warmup_seconds_per_case": profile.warmup_seconds,
         "machine": report.machine(),
+        "load_average_1_5_15_min": {"start": load_at_start, "end": os.getloadavg()},
         "cpu_pinning": {"heliograph": cpus.heliograph, "nginx_and_wrk": cpus.load},
         "versions": report.versions(),
-        "response_bytes": {"completion": len(completion_body()), "stream": len(stream_body())},
+        "upstream_response_bytes": {
+            name: len(body.encode()) for name, (_, body) in nginx.answers().items()
+        },
+        "gateway_models": stack.GATEWAY_MODELS,
         "summary": report.summary(cases),
         "comparison": report.comparisons(cases),
+        "gateway_comparison": report.gateway_comparisons(cases, tuple(stack.GATEWAY_MODELS)),
         "cases": [c.as_dict() for c in cases],
         "log_pipeline": {**pipeline, "requests_served_by_heliograph": served},
         "heliograph_exit_code": system.heliograph.exit_code,
@@ -157,21 +171,27 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
 
 def print_report(document: dict[str, Any], out: Path) -> None:
     summary, pipeline = document["summary"], document["log_pipeline"]
+    print("Passthrough route against calling nginx directly:")
     print(report.table(document["comparison"]))
     print()
-    for label, key in (
-        ("nginx direct req/s (peak)", "nginx_direct_requests_per_s"),
-        ("Heliograph req/s (peak, one worker)", "heliograph_requests_per_s"),
-        ("nginx headroom (direct / Heliograph)", "nginx_headroom_x"),
-    ):
-        figures = ", ".join(f"{kind} {value:,}" for kind, value in summary[key].items())
-        print(f"{label}: {figures}")
+    print("Unified gateway against the passthrough route (added = gateway - passthrough):")
+    print(report.gateway_table(document["gateway_comparison"]))
+    print()
+    for target, peaks in summary["peak_requests_per_s"].items():
+        figures = ", ".join(f"{kind} {value:,}" for kind, value in peaks.items())
+        print(f"peak req/s {target}: {figures}")
+    headroom = ", ".join(f"{k} {v}x" for k, v in summary["nginx_headroom_x"].items())
+    print(f"nginx headroom (direct / fastest Heliograph target): {headroom}")
     print(
         f"Log pipeline: submitted {pipeline['submitted']}, stored {pipeline['stored']} "
         f"(requests served {pipeline['requests_served_by_heliograph']}, "
         f"drained: {pipeline['drained']})"
     )
-    print(f"nproc {document['machine']['nproc']}; results: {out}")
+    load = document["load_average_1_5_15_min"]
+    print(
+        f"nproc {document['machine']['nproc']}; load average (1 min) at start "
+        f"{load['start'][0]:.2f}, at end {load['end'][0]:.2f}; results: {out}"
+    )
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

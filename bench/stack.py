@@ -1,4 +1,7 @@
-"""The system under test: nginx as the fake provider, Heliograph in front of it."""
+"""The system under test: nginx as the fake provider, Heliograph in front of it, and the
+call each target gets: straight to nginx, Heliograph's OpenAI passthrough route, or its
+unified gateway with an OpenAI or an Anthropic model.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,13 @@ import os
 import secrets
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import nginx
-from bench.fixtures import completion_body, request_body
+from bench.fixtures import ANTHROPIC_MODEL, MODEL, request_body
 from bench.processes import (
-    BenchError,
     Service,
     free_port,
     get_json,
@@ -23,7 +24,24 @@ from bench.processes import (
 )
 
 PROVIDER_KEY = "sk-fake-provider"
-HELIOGRAPH_ROUTE = "/openai" + nginx.CHAT_PATH  # the OpenAI passthrough route
+ANTHROPIC_PROVIDER_KEY = "sk-ant-fake-provider"
+PASSTHROUGH_ROUTE = "/openai" + nginx.CHAT_PATH  # the OpenAI passthrough route
+GATEWAY_ROUTE = "/v1/chat/completions"  # the unified gateway
+# The unified gateway's targets and the model string each sends.
+GATEWAY_MODELS = {
+    "gateway-openai": f"{MODEL}/openai",
+    "gateway-anthropic": f"{ANTHROPIC_MODEL}/anthropic",
+}
+TARGETS = ("direct", "passthrough", *GATEWAY_MODELS)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One benchmark request, the same for the check call and for wrk."""
+
+    url: str
+    headers: dict[str, str]
+    body: str
 
 
 @dataclass(frozen=True)
@@ -45,25 +63,27 @@ class Cpus:
 class Stack:
     nginx: Service
     heliograph: Service
-    direct_url: str
-    heliograph_url: str
-    health_url: str
-    api_key: str
+    direct_url: str  # nginx's OpenAI chat endpoint
+    heliograph_url: str  # Heliograph's base URL
+    api_key: str  # the Heliograph key
 
-    def headers(self, target: str, stream: bool) -> dict[str, str]:
-        """The request headers for one target ("direct" or "heliograph") and response kind."""
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {PROVIDER_KEY}"}
-        if target == "heliograph":
-            headers["Helicone-Auth"] = f"Bearer {self.api_key}"
-        if stream:
-            headers[nginx.STREAM_HEADER] = "1"
-        return headers
-
-    def url(self, target: str) -> str:
-        return self.heliograph_url if target == "heliograph" else self.direct_url
+    def call(self, target: str, stream: bool) -> Call:
+        """The request for one of TARGETS; nginx answers by the `stream` flag in the body."""
+        headers = {"Content-Type": "application/json"}
+        if target in GATEWAY_MODELS:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+            url = self.heliograph_url + GATEWAY_ROUTE
+            return Call(url, headers, request_body(stream, GATEWAY_MODELS[target]))
+        headers["Authorization"] = f"Bearer {PROVIDER_KEY}"
+        if target == "direct":
+            return Call(self.direct_url, headers, request_body(stream))
+        if target != "passthrough":
+            raise ValueError(f"unknown target {target!r}")
+        headers["Helicone-Auth"] = f"Bearer {self.api_key}"
+        return Call(self.heliograph_url + PASSTHROUGH_ROUTE, headers, request_body(stream))
 
     def pipeline(self) -> dict[str, Any]:
-        stats: dict[str, Any] = get_json(self.health_url)["log_pipeline"]
+        stats: dict[str, Any] = get_json(self.heliograph_url + "/healthz")["log_pipeline"]
         return stats
 
     def stop(self) -> None:
@@ -89,7 +109,10 @@ def start(tmp: Path, cpus: Cpus) -> Stack:
             if k.startswith("BENCH_HELIOGRAPH_")
         }
         env["HELIOGRAPH_API_KEY"] = api_key
-        env["HELIOGRAPH_OPENAI_BASE_URL"] = f"http://127.0.0.1:{nginx_port}"
+        upstream = f"http://127.0.0.1:{nginx_port}"
+        env["HELIOGRAPH_OPENAI_BASE_URL"] = env["HELIOGRAPH_ANTHROPIC_BASE_URL"] = upstream
+        env["HELIOGRAPH_OPENAI_API_KEY"] = PROVIDER_KEY  # the gateway sends these upstream
+        env["HELIOGRAPH_ANTHROPIC_API_KEY"] = ANTHROPIC_PROVIDER_KEY
         command = [sys.executable, "-m", "heliograph", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(heliograph_port), "--data-dir", str(tmp / "heliograph-data")]
         gateway = Service("heliograph", command, tmp / "heliograph.log", env, cpus.heliograph)
@@ -103,9 +126,8 @@ def start(tmp: Path, cpus: Cpus) -> Stack:
     return Stack(
         nginx=fake,
         heliograph=gateway,
-        direct_url=f"http://127.0.0.1:{nginx_port}{nginx.CHAT_PATH}",
-        heliograph_url=base + HELIOGRAPH_ROUTE,
-        health_url=base + "/healthz",
+        direct_url=upstream + nginx.CHAT_PATH,
+        heliograph_url=base,
         api_key=api_key,
     )
 
@@ -116,38 +138,6 @@ def _ports() -> tuple[int, int]:
     while second == first:
         second = free_port()
     return first, second
-
-
-def check_responses(stack: Stack) -> int:
-    """One call per target and kind, checked by content; returns the calls Heliograph served."""
-    for target in ("direct", "heliograph"):
-        for stream in (False, True):
-            request = urllib.request.Request(
-                stack.url(target),
-                data=request_body(stream).encode(),
-                headers=stack.headers(target, stream),
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    status, body = response.status, response.read().decode()
-            except OSError as exc:
-                raise stack.heliograph.failure(f"{target} check call failed: {exc}") from None
-            _check_body(target, stream, status, body)
-    return 2
-
-
-def _check_body(target: str, stream: bool, status: int, body: str) -> None:
-    what = f"{target} {'stream' if stream else 'completion'} check call"
-    if status != 200:
-        raise BenchError(f"{what}: status {status}: {body[:300]}")
-    if not stream and body != completion_body():
-        raise BenchError(f"{what}: body differs from the canned completion: {body[:300]}")
-    if stream:
-        events = [e for e in body.split("\n\n") if e.strip()]
-        content = [e for e in events if '"content":' in e]
-        if len(content) != 20 or events[-1] != "data: [DONE]":
-            raise BenchError(f"{what}: not 20 content chunks then [DONE]: {body[-300:]}")
 
 
 def wait_for_drain(stack: Stack, at_least: int, timeout_s: float) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class Settings:
     database_url: str = ""  # empty: SQLite file under data_dir
     api_key: str = ""  # created for the default org at start when missing
     azure_api_version: str = "2024-10-21"
+    aws_region: str = "us-east-1"  # Bedrock's default region (also AWS_REGION)
     secret_key: str = ""  # encrypts stored provider keys; empty: a key file in data_dir
     demo: bool = False
     log_batch_rows: int = 2000
@@ -120,6 +121,9 @@ def load_settings(
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":
             values[name] = _coerce(name, raw)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(name) and ENV_PREFIX + "AWS_REGION" not in environ:
+            values.setdefault("aws_region", environ[name])
     for provider, names in PROVIDER_KEY_ENV.items():
         for name in names:
             if environ.get(name):

@@ -7,6 +7,7 @@ changes it fails here.
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,11 +22,16 @@ from tests.server import HeliographProcess
 # download LiteLLM would start on its own.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["LITELLM_OFFLINE_MODE"] = "true"
-import litellm  # noqa: E402
+import litellm
 
 DEAD = "http://127.0.0.1:9"  # nothing listens there: connection refused at once
 HELLO = [{"role": "user", "content": "Hello"}]
 SEED_FALLBACK = "gpt-4o-mini/openai,claude-3-5-sonnet-20241022/anthropic"
+
+# LiteLLM's own TypedDicts trip a pydantic UserWarning when it builds their schemas lazily.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Items? .* using the `ReadOnly` qualifier:UserWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +49,19 @@ def gateway(
     )
     server.start()
     yield server
+    close_cached_clients()
     server.stop()
+
+
+def close_cached_clients() -> None:
+    """Close the OpenAI clients LiteLLM keeps per base URL and key, with their keep-alive
+    sockets to this module's server, which would otherwise stay open until exit."""
+    cache = litellm.in_memory_llm_clients_cache
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if callable(close) and not inspect.iscoroutinefunction(close):
+            close()
+    cache.flush_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +178,21 @@ def test_text_completion_becomes_a_chat_completion(gateway: HeliographProcess):
     assert response.choices[0].text == row["response_body"]["choices"][0]["message"]["content"]
 
 
+def test_legacy_completions_through_the_openai_prefix(gateway: HeliographProcess):
+    request_id = str(uuid.uuid4())
+    response = litellm.text_completion(
+        model="openai/gpt-3.5-turbo-instruct",
+        prompt="Once upon a time",
+        api_base=gateway.url + "/v1",
+        api_key=gateway.api_key,
+        max_retries=0,
+        extra_headers={"Helicone-Request-Id": request_id},
+    )
+    row = gateway.wait_for_request(request_id)
+    assert row["request_body"] == {"model": "gpt-3.5-turbo-instruct", "prompt": "Once upon a time"}
+    assert response.choices[0].text == row["response_body"]["choices"][0]["text"]
+
+
 def test_completion_with_only_a_prompt_is_refused(gateway: HeliographProcess):
     """LiteLLM's own Helicone page shows `completion(prompt=...)`: it sends `messages: []`."""
     with pytest.raises(litellm.BadRequestError, match="non-empty 'messages' list"):
@@ -243,7 +276,8 @@ def test_metadata_never_reaches_the_gateway(
     gateway: HeliographProcess, monkeypatch: pytest.MonkeyPatch, where: str
 ):
     """The gap: LiteLLM's docs put Helicone headers in `metadata`; its `helicone/` provider
-    sends them neither as headers nor in the body. Only its logging callback reads them."""
+    sends them neither as headers nor in the body. Only its logging callback reads them.
+    `litellm.metadata` (LiteLLM's retry example) is not even a LiteLLM setting."""
     metadata = {
         "Helicone-Property-Environment": "production",
         "Helicone-User-Id": "user-789",
@@ -254,7 +288,7 @@ def test_metadata_never_reaches_the_gateway(
     if where == "per-call":
         complete(gateway, request_id, metadata=metadata)
     else:
-        monkeypatch.setattr(litellm, "metadata", metadata)
+        monkeypatch.setattr(litellm, "metadata", metadata, raising=False)
         complete(gateway, request_id)
     row = gateway.wait_for_request(request_id)
     assert logged(row) == {
@@ -265,6 +299,24 @@ def test_metadata_never_reaches_the_gateway(
         "request_properties": {},
         "request_body": {"model": "gpt-4o-mini", "messages": HELLO},
     }
+
+
+def test_global_litellm_headers_are_replaced_by_per_call_headers(
+    gateway: HeliographProcess, monkeypatch: pytest.MonkeyPatch
+):
+    alone, with_own = str(uuid.uuid4()), str(uuid.uuid4())
+    global_headers = {"Helicone-Request-Id": alone, "Helicone-Property-Team": "search"}
+    monkeypatch.setattr(litellm, "headers", global_headers)
+    litellm.completion(
+        model="helicone/gpt-4o-mini",
+        messages=HELLO,
+        api_base=gateway.url,
+        api_key=gateway.api_key,
+        max_retries=0,
+    )
+    complete(gateway, with_own)  # its extra_headers replace litellm.headers, not merge
+    assert gateway.wait_for_request(alone)["request_properties"] == {"team": "search"}
+    assert gateway.wait_for_request(with_own)["request_properties"] == {}
 
 
 def test_helicone_api_base_is_not_read_by_the_provider(monkeypatch: pytest.MonkeyPatch):

@@ -157,6 +157,9 @@ def claude_gateway(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPat
             HELIOGRAPH_GOOGLE_API_KEY="AIza-upstream",
             HELIOGRAPH_AZURE_BASE_URL=fake_provider.url,
             HELIOGRAPH_AZURE_API_KEY="azure-upstream-key",
+            HELIOGRAPH_BEDROCK_BASE_URL=fake_provider.url,
+            AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
+            AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         ),
     )
     server.start()
@@ -418,3 +421,33 @@ def test_azure_deployment_url_and_key(
     assert echoed["query"] == "api-version=2024-10-21"
     assert echoed["headers"]["api-key"] == "azure-upstream-key"
     assert "authorization" not in echoed["headers"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_bedrock_through_the_openai_endpoint(
+    claude_gateway: HeliographProcess, fake_provider: FakeProvider, stream: bool
+):
+    request_id = str(uuid.uuid4())
+    model = "anthropic.claude-3-5-sonnet-20240620-v1:0/bedrock"
+    messages = [{"role": "user", "content": "Hello"}]
+    headers = {"Helicone-Request-Id": request_id}
+    sdk = client(claude_gateway)
+    if stream:
+        chunks = list(
+            sdk.chat.completions.create(
+                model=model, messages=messages, stream=True, extra_headers=headers
+            )
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        text = (
+            sdk.chat.completions.create(model=model, messages=messages, extra_headers=headers)
+            .choices[0]
+            .message.content
+        )
+    sent = [c for c in fake_provider.calls if c.path.startswith("/model/")][-1]
+    assert sent.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert sent.path.endswith("/converse-stream" if stream else "/converse")
+    row = claude_gateway.wait_for_request(request_id)
+    assert text and row["response_body"]["choices"][0]["message"]["content"] == text
+    assert row["provider"] == "BEDROCK" and row["completion_tokens"] > 0

@@ -19,6 +19,7 @@ class GatewayProvider:
     api_key: str | None = None
     needs_key: bool = True
     azure_api_version: str | None = None  # set for Azure OpenAI: deployment URLs, api-key
+    region: str | None = None  # for providers addressed by region (Bedrock)
 
     @property
     def configured(self) -> bool:
@@ -33,6 +34,12 @@ class GatewayProvider:
                 f"?api-version={self.azure_api_version}"
             )
         return self.base_url + self.chat_path.replace("/chat/completions", endpoint_suffix)
+
+    def base_for(self, deployment: str | None) -> str:
+        """The base URL, in the deployment's region for providers addressed by region."""
+        if self.region and deployment:
+            return self.base_url.replace(f".{self.region}.", f".{deployment}.")
+        return self.base_url
 
     def auth_headers(self) -> dict[str, str]:
         if not self.api_key:
@@ -62,6 +69,10 @@ PROVIDER_ALIASES = {"gemini": "google", "x": "xai", "grok": "xai", "claude": "an
 
 
 def _adapter(name: str) -> ChatAdapter:
+    if name == "bedrock":
+        from heliograph.providers.bedrock_chat import BedrockChatAdapter
+
+        return BedrockChatAdapter()
     if name == "anthropic":
         from heliograph.providers.anthropic_chat import AnthropicChatAdapter
 
@@ -96,9 +107,20 @@ def gateway_providers(settings: Settings) -> dict[str, GatewayProvider]:
             api_key=keys.get("azure"),
             azure_api_version=settings.azure_api_version,
         )
+    # Bedrock signs with AWS credentials (botocore's chain), not a key; a deployment segment
+    # (`model/bedrock/us-west-2`) picks another region.
+    region = settings.aws_region
+    providers["bedrock"] = GatewayProvider(
+        "bedrock",
+        "BEDROCK",
+        bases.get("bedrock", f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/"),
+        adapter=_adapter("bedrock"),
+        needs_key=False,
+        region=region,
+    )
     # Any other configured base URL is an OpenAI-compatible server (Ollama, vLLM, llama.cpp).
     for name, base in bases.items():
-        if name not in providers:
+        if name not in providers and name != "bedrock":
             providers[name] = GatewayProvider(
                 name, name.upper(), base.rstrip("/"), api_key=keys.get(name), needs_key=False
             )

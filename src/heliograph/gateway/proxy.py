@@ -26,9 +26,7 @@ from heliograph.errors import (
     UpstreamTimeout,
 )
 from heliograph.gateway.asgi import (
-    STATUS_CLIENT_GONE,
     ClientGone,
-    DisconnectWatcher,
     Receive,
     Scope,
     Send,
@@ -48,6 +46,7 @@ from heliograph.gateway.headers import (
 )
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
+from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.calls import CallLog
@@ -252,7 +251,6 @@ class PassthroughProxy:
         receive: Receive,
         send: Send,
     ) -> None:
-        call.is_stream = True
         call.status = response.status
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
@@ -262,37 +260,7 @@ class PassthroughProxy:
             splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
         elif whole:
             splitter = whole_events()
-        chunks: list[bytes] = []
-        watcher = DisconnectWatcher(receive)
-        try:
-            async for chunk in response.content.iter_any():
-                if call.first_byte_at is None:
-                    call.first_byte_at = time.time()
-                chunks.append(chunk)
-                if splitter is not None:
-                    chunk = splitter.feed(chunk)
-                    if not chunk:
-                        continue
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except asyncio.CancelledError:
-            if not watcher.client_gone:
-                raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
-        except TimeoutError:
-            call.error = "upstream stream timed out"
-        except aiohttp.ClientError as exc:
-            call.error = f"upstream stream broke off: {type(exc).__name__}"
-        finally:
-            watcher.stop()
-        call.response_body = b"".join(chunks)
-        call.ended_at = time.time()
-        self._calls.record(call)
-        if not watcher.client_gone:
-            tail = splitter.finish() if splitter is not None else b""
-            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await relay_stream(response, call, receive, send, self._calls.record, relay=splitter)
 
     async def _fail(
         self, call: LoggedCall, send: Send, error: HeliographError, id_header: tuple[bytes, bytes]

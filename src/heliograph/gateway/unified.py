@@ -28,9 +28,7 @@ from heliograph.errors import (
     openai_error,
 )
 from heliograph.gateway.asgi import (
-    STATUS_CLIENT_GONE,
     ClientGone,
-    DisconnectWatcher,
     Receive,
     Scope,
     Send,
@@ -47,13 +45,14 @@ from heliograph.gateway.headers import (
 )
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
+from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.token_limits import apply_token_limit
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall
-from heliograph.providers.chat import StreamTranslator
+from heliograph.providers.chat import SignsRequests, StreamTranslator
 from heliograph.providers.openai import (
     is_usage_only_chunk,
     may_hold_usage_chunk,
@@ -203,6 +202,14 @@ class UnifiedGateway:
         except InvalidRequestError as exc:  # this provider cannot express the request
             attempts.append(Attempt(target, 400, openai_error(exc), exc.message, True))
             return None
+        adapter = target.provider.adapter
+        if isinstance(adapter, SignsRequests):
+            region = target.deployment or target.provider.region or ""
+            try:
+                headers = await asyncio.to_thread(adapter.sign, url, headers, data, region)
+            except AuthError as exc:
+                attempts.append(Attempt(target, 401, openai_error(exc), exc.message, True))
+                return None
         retries = policy.retries if policy else 0
         for attempt in range(retries + 1):
             retry_after: str | None = None
@@ -270,7 +277,6 @@ class UnifiedGateway:
         receive: Receive,
         send: Send,
     ) -> None:
-        call.is_stream = True
         call.status = response.status
         include_usage = not needs_usage_injection(endpoint.suffix, request)
         adapter = target.provider.adapter
@@ -283,39 +289,7 @@ class UnifiedGateway:
         if strip is None and whole:
             strip = whole_events()
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
-        logged: list[bytes] = []
-        watcher = DisconnectWatcher(receive)
-        try:
-            async for chunk in response.content.iter_any():
-                if call.first_byte_at is None:
-                    call.first_byte_at = time.time()
-                if translate is not None:
-                    chunk = translate.feed(chunk)
-                logged.append(chunk)
-                if strip is not None:
-                    chunk = strip.feed(chunk)
-                if chunk:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except asyncio.CancelledError:
-            if not watcher.client_gone:
-                raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            call.error = f"upstream stream broke off: {type(exc).__name__}"
-        finally:
-            watcher.stop()
-        tail = translate.finish() if translate is not None and not watcher.client_gone else b""
-        logged.append(tail)
-        if strip is not None:
-            tail = strip.feed(tail) + strip.finish()
-        call.response_body = b"".join(logged)
-        call.ended_at = time.time()
-        self._calls.record(call)
-        if not watcher.client_gone:
-            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await relay_stream(response, call, receive, send, self._calls.record, translate, strip)
 
     async def _all_failed(
         self,
@@ -392,7 +366,7 @@ def _upstream_call(
                 f"Provider {provider.name} serves chat completions only, not {endpoint.suffix}"
             )
         call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
-        return provider.base_url + call.path, call.headers, call.body
+        return provider.base_for(target.deployment) + call.path, call.headers, call.body
     body = {**request, "model": target.model}
     wants_usage = stream and needs_usage_injection(endpoint.suffix, body)
     data = with_usage_requested(body) if wants_usage else orjson.dumps(body)

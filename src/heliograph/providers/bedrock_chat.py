@@ -16,6 +16,7 @@ import botocore.session
 import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import BotoCoreError
 
 from heliograph.errors import AuthError, InvalidRequestError, UpstreamError
 from heliograph.providers.base import dig
@@ -62,7 +63,10 @@ class BedrockChatAdapter:
 
         Sign last: the signature covers the URL, the body and every header given here.
         """
-        credentials = self._resolved_credentials().get_frozen_credentials()
+        try:
+            credentials = self._resolved_credentials().get_frozen_credentials()
+        except BotoCoreError as exc:  # a missing profile, an expired SSO token, a failed refresh
+            raise AuthError(f"AWS credentials for Bedrock are unusable: {exc}") from None
         request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
         SigV4Auth(credentials, SIGNING_NAME, region).add_auth(request)
         return {str(name): str(value) for name, value in request.headers.items()}

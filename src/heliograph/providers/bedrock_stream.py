@@ -77,11 +77,14 @@ class EventStreamDecoder:
         return len(self._buffer) - self._start
 
     def feed(self, chunk: bytes) -> Iterator[EventMessage]:
-        """The messages completed by `chunk`; raises EventStreamError on corrupt input."""
+        """The messages `chunk` completes; iterating raises EventStreamError at corrupt input."""
         if self._start:
             del self._buffer[: self._start]
             self._start = 0
         self._buffer += chunk
+        return self._messages()
+
+    def _messages(self) -> Iterator[EventMessage]:
         while (message := self._next()) is not None:
             yield message
 

@@ -8,7 +8,7 @@ shapes, so clients and the log always see OpenAI-format bodies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,11 @@ class ChatAdapter(Protocol):
 
     def error_response(self, status: int, data: bytes) -> bytes:
         """A provider error body as OpenAI's `{"error": {"message", "type", "code"}}`."""
+
+
+@runtime_checkable
+class SignsRequests(Protocol):
+    """An adapter whose calls must be signed with the final URL and body (AWS SigV4)."""
+
+    def sign(self, url: str, headers: dict[str, str], body: bytes, region: str) -> dict[str, str]:
+        """The headers plus the signature; may block (credential refresh): run in a thread."""

@@ -1,0 +1,66 @@
+"""Relaying an upstream SSE stream to the client chunk by chunk, and logging what it was."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import aiohttp
+
+from heliograph.gateway.asgi import STATUS_CLIENT_GONE, DisconnectWatcher, Receive, Send
+from heliograph.pipeline.rows import LoggedCall
+from heliograph.providers.chat import StreamTranslator
+
+
+async def relay_stream(
+    response: aiohttp.ClientResponse,
+    call: LoggedCall,
+    receive: Receive,
+    send: Send,
+    record: Callable[[LoggedCall], None],
+    translate: StreamTranslator | None = None,
+    relay: StreamTranslator | None = None,
+) -> None:
+    """Send the stream's body (the response start is already sent) and record the call.
+
+    `translate` turns provider bytes into the stream the log keeps; `relay` filters what of
+    that the client gets. The call is recorded before the last bytes go out, so a client
+    that received the whole stream always has its row.
+    """
+    call.is_stream = True
+    logged: list[bytes] = []
+    watcher = DisconnectWatcher(receive)
+    try:
+        async for chunk in response.content.iter_any():
+            if call.first_byte_at is None:
+                call.first_byte_at = time.time()
+            if translate is not None:
+                chunk = translate.feed(chunk)
+            logged.append(chunk)
+            if relay is not None:
+                chunk = relay.feed(chunk)
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except asyncio.CancelledError:
+        if not watcher.client_gone:
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
+    except TimeoutError:
+        call.error = "upstream stream timed out"
+    except aiohttp.ClientError as exc:
+        call.error = f"upstream stream broke off: {type(exc).__name__}"
+    finally:
+        watcher.stop()
+    tail = translate.finish() if translate is not None and not watcher.client_gone else b""
+    logged.append(tail)
+    if relay is not None:
+        tail = relay.feed(tail) + relay.finish()
+    call.response_body = b"".join(logged)
+    call.ended_at = time.time()
+    record(call)
+    if not watcher.client_gone:
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
