@@ -451,3 +451,13 @@ def test_bedrock_through_the_openai_endpoint(
     row = claude_gateway.wait_for_request(request_id)
     assert text and row["response_body"]["choices"][0]["message"]["content"] == text
     assert row["provider"] == "BEDROCK" and row["completion_tokens"] > 0
+
+
+def test_model_registry_lists_providers_prices_and_context(gateway: HeliographProcess):
+    models = client(gateway).models.list().data
+    by_id = {m.id: m.model_dump() for m in models}
+    mini = by_id["gpt-4o-mini"]
+    assert "openai" in mini["providers"] and mini["context_length"] == 128_000
+    openai_price = next(p for p in mini["pricing"] if p["provider"] == "openai")
+    assert openai_price["prompt"] > 0 and openai_price["configured"] is True
+    assert any(p["configured"] is False for m in by_id.values() for p in m["pricing"])

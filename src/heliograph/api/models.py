@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from heliograph.gateway.token_limits import context_window
+
 router = APIRouter(tags=["AI Gateway"])
 
 
@@ -27,6 +29,7 @@ async def list_models(request: Request) -> dict[str, Any]:
                 "object": "model",
                 "created": 0,
                 "owned_by": provider.name,
+                "context_length": context_window(row.model),
                 "providers": [],
                 "pricing": [],
             },

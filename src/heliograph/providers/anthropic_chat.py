@@ -7,12 +7,12 @@ parameter it is dropped, or refused when dropping it would change the answer's s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 
-from heliograph.errors import InvalidRequestError, UpstreamError
+from heliograph.errors import InvalidRequestError
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.anthropic_stream import (
     AnthropicStream,
     finish_reason,
@@ -21,16 +21,17 @@ from heliograph.providers.anthropic_stream import (
 )
 from heliograph.providers.base import dig
 from heliograph.providers.chat import StreamTranslator, UpstreamCall
+from heliograph.providers.openai_request import (
+    first_int,
+    json_instruction,
+    stop_sequences,
+    tool_arguments,
+)
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; OpenAI does not
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
 TOOL_CHOICES = {"auto": "auto", "none": "none", "required": "any"}
-JSON_ONLY = "Answer with a single valid JSON object and nothing else: no prose, no code fences."
-JSON_SCHEMA = (
-    "Answer with a single valid JSON value that conforms to the JSON Schema below and nothing "
-    "else: no prose, no code fences.\n"
-)
 
 Block = dict[str, Any]
 
@@ -53,24 +54,15 @@ class AnthropicChatAdapter:
         return UpstreamCall("POST", "/v1/messages", headers, payload)
 
     def chat_response(self, data: bytes, model: str) -> bytes:
-        try:
-            message = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("Anthropic answered with a body that is not JSON") from None
-        if not isinstance(message, dict):
-            raise UpstreamError("Anthropic answered with JSON that is not a message")
+        message = oa.json_object(data, "Anthropic", "a message")
         return orjson.dumps(chat_completion(message, model))
 
     def chat_stream(self, model: str, include_usage: bool) -> StreamTranslator:
         return AnthropicStream(model, include_usage)
 
     def error_response(self, status: int, data: bytes) -> bytes:
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            payload = None
-        text = data.decode("utf-8", "replace").strip() or f"Anthropic answered HTTP {status}"
-        return orjson.dumps(openai_error(status, payload, text))
+        text = oa.error_text(data, status, "Anthropic")
+        return orjson.dumps(openai_error(status, oa.json_body(data), text))
 
 
 def messages_request(body: dict[str, Any], model: str, stream: bool) -> dict[str, Any]:
@@ -79,7 +71,7 @@ def messages_request(body: dict[str, Any], model: str, stream: bool) -> dict[str
     if isinstance(n, int) and n > 1:
         raise InvalidRequestError("n > 1 is not supported for Anthropic models")
     system, messages = _conversation(body.get("messages"))
-    instruction = _json_instruction(body.get("response_format"))
+    instruction = json_instruction(body.get("response_format"))
     if instruction:
         system.append({"type": "text", "text": instruction})
     request: dict[str, Any] = {"model": model}
@@ -88,7 +80,7 @@ def messages_request(body: dict[str, Any], model: str, stream: bool) -> dict[str
         request["system"] = system[0]["text"] if plain else system
     request["messages"] = messages
 
-    max_tokens = _first_int(body, "max_completion_tokens", "max_tokens") or DEFAULT_MAX_TOKENS
+    max_tokens = first_int(body, "max_completion_tokens", "max_tokens") or DEFAULT_MAX_TOKENS
     effort = body.get("reasoning_effort")
     budget = THINKING_BUDGETS.get(effort) if isinstance(effort, str) else None
     if budget:
@@ -102,10 +94,7 @@ def messages_request(body: dict[str, Any], model: str, stream: bool) -> dict[str
             if isinstance(value, int | float) and not isinstance(value, bool):
                 request[key] = min(value, 1)  # OpenAI allows up to 2, Anthropic up to 1
 
-    stop = body.get("stop")
-    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
-    # Anthropic refuses stop sequences that are only whitespace (OpenAI's common "\n").
-    stops = [s for s in stops if isinstance(s, str) and s.strip()]
+    stops = stop_sequences(body.get("stop"))
     if stops:
         request["stop_sequences"] = stops
     if isinstance(body.get("user"), str):
@@ -135,34 +124,12 @@ def chat_completion(message: dict[str, Any], model: str) -> dict[str, Any]:
             reasoning.append(block.get("thinking") or "")
         elif kind == "tool_use":
             arguments = orjson.dumps(block.get("input") or {}).decode()
-            function = {"name": block.get("name"), "arguments": arguments}
-            calls.append({"id": block.get("id"), "type": "function", "function": function})
-    reply: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(texts) if texts or not calls else None,
-        "refusal": None,
-    }
-    if reasoning:
-        reply["reasoning_content"] = "".join(reasoning)
-    if calls:
-        reply["tool_calls"] = calls
-    choice = {
-        "index": 0,
-        "message": reply,
-        "logprobs": None,
-        "finish_reason": finish_reason(message.get("stop_reason")),
-    }
-    completion: dict[str, Any] = {
-        "id": f"chatcmpl-{message.get('id', '')}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [choice],
-    }
+            calls.append(oa.tool_call(block.get("id"), block.get("name"), arguments))
+    content = "".join(texts) if texts or not calls else None
+    reply = oa.assistant_message(content, reasoning, calls)
+    choice = oa.choice(reply, finish_reason(message.get("stop_reason")))
     usage = openai_usage(message.get("usage"))
-    if usage is not None:
-        completion["usage"] = usage
-    return completion
+    return oa.chat_completion(f"chatcmpl-{message.get('id', '')}", model, [choice], usage)
 
 
 def _conversation(messages: Any) -> tuple[list[Block], list[dict[str, Any]]]:
@@ -261,23 +228,8 @@ def _tool_use(call: Any) -> Block:
         "type": "tool_use",
         "id": call.get("id"),
         "name": function.get("name"),
-        "input": _arguments(function.get("arguments")),
+        "input": tool_arguments(function.get("arguments")),
     }
-
-
-def _arguments(arguments: Any) -> dict[str, Any]:
-    """A tool call's arguments (OpenAI's JSON string) as the object Anthropic wants."""
-    if isinstance(arguments, dict):
-        return arguments
-    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
-        return {}
-    try:
-        parsed = orjson.loads(arguments)
-    except (orjson.JSONDecodeError, TypeError):
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise InvalidRequestError("tool call arguments must be a JSON object")
-    return parsed
 
 
 def _tool_result(message: dict[str, Any]) -> Block:
@@ -319,22 +271,3 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
         if converted["type"] != "none":
             converted["disable_parallel_tool_use"] = True
     return converted
-
-
-def _json_instruction(response_format: Any) -> str | None:
-    """Messages has no response_format: JSON mode becomes an instruction in the system."""
-    kind = response_format.get("type") if isinstance(response_format, dict) else None
-    if kind == "json_object":
-        return JSON_ONLY
-    if kind == "json_schema":
-        schema = dig(response_format, "json_schema", "schema") or {}
-        return JSON_SCHEMA + orjson.dumps(schema).decode()
-    return None
-
-
-def _first_int(body: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = body.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None

@@ -6,15 +6,13 @@ message_stop, ping, error) into `chat.completion.chunk` events, for any chunking
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
-import orjson
-
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.anthropic import usage_from
 from heliograph.providers.base import as_int
-from heliograph.providers.sse import parse_events
+from heliograph.providers.sse import EventBuffer, parse_events
 
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -38,11 +36,10 @@ ERROR_KINDS: dict[str, tuple[str, str | None]] = {
     "overloaded_error": ("server_error", "overloaded"),
     "timeout_error": ("timeout_error", None),
 }
-DONE = b"data: [DONE]\n\n"
 
 
 def finish_reason(stop_reason: Any) -> str:
-    return FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
+    return oa.finish_reason(FINISH_REASONS, stop_reason)
 
 
 def openai_usage(usage: Any) -> dict[str, Any] | None:
@@ -50,15 +47,11 @@ def openai_usage(usage: Any) -> dict[str, Any] | None:
     counted = usage_from(usage)
     if counted is None:
         return None
-    return {
-        "prompt_tokens": counted.prompt_tokens,
-        "completion_tokens": counted.completion_tokens,
-        "total_tokens": counted.total_tokens,
-        "prompt_tokens_details": {
-            "cached_tokens": counted.cache_read_tokens,
-            "cache_creation_input_tokens": counted.cache_write_tokens,
-        },
+    details = {
+        "cached_tokens": counted.cache_read_tokens,
+        "cache_creation_input_tokens": counted.cache_write_tokens,
     }
+    return oa.openai_usage(counted.prompt_tokens, counted.completion_tokens, details)
 
 
 def openai_error(status: int, payload: Any, fallback: str) -> dict[str, Any]:
@@ -73,40 +66,27 @@ def openai_error(status: int, payload: Any, fallback: str) -> dict[str, Any]:
     kind, code = ERROR_KINDS.get(anthropic_kind, default) if anthropic_kind else default
     if code is None and anthropic_kind and anthropic_kind != kind:
         code = anthropic_kind  # keep Anthropic's name when OpenAI's type differs
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
-def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
+    return oa.openai_error_body(message, kind, code)
 
 
 class AnthropicStream:
     """One Anthropic Messages stream in, OpenAI `chat.completion.chunk` SSE out."""
 
     def __init__(self, model: str, include_usage: bool) -> None:
-        self._model = model
         self._include_usage = include_usage
-        self._id = f"chatcmpl-{uuid.uuid4().hex}"  # replaced by the message id at message_start
-        self._created = int(time.time())
-        self._rest = b""
+        # The id is replaced by the message id at message_start.
+        self._out = oa.ChunkWriter(f"chatcmpl-{uuid.uuid4().hex}", model)
+        self._buffer = EventBuffer()
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
         self._tool_calls: dict[int, int] = {}  # content block index -> OpenAI tool call index
         self._ended = False
 
     def feed(self, chunk: bytes) -> bytes:
-        data = self._rest + chunk if self._rest else chunk
-        if b"\r\n" in data:
-            data = data.replace(b"\r\n", b"\n")
-        cut = data.rfind(b"\n\n")
-        if cut < 0:
-            self._rest = data
-            return b""
-        complete, self._rest = data[:cut], data[cut + 2 :]
-        return self._translate(complete)
+        return self._translate(self._buffer.feed(chunk))
 
     def finish(self) -> bytes:
-        rest, self._rest = self._rest, b""
+        rest = self._buffer.finish()
         out = self._translate(rest) if rest.strip() else b""
         if not self._ended:
             if self._stop_reason is not None:  # only message_stop was lost; the answer is whole
@@ -114,8 +94,8 @@ class AnthropicStream:
             else:
                 self._ended = True
                 message = "Anthropic's stream ended before the message was complete"
-                out += _event(openai_error(502, None, message))
-        return out + DONE
+                out += oa.sse_event(openai_error(502, None, message))
+        return out + oa.DONE
 
     def _translate(self, complete: bytes) -> bytes:
         return b"".join(self._on(event.data) for event in parse_events(complete))
@@ -127,9 +107,9 @@ class AnthropicStream:
         if kind == "message_start":
             message = data.get("message") or {}
             if isinstance(message.get("id"), str):
-                self._id = "chatcmpl-" + message["id"]
+                self._out.id = "chatcmpl-" + message["id"]
             self._add_usage(message.get("usage"))
-            return self._chunk({"role": "assistant", "content": ""})
+            return self._out.role()
         if kind == "content_block_start":
             return self._block_start(as_int(data.get("index")), data.get("content_block") or {})
         if kind == "content_block_delta":
@@ -143,38 +123,30 @@ class AnthropicStream:
             return self._end()
         elif kind == "error":
             self._ended = True  # Anthropic sends nothing after an error event
-            return _event(openai_error(500, data, "Anthropic stream error"))
+            return oa.sse_event(openai_error(500, data, "Anthropic stream error"))
         return b""  # ping, content_block_stop, and event types added later
 
     def _block_start(self, index: int, block: dict[str, Any]) -> bytes:
         kind = block.get("type")
         if kind == "tool_use":
             position = self._tool_calls[index] = len(self._tool_calls)
-            call = {
-                "index": position,
-                "id": block.get("id"),
-                "type": "function",
-                "function": {"name": block.get("name"), "arguments": ""},
-            }
-            return self._chunk({"tool_calls": [call]})
+            call = oa.tool_call_start(position, block.get("id"), block.get("name"))
+            return self._out.delta({"tool_calls": [call]})
         if kind == "text" and block.get("text"):
-            return self._chunk({"content": block["text"]})
+            return self._out.delta({"content": block["text"]})
         if kind == "thinking" and block.get("thinking"):
-            return self._chunk({"reasoning_content": block["thinking"]})
+            return self._out.delta({"reasoning_content": block["thinking"]})
         return b""
 
     def _delta(self, index: int, delta: dict[str, Any]) -> bytes:
         kind = delta.get("type")
         if kind == "text_delta" and delta.get("text"):
-            return self._chunk({"content": delta["text"]})
+            return self._out.delta({"content": delta["text"]})
         if kind == "thinking_delta" and delta.get("thinking"):
-            return self._chunk({"reasoning_content": delta["thinking"]})
+            return self._out.delta({"reasoning_content": delta["thinking"]})
         if kind == "input_json_delta" and delta.get("partial_json"):
-            call = {
-                "index": self._tool_calls.get(index, 0),
-                "function": {"arguments": delta["partial_json"]},
-            }
-            return self._chunk({"tool_calls": [call]})
+            call = oa.tool_call_arguments(self._tool_calls.get(index, 0), delta["partial_json"])
+            return self._out.delta({"tool_calls": [call]})
         return b""  # signature_delta, citations_delta: no OpenAI counterpart
 
     def _add_usage(self, usage: Any) -> None:
@@ -184,20 +156,7 @@ class AnthropicStream:
 
     def _end(self) -> bytes:
         self._ended = True
-        out = self._chunk({}, finish_reason(self._stop_reason))
+        out = self._out.finish(finish_reason(self._stop_reason))
         if self._include_usage:
-            usage = openai_usage(self._usage)
-            out += _event({**self._head(), "choices": [], "usage": usage})
+            out += self._out.usage(openai_usage(self._usage))
         return out
-
-    def _head(self) -> dict[str, Any]:
-        return {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-        }
-
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return _event({**self._head(), "choices": [choice]})

@@ -18,19 +18,21 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError
 
-from heliograph.errors import AuthError, InvalidRequestError, UpstreamError
+from heliograph.errors import AuthError, InvalidRequestError
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.base import dig
 from heliograph.providers.bedrock_stream import BedrockStream, chat_completion, openai_error
 from heliograph.providers.chat import StreamTranslator, UpstreamCall
+from heliograph.providers.openai_request import (
+    first_int,
+    json_instruction,
+    stop_sequences,
+    tool_arguments,
+)
 
 SIGNING_NAME = "bedrock"  # the service in SigV4's scope, though the host is bedrock-runtime
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg"}
 IMAGE_FORMATS |= {"image/gif": "gif", "image/webp": "webp"}
-JSON_ONLY = "Answer with a single valid JSON object and nothing else: no prose, no code fences."
-JSON_SCHEMA = (
-    "Answer with a single valid JSON value that conforms to the JSON Schema below and nothing "
-    "else: no prose, no code fences.\n"
-)
 NO_CREDENTIALS = (
     "No AWS credentials found for Bedrock: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
     "(and AWS_SESSION_TOKEN for temporary ones), or configure a profile or role for botocore"
@@ -72,23 +74,15 @@ class BedrockChatAdapter:
         return {str(name): str(value) for name, value in request.headers.items()}
 
     def chat_response(self, data: bytes, model: str) -> bytes:
-        try:
-            response = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("Bedrock answered with a body that is not JSON") from None
-        if not isinstance(response, dict):
-            raise UpstreamError("Bedrock answered with JSON that is not a Converse response")
+        response = oa.json_object(data, "Bedrock", "a Converse response")
         return orjson.dumps(chat_completion(response, model))
 
     def chat_stream(self, model: str, include_usage: bool) -> StreamTranslator:
         return BedrockStream(model, include_usage)
 
     def error_response(self, status: int, data: bytes) -> bytes:
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            payload = None
-        message = data.decode("utf-8", "replace").strip() or f"Bedrock answered HTTP {status}"
+        payload = oa.json_body(data)
+        message = oa.error_text(data, status, "Bedrock")
         if isinstance(payload, dict):  # `{"message": ...}`; some AWS front ends say "Message"
             found = payload.get("message") or payload.get("Message")
             message = found if isinstance(found, str) else message
@@ -110,7 +104,7 @@ def converse_request(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(n, int) and n > 1:
         raise InvalidRequestError("n > 1 is not supported for Bedrock models")
     system, messages = _conversation(body.get("messages"))
-    instruction = _json_instruction(body.get("response_format"))
+    instruction = json_instruction(body.get("response_format"))
     if instruction:
         system.append({"text": instruction})
     request: dict[str, Any] = {"messages": messages}
@@ -118,17 +112,14 @@ def converse_request(body: dict[str, Any]) -> dict[str, Any]:
         request["system"] = system
 
     config: dict[str, Any] = {}
-    max_tokens = _first_int(body, "max_completion_tokens", "max_tokens")
+    max_tokens = first_int(body, "max_completion_tokens", "max_tokens")
     if max_tokens:
         config["maxTokens"] = max_tokens
     for key, name in (("temperature", "temperature"), ("top_p", "topP")):
         value = body.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             config[name] = min(value, 1)  # OpenAI allows up to 2, Converse up to 1
-    stop = body.get("stop")
-    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
-    # Converse refuses empty sequences, and Claude behind it whitespace-only ones.
-    stops = [s for s in stops if isinstance(s, str) and s.strip()]
+    stops = stop_sequences(body.get("stop"))
     if stops:
         config["stopSequences"] = stops
     if config:
@@ -215,24 +206,9 @@ def _tool_use(call: Any) -> Block:
     use = {
         "toolUseId": call.get("id"),
         "name": function.get("name"),
-        "input": _arguments(function.get("arguments")),
+        "input": tool_arguments(function.get("arguments")),
     }
     return {"toolUse": use}
-
-
-def _arguments(arguments: Any) -> dict[str, Any]:
-    """A tool call's arguments (OpenAI's JSON string) as the object Converse wants."""
-    if isinstance(arguments, dict):
-        return arguments
-    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
-        return {}
-    try:
-        parsed = orjson.loads(arguments)
-    except (orjson.JSONDecodeError, TypeError):
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise InvalidRequestError("tool call arguments must be a JSON object")
-    return parsed
 
 
 def _tool_result(message: dict[str, Any]) -> Block:
@@ -289,22 +265,3 @@ def _tool(tool: Any) -> Block:
         spec["description"] = function["description"]
     spec["inputSchema"] = {"json": schema}
     return {"toolSpec": spec}
-
-
-def _json_instruction(response_format: Any) -> str | None:
-    """JSON mode becomes an instruction in the system prompt, which every model follows."""
-    kind = response_format.get("type") if isinstance(response_format, dict) else None
-    if kind == "json_object":
-        return JSON_ONLY
-    if kind == "json_schema":
-        schema = dig(response_format, "json_schema", "schema") or {}
-        return JSON_SCHEMA + orjson.dumps(schema).decode()
-    return None
-
-
-def _first_int(body: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = body.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None

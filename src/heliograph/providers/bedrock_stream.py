@@ -13,7 +13,6 @@ contentBlockDelta, contentBlockStop, messageStop, metadata) whose JSON is the pa
 from __future__ import annotations
 
 import struct
-import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.base import as_int, dig
 
 FINISH_REASONS = {
@@ -40,7 +40,6 @@ STREAM_EXCEPTIONS = {
     "internalServerException": 500,
     "serviceUnavailableException": 503,
 }
-DONE = b"data: [DONE]\n\n"
 PRELUDE = 12
 # AWS caps headers at 128 KiB and payloads at 24 MiB; a longer frame means corrupt input.
 MAX_MESSAGE = PRELUDE + 128 * 1024 + 24 * 1024 * 1024 + 4
@@ -146,7 +145,7 @@ def _headers(data: bytes) -> dict[str, HeaderValue]:
 
 
 def finish_reason(stop_reason: Any) -> str:
-    return FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
+    return oa.finish_reason(FINISH_REASONS, stop_reason)
 
 
 def openai_usage(usage: Any) -> dict[str, Any] | None:
@@ -158,13 +157,8 @@ def openai_usage(usage: Any) -> dict[str, Any] | None:
         as_int(usage.get("cacheWriteInputTokens")),
     )
     prompt = as_int(usage.get("inputTokens")) + read + write
-    completion = as_int(usage.get("outputTokens"))
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": read, "cache_creation_input_tokens": write},
-    }
+    details = {"cached_tokens": read, "cache_creation_input_tokens": write}
+    return oa.openai_usage(prompt, as_int(usage.get("outputTokens")), details)
 
 
 def openai_error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
@@ -179,7 +173,7 @@ def openai_error(status: int, message: str, code: str | None = None) -> dict[str
         kind = "server_error"
     else:
         kind = "invalid_request_error"
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return oa.openai_error_body(message, kind, code)
 
 
 def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
@@ -195,40 +189,15 @@ def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
         elif isinstance(block.get("toolUse"), dict):
             use = block["toolUse"]
             arguments = orjson.dumps(use.get("input") or {}).decode()
-            function = {"name": use.get("name"), "arguments": arguments}
-            calls.append({"id": use.get("toolUseId"), "type": "function", "function": function})
+            calls.append(oa.tool_call(use.get("toolUseId"), use.get("name"), arguments))
         elif isinstance(text := dig(block, "reasoningContent", "reasoningText", "text"), str):
             reasoning.append(text)
-    reply: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(texts) if texts or not calls else None,
-        "refusal": None,
-    }
-    if reasoning:
-        reply["reasoning_content"] = "".join(reasoning)
-    if calls:
-        reply["tool_calls"] = calls
-    choice = {
-        "index": 0,
-        "message": reply,
-        "logprobs": None,
-        "finish_reason": finish_reason(response.get("stopReason")),
-    }
-    completion: dict[str, Any] = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",  # Converse answers carry no id
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [choice],
-    }
+    content = "".join(texts) if texts or not calls else None
+    reply = oa.assistant_message(content, reasoning, calls)
+    choice = oa.choice(reply, finish_reason(response.get("stopReason")))
     usage = openai_usage(response.get("usage"))
-    if usage is not None:
-        completion["usage"] = usage
-    return completion
-
-
-def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
+    # Converse answers carry no id.
+    return oa.chat_completion(f"chatcmpl-{uuid.uuid4().hex}", model, [choice], usage)
 
 
 class BedrockStream:
@@ -239,10 +208,8 @@ class BedrockStream:
     """
 
     def __init__(self, model: str, include_usage: bool) -> None:
-        self._model = model
         self._include_usage = include_usage
-        self._id = f"chatcmpl-{uuid.uuid4().hex}"
-        self._created = int(time.time())
+        self._out = oa.ChunkWriter(f"chatcmpl-{uuid.uuid4().hex}", model)
         self._decoder = EventStreamDecoder()
         self._tool_calls: dict[int, int] = {}  # content block index -> OpenAI tool call index
         self._usage: dict[str, Any] | None = None
@@ -269,7 +236,7 @@ class BedrockStream:
                 self._ended = True
             else:
                 out = self._fail(502, "Bedrock's stream ended before the message was complete")
-        return out + DONE
+        return out + oa.DONE
 
     def _on(self, message: EventMessage) -> bytes:
         headers = message.headers
@@ -287,14 +254,14 @@ class BedrockStream:
         data = _json(message.payload)
         event = headers.get(":event-type")
         if event == "messageStart":
-            return self._chunk({"role": "assistant", "content": ""})
+            return self._out.role()
         if event == "contentBlockStart":
             return self._block_start(as_int(data.get("contentBlockIndex")), data.get("start"))
         if event == "contentBlockDelta":
             return self._delta(as_int(data.get("contentBlockIndex")), data.get("delta"))
         if event == "messageStop":
             self._stopped = True
-            out = self._chunk({}, finish_reason(data.get("stopReason")))
+            out = self._out.finish(finish_reason(data.get("stopReason")))
             return out + self._close() if self._usage is not None else out
         if event == "metadata":
             usage = data.get("usage")
@@ -307,49 +274,32 @@ class BedrockStream:
         if not isinstance(use, dict):
             return b""
         position = self._tool_calls[index] = len(self._tool_calls)
-        call = {
-            "index": position,
-            "id": use.get("toolUseId"),
-            "type": "function",
-            "function": {"name": use.get("name"), "arguments": ""},
-        }
-        return self._chunk({"tool_calls": [call]})
+        call = oa.tool_call_start(position, use.get("toolUseId"), use.get("name"))
+        return self._out.delta({"tool_calls": [call]})
 
     def _delta(self, index: int, delta: Any) -> bytes:
         if not isinstance(delta, dict):
             return b""
         if isinstance(delta.get("text"), str) and delta["text"]:
-            return self._chunk({"content": delta["text"]})
+            return self._out.delta({"content": delta["text"]})
         arguments = dig(delta, "toolUse", "input")
         if isinstance(arguments, str) and arguments:
-            call = {"index": self._tool_calls.get(index, 0), "function": {"arguments": arguments}}
-            return self._chunk({"tool_calls": [call]})
+            call = oa.tool_call_arguments(self._tool_calls.get(index, 0), arguments)
+            return self._out.delta({"tool_calls": [call]})
         thought = dig(delta, "reasoningContent", "text")
         if isinstance(thought, str) and thought:
-            return self._chunk({"reasoning_content": thought})
+            return self._out.delta({"reasoning_content": thought})
         return b""  # reasoning signatures, citations: no OpenAI counterpart
 
     def _close(self) -> bytes:
         self._ended = True
         if not self._include_usage:
             return b""
-        return _event({**self._head(), "choices": [], "usage": openai_usage(self._usage)})
+        return self._out.usage(openai_usage(self._usage))
 
     def _fail(self, status: int, message: str, code: str | None = None) -> bytes:
         self._ended = True
-        return _event(openai_error(status, message, code))
-
-    def _head(self) -> dict[str, Any]:
-        return {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-        }
-
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return _event({**self._head(), "choices": [choice]})
+        return oa.sse_event(openai_error(status, message, code))
 
 
 def _json(payload: bytes) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 import orjson
 
-from heliograph.errors import InvalidRequestError, UpstreamError
+from heliograph.errors import InvalidRequestError
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.chat import StreamTranslator, UpstreamCall
 from heliograph.providers.gemini_stream import (
     SIGNATURE_MARK,
@@ -61,28 +62,19 @@ class GeminiChatAdapter:
         return UpstreamCall("POST", path, headers, orjson.dumps(payload))
 
     def chat_response(self, data: bytes, model: str) -> bytes:
-        try:
-            response = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("Gemini answered with a body that is not JSON") from None
-        if not isinstance(response, dict):
-            raise UpstreamError("Gemini answered with JSON that is not an object")
+        response = oa.json_object(data, "Gemini", "an object")
         return orjson.dumps(chat_completion(response, model))
 
     def chat_stream(self, model: str, include_usage: bool) -> StreamTranslator:
         return GeminiStreamTranslator(model, include_usage)
 
     def error_response(self, status: int, data: bytes) -> bytes:
-        try:
-            parsed: Any = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            parsed = None
+        parsed = oa.json_body(data)
         if isinstance(parsed, list) and parsed:  # streamed errors come as a one-item array
             parsed = parsed[0]
         error = parsed.get("error") if isinstance(parsed, dict) else None
-        text = data.decode(errors="replace").strip()[:1000]
-        fallback = text or f"Gemini answered HTTP {status}"
-        return orjson.dumps({"error": openai_error(status, error, fallback)})
+        fallback = oa.error_text(data, status, "Gemini")[:1000]
+        return orjson.dumps(openai_error(status, error, fallback))
 
 
 # OpenAI request -> Gemini request

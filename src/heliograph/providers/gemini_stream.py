@@ -7,14 +7,15 @@ reasons and usage, so both turn the same Gemini content into the same OpenAI con
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from heliograph.providers import openai_shapes as oa
 from heliograph.providers.base import as_int, dig
+from heliograph.providers.sse import EventBuffer
 
 # A functionCall's thought signature rides in the OpenAI tool call id after this mark, since
 # the id is the one field every OpenAI client sends back; Gemini 3 refuses a replayed call
@@ -46,7 +47,7 @@ def _new_token() -> str:
 
 def _finish_reason(reason: Any, called_tools: bool) -> str:
     """OpenAI's finish_reason; Gemini says STOP after function calls, OpenAI says tool_calls."""
-    mapped = FINISH_REASONS.get(reason, "stop") if isinstance(reason, str) else "stop"
+    mapped = oa.finish_reason(FINISH_REASONS, reason)
     return "tool_calls" if called_tools and mapped == "stop" else mapped
 
 
@@ -57,19 +58,15 @@ def _usage(metadata: Any) -> dict[str, Any]:
     )
     thoughts = as_int(dig(metadata, "thoughtsTokenCount"))
     completion = as_int(dig(metadata, "candidatesTokenCount")) + thoughts
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {
-            "cached_tokens": as_int(dig(metadata, "cachedContentTokenCount")),
-            "audio_tokens": _audio(dig(metadata, "promptTokensDetails")),
-        },
-        "completion_tokens_details": {
-            "reasoning_tokens": thoughts,
-            "audio_tokens": _audio(dig(metadata, "candidatesTokensDetails")),
-        },
+    prompt_details = {
+        "cached_tokens": as_int(dig(metadata, "cachedContentTokenCount")),
+        "audio_tokens": _audio(dig(metadata, "promptTokensDetails")),
     }
+    completion_details = {
+        "reasoning_tokens": thoughts,
+        "audio_tokens": _audio(dig(metadata, "candidatesTokensDetails")),
+    }
+    return oa.openai_usage(prompt, completion, prompt_details, completion_details)
 
 
 def _audio(details: Any) -> int:
@@ -98,14 +95,8 @@ def _tool_call(part: dict[str, Any], call_id: str) -> dict[str, Any]:
     if isinstance(signature, str) and signature:
         call_id = f"{call_id}{SIGNATURE_MARK}{signature}"
     args = call.get("args")
-    return {
-        "id": call_id,
-        "type": "function",
-        "function": {
-            "name": str(call.get("name") or ""),
-            "arguments": orjson.dumps(args if isinstance(args, dict) else {}).decode(),
-        },
-    }
+    arguments = orjson.dumps(args if isinstance(args, dict) else {}).decode()
+    return oa.tool_call(call_id, str(call.get("name") or ""), arguments)
 
 
 def _parts_of(candidate: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,7 +109,7 @@ def _is_thought(part: dict[str, Any]) -> bool:
 
 
 def openai_error(status: int, error: Any, fallback: str = "") -> dict[str, Any]:
-    """OpenAI's error object from Google's `error` object (or whatever came instead)."""
+    """OpenAI's error body from Google's `error` object (or whatever came instead)."""
     error = error if isinstance(error, dict) else {}
     message = error.get("message")
     code = error.get("status")
@@ -126,14 +117,11 @@ def openai_error(status: int, error: Any, fallback: str = "") -> dict[str, Any]:
     if "API_KEY_INVALID" in reasons:
         code = "invalid_api_key"
     status = as_int(error.get("code")) or status
-    return {
-        "message": message if isinstance(message, str) and message else fallback,
-        "type": ERROR_TYPES.get(
-            status, "server_error" if status >= 500 else "invalid_request_error"
-        ),
-        "param": None,
-        "code": code.lower() if isinstance(code, str) else None,
-    }
+    return oa.openai_error_body(
+        message if isinstance(message, str) and message else fallback,
+        ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error"),
+        code.lower() if isinstance(code, str) else None,
+    )
 
 
 def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
@@ -144,14 +132,7 @@ def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:
     choices = [_choice(c, position, completion_id) for position, c in enumerate(candidates)]
     if not choices:  # the prompt was blocked (promptFeedback.blockReason): nothing generated
         choices = [_choice({"finishReason": "SAFETY"}, 0, completion_id)]
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": choices,
-        "usage": _usage(response.get("usageMetadata")),
-    }
+    return oa.chat_completion(completion_id, model, choices, _usage(response.get("usageMetadata")))
 
 
 def _choice(candidate: dict[str, Any], position: int, completion_id: str) -> dict[str, Any]:
@@ -167,21 +148,8 @@ def _choice(candidate: dict[str, Any], position: int, completion_id: str) -> dic
         elif isinstance(part.get("functionCall"), dict):
             call_id = _tool_call_id(part["functionCall"], completion_id, index, len(calls))
             calls.append(_tool_call(part, call_id))
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(texts) if texts else None,
-        "refusal": None,
-    }
-    if thoughts:
-        message["reasoning_content"] = "".join(thoughts)
-    if calls:
-        message["tool_calls"] = calls
-    return {
-        "index": index,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": _finish_reason(candidate.get("finishReason"), bool(calls)),
-    }
+    message = oa.assistant_message("".join(texts) if texts else None, thoughts, calls)
+    return oa.choice(message, _finish_reason(candidate.get("finishReason"), bool(calls)), index)
 
 
 @dataclass
@@ -199,31 +167,24 @@ class GeminiStreamTranslator:
     """
 
     def __init__(self, model: str, include_usage: bool, created: int | None = None) -> None:
-        self._model = model
         self._include_usage = include_usage
-        self._created = int(time.time()) if created is None else created
-        self._rest = b""
+        # OpenAI sends `usage: null` on every chunk but the last when usage is asked for.
+        self._writer = oa.ChunkWriter("", model, created, null_usage=include_usage)
+        self._buffer = EventBuffer()
         self._token: str | None = None
         self._choices: dict[int, _ChoiceState] = {}
         self._usage: Any = None
 
     def feed(self, chunk: bytes) -> bytes:
-        data = self._rest + chunk
-        if b"\r\n" in data:  # a CR at the end stays, and pairs with the next chunk's LF
-            data = data.replace(b"\r\n", b"\n")
-        cut = data.rfind(b"\n\n")
-        if cut < 0:
-            self._rest = data
-            return b""
-        complete, self._rest = data[:cut], data[cut + 2 :]
+        complete = self._buffer.feed(chunk)
         return b"".join(self._event(block) for block in complete.split(b"\n\n"))
 
     def finish(self) -> bytes:
-        rest, self._rest = self._rest.replace(b"\r\n", b"\n"), b""
+        rest = self._buffer.finish()
         out = [self._event(block) for block in rest.split(b"\n\n")]
         if self._include_usage:
-            out.append(self._frame([], _usage(self._usage)))
-        out.append(b"data: [DONE]\n\n")
+            out.append(self._out().usage(_usage(self._usage)))
+        out.append(oa.DONE)
         return b"".join(out)
 
     @property
@@ -231,6 +192,11 @@ class GeminiStreamTranslator:
         if self._token is None:
             self._token = _new_token()
         return f"chatcmpl-{self._token}"
+
+    def _out(self) -> oa.ChunkWriter:
+        """The chunk writer, its id settled: the first responseId, else a new token."""
+        self._writer.id = self._id
+        return self._writer
 
     def _event(self, block: bytes) -> bytes:
         lines = [line[5:] for line in block.split(b"\n") if line.startswith(b"data:")]
@@ -243,8 +209,7 @@ class GeminiStreamTranslator:
         if not isinstance(payload, dict):
             return b""
         if "error" in payload:  # Google can fail mid-stream; OpenAI clients raise on this
-            error = openai_error(500, payload["error"], "Gemini stream failed")
-            return b"data: " + orjson.dumps({"error": error}) + b"\n\n"
+            return oa.sse_event(openai_error(500, payload["error"], "Gemini stream failed"))
         return self._chunk(payload)
 
     def _chunk(self, payload: dict[str, Any]) -> bytes:
@@ -276,7 +241,7 @@ class GeminiStreamTranslator:
         choice = self._choices.get(index)
         if choice is None:
             choice = self._choices[index] = _ChoiceState()
-            out.append(self._delta(index, {"role": "assistant", "content": ""}))
+            out.append(self._out().role(index))
         return choice
 
     def _part(
@@ -285,31 +250,15 @@ class GeminiStreamTranslator:
         text = part.get("text")
         if isinstance(text, str) and text:
             field = "reasoning_content" if _is_thought(part) else "content"
-            out.append(self._delta(index, {field: text}))
+            out.append(self._out().delta({field: text}, index=index))
         elif isinstance(part.get("functionCall"), dict):
             call_id = _tool_call_id(part["functionCall"], self._id, index, choice.calls)
             call = {"index": choice.calls, **_tool_call(part, call_id)}
             choice.calls += 1
-            out.append(self._delta(index, {"tool_calls": [call]}))
+            out.append(self._out().delta({"tool_calls": [call]}, index=index))
 
     def _finish(self, index: int, reason: Any, out: list[bytes]) -> None:
         choice = self._choices[index]
         if not choice.finished:
             choice.finished = True
-            out.append(self._delta(index, {}, _finish_reason(reason, choice.calls > 0)))
-
-    def _delta(self, index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return self._frame([choice])
-
-    def _frame(self, choices: list[Any], totals: Any = None) -> bytes:
-        chunk: dict[str, Any] = {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": choices,
-        }
-        if self._include_usage:  # OpenAI sends `usage: null` on every chunk but the last
-            chunk["usage"] = totals
-        return b"data: " + orjson.dumps(chunk) + b"\n\n"
+            out.append(self._out().finish(_finish_reason(reason, choice.calls > 0), index))

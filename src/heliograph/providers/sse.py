@@ -42,6 +42,30 @@ def parse_events(raw: bytes) -> list[SSEEvent]:
     return events
 
 
+class EventBuffer:
+    """Whole events out of a stream cut anywhere; the unfinished tail waits for more."""
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The events `chunk` completes, up to and with the last blank line (maybe b"")."""
+        data = self._rest + chunk if self._rest else chunk
+        if b"\r\n" in data:  # a CR at the end stays, and pairs with the next chunk's LF
+            data = data.replace(b"\r\n", b"\n")
+        cut = data.rfind(b"\n\n")
+        if cut < 0:
+            self._rest = data
+            return b""
+        complete, self._rest = data[: cut + 2], data[cut + 2 :]
+        return complete
+
+    def finish(self) -> bytes:
+        """What is left once the stream ended: an unterminated last event, or b""."""
+        rest, self._rest = self._rest, b""
+        return rest
+
+
 class EventFilter:
     """Relays a stream by whole events, dropping those `drop` picks.
 
@@ -53,25 +77,17 @@ class EventFilter:
     def __init__(self, may_drop: Callable[[bytes], bool], drop: Callable[[bytes], bool]) -> None:
         self._may_drop = may_drop
         self._drop = drop
-        self._rest = b""
+        self._buffer = EventBuffer()
 
     def feed(self, chunk: bytes) -> bytes:
-        data = self._rest + chunk if self._rest else chunk
-        if b"\r\n" in data:
-            data = data.replace(b"\r\n", b"\n")
-        cut = data.rfind(b"\n\n")
-        if cut < 0:
-            self._rest = data
-            return b""
-        complete, self._rest = data[: cut + 2], data[cut + 2 :]
-        if not self._may_drop(complete):
+        complete = self._buffer.feed(chunk)
+        if not complete or not self._may_drop(complete):
             return complete
         events = complete[:-2].split(b"\n\n")
         return b"".join(event + b"\n\n" for event in events if not self._drop(event))
 
     def finish(self) -> bytes:
-        rest, self._rest = self._rest, b""
-        return rest
+        return self._buffer.finish()
 
 
 def _never(_: bytes) -> bool:
