@@ -10,6 +10,8 @@ from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.gateway.asgi import Receive, Scope, Send
+from heliograph.gateway.cache import ResponseCache
+from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.routes import RouteTable
@@ -43,6 +45,7 @@ class Services:
     rows: RowBuilder
     router: Router
     provider_keys: ProviderKeyStore
+    cache: ResponseCache
 
 
 def build_services(settings: Settings) -> Services:
@@ -74,6 +77,9 @@ def build_services(settings: Settings) -> Services:
         provider_keys=ProviderKeyStore(
             sessions, load_fernet(settings.secret_key, settings.data_dir)
         ),
+        cache=ResponseCache(
+            RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
+        ),
     )
 
 
@@ -82,7 +88,9 @@ class HeliographApp:
         self.services = services
         self._routes = RouteTable(services.settings.provider_base_urls)
         calls = CallLog(services.pipeline, services.rows)
-        self._proxy = PassthroughProxy(services.keys, services.upstream, calls, services.catalog)
+        self._proxy = PassthroughProxy(
+            services.keys, services.upstream, calls, services.catalog, services.cache
+        )
         self._gateway = UnifiedGateway(
             services.keys, services.provider_keys, services.router, services.upstream, calls
         )
@@ -115,6 +123,7 @@ class HeliographApp:
     async def shutdown(self) -> None:
         services = self.services
         await services.upstream.close()
+        await services.cache.close()
         await services.pipeline.close()
         await services.engine.close()
 

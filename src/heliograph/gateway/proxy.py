@@ -35,6 +35,13 @@ from heliograph.gateway.asgi import (
     response_headers,
     send_error,
 )
+from heliograph.gateway.cache import (
+    CachedResponse,
+    CachePolicy,
+    ResponseCache,
+    cache_key,
+    cache_policy,
+)
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.headers import (
     HeliconeHeaders,
@@ -71,11 +78,13 @@ class PassthroughProxy:
         upstream: Upstream,
         calls: CallLog,
         catalog: PriceCatalog,
+        cache: ResponseCache,
     ) -> None:
         self._keys = keys
         self._upstream = upstream
         self._calls = calls
         self._catalog = catalog
+        self._cache = cache
 
     async def __call__(self, route: ProxyRoute, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
@@ -92,6 +101,7 @@ class PassthroughProxy:
             base_url = fallbacks[0].base_url
             warnings = property_warnings(headers.properties) if headers.properties else []
             policy = retry_policy(headers.other)
+            caching = cache_policy(headers.other, _forwarded(headers.forward, "cache-control"))
         except ClientGone:
             return
         except HeliographError as error:
@@ -129,8 +139,22 @@ class PassthroughProxy:
         )
         id_header = (b"helicone-id", call.request_id.encode())
         extra_headers = [id_header]
+        if caching is not None:
+            warnings = [*warnings, *caching.warnings]
         if warnings:
             extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
+        saving: tuple[str, CachePolicy] | None = None
+        if caching is not None:
+            call.cache_enabled = True
+            key = cache_key(
+                principal.organization_id, scope["method"], target, body, request_json, caching
+            )
+            hit = await self._cache.lookup(key, caching)
+            if hit is not None:
+                await self._serve_hit(call, *hit, extra_headers, send)
+                return
+            extra_headers.append((b"helicone-cache", b"MISS"))
+            saving = (key, caching)
         try:
             for index, fallback in enumerate(fallbacks):
                 target = call.target_url = fallback.base_url + suffix
@@ -175,11 +199,12 @@ class PassthroughProxy:
                     out_headers,
                     strip_usage,
                     force_stream_format(headers),
+                    saving,
                     receive,
                     send,
                 )
             else:
-                await self._relay_body(call, response, out_headers, id_header, send)
+                await self._relay_body(call, response, out_headers, id_header, saving, send)
         finally:
             response.release()
 
@@ -220,6 +245,7 @@ class PassthroughProxy:
         response: aiohttp.ClientResponse,
         out_headers: list[tuple[bytes, bytes]],
         id_header: tuple[bytes, bytes],
+        saving: tuple[str, CachePolicy] | None,
         send: Send,
     ) -> None:
         try:
@@ -235,6 +261,11 @@ class PassthroughProxy:
         call.response_body = data
         call.ended_at = time.time()
         self._calls.record(call)
+        if saving is not None and 200 <= response.status < 300:
+            cached = CachedResponse(
+                call.request_id, response.status, response.content_type, False, [data]
+            )
+            await self._cache.save(saving[0], cached, saving[1])
         out_headers.append((b"content-length", str(len(data)).encode()))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
@@ -248,6 +279,7 @@ class PassthroughProxy:
         out_headers: list[tuple[bytes, bytes]],
         strip_usage: bool,
         whole: bool,
+        saving: tuple[str, CachePolicy] | None,
         receive: Receive,
         send: Send,
     ) -> None:
@@ -260,7 +292,43 @@ class PassthroughProxy:
             splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
         elif whole:
             splitter = whole_events()
-        await relay_stream(response, call, receive, send, self._calls.record, relay=splitter)
+        sent: list[bytes] | None = [] if saving is not None else None
+        await relay_stream(
+            response, call, receive, send, self._calls.record, relay=splitter, sent=sent
+        )
+        if sent is not None and saving is not None and call.error is None and call.status < 300:
+            cached = CachedResponse(call.request_id, call.status, "text/event-stream", True, sent)
+            await self._cache.save(saving[0], cached, saving[1])
+
+    async def _serve_hit(
+        self,
+        call: LoggedCall,
+        cached: CachedResponse,
+        index: int,
+        extra_headers: list[tuple[bytes, bytes]],
+        send: Send,
+    ) -> None:
+        """Answer from the cache, replaying a stream with its original chunking."""
+        call.cache_reference_id = cached.request_id
+        call.status = cached.status
+        call.is_stream = cached.stream
+        call.first_byte_at = time.time()
+        call.response_body = b"".join(cached.chunks)
+        headers = [
+            (b"content-type", cached.content_type.encode()),
+            *extra_headers,
+            (b"helicone-cache", b"HIT"),
+            (b"helicone-cache-bucket-idx", str(index).encode()),
+        ]
+        if not cached.stream:
+            headers.append((b"content-length", str(len(call.response_body)).encode()))
+        await send({"type": "http.response.start", "status": cached.status, "headers": headers})
+        for chunk in cached.chunks[:-1] if cached.stream else ():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        call.ended_at = time.time()
+        self._calls.record(call)
+        last = cached.chunks[-1] if cached.chunks else b""
+        await send({"type": "http.response.body", "body": last, "more_body": False})
 
     async def _fail(
         self, call: LoggedCall, send: Send, error: HeliographError, id_header: tuple[bytes, bytes]
@@ -270,6 +338,10 @@ class PassthroughProxy:
         call.ended_at = time.time()
         self._calls.record(call)
         await send_error(send, error, [id_header])
+
+
+def _forwarded(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key == name), None)
 
 
 def _fallbacks(route: ProxyRoute, headers: HeliconeHeaders) -> list[Fallback]:

@@ -21,6 +21,7 @@ async def relay_stream(
     record: Callable[[LoggedCall], None],
     translate: StreamTranslator | None = None,
     relay: StreamTranslator | None = None,
+    sent: list[bytes] | None = None,
 ) -> None:
     """Send the stream's body (the response start is already sent) and record the call.
 
@@ -41,6 +42,8 @@ async def relay_stream(
             if relay is not None:
                 chunk = relay.feed(chunk)
             if chunk:
+                if sent is not None:
+                    sent.append(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except asyncio.CancelledError:
         if not watcher.client_gone:
@@ -59,6 +62,8 @@ async def relay_stream(
     logged.append(tail)
     if relay is not None:
         tail = relay.feed(tail) + relay.finish()
+    if sent is not None and tail:
+        sent.append(tail)
     call.response_body = b"".join(logged)
     call.ended_at = time.time()
     record(call)

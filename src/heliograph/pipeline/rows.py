@@ -13,6 +13,8 @@ from heliograph.providers.base import ResponseSummary, WireFormat
 from heliograph.providers.sse import parse_events
 from heliograph.redact import redact_url
 
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+
 
 @dataclass(slots=True)
 class LoggedCall:
@@ -38,6 +40,8 @@ class LoggedCall:
     omit_request: bool = False
     omit_response: bool = False
     error: str | None = None  # what went wrong on our side of the call, if anything
+    cache_enabled: bool = False
+    cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
 
 
 @dataclass
@@ -90,7 +94,7 @@ class RowBuilder:
         user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
         usage = summary.usage
         cost = 0
-        if usage is not None and model:
+        if usage is not None and model and call.cache_reference_id is None:
             priced = self._catalog.cost_nano_usd(call.provider, model, usage)
             if priced is None:
                 key = f"{call.provider}/{model}"
@@ -131,6 +135,8 @@ class RowBuilder:
             "reasoning_tokens": usage.reasoning_tokens if usage else 0,
             "cost": cost,
             "prompt_id": call.properties.get("Helicone-Prompt-Id", ""),
+            "cache_enabled": call.cache_enabled,
+            "cache_reference_id": call.cache_reference_id or ZERO_UUID,
             "request_body": request_text,
             "response_body": response_text,
             "size_bytes": min(len(request_text) + len(response_text), 2**32 - 1),

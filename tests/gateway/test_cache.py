@@ -1,0 +1,178 @@
+"""Response caching on the passthrough routes, with the in-process store and with Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+from heliograph.mock_provider import FakeProvider
+from tests.server import HeliographProcess
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+CACHE = {"Helicone-Cache-Enabled": "true"}
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def cached_server(
+    request: pytest.FixtureRequest,
+    fake_provider: FakeProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[HeliographProcess]:
+    env = {}
+    if request.param == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        env["HELIOGRAPH_REDIS_URL"] = REDIS_URL
+    server = HeliographProcess(
+        tmp_path_factory.mktemp(f"cache-{request.param}") / "data", fake_provider.url, env=env
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def body(tag: str, **extra: object) -> dict[str, object]:
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": f"cache test {tag}"}],
+        **extra,
+    }
+
+
+def post(server: HeliographProcess, payload: dict[str, object], **headers: str) -> httpx.Response:
+    return httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={**server.auth, **CACHE, **headers},
+        json=payload,
+    )
+
+
+def upstream_count(fake: FakeProvider, tag: str) -> int:
+    return sum(1 for call in fake.calls if f"cache test {tag}".encode() in call.body)
+
+
+def test_second_identical_call_is_a_hit(
+    cached_server: HeliographProcess, fake_provider: FakeProvider
+):
+    tag = str(uuid.uuid4())
+    first = post(cached_server, body(tag))
+    second = post(cached_server, body(tag))
+    assert first.headers["helicone-cache"] == "MISS"
+    assert second.headers["helicone-cache"] == "HIT"
+    assert second.headers["helicone-cache-bucket-idx"] == "0"
+    assert second.content == first.content
+    assert upstream_count(fake_provider, tag) == 1
+    miss_row = cached_server.wait_for_request(first.headers["helicone-id"])
+    hit_row = cached_server.wait_for_request(second.headers["helicone-id"])
+    assert miss_row["cost"] > 0 and miss_row["cache_enabled"] is True
+    assert hit_row["cache_reference_id"] == first.headers["helicone-id"]
+    assert hit_row["cost"] == 0 and hit_row["completion_tokens"] == miss_row["completion_tokens"]
+    with cached_server.api() as api:
+        hits = api.post(
+            "/v1/request/query-clickhouse",
+            json={"filter": {"request_response_rmt": {"cached": {"equals": True}}}, "limit": 1000},
+        ).json()["data"]
+    assert second.headers["helicone-id"] in {row["request_id"] for row in hits}
+
+
+def test_stream_replays_with_the_original_chunks(
+    cached_server: HeliographProcess, fake_provider: FakeProvider
+):
+    tag = str(uuid.uuid4())
+
+    def stream() -> tuple[list[bytes], httpx.Headers]:
+        with httpx.stream(
+            "POST",
+            cached_server.url + "/openai/v1/chat/completions",
+            headers={**cached_server.auth, **CACHE, "x-fake-behaviour": "chunks=6"},
+            json=body(tag, stream=True),
+        ) as response:
+            return list(response.iter_raw()), response.headers
+
+    original, first_headers = stream()
+    replayed, headers = stream()
+    assert first_headers["helicone-cache"] == "MISS" and headers["helicone-cache"] == "HIT"
+    assert b"".join(replayed) == b"".join(original)
+    assert b"".join(replayed).rstrip().endswith(b"data: [DONE]")
+    assert upstream_count(fake_provider, tag) == 1
+
+
+def test_bucket_fills_then_serves_at_random(
+    cached_server: HeliographProcess, fake_provider: FakeProvider
+):
+    tag = str(uuid.uuid4())
+    size = {"Helicone-Cache-Bucket-Max-Size": "3"}
+    filled = [post(cached_server, body(tag), **size) for _ in range(3)]
+    assert [r.headers["helicone-cache"] for r in filled] == ["MISS"] * 3
+    ids = {r.json()["id"] for r in filled}
+    assert len(ids) == 3
+    served = [post(cached_server, body(tag), **size) for _ in range(30)]
+    assert all(r.headers["helicone-cache"] == "HIT" for r in served)
+    assert {r.json()["id"] for r in served} == ids  # every stored answer comes back
+    assert {r.headers["helicone-cache-bucket-idx"] for r in served} == {"0", "1", "2"}
+    assert upstream_count(fake_provider, tag) == 3
+
+
+def test_ignore_keys_and_seed(cached_server: HeliographProcess):
+    tag = str(uuid.uuid4())
+    ignore = {"Helicone-Cache-Ignore-Keys": "prompt_cache_key,metadata.trace"}
+    post(
+        cached_server, body(tag, prompt_cache_key="a", metadata={"trace": "1", "k": "v"}), **ignore
+    )
+    same = post(
+        cached_server, body(tag, prompt_cache_key="b", metadata={"trace": "2", "k": "v"}), **ignore
+    )
+    assert same.headers["helicone-cache"] == "HIT"
+    other = post(
+        cached_server, body(tag, prompt_cache_key="b", metadata={"trace": "2", "k": "w"}), **ignore
+    )
+    assert other.headers["helicone-cache"] == "MISS"
+    seeded = post(
+        cached_server,
+        body(tag, prompt_cache_key="a", metadata={"trace": "1", "k": "v"}),
+        **ignore,
+        **{"Helicone-Cache-Seed": "user-123"},
+    )
+    assert seeded.headers["helicone-cache"] == "MISS"
+
+
+def test_errors_are_not_cached(cached_server: HeliographProcess, fake_provider: FakeProvider):
+    tag = str(uuid.uuid4())
+    for _ in range(2):
+        response = post(cached_server, body(tag), **{"x-fake-behaviour": "status=429"})
+        assert response.status_code == 429 and response.headers["helicone-cache"] == "MISS"
+    assert upstream_count(fake_provider, tag) == 2
+
+
+def test_ttl_expiry(cached_server: HeliographProcess):
+    tag = str(uuid.uuid4())
+    post(cached_server, body(tag), **{"Cache-Control": "max-age=1"})
+    assert (
+        post(cached_server, body(tag), **{"Cache-Control": "max-age=1"}).headers["helicone-cache"]
+        == "HIT"
+    )
+    time.sleep(2.1)
+    assert (
+        post(cached_server, body(tag), **{"Cache-Control": "max-age=1"}).headers["helicone-cache"]
+        == "MISS"
+    )
+
+
+def test_bad_cache_headers(cached_server: HeliographProcess):
+    bad = post(cached_server, body("bad"), **{"Helicone-Cache-Bucket-Max-Size": "21"})
+    assert bad.status_code == 400 and "1 to 20" in bad.json()["error"]
+    long = post(cached_server, body(str(uuid.uuid4())), **{"Cache-Control": "max-age=99999999999"})
+    assert long.status_code == 200 and "clamped" in long.headers["helicone-warning"]
+
+
+def test_redis_down_means_no_cache_not_failure(start_server, fake_provider: FakeProvider):
+    server = start_server(env={"HELIOGRAPH_REDIS_URL": "redis://127.0.0.1:9/0"})
+    tag = str(uuid.uuid4())
+    responses = [post(server, body(tag)) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert all(r.headers["helicone-cache"] == "MISS" for r in responses)
+    assert server.log().count("Redis cache unavailable") == 1  # warned once, not per request
