@@ -92,7 +92,12 @@ class HeliographApp:
             services.keys, services.upstream, calls, services.catalog, services.cache
         )
         self._gateway = UnifiedGateway(
-            services.keys, services.provider_keys, services.router, services.upstream, calls
+            services.keys,
+            services.provider_keys,
+            services.router,
+            services.upstream,
+            calls,
+            services.cache,
         )
         self._api = create_api(services)
 

@@ -176,3 +176,31 @@ def test_redis_down_means_no_cache_not_failure(start_server, fake_provider: Fake
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all(r.headers["helicone-cache"] == "MISS" for r in responses)
     assert server.log().count("Redis cache unavailable") == 1  # warned once, not per request
+
+
+def test_gateway_route_caches_too(gateway: HeliographProcess, fake_provider: FakeProvider):
+    tag = str(uuid.uuid4())
+    calls = [
+        httpx.post(
+            gateway.url + "/v1/chat/completions",
+            headers={"Authorization": f"Bearer {gateway.api_key}", **CACHE},
+            json=body(tag),
+        )
+        for _ in range(2)
+    ]
+    assert [c.headers["helicone-cache"] for c in calls] == ["MISS", "HIT"]
+    assert calls[0].content == calls[1].content
+    assert upstream_count(fake_provider, tag) == 1
+    row = gateway.wait_for_request(calls[1].headers["helicone-id"])
+    assert row["provider"] == "OPENAI" and row["cost"] == 0
+    assert row["cache_reference_id"] == calls[0].headers["helicone-id"]
+
+
+def test_clearing_the_cache(cached_server: HeliographProcess):
+    tag = str(uuid.uuid4())
+    post(cached_server, body(tag))
+    assert post(cached_server, body(tag)).headers["helicone-cache"] == "HIT"
+    with cached_server.api() as api:
+        cleared = api.delete("/v1/cache")
+    assert cleared.status_code == 200 and cleared.json()["data"]["cleared"] >= 1
+    assert post(cached_server, body(tag)).headers["helicone-cache"] == "MISS"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 import heliograph
-from heliograph.api import health, models, properties, provider_keys, requests
+from heliograph.api import cache, health, models, properties, provider_keys, requests
 from heliograph.errors import HeliographError
 
 
@@ -29,6 +29,7 @@ def create_api(services: Any) -> FastAPI:
     api.include_router(properties.router)
     api.include_router(models.router)
     api.include_router(provider_keys.router)
+    api.include_router(cache.router)
 
     @api.exception_handler(HeliographError)
     async def _heliograph_error(_: Request, exc: HeliographError) -> JSONResponse:

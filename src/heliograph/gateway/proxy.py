@@ -42,6 +42,7 @@ from heliograph.gateway.cache import (
     cache_key,
     cache_policy,
 )
+from heliograph.gateway.cache_serve import serve_cached
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.headers import (
     HeliconeHeaders,
@@ -151,7 +152,7 @@ class PassthroughProxy:
             )
             hit = await self._cache.lookup(key, caching)
             if hit is not None:
-                await self._serve_hit(call, *hit, extra_headers, send)
+                await serve_cached(call, *hit, extra_headers, send, self._calls.record)
                 return
             extra_headers.append((b"helicone-cache", b"MISS"))
             saving = (key, caching)
@@ -299,36 +300,6 @@ class PassthroughProxy:
         if sent is not None and saving is not None and call.error is None and call.status < 300:
             cached = CachedResponse(call.request_id, call.status, "text/event-stream", True, sent)
             await self._cache.save(saving[0], cached, saving[1])
-
-    async def _serve_hit(
-        self,
-        call: LoggedCall,
-        cached: CachedResponse,
-        index: int,
-        extra_headers: list[tuple[bytes, bytes]],
-        send: Send,
-    ) -> None:
-        """Answer from the cache, replaying a stream with its original chunking."""
-        call.cache_reference_id = cached.request_id
-        call.status = cached.status
-        call.is_stream = cached.stream
-        call.first_byte_at = time.time()
-        call.response_body = b"".join(cached.chunks)
-        headers = [
-            (b"content-type", cached.content_type.encode()),
-            *extra_headers,
-            (b"helicone-cache", b"HIT"),
-            (b"helicone-cache-bucket-idx", str(index).encode()),
-        ]
-        if not cached.stream:
-            headers.append((b"content-length", str(len(call.response_body)).encode()))
-        await send({"type": "http.response.start", "status": cached.status, "headers": headers})
-        for chunk in cached.chunks[:-1] if cached.stream else ():
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        call.ended_at = time.time()
-        self._calls.record(call)
-        last = cached.chunks[-1] if cached.chunks else b""
-        await send({"type": "http.response.body", "body": last, "more_body": False})
 
     async def _fail(
         self, call: LoggedCall, send: Send, error: HeliographError, id_header: tuple[bytes, bytes]

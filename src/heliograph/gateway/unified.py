@@ -36,6 +36,14 @@ from heliograph.gateway.asgi import (
     send_error,
     send_json,
 )
+from heliograph.gateway.cache import (
+    CachedResponse,
+    CachePolicy,
+    ResponseCache,
+    cache_key,
+    cache_policy,
+)
+from heliograph.gateway.cache_serve import serve_cached
 from heliograph.gateway.headers import (
     PropertiesTooLarge,
     bearer_token,
@@ -112,12 +120,14 @@ class UnifiedGateway:
         router: Router,
         upstream: Upstream,
         calls: CallLog,
+        cache: ResponseCache,
     ) -> None:
         self._keys = keys
         self._provider_keys = provider_keys
         self._router = router
         self._upstream = upstream
         self._calls = calls
+        self._cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
@@ -139,6 +149,7 @@ class UnifiedGateway:
             targets = self._router.targets(request["model"], own_keys)
             policy = retry_policy(headers.other)
             whole = force_stream_format(headers)
+            caching = cache_policy(headers.other, _header(scope, b"cache-control"))
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
@@ -165,8 +176,23 @@ class UnifiedGateway:
             omit_response=headers.omit_response,
         )
         extra = [(b"helicone-id", call.request_id.encode())]
+        if caching is not None:
+            warnings = [*warnings, *caching.warnings]
         if warnings:
             extra.append((b"helicone-warning", "; ".join(warnings).encode()))
+        saving: tuple[str, CachePolicy] | None = None
+        if caching is not None:
+            call.cache_enabled = True
+            key = cache_key(
+                principal.organization_id, "POST", scope["path"], body, request, caching
+            )
+            hit = await self._cache.lookup(key, caching)
+            if hit is not None:
+                call.model_override = headers.model_override or targets[0].model
+                await serve_cached(call, *hit, extra, send, self._calls.record)
+                return
+            extra.append((b"helicone-cache", b"MISS"))
+            saving = (key, caching)
         attempts: list[Attempt] = []
         for index, target in enumerate(targets):
             response = await self._try(target, endpoint, request, policy, attempts)
@@ -178,11 +204,17 @@ class UnifiedGateway:
             out = [*extra, (b"helicone-fallback-index", str(index).encode())]
             try:
                 if request.get("stream") is True and response.status < 300:
-                    await self._relay_stream(
+                    sent = await self._relay_stream(
                         call, target, endpoint, request, response, out, whole, receive, send
                     )
                 else:
-                    await self._relay_body(call, target, response, out, send)
+                    sent = await self._relay_body(call, target, response, out, send)
+                if saving is not None and call.error is None and 200 <= call.status < 300:
+                    kind = "text/event-stream" if call.is_stream else "application/json"
+                    answer = CachedResponse(
+                        call.request_id, call.status, kind, call.is_stream, sent
+                    )
+                    await self._cache.save(saving[0], answer, saving[1])
             finally:
                 response.release()
             return
@@ -242,13 +274,14 @@ class UnifiedGateway:
         response: aiohttp.ClientResponse,
         out: list[tuple[bytes, bytes]],
         send: Send,
-    ) -> None:
+    ) -> list[bytes]:
+        """Relay a JSON answer (translated for adapters); returns the bytes sent."""
         try:
             data = await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, error, out, send)
-            return
+            return []
         adapter = target.provider.adapter
         if adapter is not None:
             try:
@@ -258,12 +291,13 @@ class UnifiedGateway:
                     data = adapter.error_response(response.status, data)
             except HeliographError as error:
                 await self._fail(call, UpstreamError(error.message), out, send)
-                return
+                return []
         call.status = response.status
         call.response_body = data
         call.ended_at = time.time()
         self._calls.record(call)
         await send_json(send, response.status, data, out)
+        return [data]
 
     async def _relay_stream(
         self,
@@ -276,7 +310,8 @@ class UnifiedGateway:
         whole: bool,
         receive: Receive,
         send: Send,
-    ) -> None:
+    ) -> list[bytes]:
+        """Relay a stream (translated for adapters); returns the chunks the client got."""
         call.status = response.status
         include_usage = not needs_usage_injection(endpoint.suffix, request)
         adapter = target.provider.adapter
@@ -289,7 +324,11 @@ class UnifiedGateway:
         if strip is None and whole:
             strip = whole_events()
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
-        await relay_stream(response, call, receive, send, self._calls.record, translate, strip)
+        sent: list[bytes] = []
+        await relay_stream(
+            response, call, receive, send, self._calls.record, translate, strip, sent
+        )
+        return sent
 
     async def _all_failed(
         self,
