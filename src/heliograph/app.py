@@ -14,6 +14,7 @@ from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
+from heliograph.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
 from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
@@ -46,6 +47,7 @@ class Services:
     router: Router
     provider_keys: ProviderKeyStore
     cache: ResponseCache
+    limiter: RateLimiter
 
 
 def build_services(settings: Settings) -> Services:
@@ -80,6 +82,11 @@ def build_services(settings: Settings) -> Services:
         cache=ResponseCache(
             RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
         ),
+        limiter=(
+            RedisRateLimiter(settings.redis_url, settings.ratelimit_fail == "closed")
+            if settings.redis_url
+            else MemoryRateLimiter()
+        ),
     )
 
 
@@ -89,7 +96,12 @@ class HeliographApp:
         self._routes = RouteTable(services.settings.provider_base_urls)
         calls = CallLog(services.pipeline, services.rows)
         self._proxy = PassthroughProxy(
-            services.keys, services.upstream, calls, services.catalog, services.cache
+            services.keys,
+            services.upstream,
+            calls,
+            services.catalog,
+            services.cache,
+            services.limiter,
         )
         self._gateway = UnifiedGateway(
             services.keys,
@@ -98,6 +110,7 @@ class HeliographApp:
             services.upstream,
             calls,
             services.cache,
+            services.limiter,
         )
         self._api = create_api(services)
 
@@ -129,6 +142,7 @@ class HeliographApp:
         services = self.services
         await services.upstream.close()
         await services.cache.close()
+        await services.limiter.close()
         await services.pipeline.close()
         await services.engine.close()
 

@@ -30,7 +30,8 @@ class Settings:
     api_key: str = ""  # created for the default org at start when missing
     azure_api_version: str = "2024-10-21"
     aws_region: str = "us-east-1"  # Bedrock's default region (also AWS_REGION)
-    redis_url: str = ""  # shared cache (and later rate limits) for many gateway processes
+    redis_url: str = ""  # shared cache and rate limits for many gateway processes
+    ratelimit_fail: str = "open"  # with Redis down: "open" lets calls through, "closed" refuses
     secret_key: str = ""  # encrypts stored provider keys; empty: a key file in data_dir
     demo: bool = False
     log_batch_rows: int = 2000

@@ -24,6 +24,8 @@ from heliograph.errors import (
     InvalidRequestError,
     UpstreamError,
     UpstreamTimeout,
+    envelope,
+    openai_error,
 )
 from heliograph.gateway.asgi import (
     ClientGone,
@@ -52,6 +54,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.ratelimit import RateLimited, RateLimiter, admit, requested_policy
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.streaming import relay_stream
@@ -80,7 +83,9 @@ class PassthroughProxy:
         calls: CallLog,
         catalog: PriceCatalog,
         cache: ResponseCache,
+        limiter: RateLimiter,
     ) -> None:
+        self._limiter = limiter
         self._keys = keys
         self._upstream = upstream
         self._calls = calls
@@ -103,6 +108,7 @@ class PassthroughProxy:
             warnings = property_warnings(headers.properties) if headers.properties else []
             policy = retry_policy(headers.other)
             caching = cache_policy(headers.other, _forwarded(headers.forward, "cache-control"))
+            limit = requested_policy(headers.other)
         except ClientGone:
             return
         except HeliographError as error:
@@ -144,6 +150,15 @@ class PassthroughProxy:
             warnings = [*warnings, *caching.warnings]
         if warnings:
             extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
+        admission = None
+        if limit is not None:
+            admission = await admit(
+                self._limiter, limit, call.organization_id, call.user_id, call.properties
+            )
+            extra_headers.extend(admission.headers)
+            if not admission.allowed:
+                await self._fail(call, send, RateLimited(limit), extra_headers)
+                return
         saving: tuple[str, CachePolicy] | None = None
         if caching is not None:
             call.cache_enabled = True
@@ -182,14 +197,17 @@ class PassthroughProxy:
                 extra_headers.append((b"helicone-fallback-index", str(index).encode()))
         except TimeoutError:
             await self._fail(
-                call, send, UpstreamTimeout(f"Upstream timed out: {redact_url(target)}"), id_header
+                call,
+                send,
+                UpstreamTimeout(f"Upstream timed out: {redact_url(target)}"),
+                [id_header],
             )
             return
         except (aiohttp.ClientError, ValueError) as exc:
             unreachable = UpstreamError(
                 f"Could not reach upstream {redact_url(target)}: {type(exc).__name__}"
             )
-            await self._fail(call, send, unreachable, id_header)
+            await self._fail(call, send, unreachable, [id_header])
             return
         try:
             out_headers = response_headers(response, extra_headers)
@@ -208,6 +226,8 @@ class PassthroughProxy:
                 await self._relay_body(call, response, out_headers, id_header, saving, send)
         finally:
             response.release()
+        if admission is not None and limit is not None and limit.unit == "cents":
+            await self._limiter.charge(admission.key, limit.window_s, call.cost_nano / 1e7)
 
     async def _request(
         self,
@@ -252,11 +272,13 @@ class PassthroughProxy:
         try:
             data = await response.read()
         except TimeoutError:
-            await self._fail(call, send, UpstreamTimeout("Upstream timed out mid-body"), id_header)
+            await self._fail(
+                call, send, UpstreamTimeout("Upstream timed out mid-body"), [id_header]
+            )
             return
         except aiohttp.ClientError as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
-            await self._fail(call, send, error, id_header)
+            await self._fail(call, send, error, [id_header])
             return
         call.status = response.status
         call.response_body = data
@@ -302,13 +324,19 @@ class PassthroughProxy:
             await self._cache.save(saving[0], cached, saving[1])
 
     async def _fail(
-        self, call: LoggedCall, send: Send, error: HeliographError, id_header: tuple[bytes, bytes]
+        self,
+        call: LoggedCall,
+        send: Send,
+        error: HeliographError,
+        headers: list[tuple[bytes, bytes]],
     ) -> None:
         call.status = error.status
         call.error = error.message
         call.ended_at = time.time()
         self._calls.record(call)
-        await send_error(send, error, [id_header])
+        # A 429 is read by provider SDKs, which expect their `{"error": {...}}` shape.
+        render = openai_error if isinstance(error, RateLimited) else envelope
+        await send_error(send, error, headers, render=render)
 
 
 def _forwarded(headers: list[tuple[str, str]], name: str) -> str | None:

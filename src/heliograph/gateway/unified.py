@@ -51,6 +51,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.ratelimit import RateLimited, RateLimiter, admit, requested_policy
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
@@ -121,7 +122,9 @@ class UnifiedGateway:
         upstream: Upstream,
         calls: CallLog,
         cache: ResponseCache,
+        limiter: RateLimiter,
     ) -> None:
+        self._limiter = limiter
         self._keys = keys
         self._provider_keys = provider_keys
         self._router = router
@@ -150,6 +153,7 @@ class UnifiedGateway:
             policy = retry_policy(headers.other)
             whole = force_stream_format(headers)
             caching = cache_policy(headers.other, _header(scope, b"cache-control"))
+            limit = requested_policy(headers.other)
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
@@ -180,6 +184,15 @@ class UnifiedGateway:
             warnings = [*warnings, *caching.warnings]
         if warnings:
             extra.append((b"helicone-warning", "; ".join(warnings).encode()))
+        admission = None
+        if limit is not None:
+            admission = await admit(
+                self._limiter, limit, call.organization_id, call.user_id, call.properties
+            )
+            extra.extend(admission.headers)
+            if not admission.allowed:
+                await self._fail(call, RateLimited(limit), extra, send)
+                return
         saving: tuple[str, CachePolicy] | None = None
         if caching is not None:
             call.cache_enabled = True
@@ -217,6 +230,8 @@ class UnifiedGateway:
                     await self._cache.save(saving[0], answer, saving[1])
             finally:
                 response.release()
+            if admission is not None and limit is not None and limit.unit == "cents":
+                await self._limiter.charge(admission.key, limit.window_s, call.cost_nano / 1e7)
             return
         await self._all_failed(call, headers.model_override, attempts, extra, send)
 

@@ -42,6 +42,7 @@ class LoggedCall:
     error: str | None = None  # what went wrong on our side of the call, if anything
     cache_enabled: bool = False
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
+    cost_nano: int = 0  # set when the row is built (rate limits in cents charge it)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class RowBuilder:
                 self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
             else:
                 cost = priced
+        call.cost_nano = cost
         if call.error is not None:
             response = (
                 {"heliograph_error": call.error, "partial": response}
