@@ -204,3 +204,42 @@ def test_clearing_the_cache(cached_server: HeliographProcess):
         cleared = api.delete("/v1/cache")
     assert cleared.status_code == 200 and cleared.json()["data"]["cleared"] >= 1
     assert post(cached_server, body(tag)).headers["helicone-cache"] == "MISS"
+
+
+def test_cache_metrics_and_rate_limit_log_tables(start_server):
+    from tests.store_probe import query_store
+
+    server = start_server()
+    tag = str(uuid.uuid4())
+    first = post(server, body(tag), **{"x-fake-behaviour": "words=50"})
+    hits = [post(server, body(tag)) for _ in range(3)]
+    limited = [
+        httpx.post(
+            server.url + "/openai/v1/chat/completions",
+            headers={
+                **server.auth,
+                "Helicone-RateLimit-Policy": "1;w=60;s=user",
+                "Helicone-User-Id": "u1",
+            },
+            json=body("rl"),
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in limited] == [200, 429]
+    for response in [first, *hits, *limited]:
+        server.wait_for_request(response.headers["helicone-id"])
+    original_cost = server.wait_for_request(first.headers["helicone-id"])["cost"]
+    server.stop()
+    metrics = query_store(
+        server.data_dir,
+        "SELECT toString(request_id) AS id, sum(cache_hit_count) AS hits, "
+        "sum(saved_cost) AS saved, sum(saved_completion_tokens) AS tokens "
+        "FROM heliograph.cache_metrics GROUP BY request_id",
+    )
+    assert len(metrics) == 1 and metrics[0]["id"] == first.headers["helicone-id"]
+    assert int(metrics[0]["hits"]) == 3 and int(metrics[0]["tokens"]) == 3 * 50
+    assert int(metrics[0]["saved"]) == round(3 * original_cost * 1e9)
+    logged = query_store(
+        server.data_dir, "SELECT toString(request_id) AS id, user_id FROM heliograph.rate_limit_log"
+    )
+    assert logged == [{"id": limited[1].headers["helicone-id"], "user_id": "u1"}]

@@ -157,6 +157,7 @@ class PassthroughProxy:
             )
             extra_headers.extend(admission.headers)
             if not admission.allowed:
+                call.rate_limited = True
                 await self._fail(call, send, RateLimited(limit), extra_headers)
                 return
         saving: tuple[str, CachePolicy] | None = None

@@ -191,6 +191,7 @@ class UnifiedGateway:
             )
             extra.extend(admission.headers)
             if not admission.allowed:
+                call.rate_limited = True
                 await self._fail(call, RateLimited(limit), extra, send)
                 return
         saving: tuple[str, CachePolicy] | None = None

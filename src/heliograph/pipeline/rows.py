@@ -43,6 +43,7 @@ class LoggedCall:
     cache_enabled: bool = False
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
     cost_nano: int = 0  # set when the row is built (rate limits in cents charge it)
+    rate_limited: bool = False
 
 
 @dataclass
@@ -95,13 +96,16 @@ class RowBuilder:
         user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
         usage = summary.usage
         cost = 0
-        if usage is not None and model and call.cache_reference_id is None:
+        if usage is not None and model:
             priced = self._catalog.cost_nano_usd(call.provider, model, usage)
             if priced is None:
                 key = f"{call.provider}/{model}"
                 self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
             else:
                 cost = priced
+        saved = 0
+        if call.cache_reference_id is not None:  # a hit costs nothing; what it saved is kept
+            saved, cost = cost, 0
         call.cost_nano = cost
         if call.error is not None:
             response = (
@@ -139,6 +143,8 @@ class RowBuilder:
             "prompt_id": call.properties.get("Helicone-Prompt-Id", ""),
             "cache_enabled": call.cache_enabled,
             "cache_reference_id": call.cache_reference_id or ZERO_UUID,
+            "cache_saved_cost": saved,
+            "rate_limited": call.rate_limited,
             "request_body": request_text,
             "response_body": response_text,
             "size_bytes": min(len(request_text) + len(response_text), 2**32 - 1),

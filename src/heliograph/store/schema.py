@@ -76,6 +76,93 @@ ORDER BY (organization_id, provider, model, user_id, request_created_at, request
 )
 
 
+MIGRATIONS += (
+    Migration(
+        "m002_rate_limit_and_cache_columns",
+        "ALTER TABLE request_response_rmt "
+        "ADD COLUMN IF NOT EXISTS rate_limited Bool DEFAULT false, "
+        "ADD COLUMN IF NOT EXISTS cache_saved_cost UInt64 DEFAULT 0",
+    ),
+    Migration(
+        "m003_create_rate_limit_log",
+        """
+CREATE TABLE IF NOT EXISTS rate_limit_log
+(
+    organization_id UUID,
+    request_id UUID,
+    created_at DateTime64(3, 'UTC'),
+    user_id String,
+    properties Map(LowCardinality(String), String)
+)
+ENGINE = MergeTree
+ORDER BY (organization_id, created_at)
+""",
+    ),
+    Migration(
+        "m004_rate_limit_log_mv",
+        """
+CREATE MATERIALIZED VIEW IF NOT EXISTS rate_limit_log_mv TO rate_limit_log AS
+SELECT organization_id, request_id, request_created_at AS created_at, user_id, properties
+FROM request_response_rmt WHERE rate_limited
+""",
+    ),
+    # Helicone's cache_metrics: one row per hit, the saved numbers are the original call's.
+    Migration(
+        "m005_create_cache_metrics",
+        """
+CREATE TABLE IF NOT EXISTS cache_metrics
+(
+    organization_id UUID,
+    date Date,
+    hour UInt8,
+    request_id UUID,
+    model SimpleAggregateFunction(any, String),
+    provider SimpleAggregateFunction(any, String),
+    cache_hit_count SimpleAggregateFunction(sum, UInt64),
+    saved_latency_ms SimpleAggregateFunction(sum, UInt64),
+    saved_completion_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_prompt_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_completion_audio_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_prompt_audio_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_prompt_cache_write_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_prompt_cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+    saved_cost SimpleAggregateFunction(sum, UInt64),
+    last_hit SimpleAggregateFunction(max, DateTime64(3)),
+    first_hit SimpleAggregateFunction(min, DateTime64(3))
+)
+ENGINE = AggregatingMergeTree()
+ORDER BY (organization_id, date, hour, request_id)
+""",
+    ),
+    Migration(
+        "m006_cache_metrics_mv",
+        """
+CREATE MATERIALIZED VIEW IF NOT EXISTS cache_metrics_mv TO cache_metrics AS
+SELECT
+    hit.organization_id AS organization_id,
+    toDate(hit.request_created_at) AS date,
+    toHour(hit.request_created_at) AS hour,
+    hit.cache_reference_id AS request_id,
+    hit.model AS model,
+    hit.provider AS provider,
+    toUInt64(1) AS cache_hit_count,
+    toUInt64(0) AS saved_latency_ms,
+    toUInt64(ifNull(hit.completion_tokens, 0)) AS saved_completion_tokens,
+    toUInt64(ifNull(hit.prompt_tokens, 0)) AS saved_prompt_tokens,
+    toUInt64(hit.completion_audio_tokens) AS saved_completion_audio_tokens,
+    toUInt64(hit.prompt_audio_tokens) AS saved_prompt_audio_tokens,
+    toUInt64(hit.prompt_cache_write_tokens) AS saved_prompt_cache_write_tokens,
+    toUInt64(hit.prompt_cache_read_tokens) AS saved_prompt_cache_read_tokens,
+    hit.cache_saved_cost AS saved_cost,
+    hit.request_created_at AS last_hit,
+    hit.request_created_at AS first_hit
+FROM request_response_rmt AS hit
+WHERE hit.cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')
+""",
+    ),
+)
+
+
 async def apply_migrations(engine: ClickHouseEngine) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied now."""
     await engine.execute(
