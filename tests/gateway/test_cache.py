@@ -229,6 +229,11 @@ def test_cache_metrics_and_rate_limit_log_tables(start_server):
     for response in [first, *hits, *limited]:
         server.wait_for_request(response.headers["helicone-id"])
     original_cost = server.wait_for_request(first.headers["helicone-id"])["cost"]
+    with server.api() as api:
+        summary = api.get("/v1/cache/metrics").json()["data"]
+    assert summary["hits"] == 3 and summary["cache_enabled_requests"] == 4
+    assert summary["hit_rate"] == 0.75
+    assert summary["saved_cost_usd"] == pytest.approx(3 * original_cost)
     server.stop()
     metrics = query_store(
         server.data_dir,
@@ -243,3 +248,60 @@ def test_cache_metrics_and_rate_limit_log_tables(start_server):
         server.data_dir, "SELECT toString(request_id) AS id, user_id FROM heliograph.rate_limit_log"
     )
     assert logged == [{"id": limited[1].headers["helicone-id"], "user_id": "u1"}]
+
+
+def test_redis_killed_and_restarted_mid_run(start_server, tmp_path):
+    import shutil
+    import subprocess
+
+    from tests.server import free_port
+
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("redis-server is not on PATH: this test needs its own Redis to kill")
+    port = free_port()
+
+    def start_redis() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [
+                redis_server,
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return process
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("private redis-server did not start")
+
+    redis_process = start_redis()
+    try:
+        server = start_server(env={"HELIOGRAPH_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+        tag = str(uuid.uuid4())
+        policy = {"Helicone-RateLimit-Policy": "100;w=60"}
+        assert post(server, body(tag), **policy).headers["helicone-cache"] == "MISS"
+        assert post(server, body(tag), **policy).headers["helicone-cache"] == "HIT"
+        redis_process.kill()
+        redis_process.wait()
+        while_down = [post(server, body(tag), **policy) for _ in range(3)]
+        assert [r.status_code for r in while_down] == [200, 200, 200]
+        assert {r.headers["helicone-cache"] for r in while_down} == {"MISS"}
+        redis_process = start_redis()  # empty again: it keeps nothing on disk
+        assert post(server, body(tag), **policy).headers["helicone-cache"] == "MISS"
+        after = post(server, body(tag), **policy)
+        assert after.headers["helicone-cache"] == "HIT"
+        assert after.headers["helicone-ratelimit-remaining"] == "98"
+    finally:
+        redis_process.kill()
+        redis_process.wait()
