@@ -100,32 +100,53 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
+class _Window:
+    """One sliding window: what was admitted when, and the running total of it."""
+
+    __slots__ = ("entries", "total")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, float]] = deque()
+        self.total = 0.0
+
+    def expire(self, before: float) -> None:
+        entries = self.entries
+        while entries and entries[0][0] <= before:
+            self.total -= entries.popleft()[1]
+        if not entries:
+            self.total = 0.0  # no float drift survives an empty window
+
+    def add(self, at: float, amount: float) -> None:
+        self.entries.append((at, amount))
+        self.total += amount
+
+
 class MemoryRateLimiter:
     def __init__(self) -> None:
-        self._windows: dict[str, deque[tuple[float, float]]] = {}
+        self._windows: dict[str, _Window] = {}
 
-    def _used(
-        self, key: str, window_s: int, now: float
-    ) -> tuple[deque[tuple[float, float]], float]:
-        entries = self._windows.setdefault(key, deque())
-        while entries and entries[0][0] <= now - window_s:
-            entries.popleft()
-        return entries, sum(amount for _, amount in entries)
+    def _used(self, key: str, window_s: int, now: float) -> tuple[_Window, float]:
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window()
+        window.expire(now - window_s)
+        return window, window.total
 
     async def admit(
         self, key: str, quota: float, window_s: int, amount: float
     ) -> tuple[bool, float]:
         now = time.time()
-        entries, used = self._used(key, window_s, now)
+        window, used = self._used(key, window_s, now)
         if used + amount > quota or (amount == 0 and used >= quota):
             return False, used
         if amount:
-            entries.append((now, amount))
+            window.add(now, amount)
         return True, used + amount
 
     async def charge(self, key: str, window_s: int, amount: float) -> None:
-        entries, _ = self._used(key, window_s, time.time())
-        entries.append((time.time(), amount))
+        now = time.time()
+        window, _ = self._used(key, window_s, now)
+        window.add(now, amount)
 
     async def close(self) -> None:
         self._windows.clear()
@@ -134,22 +155,32 @@ class MemoryRateLimiter:
 class RedisRateLimiter:
     """One sorted set per window (score = time, member = `<id>:<amount>`), updated in Lua."""
 
+    # KEYS[1]: the window's entries (score = time), KEYS[2]: their running total. Each entry
+    # is added once and subtracted once when it expires, so a call costs O(log n).
     _ADMIT = """
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quota, amount = tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local used = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  used = used + tonumber(string.match(member, ':([^:]+)$'))
+local ttl = math.ceil(window) + 1
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if #expired > 0 then
+  for _, member in ipairs(expired) do
+    used = used - tonumber(string.match(member, ':([^:]+)$'))
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[1]) == 0 or used < 0 then used = 0 end
 end
 if used + amount > quota or (amount == 0 and used >= quota) then
+  redis.call('SET', KEYS[2], tostring(used), 'EX', ttl)
   return {0, tostring(used)}
 end
 if amount > 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. ARGV[4])
-  redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  used = used + amount
 end
-return {1, tostring(used + amount)}
+redis.call('SET', KEYS[2], tostring(used), 'EX', ttl)
+return {1, tostring(used)}
 """
 
     def __init__(
@@ -163,6 +194,9 @@ return {1, tostring(used + amount)}
         self._fail_closed = fail_closed
         self._last_warning = 0.0
 
+    def _keys(self, key: str) -> list[str]:
+        return [self._namespace + key, self._namespace + key + ":total"]
+
     def _down(self, exc: Exception) -> None:
         now = time.monotonic()
         if now - self._last_warning >= WARN_INTERVAL_S:
@@ -175,7 +209,7 @@ return {1, tostring(used + amount)}
     ) -> tuple[bool, float]:
         args: list[str | float] = [time.time(), window_s, quota, amount, uuid.uuid4().hex]
         try:
-            allowed, used = await self._admit(keys=[self._namespace + key], args=args)
+            allowed, used = await self._admit(keys=self._keys(key), args=args)
         except Exception as exc:  # a Redis outage must not take the gateway down with it
             self._down(exc)
             return (not self._fail_closed), 0.0
@@ -185,7 +219,7 @@ return {1, tostring(used + amount)}
         if amount > 0:
             try:
                 await self._admit(
-                    keys=[self._namespace + key],
+                    keys=self._keys(key),
                     args=[time.time(), window_s, 1e300, amount, uuid.uuid4().hex],
                 )
             except Exception as exc:
