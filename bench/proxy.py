@@ -1,7 +1,8 @@
 """How much latency and throughput Heliograph adds over calling the provider directly, and
 how much its unified gateway (with provider translation) adds over its plain passthrough.
 
-    python -m bench.proxy            # full run: 24 cases x (2 s warm-up + 10 s), about 5 minutes
+    python -m bench.proxy            # full run: 24 cases x (2 s warm-up + 10 s), about 5 minutes,
+                                     # then bench.features' section, about 5 more
     python -m bench.proxy --smoke    # c=16 only, 2 s per case: keeps the harness working
 
 Four targets, each with a ~1 KB JSON completion and a 20-chunk SSE stream:
@@ -33,9 +34,14 @@ one call per target and kind is checked by content; any wrk socket error or stat
 399 fails the run. At the end the script waits for Heliograph's log pipeline to store every
 row it was given and reports both counts.
 
+Then, once this Heliograph has stopped, the cache and rate-limit cases of bench.features
+(their own Heliograph processes, in-process and Redis backends; see there), in the same
+profile.
+
 Results: two tables on stdout (passthrough against direct; each gateway target against
-passthrough, with the aim of adding under 0.3 ms at P50) and every figure in
-bench/results/proxy-latest.json (proxy-smoke.json for --smoke).
+passthrough, with the aim of adding under 0.3 ms at P50), then bench.features' two, and
+every figure in bench/results/proxy-latest.json (proxy-smoke.json for --smoke), the
+features ones in its `features` section.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import checks, nginx, report, stack, wrk
+from bench import checks, features, nginx, report, stack, wrk
 from bench.processes import BenchError, missing_tools
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -122,6 +128,7 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
         pipeline = stack.wait_for_drain(system, served, profile.drain_timeout_s)
     finally:
         system.stop()
+    feature_section, feature_problems = features.measure(features.PROFILES[profile.name], tmp, cpus)
     problems = [
         f"{c.kind} c={c.concurrency} {c.target}: {c.errors} wrk errors, warm-up included "
         f"({c.as_dict()})"
@@ -143,6 +150,7 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
     log_errors = system.heliograph.log_errors()
     if log_errors:
         problems.append("Heliograph logged errors:\n" + "\n".join(log_errors[:20]))
+    problems += feature_problems
     document = {
         "benchmark": "proxy",
         "mode": profile.name,
@@ -164,6 +172,7 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
         "log_pipeline": {**pipeline, "requests_served_by_heliograph": served},
         "heliograph_exit_code": system.heliograph.exit_code,
         "heliograph_log_errors": log_errors,
+        "features": feature_section,
         "problems": problems,
         "ok": not problems,
     }
@@ -177,6 +186,8 @@ def print_report(document: dict[str, Any], out: Path) -> None:
     print()
     print("Unified gateway against the passthrough route (added = gateway - passthrough):")
     print(report.gateway_table(document["gateway_comparison"]))
+    print()
+    features.print_section(document["features"])
     print()
     for target, peaks in summary["peak_requests_per_s"].items():
         figures = ", ".join(f"{kind} {value:,}" for kind, value in peaks.items())

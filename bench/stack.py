@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,11 @@ class Stack:
             service.stop()
 
 
-def start(tmp: Path, cpus: Cpus) -> Stack:
-    """Start nginx, then Heliograph pointed at it; stops what started if a step fails."""
+def start(tmp: Path, cpus: Cpus, settings: Mapping[str, str] | None = None) -> Stack:
+    """Start nginx, then Heliograph pointed at it; stops what started if a step fails.
+
+    `settings` (HELIOGRAPH_X -> value) override the environment and BENCH_HELIOGRAPH_X.
+    """
     nginx_port, heliograph_port = _ports()
     config = nginx.write_config(tmp, nginx_port)
     fake = Service("nginx", nginx.command(tmp, config), tmp / "nginx.out", cpu=cpus.load)
@@ -108,6 +112,7 @@ def start(tmp: Path, cpus: Cpus) -> Stack:
             for k, v in os.environ.items()
             if k.startswith("BENCH_HELIOGRAPH_")
         }
+        env |= settings or {}
         env["HELIOGRAPH_API_KEY"] = api_key
         upstream = f"http://127.0.0.1:{nginx_port}"
         env["HELIOGRAPH_OPENAI_BASE_URL"] = env["HELIOGRAPH_ANTHROPIC_BASE_URL"] = upstream
