@@ -12,6 +12,7 @@ from heliograph.costs.catalog import PriceCatalog
 from heliograph.gateway.asgi import Receive, Scope, Send
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
+from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -95,13 +96,9 @@ class HeliographApp:
         self.services = services
         self._routes = RouteTable(services.settings.provider_base_urls)
         calls = CallLog(services.pipeline, services.rows)
+        guard = CallGuard(services.limiter, services.cache, calls)
         self._proxy = PassthroughProxy(
-            services.keys,
-            services.upstream,
-            calls,
-            services.catalog,
-            services.cache,
-            services.limiter,
+            services.keys, services.upstream, calls, services.catalog, guard
         )
         self._gateway = UnifiedGateway(
             services.keys,
@@ -109,8 +106,7 @@ class HeliographApp:
             services.router,
             services.upstream,
             calls,
-            services.cache,
-            services.limiter,
+            guard,
         )
         self._api = create_api(services)
 

@@ -37,15 +37,8 @@ from heliograph.gateway.asgi import (
     response_headers,
     send_error,
 )
-from heliograph.gateway.cache import (
-    CachedResponse,
-    CachePolicy,
-    ResponseCache,
-    cache_key,
-    cache_policy,
-)
-from heliograph.gateway.cache_serve import serve_cached
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
+from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.headers import (
     HeliconeHeaders,
     PropertiesTooLarge,
@@ -54,7 +47,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
-from heliograph.gateway.ratelimit import RateLimited, RateLimiter, admit, requested_policy
+from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.streaming import relay_stream
@@ -82,15 +75,13 @@ class PassthroughProxy:
         upstream: Upstream,
         calls: CallLog,
         catalog: PriceCatalog,
-        cache: ResponseCache,
-        limiter: RateLimiter,
+        guard: CallGuard,
     ) -> None:
-        self._limiter = limiter
+        self._guard = guard
         self._keys = keys
         self._upstream = upstream
         self._calls = calls
         self._catalog = catalog
-        self._cache = cache
 
     async def __call__(self, route: ProxyRoute, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
@@ -107,8 +98,7 @@ class PassthroughProxy:
             base_url = fallbacks[0].base_url
             warnings = property_warnings(headers.properties) if headers.properties else []
             policy = retry_policy(headers.other)
-            caching = cache_policy(headers.other, _forwarded(headers.forward, "cache-control"))
-            limit = requested_policy(headers.other)
+            policies = CallGuard.read(headers.other, _forwarded(headers.forward, "cache-control"))
         except ClientGone:
             return
         except HeliographError as error:
@@ -146,32 +136,16 @@ class PassthroughProxy:
         )
         id_header = (b"helicone-id", call.request_id.encode())
         extra_headers = [id_header]
-        if caching is not None:
-            warnings = [*warnings, *caching.warnings]
+        warnings = [*warnings, *policies.warnings]
         if warnings:
             extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
-        admission = None
-        if limit is not None:
-            admission = await admit(
-                self._limiter, limit, call.organization_id, call.user_id, call.properties
-            )
-            extra_headers.extend(admission.headers)
-            if not admission.allowed:
-                call.rate_limited = True
-                await self._fail(call, send, RateLimited(limit), extra_headers)
-                return
-        saving: tuple[str, CachePolicy] | None = None
-        if caching is not None:
-            call.cache_enabled = True
-            key = cache_key(
-                principal.organization_id, scope["method"], target, body, request_json, caching
-            )
-            hit = await self._cache.lookup(key, caching)
-            if hit is not None:
-                await serve_cached(call, *hit, extra_headers, send, self._calls.record)
-                return
-            extra_headers.append((b"helicone-cache", b"MISS"))
-            saving = (key, caching)
+
+        async def refuse(error: HeliographError) -> None:
+            await self._fail(call, send, error, extra_headers)
+
+        key_parts = (scope["method"], target, body, request_json)
+        if not await self._guard.before(policies, call, key_parts, extra_headers, send, refuse):
+            return
         try:
             for index, fallback in enumerate(fallbacks):
                 target = call.target_url = fallback.base_url + suffix
@@ -210,25 +184,24 @@ class PassthroughProxy:
             )
             await self._fail(call, send, unreachable, [id_header])
             return
+        content_type = response.content_type
         try:
             out_headers = response_headers(response, extra_headers)
-            if response.content_type == "text/event-stream":
-                await self._relay_stream(
+            if content_type == "text/event-stream":
+                sent = await self._relay_stream(
                     call,
                     response,
                     out_headers,
                     strip_usage,
                     force_stream_format(headers),
-                    saving,
                     receive,
                     send,
                 )
             else:
-                await self._relay_body(call, response, out_headers, id_header, saving, send)
+                sent = await self._relay_body(call, response, out_headers, id_header, send)
         finally:
             response.release()
-        if admission is not None and limit is not None and limit.unit == "cents":
-            await self._limiter.charge(admission.key, limit.window_s, call.cost_nano / 1e7)
+        await self._guard.after(policies, call, sent, content_type)
 
     async def _request(
         self,
@@ -267,34 +240,30 @@ class PassthroughProxy:
         response: aiohttp.ClientResponse,
         out_headers: list[tuple[bytes, bytes]],
         id_header: tuple[bytes, bytes],
-        saving: tuple[str, CachePolicy] | None,
         send: Send,
-    ) -> None:
+    ) -> list[bytes]:
+        """Relay a whole answer; returns the bytes sent."""
         try:
             data = await response.read()
         except TimeoutError:
             await self._fail(
                 call, send, UpstreamTimeout("Upstream timed out mid-body"), [id_header]
             )
-            return
+            return []
         except aiohttp.ClientError as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, send, error, [id_header])
-            return
+            return []
         call.status = response.status
         call.response_body = data
         call.ended_at = time.time()
         self._calls.record(call)
-        if saving is not None and 200 <= response.status < 300:
-            cached = CachedResponse(
-                call.request_id, response.status, response.content_type, False, [data]
-            )
-            await self._cache.save(saving[0], cached, saving[1])
         out_headers.append((b"content-length", str(len(data)).encode()))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
         )
         await send({"type": "http.response.body", "body": data})
+        return [data]
 
     async def _relay_stream(
         self,
@@ -303,10 +272,10 @@ class PassthroughProxy:
         out_headers: list[tuple[bytes, bytes]],
         strip_usage: bool,
         whole: bool,
-        saving: tuple[str, CachePolicy] | None,
         receive: Receive,
         send: Send,
-    ) -> None:
+    ) -> list[bytes]:
+        """Relay a stream as it arrives; returns the chunks the client got."""
         call.status = response.status
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
@@ -316,13 +285,11 @@ class PassthroughProxy:
             splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
         elif whole:
             splitter = whole_events()
-        sent: list[bytes] | None = [] if saving is not None else None
+        sent: list[bytes] = []
         await relay_stream(
             response, call, receive, send, self._calls.record, relay=splitter, sent=sent
         )
-        if sent is not None and saving is not None and call.error is None and call.status < 300:
-            cached = CachedResponse(call.request_id, call.status, "text/event-stream", True, sent)
-            await self._cache.save(saving[0], cached, saving[1])
+        return sent
 
     async def _fail(
         self,

@@ -36,14 +36,7 @@ from heliograph.gateway.asgi import (
     send_error,
     send_json,
 )
-from heliograph.gateway.cache import (
-    CachedResponse,
-    CachePolicy,
-    ResponseCache,
-    cache_key,
-    cache_policy,
-)
-from heliograph.gateway.cache_serve import serve_cached
+from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.headers import (
     PropertiesTooLarge,
     bearer_token,
@@ -51,7 +44,6 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
-from heliograph.gateway.ratelimit import RateLimited, RateLimiter, admit, requested_policy
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
@@ -121,16 +113,14 @@ class UnifiedGateway:
         router: Router,
         upstream: Upstream,
         calls: CallLog,
-        cache: ResponseCache,
-        limiter: RateLimiter,
+        guard: CallGuard,
     ) -> None:
-        self._limiter = limiter
+        self._guard = guard
         self._keys = keys
         self._provider_keys = provider_keys
         self._router = router
         self._upstream = upstream
         self._calls = calls
-        self._cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
@@ -152,8 +142,7 @@ class UnifiedGateway:
             targets = self._router.targets(request["model"], own_keys)
             policy = retry_policy(headers.other)
             whole = force_stream_format(headers)
-            caching = cache_policy(headers.other, _header(scope, b"cache-control"))
-            limit = requested_policy(headers.other)
+            policies = CallGuard.read(headers.other, _header(scope, b"cache-control"))
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
@@ -180,33 +169,17 @@ class UnifiedGateway:
             omit_response=headers.omit_response,
         )
         extra = [(b"helicone-id", call.request_id.encode())]
-        if caching is not None:
-            warnings = [*warnings, *caching.warnings]
+        warnings = [*warnings, *policies.warnings]
         if warnings:
             extra.append((b"helicone-warning", "; ".join(warnings).encode()))
-        admission = None
-        if limit is not None:
-            admission = await admit(
-                self._limiter, limit, call.organization_id, call.user_id, call.properties
-            )
-            extra.extend(admission.headers)
-            if not admission.allowed:
-                call.rate_limited = True
-                await self._fail(call, RateLimited(limit), extra, send)
-                return
-        saving: tuple[str, CachePolicy] | None = None
-        if caching is not None:
-            call.cache_enabled = True
-            key = cache_key(
-                principal.organization_id, "POST", scope["path"], body, request, caching
-            )
-            hit = await self._cache.lookup(key, caching)
-            if hit is not None:
-                call.model_override = headers.model_override or targets[0].model
-                await serve_cached(call, *hit, extra, send, self._calls.record)
-                return
-            extra.append((b"helicone-cache", b"MISS"))
-            saving = (key, caching)
+        call.model_override = headers.model_override or targets[0].model  # until one answers
+
+        async def refuse(error: HeliographError) -> None:
+            await self._fail(call, error, extra, send)
+
+        key_parts = ("POST", scope["path"], body, request)
+        if not await self._guard.before(policies, call, key_parts, extra, send, refuse):
+            return
         attempts: list[Attempt] = []
         for index, target in enumerate(targets):
             response = await self._try(target, endpoint, request, policy, attempts)
@@ -223,16 +196,10 @@ class UnifiedGateway:
                     )
                 else:
                     sent = await self._relay_body(call, target, response, out, send)
-                if saving is not None and call.error is None and 200 <= call.status < 300:
-                    kind = "text/event-stream" if call.is_stream else "application/json"
-                    answer = CachedResponse(
-                        call.request_id, call.status, kind, call.is_stream, sent
-                    )
-                    await self._cache.save(saving[0], answer, saving[1])
             finally:
                 response.release()
-            if admission is not None and limit is not None and limit.unit == "cents":
-                await self._limiter.charge(admission.key, limit.window_s, call.cost_nano / 1e7)
+            kind = "text/event-stream" if call.is_stream else "application/json"
+            await self._guard.after(policies, call, sent, kind)
             return
         await self._all_failed(call, headers.model_override, attempts, extra, send)
 
