@@ -47,11 +47,6 @@ class UpstreamTimeout(UpstreamError):
     kind = "timeout_error"
 
 
-class StorageError(HeliographError):
-    status = 503
-    kind = "storage_error"
-
-
 def envelope(error: HeliographError) -> bytes:
     """Helicone's REST envelope."""
     return orjson.dumps({"data": None, "error": error.message})

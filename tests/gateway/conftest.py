@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,22 @@ def gateway(
         fake_provider.url,
         env=gateway_env(fake_provider, HELIOGRAPH_DEAD_BASE_URL=DEAD),
     )
+    server.start()
+    yield server
+    server.stop()
+
+
+def serve_on_backend(
+    backend: str, fake: FakeProvider, data_dir: Path, redis_url: str
+) -> Iterator[HeliographProcess]:
+    """A server with its cache and rate limits in-process ("memory") or in a flushed Redis db."""
+    import redis
+
+    env = {}
+    if backend == "redis":
+        redis.Redis.from_url(redis_url).flushdb()
+        env["HELIOGRAPH_REDIS_URL"] = redis_url
+    server = HeliographProcess(data_dir, fake.url, env=env)
     server.start()
     yield server
     server.stop()

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from heliograph.mock_provider import FakeProvider
+from tests.gateway.conftest import serve_on_backend
 from tests.server import HeliographProcess
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -23,16 +24,8 @@ def cached_server(
     fake_provider: FakeProvider,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HeliographProcess]:
-    env = {}
-    if request.param == "redis":
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        env["HELIOGRAPH_REDIS_URL"] = REDIS_URL
-    server = HeliographProcess(
-        tmp_path_factory.mktemp(f"cache-{request.param}") / "data", fake_provider.url, env=env
-    )
-    server.start()
-    yield server
-    server.stop()
+    data_dir = tmp_path_factory.mktemp(f"cache-{request.param}") / "data"
+    yield from serve_on_backend(request.param, fake_provider, data_dir, REDIS_URL)
 
 
 def body(tag: str, **extra: object) -> dict[str, object]:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.gateway.conftest import DEAD
 from tests.server import HeliographProcess
 
 # Both are read at import: the bundled cost map instead of a fetch from GitHub, and no other
@@ -24,7 +25,6 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ["LITELLM_OFFLINE_MODE"] = "true"
 import litellm
 
-DEAD = "http://127.0.0.1:9"  # nothing listens there: connection refused at once
 HELLO = [{"role": "user", "content": "Hello"}]
 SEED_FALLBACK = "gpt-4o-mini/openai,claude-3-5-sonnet-20241022/anthropic"
 

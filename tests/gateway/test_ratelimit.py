@@ -17,6 +17,7 @@ from heliograph.errors import InvalidRequestError
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter, parse_policy
 from heliograph.mock_provider import FakeProvider
 from tests.conftest import POSTGRES_URL
+from tests.gateway.conftest import serve_on_backend
 from tests.server import HeliographProcess
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -29,16 +30,8 @@ def limited(
     fake_provider: FakeProvider,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HeliographProcess]:
-    env = {}
-    if request.param == "redis":
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        env["HELIOGRAPH_REDIS_URL"] = REDIS_URL
-    server = HeliographProcess(
-        tmp_path_factory.mktemp(f"rl-{request.param}") / "data", fake_provider.url, env=env
-    )
-    server.start()
-    yield server
-    server.stop()
+    data_dir = tmp_path_factory.mktemp(f"rl-{request.param}") / "data"
+    yield from serve_on_backend(request.param, fake_provider, data_dir, REDIS_URL)
 
 
 def call(server: HeliographProcess, policy: str, **headers: str) -> httpx.Response:
