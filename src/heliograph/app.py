@@ -33,6 +33,12 @@ from heliograph.store.schema import apply_migrations
 
 log = logging.getLogger("heliograph")
 
+# Async-log endpoints (manual loggers, LiteLLM's callback, OTLP) live in the REST API, but
+# `/anthropic/...` would otherwise be taken by the passthrough proxy.
+ASYNC_LOG_PATHS = frozenset(
+    {"/custom/v1/log", "/oai/v1/log", "/anthropic/v1/log", "/v1/trace/log", "/v1/traces"}
+)
+
 
 @dataclass
 class Services:
@@ -115,7 +121,7 @@ class HeliographApp:
             if scope["path"] in GATEWAY_PATHS:
                 await self._gateway(scope, receive, send)
                 return
-            route = self._routes.match(scope["path"])
+            route = None if scope["path"] in ASYNC_LOG_PATHS else self._routes.match(scope["path"])
             if route is not None:
                 await self._proxy(route, scope, receive, send)
                 return

@@ -106,3 +106,34 @@ def test_spool_survives_without_close(tmp_path: Path):
     spool.append(line)  # no fsync, no close: a process kill keeps what the kernel has
     (segment,) = list(tmp_path.iterdir())
     assert Spool.read_segment(segment) == [line]
+
+
+def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
+    async def scenario() -> None:
+        sink = FlakySink()
+        heard: list[bytes] = []
+
+        def broken_listener(lines: Sequence[bytes]) -> None:
+            raise RuntimeError("a listener bug")
+
+        pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=5, batch_ms=50, fsync_ms=50)
+        pipeline.add_listener(broken_listener)
+        pipeline.add_listener(heard.extend)
+        await pipeline.start()
+        sink.down = True
+        lines = [row() for _ in range(12)]
+        for line in lines[:6]:
+            pipeline.submit(line)
+        await asyncio.sleep(0.2)
+        assert heard == [], "nothing is announced before the store took it"
+        sink.down = False
+        for line in lines[6:]:
+            pipeline.submit(line)
+        for _ in range(100):
+            if len(set(heard)) == 12:
+                break
+            await asyncio.sleep(0.05)
+        await pipeline.close()
+        assert set(heard) == set(lines), "a failing listener does not stop the others"
+
+    asyncio.run(scenario())

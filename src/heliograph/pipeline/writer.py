@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
 
 log = logging.getLogger("heliograph.pipeline")
+
+# Called with every batch of rows the store has taken, before their spool segment is deleted.
+# A replay calls it again with rows that were already stored (a crash between the store and
+# the listener), so a listener must be idempotent by request id. It must not block: it hands
+# the rows on (e.g. to a durable queue) and returns.
+StoredListener = Callable[[Sequence[bytes]], None]
 
 _REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
 MAX_MEMORY_ROWS = 20_000
@@ -60,7 +67,12 @@ class LogPipeline:
         self._wake = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._listeners: list[StoredListener] = []
         self.stats = PipelineStats()
+
+    def add_listener(self, listener: StoredListener) -> None:
+        """Tell `listener` about every row once it is stored (see StoredListener)."""
+        self._listeners.append(listener)
 
     def submit(self, line: bytes) -> None:
         """Make one JSON row durable and queue it for the store. Never blocks on the store."""
@@ -115,6 +127,7 @@ class LogPipeline:
             self._store_failed(exc)
             return
         self.stats.stored += len(lines)
+        self._notify(lines)
         Spool.discard(sealed)
 
     async def _flush_loop(self) -> None:
@@ -154,7 +167,15 @@ class LogPipeline:
         await self._sink.write(fresh)
         self.stats.replayed += len(fresh)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
+        self._notify(lines)
         Spool.discard(path)
+
+    def _notify(self, lines: Sequence[bytes]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(lines)
+            except Exception:  # one listener's bug must not stop the log pipeline
+                log.exception("stored-rows listener %r failed", listener)
 
     def _store_failed(self, exc: Exception) -> None:
         self._store_ok = False
