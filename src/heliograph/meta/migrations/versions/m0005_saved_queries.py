@@ -7,7 +7,7 @@ Revises: m0004
 from alembic import op  # noqa: F401
 
 revision = "m0005"
-down_revision = "m0005"
+down_revision = "m0004"
 branch_labels = None
 depends_on = None
 
