@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench bench-smoke clean
+.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-routes clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,27 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.proxy
+# Heliograph against LiteLLM and Portkey (docs/benchmarks.md): about 13 minutes.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--seconds 5 --soak 300".
+bench: $(STAMP) bench-tools
+	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
+# nginx, wrk, h2load (apt-get), LiteLLM (bench/.venv-litellm), Portkey (bench/portkey): when missing.
+bench-tools:
+	PYTHON=$(PYTHON) bench/tools.sh
+
+# Direct + Heliograph, 2 s cases; Python stand-ins where nginx/wrk/h2load are missing.
 bench-smoke: $(STAMP)
-	$(BIN)/python -m bench.proxy --smoke
+	$(BIN)/python -m bench.compare --smoke
+
+bench-soak: $(STAMP)
+	bench/tools.sh --debian
+	$(BIN)/python -m bench.soak
+
+# Heliograph's own routes (passthrough, gateway, translation) and its cache and rate limits.
+bench-routes: $(STAMP)
+	bench/tools.sh --debian
+	$(BIN)/python -m bench.proxy
 
 clean:
 	rm -rf $(VENV) .heliograph .pytest_cache .mypy_cache .ruff_cache

@@ -38,20 +38,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import redis
 
-from bench import features_cases, features_report, report, stack
+from bench import features_cases, features_report, harness, report, stack
 from bench.features_cases import FeatureRun
 from bench.processes import BenchError, missing_tools
 
@@ -147,10 +142,6 @@ def print_section(section: dict[str, Any]) -> None:
     print(features_report.growth_table(section["rate_limit_growth"]))
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM: unwind through the same clean-up as Ctrl-C
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.features", description=__doc__.split("\n")[0]
@@ -160,45 +151,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = SMOKE if args.smoke else FULL
     out: Path = args.out or profile.out
-    missing = missing_tools()
+    missing = missing_tools(("nginx", "wrk", "taskset"))
     if missing:
         print("bench.features: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    tmp = Path(tempfile.mkdtemp(prefix="heliograph-bench-features-"))
-    began = time.monotonic()
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    load_at_start = os.getloadavg()
-    cpus = stack.Cpus.detect()
-    try:
+
+    def body(tmp: Path) -> int:
+        began = time.monotonic()
+        cpus = stack.Cpus.detect()
+        document = harness.metadata("features", profile.name, cpus)
         section, problems = measure(profile, tmp, cpus)
-    except BenchError as exc:
-        print(f"bench.features: FAILED: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench.features: interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    document = {
-        "benchmark": "features",
-        "mode": profile.name,
-        "started_at": started_at,
-        "machine": report.machine(),
-        "load_average_1_5_15_min": {"start": load_at_start, "end": os.getloadavg()},
-        "cpu_pinning": {"heliograph": cpus.heliograph, "nginx_and_wrk": cpus.load},
-        "versions": report.versions(),
-        "features": section,
-        "ok": not problems,
-        "wall_seconds": round(time.monotonic() - began, 1),
-    }
-    report.write_json(out, document)
-    print_section(section)
-    print(f"load average (1 min) at start {load_at_start[0]:.2f}; results: {out}")
-    if problems:
-        print("bench.features: FAILED:\n" + "\n".join(problems), file=sys.stderr)
-        return 1
-    return 0
+        document["features"] = section
+        harness.finish(document, problems)
+        document["wall_seconds"] = round(time.monotonic() - began, 1)
+        report.write_json(out, document)
+        print_section(section)
+        print(
+            f"load average (1 min) at start {document['load_average_1_5_15_min']['start'][0]:.2f}"
+        )
+        print(f"results: {out}")
+        if problems:
+            print("bench.features: FAILED:\n" + "\n".join(problems), file=sys.stderr)
+            return 1
+        return 0
+
+    return harness.run_main("bench.features", body)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import urllib.error
 import urllib.request
@@ -10,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import checks, wrk
+from bench import checks, harness, wrk
 from bench.processes import BenchError
 from bench.stack import Call, Stack
 
@@ -207,21 +206,10 @@ class FeatureRun:
     def check_shutdown(self, drain_timeout_s: float) -> None:
         """After stop: a clean exit, no logged errors, every row stored, Redis never down."""
         heliograph = self.system.heliograph
-        # uvicorn re-raises the SIGTERM it handled, so a clean shutdown ends with -SIGTERM.
-        if heliograph.exit_code not in (0, -signal.SIGTERM):
-            self.problems.append(
-                f"{self.backend}: Heliograph exited with {heliograph.exit_code}:\n"
-                + heliograph.log_tail()
-            )
-        for line in heliograph.log_errors()[:20]:
-            self.problems.append(f"{self.backend}: Heliograph logged: {line}")
+        found = harness.heliograph_problems(heliograph, self.pipeline, self.served, drain_timeout_s)
+        self.problems += [f"{self.backend}: {problem}" for problem in found]
         for line in self._log_lines("unavailable")[:5]:
             self.problems.append(f"{self.backend}: Heliograph logged: {line}")
-        if not self.pipeline.get("drained"):
-            self.problems.append(
-                f"{self.backend}: log pipeline did not store every row within "
-                f"{drain_timeout_s:.0f} s: {self.pipeline}, requests served {self.served}"
-            )
 
     def _log_lines(self, word: str) -> list[str]:
         try:

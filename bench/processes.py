@@ -16,22 +16,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+BENCH_ROOT = Path(__file__).resolve().parent.parent  # the checkout: `python -m bench.x` runs here
 REQUIRED_TOOLS = {
     "nginx": "apt-get install -y nginx-light (or nginx)",
     "wrk": "apt-get install -y wrk",
+    "h2load": "apt-get install -y nghttp2-client",
     "taskset": "apt-get install -y util-linux",
 }
+INSTALL_HINT = "`make bench-tools` installs them"
 
 
 class BenchError(RuntimeError):
     """The benchmark cannot run or its results cannot be trusted."""
 
 
-def missing_tools() -> list[str]:
+def missing_tools(tools: tuple[str, ...] = tuple(REQUIRED_TOOLS)) -> list[str]:
     """One line per required command not on PATH, saying how to install it."""
     return [
-        f"{tool} not found on PATH (Debian: {hint})"
-        for tool, hint in REQUIRED_TOOLS.items()
+        f"{tool} not found on PATH (Debian: {REQUIRED_TOOLS[tool]}; {INSTALL_HINT})"
+        for tool in tools
         if shutil.which(tool) is None
     ]
 
@@ -67,6 +70,7 @@ class Service:
         log_path: Path,
         env: Mapping[str, str] | None = None,
         cpu: str | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.log_path = log_path
@@ -80,8 +84,13 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None,
+                cwd=cwd,
                 start_new_session=True,
             )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -47,20 +47,14 @@ features ones in its `features` section.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from bench import checks, features, nginx, report, stack, wrk
-from bench.processes import BenchError, missing_tools
+from bench import checks, features, harness, nginx, report, stack, wrk
+from bench.processes import missing_tools
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -118,8 +112,7 @@ def _progress(case: report.Case) -> None:
 def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
     """Run everything; returns the results document and the problems that fail the run."""
     cpus = stack.Cpus.detect()
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    load_at_start = os.getloadavg()  # other work on the machine skews every figure
+    document = harness.metadata("proxy", profile.name, cpus)
     system = stack.start(tmp, cpus)
     try:
         served = checks.check_responses(system)
@@ -135,32 +128,13 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
         for c in cases
         if c.errors
     ]
-    if not pipeline["drained"]:
-        problems.append(
-            f"log pipeline did not store every row within {profile.drain_timeout_s:.0f} s: "
-            f"submitted {pipeline['submitted']}, stored {pipeline['stored']}, "
-            f"requests served {served}"
-        )
-    # uvicorn re-raises the SIGTERM it handled, so a clean shutdown ends with -SIGTERM.
-    if system.heliograph.exit_code not in (0, -signal.SIGTERM):
-        problems.append(
-            f"Heliograph exited with {system.heliograph.exit_code} on SIGTERM:\n"
-            + system.heliograph.log_tail()
-        )
-    log_errors = system.heliograph.log_errors()
-    if log_errors:
-        problems.append("Heliograph logged errors:\n" + "\n".join(log_errors[:20]))
+    problems += harness.heliograph_problems(
+        system.heliograph, pipeline, served, profile.drain_timeout_s
+    )
     problems += feature_problems
-    document = {
-        "benchmark": "proxy",
-        "mode": profile.name,
-        "started_at": started_at,
+    document |= {
         "seconds_per_case": profile.seconds,
         "warmup_seconds_per_case": profile.warmup_seconds,
-        "machine": report.machine(),
-        "load_average_1_5_15_min": {"start": load_at_start, "end": os.getloadavg()},
-        "cpu_pinning": {"heliograph": cpus.heliograph, "nginx_and_wrk": cpus.load},
-        "versions": report.versions(),
         "upstream_response_bytes": {
             name: len(body.encode()) for name, (_, body) in nginx.answers().items()
         },
@@ -171,11 +145,10 @@ def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
         "cases": [c.as_dict() for c in cases],
         "log_pipeline": {**pipeline, "requests_served_by_heliograph": served},
         "heliograph_exit_code": system.heliograph.exit_code,
-        "heliograph_log_errors": log_errors,
+        "heliograph_log_errors": system.heliograph.log_errors(),
         "features": feature_section,
-        "problems": problems,
-        "ok": not problems,
     }
+    harness.finish(document, problems)
     return document, problems
 
 
@@ -206,10 +179,6 @@ def print_report(document: dict[str, Any], out: Path) -> None:
     )
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM: unwind through the same clean-up as Ctrl-C
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.proxy", description=__doc__.split("\n")[0]
@@ -220,30 +189,23 @@ def main(argv: list[str] | None = None) -> int:
     profile = SMOKE if args.smoke else FULL
     out: Path = args.out or profile.out
 
-    missing = missing_tools()
+    missing = missing_tools(("nginx", "wrk", "taskset"))
     if missing:
         print("bench.proxy: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    tmp = Path(tempfile.mkdtemp(prefix="heliograph-bench-"))
-    began = time.monotonic()
-    try:
+
+    def body(tmp: Path) -> int:
+        began = time.monotonic()
         document, problems = benchmark(profile, tmp)
-    except BenchError as exc:
-        print(f"bench.proxy: FAILED: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench.proxy: interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    document["wall_seconds"] = round(time.monotonic() - began, 1)
-    report.write_json(out, document)
-    print_report(document, out)
-    if problems:
-        print("bench.proxy: FAILED:\n" + "\n".join(problems), file=sys.stderr)
-        return 1
-    return 0
+        document["wall_seconds"] = round(time.monotonic() - began, 1)
+        report.write_json(out, document)
+        print_report(document, out)
+        if problems:
+            print("bench.proxy: FAILED:\n" + "\n".join(problems), file=sys.stderr)
+            return 1
+        return 0
+
+    return harness.run_main("bench.proxy", body)
 
 
 if __name__ == "__main__":

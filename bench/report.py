@@ -215,6 +215,7 @@ def versions() -> dict[str, str]:
         "python": platform.python_version(),
         "nginx": _first_line(["nginx", "-v"]),  # nginx prints its version on stderr
         "wrk": _first_line(["wrk", "-v"]),
+        "h2load": _first_line(["h2load", "--version"]),
         **{name: _package(name) for name in ("heliograph", "chdb", "uvicorn", "aiohttp")},
     }
 

@@ -1,12 +1,13 @@
-"""The system under test: nginx as the fake provider, Heliograph in front of it, and the
-call each target gets: straight to nginx, Heliograph's OpenAI passthrough route, or its
-unified gateway with an OpenAI or an Anthropic model.
+"""The fake provider (nginx, or bench.pyfake without it), Heliograph in front of it, and the
+call each of bench.proxy's targets gets: straight to the fake, Heliograph's OpenAI
+passthrough route, or its unified gateway with an OpenAI or an Anthropic model.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 from bench import nginx
 from bench.fixtures import ANTHROPIC_MODEL, MODEL, request_body
 from bench.processes import (
+    BENCH_ROOT,
     Service,
     free_port,
     get_json,
@@ -83,50 +85,74 @@ class Stack:
         headers["Helicone-Auth"] = f"Bearer {self.api_key}"
         return Call(self.heliograph_url + PASSTHROUGH_ROUTE, headers, request_body(stream))
 
-    def pipeline(self) -> dict[str, Any]:
-        stats: dict[str, Any] = get_json(self.heliograph_url + "/healthz")["log_pipeline"]
-        return stats
-
     def stop(self) -> None:
         """Heliograph first (it may still be talking to nginx), each by its process group."""
         for service in (self.heliograph, self.nginx):
             service.stop()
 
 
-def start(tmp: Path, cpus: Cpus, settings: Mapping[str, str] | None = None) -> Stack:
-    """Start nginx, then Heliograph pointed at it; stops what started if a step fails.
+def start_fake(tmp: Path, cpu: str | None, stand_in: bool = False) -> tuple[Service, str]:
+    """The canned fake provider: nginx, or bench.pyfake with `stand_in` or without nginx.
+
+    Returns the service and its base URL."""
+    port = free_port()
+    if shutil.which("nginx") and not stand_in:
+        config = nginx.write_config(tmp, port)
+        command = nginx.command(tmp, config)
+    else:
+        command = [sys.executable, "-m", "bench.pyfake", "--port", str(port)]
+    fake = Service("fake provider", command, tmp / "fake-provider.log", cwd=BENCH_ROOT, cpu=cpu)
+    try:
+        wait_until_listening(fake, port, timeout_s=20)
+    except BaseException:
+        fake.stop()
+        raise
+    return fake, f"http://127.0.0.1:{port}"
+
+
+def start_heliograph(
+    tmp: Path, cpu: str | None, upstream: str, settings: Mapping[str, str] | None = None
+) -> tuple[Service, str, str]:
+    """One Heliograph process (one worker, logging into chDB) pointed at `upstream`.
 
     `settings` (HELIOGRAPH_X -> value) override the environment and BENCH_HELIOGRAPH_X.
+    Returns the service, its base URL and its API key.
     """
-    nginx_port, heliograph_port = _ports()
-    config = nginx.write_config(tmp, nginx_port)
-    fake = Service("nginx", nginx.command(tmp, config), tmp / "nginx.out", cpu=cpus.load)
-    started = [fake]
+    port = free_port()
+    api_key = "sk-helicone-bench-" + secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    # BENCH_HELIOGRAPH_X=v runs Heliograph with HELIOGRAPH_X=v, for comparing settings.
+    env |= {
+        k.removeprefix("BENCH_"): v
+        for k, v in os.environ.items()
+        if k.startswith("BENCH_HELIOGRAPH_")
+    }
+    env |= settings or {}
+    env["HELIOGRAPH_API_KEY"] = api_key
+    env["HELIOGRAPH_OPENAI_BASE_URL"] = env["HELIOGRAPH_ANTHROPIC_BASE_URL"] = upstream
+    env["HELIOGRAPH_OPENAI_API_KEY"] = PROVIDER_KEY  # the gateway sends these upstream
+    env["HELIOGRAPH_ANTHROPIC_API_KEY"] = ANTHROPIC_PROVIDER_KEY
+    data_dir = tmp / "heliograph-data"
+    command = [sys.executable, "-m", "heliograph", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--data-dir", str(data_dir)]
+    gateway = Service("heliograph", command, tmp / "heliograph.log", env, cpu)
+    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_listening(fake, nginx_port, timeout_s=10)
-        api_key = "sk-helicone-bench-" + secrets.token_hex(16)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-        # BENCH_HELIOGRAPH_X=v runs Heliograph with HELIOGRAPH_X=v, for comparing settings.
-        env |= {
-            k.removeprefix("BENCH_"): v
-            for k, v in os.environ.items()
-            if k.startswith("BENCH_HELIOGRAPH_")
-        }
-        env |= settings or {}
-        env["HELIOGRAPH_API_KEY"] = api_key
-        upstream = f"http://127.0.0.1:{nginx_port}"
-        env["HELIOGRAPH_OPENAI_BASE_URL"] = env["HELIOGRAPH_ANTHROPIC_BASE_URL"] = upstream
-        env["HELIOGRAPH_OPENAI_API_KEY"] = PROVIDER_KEY  # the gateway sends these upstream
-        env["HELIOGRAPH_ANTHROPIC_API_KEY"] = ANTHROPIC_PROVIDER_KEY
-        command = [sys.executable, "-m", "heliograph", "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(heliograph_port), "--data-dir", str(tmp / "heliograph-data")]
-        gateway = Service("heliograph", command, tmp / "heliograph.log", env, cpus.heliograph)
-        started.append(gateway)
-        base = f"http://127.0.0.1:{heliograph_port}"
         wait_until_serving(gateway, base + "/healthz", timeout_s=90)
     except BaseException:
-        for service in reversed(started):
-            service.stop()
+        gateway.stop()
+        raise
+    return gateway, base, api_key
+
+
+def start(tmp: Path, cpus: Cpus, settings: Mapping[str, str] | None = None) -> Stack:
+    """Start the fake provider, then Heliograph pointed at it; stops what started if a step
+    fails. `settings` as for start_heliograph."""
+    fake, upstream = start_fake(tmp, cpus.load)
+    try:
+        gateway, base, api_key = start_heliograph(tmp, cpus.heliograph, upstream, settings)
+    except BaseException:
+        fake.stop()
         raise
     return Stack(
         nginx=fake,
@@ -137,21 +163,23 @@ def start(tmp: Path, cpus: Cpus, settings: Mapping[str, str] | None = None) -> S
     )
 
 
-def _ports() -> tuple[int, int]:
-    first = free_port()
-    second = free_port()
-    while second == first:
-        second = free_port()
-    return first, second
+def pipeline_stats(base_url: str) -> dict[str, Any]:
+    """Heliograph's log pipeline counters from /healthz."""
+    stats: dict[str, Any] = get_json(base_url + "/healthz")["log_pipeline"]
+    return stats
 
 
-def wait_for_drain(stack: Stack, at_least: int, timeout_s: float) -> dict[str, Any]:
+def drain(base_url: str, at_least: int, timeout_s: float) -> dict[str, Any]:
     """Poll /healthz until the pipeline stored all it was given (and at least `at_least`)."""
     deadline = time.monotonic() + timeout_s
-    stats = stack.pipeline()
+    stats = pipeline_stats(base_url)
     while time.monotonic() < deadline:
         if stats["submitted"] >= at_least and stats["stored"] >= stats["submitted"]:
             return {**stats, "drained": True}
         time.sleep(0.25)
-        stats = stack.pipeline()
+        stats = pipeline_stats(base_url)
     return {**stats, "drained": False}
+
+
+def wait_for_drain(stack: Stack, at_least: int, timeout_s: float) -> dict[str, Any]:
+    return drain(stack.heliograph_url, at_least, timeout_s)

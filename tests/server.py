@@ -106,6 +106,18 @@ class HeliographProcess:
         )
         return result.stdout.strip()
 
+    def create_user(self, email: str, password: str, org: str) -> subprocess.CompletedProcess[str]:
+        """A dashboard user via the real CLI; the result holds the CLI's output and exit code."""
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "heliograph", "users", "create", "--email", email),
+                *("--org", org, "--data-dir", str(self.data_dir)),
+            ],
+            env=self._env | {"HELIOGRAPH_USER_PASSWORD": password},
+            capture_output=True,
+            text=True,
+        )
+
     @property
     def auth(self) -> dict[str, str]:
         return {"Helicone-Auth": f"Bearer {self.api_key}"}

@@ -6,6 +6,9 @@ import gc
 import logging
 from dataclasses import dataclass
 
+from heliograph.alerts.evaluator import AlertEvaluator
+from heliograph.alerts.notify import Notifier
+from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
@@ -20,9 +23,12 @@ from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
 from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
 from heliograph.gateway.upstream import Upstream
+from heliograph.hql.service import HqlService
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet
+from heliograph.meta.users import UserStore
+from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
@@ -30,6 +36,7 @@ from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.schema import apply_migrations
+from heliograph.webhooks.service import Webhooks
 
 log = logging.getLogger("heliograph")
 
@@ -55,6 +62,11 @@ class Services:
     provider_keys: ProviderKeyStore
     cache: ResponseCache
     limiter: RateLimiter
+    alerts: AlertStore
+    users: UserStore
+    web_sessions: WebSessionStore
+    webhooks: Webhooks
+    hql: HqlService
 
 
 def build_services(settings: Settings) -> Services:
@@ -74,6 +86,7 @@ def build_services(settings: Settings) -> Services:
         fsync_ms=settings.spool_fsync_ms,
     )
     catalog = PriceCatalog.load_default()
+    fernet = load_fernet(settings.secret_key, settings.data_dir)
     return Services(
         settings=settings,
         keys=keys,
@@ -83,9 +96,7 @@ def build_services(settings: Settings) -> Services:
         upstream=Upstream(settings),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
-        provider_keys=ProviderKeyStore(
-            sessions, load_fernet(settings.secret_key, settings.data_dir)
-        ),
+        provider_keys=ProviderKeyStore(sessions, fernet),
         cache=ResponseCache(
             RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
         ),
@@ -94,6 +105,11 @@ def build_services(settings: Settings) -> Services:
             if settings.redis_url
             else MemoryRateLimiter()
         ),
+        alerts=AlertStore(sessions),
+        users=UserStore(sessions, keys),
+        web_sessions=WebSessionStore(sessions),
+        webhooks=Webhooks(sessions, fernet, settings, pipeline),
+        hql=HqlService(sessions),
     )
 
 
@@ -115,6 +131,14 @@ class HeliographApp:
             guard,
         )
         self._api = create_api(services)
+        settings = services.settings
+        self._alerts = AlertEvaluator(
+            services.alerts,
+            services.engine,
+            Notifier(settings),
+            settings.alert_check_seconds,
+            settings.alert_resolve_cooldown_seconds,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -136,12 +160,16 @@ class HeliographApp:
         await apply_migrations(services.engine)
         await services.pipeline.start()
         await services.upstream.open()
+        await self._alerts.start()
+        await services.webhooks.start()
         # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
         gc.collect()
         gc.freeze()
 
     async def shutdown(self) -> None:
         services = self.services
+        await self._alerts.stop()  # before the engine it reads closes
+        await services.webhooks.stop()  # rows flushed below still queue their deliveries
         await services.upstream.close()
         await services.cache.close()
         await services.limiter.close()

@@ -125,6 +125,17 @@ def serve(
     uvicorn.Server(server_config).run(sockets=[sock])
 
 
+def _metadata_sessions(config: str | None, data_dir: str | None) -> Any:
+    """The migrated metadata database of a server's settings, for offline admin commands."""
+    from heliograph.meta import db
+
+    settings = _settings(config, data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.connect(settings.metadata_url)
+    db.migrate(engine)
+    return db.session_factory(engine)
+
+
 @main.group()
 def keys() -> None:
     """Manage Heliograph API keys."""
@@ -139,15 +150,10 @@ def keys() -> None:
 @click.option("--config", default=None, help="A heliograph.toml settings file")
 def create_key(name: str, org_name: str | None, data_dir: str | None, config: str | None) -> None:
     """Create an API key and print it (it is shown only this once)."""
-    from heliograph.meta import db
     from heliograph.meta.keys import KeyStore
 
-    settings = _settings(config, data_dir=data_dir)
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = db.connect(settings.metadata_url)
-        db.migrate(engine)
-        created = KeyStore(db.session_factory(engine)).create(name, org_name)
+        created = KeyStore(_metadata_sessions(config, data_dir)).create(name, org_name)
     except Exception as exc:
         _fail(f"cannot create key: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     click.echo(created.key)
@@ -156,3 +162,41 @@ def create_key(name: str, org_name: str | None, data_dir: str | None, config: st
         "store this key now, it cannot be shown again",
         err=True,
     )
+
+
+@main.group()
+def users() -> None:
+    """Manage dashboard users."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="The user's e-mail (their sign-in name)")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="HELIOGRAPH_USER_PASSWORD",
+    help="Asked for when not given [env HELIOGRAPH_USER_PASSWORD]",
+)
+@click.option(
+    "--org", "org_name", default=None, help="Organization name (default: the default org)"
+)
+@click.option("--data-dir", default=None, help="Data dir of the server [HELIOGRAPH_DATA_DIR]")
+@click.option("--config", default=None, help="A heliograph.toml settings file")
+def create_user(
+    email: str, password: str, org_name: str | None, data_dir: str | None, config: str | None
+) -> None:
+    """Create a dashboard user who signs in with e-mail and password."""
+    from heliograph.errors import HeliographError
+    from heliograph.meta.keys import KeyStore
+    from heliograph.meta.users import UserStore
+
+    try:
+        sessions = _metadata_sessions(config, data_dir)
+        account = UserStore(sessions, KeyStore(sessions)).create(email, password, org_name)
+    except HeliographError as exc:
+        _fail(exc.message)
+    except Exception as exc:
+        _fail(f"cannot create user: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    click.echo(f"user {account.email} created in organization {account.organization_id}")

@@ -39,6 +39,23 @@ class Settings:
     spool_fsync_ms: int = 1000
     upstream_connect_timeout_s: float = 10.0
     upstream_read_timeout_s: float = 600.0
+    # Webhooks (docs/webhooks.md): per-attempt timeout, first retry delay (doubling, at most
+    # an hour apart) and how long a delivery is retried before it is marked failed.
+    webhook_timeout_s: float = 120.0
+    webhook_retry_base_ms: int = 10_000
+    webhook_retry_window_s: float = 86_400.0
+    # Alerts (docs/alerts.md): how often rules are evaluated, how long a metric must stay
+    # under its threshold before the alert resolves, and the notification timeout.
+    alert_check_seconds: float = 60.0
+    alert_resolve_cooldown_seconds: float = 300.0
+    alert_notify_timeout_s: float = 10.0
+    # SMTP for alert e-mails; empty host: e-mail notifications fail (recorded in history).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Heliograph Alerts <alerts@localhost>"
+    smtp_starttls: bool = True
     provider_base_urls: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS)
     )

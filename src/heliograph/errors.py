@@ -27,6 +27,11 @@ class AuthError(HeliographError):
     kind = "authentication_error"
 
 
+class ForbiddenError(HeliographError):
+    status = 403
+    kind = "permission_error"
+
+
 class InvalidRequestError(HeliographError):
     status = 400
     kind = "invalid_request_error"

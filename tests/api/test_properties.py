@@ -75,7 +75,16 @@ def test_unknown_malformed_and_foreign_ids_are_not_found(server: HeliographProce
 
 
 @pytest.mark.parametrize(
-    "body", [[], "text", {}, {"key": "a", "value": {"nested": 1}}, {"": "x"}, None]
+    "body",
+    [
+        [],
+        "text",
+        {},
+        {"key": "a", "value": {"nested": 1}},
+        {"key": ["a"], "value": "b"},
+        {"": "x"},
+        None,
+    ],
 )
 def test_bad_bodies_are_400(server: HeliographProcess, body: object):
     response = put(server, str(uuid.uuid4()), body)

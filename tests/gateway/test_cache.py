@@ -223,6 +223,13 @@ def test_cache_metrics_and_rate_limit_log_tables(start_server):
         server.wait_for_request(response.headers["helicone-id"])
     original_cost = server.wait_for_request(first.headers["helicone-id"])["cost"]
     with server.api() as api:
+        # Changing a logged hit or a rate-limited call writes new row versions: not new calls.
+        for changed in (hits[0], limited[1]):
+            request_id = changed.headers["helicone-id"]
+            update = {"key": "reviewed", "value": "yes"}
+            assert api.put(f"/v1/request/{request_id}/property", json=update).status_code == 200
+            feedback = {"rating": True}
+            assert api.post(f"/v1/request/{request_id}/feedback", json=feedback).status_code == 200
         summary = api.get("/v1/cache/metrics").json()["data"]
     assert summary["hits"] == 3 and summary["cache_enabled_requests"] == 4
     assert summary["hit_rate"] == 0.75

@@ -137,3 +137,67 @@ def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
         assert set(heard) == set(lines), "a failing listener does not stop the others"
 
     asyncio.run(scenario())
+
+
+class PickySink(FlakySink):
+    """Refuses any batch holding a row marked poison, as ClickHouse refuses a bad value."""
+
+    async def write(self, lines: Sequence[bytes]) -> None:
+        if any(b'"poison"' in line for line in lines):
+            raise ValueError("Code: 53. Cannot convert value")
+        await super().write(lines)
+
+
+def poison() -> bytes:
+    return orjson.dumps({"request_id": str(uuid.uuid4()), "status": "poison"}) + b"\n"
+
+
+def test_rows_the_store_never_takes_are_set_aside_not_retried_forever(tmp_path: Path):
+    async def scenario() -> None:
+        sink = PickySink()
+        heard: list[bytes] = []
+        pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=50, batch_ms=50, fsync_ms=50)
+        pipeline.add_listener(heard.extend)
+        await pipeline.start()
+        good = [row() for _ in range(40)]
+        bad = [poison(), poison()]
+        for line in good[:17] + bad[:1] + good[17:30] + bad[1:] + good[30:]:
+            pipeline.submit(line)
+        for _ in range(100):
+            if len(sink.rows) == 40:
+                break
+            await asyncio.sleep(0.05)
+        later = [row() for _ in range(5)]
+        for line in later:
+            pipeline.submit(line)
+        for _ in range(100):
+            if len(sink.rows) == 45:
+                break
+            await asyncio.sleep(0.05)
+        await pipeline.close()
+        assert sorted(str(r["request_id"]) for r in sink.rows) == sorted(
+            orjson.loads(line)["request_id"] for line in good + later
+        ), "every good row is stored once, and the pipeline keeps flowing"
+        assert pipeline.stats.rejected == 2
+        assert not set(bad) & set(heard), "listeners hear only of stored rows"
+        kept = b"".join(path.read_bytes() for path in (tmp_path / "rejected").iterdir())
+        assert sorted(kept.splitlines(keepends=True)) == sorted(bad), "nothing is lost"
+        assert pipeline.backlog_segments == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_store_refusing_everything_keeps_everything(tmp_path: Path):
+    async def scenario() -> None:
+        sink = PickySink()
+        pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=50, batch_ms=50, fsync_ms=50)
+        await pipeline.start()
+        for _ in range(6):
+            pipeline.submit(poison())
+        await asyncio.sleep(0.5)
+        await pipeline.close()
+        assert pipeline.stats.rejected == 0, "when no row goes in, the store is at fault"
+        assert not (tmp_path / "rejected").exists()
+        assert sum(len(Spool.read_segment(p)) for p in Spool(tmp_path).sealed_segments()) == 6
+
+    asyncio.run(scenario())

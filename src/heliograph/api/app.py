@@ -7,11 +7,28 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 import heliograph
 from heliograph.api import cache, health, models, properties, provider_keys, requests
+from heliograph.api.alerts import router as alerts_router
+from heliograph.api.api_keys import router as api_keys_router
+from heliograph.api.async_log import router as async_log_router
+from heliograph.api.dashboard import router as dashboard_router
+from heliograph.api.evals import router as evals_router
+from heliograph.api.hql import render_error as render_hql_error
+from heliograph.api.hql import router as hql_router
+from heliograph.api.metrics import router as metrics_router
+from heliograph.api.openapi import install_openapi
+from heliograph.api.scores import router as scores_router
+from heliograph.api.sessions import router as sessions_router
+from heliograph.api.signin import router as signin_router
+from heliograph.api.users import router as users_router
+from heliograph.api.webhooks import router as webhooks_router
 from heliograph.errors import HeliographError
+from heliograph.hql.errors import HqlError
+from heliograph.ui.routes import router as ui_router
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -19,17 +36,40 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def create_api(services: Any) -> FastAPI:
-    api = FastAPI(
+    # FastAPIOffline serves /docs with Swagger UI from files shipped in the package, not a CDN.
+    api = FastAPIOffline(
         title="Heliograph",
         version=heliograph.__version__,
+        description="Heliograph's REST API: Helicone-compatible request, property, session, "
+        "user, score, HQL, webhook and alert endpoints, plus metrics for the dashboard. "
+        "Authenticate with `Authorization: Bearer <Heliograph API key>`.",
+        static_url="/docs/static",
+        redoc_url=None,
     )
     api.state.services = services
+    install_openapi(api)
     api.include_router(health.router)
     api.include_router(requests.router)
     api.include_router(properties.router)
     api.include_router(models.router)
     api.include_router(provider_keys.router)
     api.include_router(cache.router)
+    api.include_router(alerts_router)
+    api.include_router(sessions_router)
+    api.include_router(users_router)
+    api.include_router(signin_router)
+    api.include_router(api_keys_router)
+    api.include_router(scores_router)
+    api.include_router(evals_router)
+    api.include_router(dashboard_router)
+    api.include_router(metrics_router)
+    api.include_router(webhooks_router)
+    api.include_router(async_log_router)
+    api.include_router(hql_router)
+    api.include_router(ui_router)
+
+    # HQL errors carry a code: {"error": {"code", "message"}} (api/hql.py).
+    api.add_exception_handler(HqlError, render_hql_error)
 
     @api.exception_handler(HeliographError)
     async def _heliograph_error(_: Request, exc: HeliographError) -> JSONResponse:

@@ -1,23 +1,61 @@
-"""Authenticating REST API calls with a Heliograph key."""
+"""Authenticating REST API calls: a Heliograph key, or the dashboard's session cookie.
+
+A key comes as `Authorization: Bearer <key>` (or `Helicone-Auth`), as Helicone's REST API
+takes it. The dashboard instead holds an HTTP-only session cookie; because a browser sends
+cookies on its own, every state-changing call made with the cookie must also carry the
+session's CSRF token in `X-CSRF-Token`.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+import hmac
+from typing import Annotated
 
-from heliograph.errors import AuthError
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from heliograph.errors import AuthError, ForbiddenError
 from heliograph.gateway.headers import bearer_token
 from heliograph.meta.keys import KeyStore, Principal
+from heliograph.meta.web_sessions import COOKIE_NAME, WebSessionStore
+
+MISSING_KEY = "Missing or invalid API key: send 'Authorization: Bearer <Heliograph API key>'"
+# Declares the scheme in the OpenAPI document (and the /docs "Authorize" button); the header
+# itself is read below, so that `Helicone-Auth` and the session cookie work as well.
+api_key_scheme = HTTPBearer(
+    auto_error=False, scheme_name="api_key", description="A Heliograph API key"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
 
 
-async def require_principal(request: Request) -> Principal:
-    """`Authorization: Bearer <key>`, as Helicone's REST API takes it (or `Helicone-Auth`)."""
+def api_key(header: str | None) -> str | None:
+    """`Bearer <key>`, or the bare key as Helicone's own examples sometimes send it."""
+    token = bearer_token(header)
+    if token is None and header and " " not in header.strip():
+        token = header.strip()
+    return token
+
+
+async def require_principal(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> Principal:
     keys: KeyStore = request.app.state.services.keys
-    token = bearer_token(request.headers.get("authorization")) or bearer_token(
+    token = api_key(request.headers.get("authorization")) or api_key(
         request.headers.get("helicone-auth")
     )
-    principal = await keys.resolve(token)
-    if principal is None:
-        raise AuthError(
-            "Missing or invalid API key: send 'Authorization: Bearer <Heliograph API key>'"
-        )
-    return principal
+    if token is not None:
+        principal = await keys.resolve(token)
+        if principal is None:
+            raise AuthError(MISSING_KEY)
+        return principal
+    web_sessions: WebSessionStore = request.app.state.services.web_sessions
+    signed_in = await web_sessions.resolve(request.cookies.get(COOKIE_NAME))
+    if signed_in is None:
+        raise AuthError(MISSING_KEY)
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), signed_in.csrf_token
+    ):
+        raise ForbiddenError("Missing or wrong X-CSRF-Token for a signed-in session")
+    return Principal(signed_in.organization_id, signed_in.api_key_id or "")

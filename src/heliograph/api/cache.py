@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.gateway import CacheCleared, CacheMetrics
 from heliograph.meta.keys import Principal
 
 router = APIRouter(tags=["Cache"])
 
 
-@router.delete("/v1/cache")
+@router.delete("/v1/cache", response_model=Envelope[CacheCleared])
 async def clear_cache(
     request: Request, caller: Annotated[Principal, Depends(require_principal)]
 ) -> dict[str, Any]:
@@ -21,7 +23,7 @@ async def clear_cache(
     return {"data": {"cleared": cleared}, "error": None}
 
 
-@router.get("/v1/cache/metrics")
+@router.get("/v1/cache/metrics", response_model=Envelope[CacheMetrics])
 async def cache_metrics(
     request: Request,
     caller: Annotated[Principal, Depends(require_principal)],
@@ -40,7 +42,7 @@ async def cache_metrics(
     )
     totals = await engine.select(
         "SELECT countIf(cache_enabled) AS cacheable, count() AS requests "
-        "FROM request_response_rmt WHERE organization_id = {org:UUID} "
+        "FROM request_response_rmt FINAL WHERE organization_id = {org:UUID} "
         "AND request_created_at >= now64(3) - toIntervalHour({hours:UInt32})",
         params,
     )

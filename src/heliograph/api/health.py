@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 import heliograph
+from heliograph.api.schemas.gateway import Health
 
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 async def healthz(request: Request) -> dict[str, Any]:
     pipeline = request.app.state.services.pipeline
     stats = pipeline.stats
@@ -22,6 +23,7 @@ async def healthz(request: Request) -> dict[str, Any]:
             "submitted": stats.submitted,
             "stored": stats.stored,
             "replayed": stats.replayed,
+            "rejected": stats.rejected,
             "backlog_segments": pipeline.backlog_segments,
         },
         # Calls whose model has no price: logged with cost 0, counted here per provider/model.

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from heliograph.api.schemas.gateway import ModelList
 from heliograph.gateway.token_limits import context_window
 
 router = APIRouter(tags=["AI Gateway"])
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", response_model=ModelList)
 async def list_models(request: Request) -> dict[str, Any]:
     """Every model the gateway can route by name, with its providers and USD per token."""
     services = request.app.state.services

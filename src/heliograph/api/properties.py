@@ -5,44 +5,43 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 
 from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.properties import (
+    PropertyKeyCount,
+    PropertyMetricsQuery,
+    PropertySearch,
+    PropertyValueCount,
+    PropertyValueMetrics,
+    TimeFilter,
+)
 from heliograph.meta.keys import Principal
-from heliograph.store.filters import parse_timestamp
+from heliograph.store.filters import EARLIEST, LATEST, parse_timestamp
 from heliograph.store.properties import property_keys, property_metrics, property_values
 
 router = APIRouter(tags=["Property"])
 Caller = Annotated[Principal, Depends(require_principal)]
 
 
-class PropertySearch(BaseModel):
-    searchTerm: str = ""
-    limit: int = Field(100, ge=1, le=1000)
-
-
-class TimeFilter(BaseModel):
-    start: str | None = None
-    end: str | None = None
-
-
-class PropertyMetricsQuery(BaseModel):
-    timeFilter: TimeFilter | None = None
-    limit: int = Field(100, ge=1, le=1000)
-
-
 def _time(value: str | None) -> str | None:
-    return None if value is None else parse_timestamp(value).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    if value is None:
+        return None
+    # DateTime64 holds 1900..2299 (and strftime writes year 1 as "1"): clamp, as filters do.
+    moment = min(max(parse_timestamp(value), EARLIEST), LATEST)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-@router.post("/v1/property/query")
+@router.post("/v1/property/query", response_model=Envelope[list[PropertyKeyCount]])
 async def query_properties(request: Request, caller: Caller) -> dict[str, Any]:
     """Distinct custom property keys of the organization, with the number of requests."""
     keys = await property_keys(request.app.state.services.engine, caller.organization_id)
     return {"data": keys, "error": None}
 
 
-@router.post("/v1/property/{property_key}/search")
+@router.post(
+    "/v1/property/{property_key}/search", response_model=Envelope[list[PropertyValueCount]]
+)
 async def search_property_values(
     property_key: str, request: Request, caller: Caller, query: PropertySearch
 ) -> dict[str, Any]:
@@ -57,7 +56,9 @@ async def search_property_values(
     return {"data": values, "error": None}
 
 
-@router.post("/v1/property/{property_key}/top-costs")
+@router.post(
+    "/v1/property/{property_key}/top-costs", response_model=Envelope[list[PropertyValueMetrics]]
+)
 async def property_value_metrics(
     property_key: str, request: Request, caller: Caller, query: PropertyMetricsQuery
 ) -> dict[str, Any]:

@@ -6,21 +6,16 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 
 from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.gateway import NewProviderKey, ProviderKey
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.meta.keys import Principal
 from heliograph.meta.provider_keys import ProviderKeyInfo
 
 router = APIRouter(tags=["Provider keys"])
 Caller = Annotated[Principal, Depends(require_principal)]
-
-
-class NewProviderKey(BaseModel):
-    provider: str = Field(min_length=1, max_length=64)
-    key: str = Field(min_length=1, max_length=2048)
-    name: str = Field("", max_length=200)
 
 
 def _shown(info: ProviderKeyInfo) -> dict[str, Any]:
@@ -33,7 +28,7 @@ def _shown(info: ProviderKeyInfo) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/provider-keys")
+@router.post("/v1/provider-keys", response_model=Envelope[ProviderKey])
 async def add_provider_key(
     request: Request, caller: Caller, body: NewProviderKey
 ) -> dict[str, Any]:
@@ -49,7 +44,7 @@ async def add_provider_key(
     return {"data": _shown(info), "error": None}
 
 
-@router.get("/v1/provider-keys")
+@router.get("/v1/provider-keys", response_model=Envelope[list[ProviderKey]])
 async def list_provider_keys(request: Request, caller: Caller) -> dict[str, Any]:
     """The organization's provider keys, as previews only."""
     keys = await asyncio.to_thread(
@@ -58,7 +53,7 @@ async def list_provider_keys(request: Request, caller: Caller) -> dict[str, Any]
     return {"data": [_shown(info) for info in keys], "error": None}
 
 
-@router.delete("/v1/provider-keys/{key_id}")
+@router.delete("/v1/provider-keys/{key_id}", response_model=Envelope[None])
 async def delete_provider_key(key_id: str, request: Request, caller: Caller) -> dict[str, Any]:
     deleted = await asyncio.to_thread(
         request.app.state.services.provider_keys.delete, caller.organization_id, key_id

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Path, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope
+from heliograph.api.schemas.requests import (
+    MAX_PROPERTY_BYTES,
+    MAX_QUERY_LIMIT,
+    HeliconeRequest,
+    PropertyUpdateBody,
+    RequestQueryParams,
+)
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.gateway.headers import valid_uuid
 from heliograph.meta.keys import Principal
@@ -16,31 +23,17 @@ from heliograph.store.requests import get_request, query_requests
 
 router = APIRouter(tags=["Request"])
 REQUEST_NOT_FOUND = "Request not found"
-MAX_QUERY_LIMIT = 1000
-MAX_PROPERTY_BYTES = 64 * 1024
 
 Caller = Annotated[Principal, Depends(require_principal)]
-
-
-class RequestQueryParams(BaseModel):
-    """Helicone's `RequestQueryParams`; `filter` is the filter AST or "all"."""
-
-    filter: Any = "all"
-    offset: int = Field(0, ge=0)
-    limit: int = 100
-    sort: dict[str, Any] | None = None
-    isCached: bool = False
-    includeInputs: bool = True
-    isPartOfExperiment: bool = False
-    isScored: bool = False
+RequestId = Annotated[str, Path(json_schema_extra=REQUEST_ID_SCHEMA)]
 
 
 def _services(request: Request) -> Any:
     return request.app.state.services
 
 
-@router.get("/v1/request/{request_id}")
-async def read_request(request_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+@router.get("/v1/request/{request_id}", response_model=Envelope[HeliconeRequest])
+async def read_request(request_id: RequestId, request: Request, caller: Caller) -> dict[str, Any]:
     """One logged request of the caller's organization, in Helicone's request-row shape."""
     canonical = valid_uuid(request_id)
     row = None
@@ -67,7 +60,7 @@ async def _query(request: Request, caller: Principal, params: RequestQueryParams
     return {"data": rows, "error": None}
 
 
-@router.post("/v1/request/query-clickhouse")
+@router.post("/v1/request/query-clickhouse", response_model=Envelope[list[HeliconeRequest]])
 async def query_clickhouse(
     request: Request, caller: Caller, params: RequestQueryParams
 ) -> dict[str, Any]:
@@ -75,7 +68,7 @@ async def query_clickhouse(
     return await _query(request, caller, params)
 
 
-@router.post("/v1/request/query")
+@router.post("/v1/request/query", response_model=Envelope[list[HeliconeRequest]])
 async def query_legacy(
     request: Request, caller: Caller, params: RequestQueryParams
 ) -> dict[str, Any]:
@@ -90,6 +83,8 @@ def _property_updates(body: Any) -> dict[str, str]:
             'Body must be {"key": "...", "value": "..."} or a map of properties'
         )
     if set(body) == {"key", "value"}:
+        if not isinstance(body["key"], str):
+            raise InvalidRequestError("Property keys must be non-empty strings")
         body = {body["key"]: body["value"]}
     updates = {}
     for key, value in body.items():
@@ -108,9 +103,16 @@ def _property_updates(body: Any) -> dict[str, str]:
     return updates
 
 
-@router.put("/v1/request/{request_id}/property")
+@router.put(
+    "/v1/request/{request_id}/property",
+    response_model=Envelope[None],
+    openapi_extra={"requestBody": {"required": True}},
+)
 async def put_property(
-    request_id: str, request: Request, caller: Caller, body: Annotated[Any, Body()] = None
+    request_id: RequestId,
+    request: Request,
+    caller: Caller,
+    body: Annotated[PropertyUpdateBody, Body()] = None,
 ) -> dict[str, Any]:
     """Add or update custom properties of a logged request."""
     updates = _property_updates(body)

@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,15 @@ class Principal:
 
     organization_id: str
     key_id: str
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: str
+    name: str
+    preview: str
+    created_at: datetime
+    key_hash: str
 
 
 @dataclass(frozen=True)
@@ -75,17 +85,57 @@ class KeyStore:
     def create(self, name: str, org_name: str | None = None, key: str | None = None) -> NewKey:
         """Store a new key (a fresh random one unless `key` is given) for an organization."""
         org = self.organization(org_name)
-        key = key or generate_key()
+        return self._insert(org.id, org.name, name, key or generate_key())
+
+    def create_in(self, organization_id: str, name: str) -> NewKey:
+        """A fresh random key for an existing organization, given by id."""
+        with self._sessions() as session:
+            org = session.get(Organization, organization_id)
+            if org is None:
+                raise LookupError(organization_id)
+            org_name = org.name
+        return self._insert(organization_id, org_name, name, generate_key())
+
+    def _insert(self, organization_id: str, org_name: str, name: str, key: str) -> NewKey:
         record = ApiKey(
             id=str(uuid.uuid4()),
-            organization_id=org.id,
+            organization_id=organization_id,
             name=name,
             key_hash=hash_key(key),
             key_preview=_preview(key),
         )
         with self._sessions.begin() as session:
             session.add(record)
-        return NewKey(key, record.id, org.id, org.name)
+        return NewKey(key, record.id, organization_id, org_name)
+
+    def list_keys(self, organization_id: str) -> list[ApiKeyInfo]:
+        """The organization's keys that are not revoked, newest first (previews only)."""
+        with self._sessions() as session:
+            records = session.scalars(
+                select(ApiKey)
+                .where(ApiKey.organization_id == organization_id, ApiKey.revoked_at.is_(None))
+                .order_by(ApiKey.created_at.desc())
+            ).all()
+            return [
+                ApiKeyInfo(r.id, r.name, r.key_preview, r.created_at, r.key_hash) for r in records
+            ]
+
+    def revoke(self, organization_id: str, key_id: str) -> bool:
+        """Revoke one of the organization's keys; False when it has no such live key."""
+        with self._sessions.begin() as session:
+            record = session.get(ApiKey, key_id)
+            if (
+                record is None
+                or record.organization_id != organization_id
+                or record.revoked_at is not None
+            ):
+                return False
+            record.revoked_at = datetime.now(UTC)
+        # Forget cached lookups at once, so the key stops working now, not in a minute.
+        for digest, (principal, _) in list(self._cache.items()):
+            if principal is not None and principal.key_id == key_id:
+                self._cache.pop(digest, None)
+        return True
 
     def ensure(self, key: str, name: str = "bootstrap") -> Principal:
         """The principal of `key`, storing it for the default organization if unknown."""

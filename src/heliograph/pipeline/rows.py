@@ -44,6 +44,7 @@ class LoggedCall:
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
     cost_nano: int = 0  # set when the row is built (rate limits in cents charge it)
     rate_limited: bool = False
+    given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
 
 
 @dataclass
@@ -63,7 +64,9 @@ def clickhouse_time(epoch_s: float) -> str:
             _second_cache.clear()
         prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
         _second_cache[second] = prefix
-    return f"{prefix}.{int((epoch_s - second) * 1000):03d}"
+    # The float epoch of e.g. 1677721748.123 is 1677721748.12299990: nudge by a microsecond
+    # so that a given millisecond stays that millisecond.
+    return f"{prefix}.{min(999, int((epoch_s - second) * 1000 + 0.001)):03d}"
 
 
 def _ms(later: float, earlier: float) -> int:
@@ -96,7 +99,9 @@ class RowBuilder:
         user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
         usage = summary.usage
         cost = 0
-        if usage is not None and model:
+        if call.given_cost_nano is not None:
+            cost = call.given_cost_nano
+        elif usage is not None and model:
             priced = self._catalog.cost_nano_usd(call.provider, model, usage)
             if priced is None:
                 key = f"{call.provider}/{model}"

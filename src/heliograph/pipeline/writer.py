@@ -42,6 +42,7 @@ class PipelineStats:
     replayed: int = 0
     skipped_duplicates: int = 0
     store_failures: int = 0
+    rejected: int = 0  # rows the store refused while taking their neighbours: set aside
 
 
 class LogPipeline:
@@ -164,11 +165,66 @@ class LogPipeline:
         ids = [_request_id(line) for line in lines]
         stored = await self._sink.stored_request_ids([i for i in ids if i])
         fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
-        await self._sink.write(fresh)
-        self.stats.replayed += len(fresh)
+        rejected = await self._write_isolating(fresh)
+        if rejected:
+            self._set_aside(rejected, path)
+        self.stats.replayed += len(fresh) - len(rejected)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
-        self._notify(lines)
+        self._notify([line for line in lines if line not in rejected] if rejected else lines)
         Spool.discard(path)
+
+    async def _write_isolating(self, lines: Sequence[bytes]) -> set[bytes]:
+        """Write `lines`; when the store refuses some, store the rest and return those.
+
+        A row the store can never take (a value out of its column's range, say) must not
+        hold every later row back forever. Halving the batch finds such rows in a few
+        writes each. If not one row goes in, the store itself is failing: raise, keep all.
+        (Replays get here only after the store answered a read, so an unreachable store
+        costs one write, not a halving.)
+        """
+        refused: set[bytes] = set()
+        taken = 0
+
+        async def write(part: Sequence[bytes]) -> None:
+            nonlocal taken
+            try:
+                await self._sink.write(part)
+                taken += len(part)
+            except Exception:
+                if len(part) == 1:
+                    refused.add(part[0])
+                    return
+                middle = len(part) // 2
+                await write(part[:middle])
+                await write(part[middle:])
+
+        try:
+            await self._sink.write(lines)
+            return set()
+        except Exception:
+            if len(lines) <= 1:
+                raise
+        middle = len(lines) // 2
+        await write(lines[:middle])
+        await write(lines[middle:])
+        if taken == 0:
+            raise StoreRefusedAll(len(lines))
+        return refused
+
+    def _set_aside(self, rejected: set[bytes], segment: Path) -> None:
+        directory = self._spool.directory / "rejected"
+        directory.mkdir(exist_ok=True)
+        target = directory / f"{segment.stem}-{int(time.time())}.jsonl"
+        with open(target, "ab") as out:
+            out.writelines(sorted(rejected))
+            out.flush()
+            os.fsync(out.fileno())
+        self.stats.rejected += len(rejected)
+        log.warning(
+            "log store refused %d row(s) it will never take; they are kept in %s",
+            len(rejected),
+            target,
+        )
 
     def _notify(self, lines: Sequence[bytes]) -> None:
         for listener in self._listeners:
@@ -196,6 +252,11 @@ class LogPipeline:
             fd = self._spool.sync_handle()
             if fd is not None:
                 await asyncio.to_thread(_fsync_and_close, fd)
+
+
+class StoreRefusedAll(Exception):
+    def __init__(self, rows: int) -> None:
+        super().__init__(f"the log store refused all {rows} rows one by one")
 
 
 def _request_id(line: bytes) -> str | None:

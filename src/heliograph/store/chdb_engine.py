@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from heliograph.store.engine import QueryParams, StoreError
+from heliograph.store.engine import QueryParams, QuerySettings, StoreError
 
 DATABASE = "heliograph"
 _SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
@@ -29,7 +30,14 @@ def _param_text(value: Any) -> Any:
         return "[" + ",".join(_literal(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{" + ",".join(f"{_literal(k)}:{_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return value.translate(_ESCAPED_FORMAT)
     return value
+
+
+# ClickHouse reads a scalar parameter in its "escaped" (TSV) format: without this, a
+# backslash would start an escape sequence and a tab or newline would end the value.
+_ESCAPED_FORMAT = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _literal(value: Any) -> str:
@@ -37,8 +45,16 @@ def _literal(value: Any) -> str:
         return "1" if value else "0"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    text = str(value).translate(_LITERAL)
     return f"'{text}'"
+
+
+_LITERAL = str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _settings_clause(settings: QuerySettings | None) -> str:
+    extra = "".join(f", {name} = {_literal(value)}" for name, value in (settings or {}).items())
+    return _SETTINGS + extra
 
 
 class ChdbEngine:
@@ -75,14 +91,56 @@ class ChdbEngine:
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         await self._run(self._query, sql, "CSV", params)
 
-    def _select(self, sql: str, params: QueryParams | None) -> list[dict[str, Any]]:
-        result = self._query(sql + _SETTINGS, "JSONEachRow", params)
+    def _select(
+        self, sql: str, params: QueryParams | None, settings: QuerySettings | None = None
+    ) -> list[dict[str, Any]]:
+        result = self._query(sql + _settings_clause(settings), "JSONEachRow", params)
         data = result.bytes()
         return [orjson.loads(line) for line in data.splitlines() if line]
 
-    async def select(self, sql: str, params: QueryParams | None = None) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await self._run(self._select, sql, params)
+    async def select(
+        self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._run(self._select, sql, params, settings)
         return rows
+
+    def _stream(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        fmt: str,
+        on_chunk: Callable[[bytes], None],
+        settings: QuerySettings | None,
+    ) -> None:
+        # One executor task from start to end: chDB cancels a streaming query as soon as
+        # the session runs any other query.
+        values = {k: _param_text(v) for k, v in (params or {}).items()}
+        try:
+            stream = self._session.send_query(sql + _settings_clause(settings), fmt, params=values)
+        except Exception as exc:
+            raise StoreError(str(exc).strip()) from None
+        try:
+            while True:
+                try:
+                    chunk = stream.fetch()
+                except Exception as exc:
+                    raise StoreError(str(exc).strip()) from None
+                if chunk is None:
+                    return
+                on_chunk(chunk.bytes())
+        finally:
+            with contextlib.suppress(Exception):  # already ended, or failed: nothing to cancel
+                stream.cancel()
+
+    async def stream(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        fmt: str,
+        on_chunk: Callable[[bytes], None],
+        settings: QuerySettings | None = None,
+    ) -> None:
+        await self._run(self._stream, sql, params, fmt, on_chunk, settings)
 
     def _insert(self, table: str, lines: Sequence[bytes]) -> None:
         body = b"".join(lines).decode()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 QueryParams = Mapping[str, Any]
+# Per-query ClickHouse settings chosen by Heliograph (limits, readonly), never by a caller.
+QuerySettings = Mapping[str, int | str]
 
 
 class StoreError(RuntimeError):
@@ -18,8 +20,24 @@ class ClickHouseEngine(Protocol):
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         """Run a statement that returns nothing (DDL, ALTER)."""
 
-    async def select(self, sql: str, params: QueryParams | None = None) -> list[dict[str, Any]]:
+    async def select(
+        self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
+    ) -> list[dict[str, Any]]:
         """Run a SELECT and return its rows as dicts, 64-bit integers as numbers."""
+
+    async def stream(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        fmt: str,
+        on_chunk: Callable[[bytes], None],
+        settings: QuerySettings | None = None,
+    ) -> None:
+        """Run a SELECT and hand its output in `fmt` to `on_chunk` piece by piece.
+
+        `on_chunk` runs on the engine's thread and must be quick; raising from it cancels
+        the query. Nothing else runs on the engine until the query ends.
+        """
 
     async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
         """Insert rows given as JSONEachRow lines (each a JSON object, newline-terminated)."""

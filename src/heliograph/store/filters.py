@@ -8,7 +8,9 @@ Tenancy is not decided here; callers always AND the organization condition.
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +22,9 @@ MAX_LEAVES = 512
 MAX_VALUE_CHARS = 10_000
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 TIMESTAMP = "DateTime64(3, 'UTC')"
+MAX_FLOAT = 1e308
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 class FilterError(InvalidRequestError):
@@ -93,7 +98,10 @@ RMT_FIELDS: dict[str, Field] = {
     "size_bytes": Field("size_bytes", "number"),
     "gateway_router_id": Field("gateway_router_id", "text"),
     "storage_location": Field("storage_location", "text"),
-    FEEDBACK_SCORE: Field(f"scores['{FEEDBACK_SCORE}']", "bool"),
+    # -1 when unrated (a missing Map key reads 0): `equals: false` must not match unrated rows.
+    FEEDBACK_SCORE: Field(
+        f"if(mapContains(scores, '{FEEDBACK_SCORE}'), scores['{FEEDBACK_SCORE}'], -1)", "bool"
+    ),
 }
 
 # Legacy (Postgres-era) tables of Helicone's filter language, mapped onto the same row.
@@ -141,13 +149,37 @@ def property_value(key_placeholder: str) -> str:
     )
 
 
+GroupFields = Mapping[str, Mapping[str, Field]]  # table -> field -> aggregate expression
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Which half of a grouped filter is being compiled."""
+
+    group_fields: GroupFields
+    having: bool
+
+
 def compile_filter(node: Any, params: Params) -> str:
     """SQL condition for a filter node; raises FilterError naming what is wrong."""
     counter = [0]
-    return _node(node, params, 0, counter)
+    return _node(node, params, 0, counter, None)
 
 
-def _node(node: Any, params: Params, depth: int, leaves: list[int]) -> str:
+def compile_grouped_filter(node: Any, params: Params, group_fields: GroupFields) -> tuple[str, str]:
+    """WHERE and HAVING conditions for a filter over grouped rows (sessions, users).
+
+    `group_fields` names the leaves computed per group, e.g. `users_view.user_cost`, with
+    the aggregate expression each stands for. As Helicone does, the tree is compiled twice:
+    the WHERE half reads group leaves as true and the HAVING half reads row leaves as true,
+    which is exact for the AND-trees the docs show.
+    """
+    where = _node(node, params, 0, [0], _Side(group_fields, having=False))
+    having = _node(node, params, 0, [0], _Side(group_fields, having=True))
+    return where, having
+
+
+def _node(node: Any, params: Params, depth: int, leaves: list[int], side: _Side | None) -> str:
     if depth > MAX_DEPTH:
         raise FilterError(f"Filter nested deeper than {MAX_DEPTH} levels")
     if node == "all" or node == {}:
@@ -160,22 +192,36 @@ def _node(node: Any, params: Params, depth: int, leaves: list[int]) -> str:
             raise FilterError(
                 'A filter branch needs exactly "left", "right" and "operator": "and" | "or"'
             )
-        left = _node(node["left"], params, depth + 1, leaves)
-        right = _node(node["right"], params, depth + 1, leaves)
+        left = _node(node["left"], params, depth + 1, leaves, side)
+        right = _node(node["right"], params, depth + 1, leaves, side)
         return f"({left} {operator.upper()} {right})"
     leaves[0] += 1
     if leaves[0] > MAX_LEAVES:
         raise FilterError(f"Filter has more than {MAX_LEAVES} conditions")
-    return _and([_table(table, fields, params) for table, fields in node.items()])
+    return _and([_table(table, fields, params, side) for table, fields in node.items()])
 
 
 def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
 
-def _table(table: str, fields: Any, params: Params) -> str:
+def _table(table: str, fields: Any, params: Params, side: _Side | None = None) -> str:
     if not isinstance(fields, dict) or not fields:
         raise FilterError(f"Filter table {table!r} needs an object of fields")
+    if side is not None:
+        group = side.group_fields.get(table, {})
+        if side.having:
+            conditions = [
+                _operators(group[name], f"{table}.{name}", ops, params)
+                for name, ops in fields.items()
+                if name in group
+            ]
+            return _and(conditions) if conditions else "1"
+        fields = {name: ops for name, ops in fields.items() if name not in group}
+        if not fields:
+            return "1"
+        if table in side.group_fields and table not in LEGACY_FIELDS:
+            raise FilterError(f"Unknown filter field {table}.{next(iter(fields))}")
     if table in MAP_TABLES:
         return _map_leaf("properties", fields, params)
     if table in ("request_response_rmt", "request_response_log"):
@@ -234,7 +280,8 @@ def _condition(field: Field, name: str, op: str, value: Any, params: Params) -> 
     if kind == "number":
         return f"{col} {_COMPARISON[op]} {params.add(_number(name, value), 'Float64')}"
     if kind == "cost":  # stored as USD x 1e9
-        nano = int(_number(name, value) * 1_000_000_000)
+        # Beyond Int64 a bound compares like Int64's own: no cost comes near it.
+        nano = int(max(-9.2e18, min(_number(name, value) * 1_000_000_000, 9.2e18)))
         return f"{col} {_COMPARISON[op]} {params.add(nano, 'Int64')}"
     if kind == "timestamp":
         return f"{col} {_COMPARISON[op]} {params.add(_timestamp(name, value), TIMESTAMP)}"
@@ -301,15 +348,16 @@ def _string(name: str, value: Any) -> str:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise FilterError(f"{name} needs a number, not {_show(value)}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(max(-MAX_FLOAT, min(value, MAX_FLOAT)))  # JSON integers have no bound
+    if isinstance(value, float | str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             pass
+        else:
+            if math.isfinite(number):
+                return number
     raise FilterError(f"{name} needs a number, not {_show(value)}")
 
 
@@ -324,14 +372,16 @@ def _bool(name: str, value: Any) -> bool:
 def parse_timestamp(value: Any) -> datetime:
     """ISO 8601 (with Z or an offset; naive means UTC) or epoch milliseconds."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
-    if isinstance(value, str):
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-        except ValueError:
-            pass
-        else:
             return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):  # OverflowError: year 1 moved back past year 1
+            pass
     raise FilterError(f"Not a timestamp: {_show(value)} (use ISO 8601, e.g. 2024-01-01T00:00:00Z)")
 
 
@@ -340,6 +390,8 @@ def _timestamp(name: str, value: Any) -> str:
         moment = parse_timestamp(value)
     except FilterError as exc:
         raise FilterError(f"{name}: {exc.message}") from None
+    # DateTime64 holds 1900..2299; no row lies outside, so clamping keeps every comparison.
+    moment = max(EARLIEST, min(moment, LATEST))
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import TIMESTAMP, Params, property_value
+from heliograph.store.row_versions import write_new_version
 
 TABLE = "request_response_rmt"
 # Keys Heliograph itself stores in `properties` (sessions, prompts): not custom properties.
@@ -28,25 +29,20 @@ async def update_properties(
 ) -> bool:
     """Write a new version of the request with `updates` merged into its properties.
 
-    A key that exists with other casing is updated in place rather than duplicated. The
-    copy is made inside ClickHouse from the newest version, so concurrent updates of
-    different keys (serialized by the engine) never lose one another's keys.
+    A key that exists with other casing is updated in place rather than duplicated.
     """
     existing = await current_properties(engine, organization_id, request_id)
     if existing is None:
         return False
     by_lower = {key.lower(): key for key in existing}
     merged = {by_lower.get(key.lower(), key): value for key, value in updates.items()}
-    await engine.execute(
-        f"INSERT INTO {TABLE} SELECT * REPLACE ("
+    await write_new_version(
+        engine,
+        organization_id,
+        request_id,
         "mapUpdate(properties, CAST({updates:Map(String, String)}, "
-        "'Map(LowCardinality(String), String)')) AS properties, "
-        "greatest(now64(3, 'UTC'), updated_at + toIntervalMillisecond(1)) AS updated_at) "
-        # The newest version is picked in a subquery: in the outer SELECT, `updated_at`
-        # would already mean the REPLACE expression, which ties for versions of one ms.
-        f"FROM (SELECT * FROM {TABLE} WHERE organization_id = {{org:UUID}} "
-        "AND request_id = {id:UUID} ORDER BY updated_at DESC LIMIT 1)",
-        {"org": organization_id, "id": request_id, "updates": merged},
+        "'Map(LowCardinality(String), String)')) AS properties",
+        {"updates": merged},
     )
     return True
 

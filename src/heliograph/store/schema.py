@@ -163,6 +163,53 @@ WHERE hit.cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')
 )
 
 
+# A change to a logged request (properties, scores) is a new version row (store/row_versions):
+# the views that count calls must not count it again, so they read first versions only.
+MIGRATIONS += (
+    Migration(
+        "m007_row_version",
+        "ALTER TABLE request_response_rmt ADD COLUMN IF NOT EXISTS row_version UInt32 DEFAULT 0",
+    ),
+    Migration("m008_drop_rate_limit_log_mv", "DROP VIEW IF EXISTS rate_limit_log_mv"),
+    Migration(
+        "m009_rate_limit_log_mv_first_versions",
+        """
+CREATE MATERIALIZED VIEW IF NOT EXISTS rate_limit_log_mv TO rate_limit_log AS
+SELECT organization_id, request_id, request_created_at AS created_at, user_id, properties
+FROM request_response_rmt WHERE rate_limited AND row_version = 0
+""",
+    ),
+    Migration("m010_drop_cache_metrics_mv", "DROP VIEW IF EXISTS cache_metrics_mv"),
+    Migration(
+        "m011_cache_metrics_mv_first_versions",
+        """
+CREATE MATERIALIZED VIEW IF NOT EXISTS cache_metrics_mv TO cache_metrics AS
+SELECT
+    hit.organization_id AS organization_id,
+    toDate(hit.request_created_at) AS date,
+    toHour(hit.request_created_at) AS hour,
+    hit.cache_reference_id AS request_id,
+    hit.model AS model,
+    hit.provider AS provider,
+    toUInt64(1) AS cache_hit_count,
+    toUInt64(0) AS saved_latency_ms,
+    toUInt64(ifNull(hit.completion_tokens, 0)) AS saved_completion_tokens,
+    toUInt64(ifNull(hit.prompt_tokens, 0)) AS saved_prompt_tokens,
+    toUInt64(hit.completion_audio_tokens) AS saved_completion_audio_tokens,
+    toUInt64(hit.prompt_audio_tokens) AS saved_prompt_audio_tokens,
+    toUInt64(hit.prompt_cache_write_tokens) AS saved_prompt_cache_write_tokens,
+    toUInt64(hit.prompt_cache_read_tokens) AS saved_prompt_cache_read_tokens,
+    hit.cache_saved_cost AS saved_cost,
+    hit.request_created_at AS last_hit,
+    hit.request_created_at AS first_hit
+FROM request_response_rmt AS hit
+WHERE hit.cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')
+  AND hit.row_version = 0
+""",
+    ),
+)
+
+
 async def apply_migrations(engine: ClickHouseEngine) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied now."""
     await engine.execute(

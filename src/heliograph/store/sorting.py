@@ -7,7 +7,7 @@ from typing import Any
 from heliograph.store.filters import RMT_FIELDS, FilterError, Params, property_value
 
 DEFAULT_ORDER = "request_created_at DESC, request_id DESC"
-_SORT_ALIASES = {
+SORT_ALIASES = {
     "created_at": "request_created_at",
     "cache_created_at": "request_created_at",
     "last_active": "request_created_at",
@@ -36,7 +36,7 @@ def compile_sort(sort: Any, params: Params) -> str:
     elif key == "is_cached":
         expression = _IS_CACHED
     else:
-        column = _SORT_ALIASES.get(str(key), str(key))
+        column = SORT_ALIASES.get(str(key), str(key))
         field = RMT_FIELDS.get(column)
         if field is None or column == "organization_id":
             raise FilterError(f"Cannot sort by {key!r}")

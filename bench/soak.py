@@ -1,0 +1,128 @@
+"""Heliograph's memory under sustained load: is RSS flat?
+
+    make bench-soak                         # python -m bench.soak: 5 minutes
+    python -m bench.soak --seconds 60
+
+One Heliograph (logging into chDB, as in bench.compare) in front of the fake provider,
+closed-loop load at 16 connections in 30-second slices (a quarter of the soak when that
+is shorter), completions and streams in turn,
+its process tree's RSS read after each slice. `start` is the RSS after the first slice
+(caches and pools warm), `end` after the last; the growth between them is what a leak
+would show. Results: bench/results/soak-latest.json, and stdout.
+
+bench.compare runs the same soak on its Heliograph with `--soak SECONDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import harness, procstat, report, stack, systems
+from bench.loadgen import Load
+from bench.processes import missing_tools
+from bench.systems import System
+
+RESULTS = Path(__file__).parent / "results" / "soak-latest.json"
+SLICE_SECONDS = 30
+CONNECTIONS = 16
+
+
+def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
+    """Load `system` for `seconds` in slices; its RSS before, after each slice, at the end."""
+    pid = system.service.pid
+    slices: list[dict[str, Any]] = []
+    before = procstat.rss_bytes(pid)
+    began = time.monotonic()
+    index = 0
+    slice_seconds = min(SLICE_SECONDS, max(1, seconds // 4))  # at least four slices
+    while time.monotonic() - began < seconds:
+        remaining = seconds - (time.monotonic() - began)
+        length = max(1, min(slice_seconds, round(remaining)))
+        kind = ("completion", "stream")[index % 2]
+        result = load.closed(system.call(kind == "stream"), CONNECTIONS, length)
+        if not system.service.alive():
+            raise system.service.failure(f"{system.name} exited during the soak")
+        rss = procstat.rss_bytes(pid)
+        slices.append(
+            {
+                "slice": index + 1,
+                "kind": kind,
+                "seconds": length,
+                "requests": result.requests,
+                "requests_per_s": round(result.requests_per_s, 1),
+                "errors": result.errors,
+                "rss_mib": procstat.mib(rss),
+            }
+        )
+        print(
+            f"  soak {index + 1:>3} {kind:<10} {result.requests_per_s:>8,.0f} req/s  "
+            f"RSS {procstat.mib(rss):7.1f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
+        index += 1
+    start, end = slices[0]["rss_mib"], slices[-1]["rss_mib"]
+    return {
+        "seconds": seconds,
+        "connections": CONNECTIONS,
+        "rss_before_load_mib": procstat.mib(before),
+        "rss_start_mib": start,
+        "rss_end_mib": end,
+        "rss_growth_mib": round(end - start, 1),
+        "rss_growth_pct": round((end - start) / start * 100, 1) if start else 0.0,
+        "requests": sum(s["requests"] for s in slices),
+        "errors": sum(s["errors"] for s in slices),
+        "slices": slices,
+    }
+
+
+def _run(seconds: int, tmp: Path, stand_ins: bool) -> int:
+    cpus = stack.Cpus.detect()
+    document = harness.metadata("soak", "soak", cpus)
+    load = Load.detect(cpus.load, tmp, stand_ins)
+    fake, upstream = stack.start_fake(tmp, cpus.load, stand_ins)
+    try:
+        system = systems.start("heliograph", tmp, cpus.heliograph, fake, upstream, "gateway")
+        try:
+            result = soak(system, load, seconds)
+            served = result["requests"]
+            pipeline = stack.drain(system.base_url, served, 60)
+        finally:
+            system.stop()
+    finally:
+        fake.stop()
+    problems = harness.heliograph_problems(system.service, pipeline, served, 60)
+    if result["errors"]:
+        problems.append(f"{result['errors']} errors under load")
+    document |= {"load_generator": load.name, "soak": result, "log_pipeline": pipeline}
+    harness.finish(document, problems)
+    report.write_json(RESULTS, document)
+    print(
+        f"RSS start {result['rss_start_mib']} MiB, end {result['rss_end_mib']} MiB "
+        f"({result['rss_growth_mib']:+} MiB, {result['rss_growth_pct']:+}%) over {seconds} s; "
+        f"rows stored {pipeline['stored']}; results: {RESULTS}"
+    )
+    if problems:
+        print("bench.soak: FAILED:\n" + "\n".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--stand-ins", action="store_true", help="bench.pyfake and bench.pyload")
+    args = parser.parse_args(argv)
+    missing = [] if args.stand_ins else missing_tools(("nginx", "wrk", "taskset"))
+    if missing:
+        print("bench.soak: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 2
+    return harness.run_main("bench.soak", lambda tmp: _run(args.seconds, tmp, args.stand_ins))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

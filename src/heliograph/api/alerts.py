@@ -1,0 +1,132 @@
+"""REST: alert rules and their history, on Jawn's paths (`/v1/alert/...`).
+
+Jawn has `GET /v1/alert/query`, `POST /v1/alert/create` and `DELETE /v1/alert/{alertId}`;
+Heliograph adds reading, updating (also enabling/disabling) one alert and its history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+
+from heliograph.alerts.definition import apply_changes, parse_alert
+from heliograph.alerts.store import HISTORY_LIMIT, AlertStore, StoredAlert
+from heliograph.api.auth import require_principal
+from heliograph.api.schemas.alerts import Alert, AlertHistoryEntry, AlertsAndHistory
+from heliograph.api.schemas.components import ref
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.errors import NotFoundError
+from heliograph.meta.keys import Principal
+
+router = APIRouter(tags=["Alert"])
+Caller = Annotated[Principal, Depends(require_principal)]
+# The body is validated by heliograph.alerts.definition (Helicone's messages); the schemas
+# (api/schemas/alerts.py) only document it.
+JsonBody = Annotated[Any, Body()]
+
+
+def _documented_body(component: str) -> dict[str, Any]:
+    content = {"application/json": {"schema": ref(component)}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _store(request: Request) -> AlertStore:
+    store: AlertStore = request.app.state.services.alerts
+    return store
+
+
+def _checked_id(alert_id: str) -> str:
+    try:
+        return str(uuid.UUID(alert_id))
+    except ValueError:
+        raise NotFoundError("Alert not found") from None
+
+
+async def _existing(request: Request, caller: Principal, alert_id: str) -> StoredAlert:
+    alert = await asyncio.to_thread(
+        _store(request).get, caller.organization_id, _checked_id(alert_id)
+    )
+    if alert is None:
+        raise NotFoundError("Alert not found")
+    return alert
+
+
+@router.get("/v1/alert/query", response_model=Envelope[AlertsAndHistory])
+async def query_alerts(request: Request, caller: Caller) -> dict[str, Any]:
+    """The organization's alerts and their history (newest first), as Jawn answers."""
+    store = _store(request)
+    alerts = await asyncio.to_thread(store.list_alerts, caller.organization_id)
+    history = await asyncio.to_thread(store.history, caller.organization_id)
+    return {
+        "data": {
+            "alerts": [alert.to_json() for alert in alerts],
+            "history": [entry.to_json() for entry in history],
+        },
+        "error": None,
+    }
+
+
+@router.post(
+    "/v1/alert/create",
+    response_model=Envelope[str],
+    openapi_extra=_documented_body("AlertRequest"),
+)
+async def create_alert(request: Request, caller: Caller, payload: JsonBody) -> dict[str, Any]:
+    """Create an alert; the answer's data is its id, as in Jawn."""
+    spec = parse_alert(payload)
+    alert = await asyncio.to_thread(_store(request).create, caller.organization_id, spec)
+    return {"data": alert.id, "error": None}
+
+
+@router.get("/v1/alert/{alert_id}", response_model=Envelope[Alert])
+async def get_alert(alert_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    alert = await _existing(request, caller, alert_id)
+    return {"data": alert.to_json(), "error": None}
+
+
+@router.patch(
+    "/v1/alert/{alert_id}",
+    response_model=Envelope[Alert],
+    openapi_extra=_documented_body("AlertUpdate"),
+)
+async def update_alert(
+    alert_id: str, request: Request, caller: Caller, payload: JsonBody
+) -> dict[str, Any]:
+    """Change some fields of an alert, e.g. `{"enabled": false}`; the rest is kept."""
+    current = await _existing(request, caller, alert_id)
+    spec = apply_changes(current.spec, payload)
+    updated = await asyncio.to_thread(
+        _store(request).update, caller.organization_id, current.id, spec
+    )
+    if updated is None:
+        raise NotFoundError("Alert not found")
+    return {"data": updated.to_json(), "error": None}
+
+
+@router.delete("/v1/alert/{alert_id}", response_model=Envelope[None])
+async def delete_alert(alert_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """Delete an alert and its history."""
+    deleted = await asyncio.to_thread(
+        _store(request).delete, caller.organization_id, _checked_id(alert_id)
+    )
+    if not deleted:
+        raise NotFoundError("Alert not found")
+    return {"data": None, "error": None}
+
+
+@router.get("/v1/alert/{alert_id}/history", response_model=Envelope[list[AlertHistoryEntry]])
+async def alert_history(
+    alert_id: str,
+    request: Request,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_LIMIT)] = 100,
+) -> dict[str, Any]:
+    """One alert's breaches, newest first."""
+    alert = await _existing(request, caller, alert_id)
+    entries = await asyncio.to_thread(
+        _store(request).history, caller.organization_id, alert.id, limit
+    )
+    return {"data": [entry.to_json() for entry in entries], "error": None}

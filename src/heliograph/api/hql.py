@@ -1,0 +1,231 @@
+"""REST: HQL, SQL over the caller's own requests (Helicone's `/v1/helicone-sql/...`).
+
+Errors here carry a code: `{"data": null, "error": {"code": "HQL_...", "message": ...}}`
+(`render_error`, registered for HqlError only), unlike the rest of the API. Bodies are read
+and checked here, not by FastAPI, so that even a body that is not JSON is answered so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
+
+from heliograph.api.auth import require_principal
+from heliograph.api.schemas.components import ref
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.hql import (
+    ClickHouseTableSchema,
+    ExecuteSqlResponse,
+    HqlSavedQuery,
+)
+from heliograph.hql import errors
+from heliograph.hql.download import open_csv
+from heliograph.hql.errors import HqlError
+from heliograph.hql.execute import DEFAULT_LIMIT, MAX_LIMIT, execute, prepare, schema
+from heliograph.hql.saved_queries import validated
+from heliograph.hql.service import DOWNLOADS_PER_MINUTE, EXECUTE_PER_MINUTE, HqlService
+from heliograph.meta.keys import Principal
+
+router = APIRouter(prefix="/v1/helicone-sql", tags=["HeliconeSql"])
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+class CsvResponse(StreamingResponse):
+    media_type = "text/csv"
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "Refused: the code says why (HQL_SYNTAX_ERROR, HQL_INVALID_TABLE, ...)",
+        404: "HQL_QUERY_NOT_FOUND, or HQL_NO_DATA_RETURNED for a download",
+        429: "HQL_RATE_LIMITED: 100 queries and 10 downloads per minute per organization",
+        500: "HQL_UNEXPECTED_ERROR, HQL_SCHEMA_FETCH_FAILED",
+        503: "HQL_QUERY_TIMEOUT (30 s), HQL_MEMORY_LIMIT_EXCEEDED, HQL_RESULT_LIMIT_EXCEEDED",
+    }
+    # Always JSON, also where the answer itself is CSV.
+    content = {"application/json": {"schema": ref("HqlErrorEnvelope")}}
+    return {status: {"description": described[status], "content": content} for status in statuses}
+
+
+def _body(component: str) -> dict[str, Any]:
+    content = {"application/json": {"schema": ref(component)}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def render_error(_: Request, exc: Exception) -> Response:
+    """HqlError's envelope, the error an object with a code (registered in api/app.py)."""
+    assert isinstance(exc, HqlError)
+    return Response(orjson.dumps(exc.wire()), status_code=exc.status, media_type="application/json")
+
+
+def _hql(request: Request) -> HqlService:
+    service: HqlService = request.app.state.services.hql
+    return service
+
+
+async def _json(request: Request) -> Any:
+    """The JSON body, or None when there is none or it is not JSON (each caller names what
+    it expected, with its own code). Like FastAPI, a body sent as another media type is
+    not read as JSON."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and not media_type.endswith(("/json", "+json")):
+        return None
+    body = await request.body()
+    try:
+        return orjson.loads(body) if body.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _sql_and_limit(body: Any, default_limit: int) -> tuple[str, int]:
+    if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
+        raise HqlError(errors.MISSING_QUERY_SQL, 'Body must be {"sql": "...", "limit"?: n}')
+    limit = body.get("limit", default_limit)
+    if limit is None:
+        limit = default_limit
+    if isinstance(limit, float) and limit.is_integer():  # 5.0 is an integer in JSON Schema
+        limit = int(limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise HqlError(errors.INVALID_LIMIT, f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return body["sql"], limit
+
+
+@router.post(
+    "/execute",
+    response_model=Envelope[ExecuteSqlResponse],
+    responses=_errors(400, 429, 500, 503),
+    openapi_extra=_body("ExecuteSqlRequest"),
+)
+async def execute_sql(request: Request, caller: Caller) -> Response:
+    """Run one SELECT over your requests: rows plus elapsedMilliseconds, size and rowCount."""
+    sql, limit = _sql_and_limit(await _json(request), DEFAULT_LIMIT)
+    hql = _hql(request)
+    hql.rates.admit(caller.organization_id, "query", EXECUTE_PER_MINUTE)
+    engine = request.app.state.services.engine
+    async with hql.gate:
+        answer = await execute(engine, caller.organization_id, sql, limit, hql.limits)
+    return Response(answer, media_type="application/json")
+
+
+@router.get(
+    "/schema",
+    response_model=Envelope[list[ClickHouseTableSchema]],
+    responses=_errors(500),
+)
+async def get_schema(request: Request, caller: Caller) -> dict[str, Any]:
+    """The tables HQL can read and their columns (the tenant column left out)."""
+    tables = await schema(request.app.state.services.engine)
+    return {"data": tables, "error": None}
+
+
+@router.post(
+    "/download",
+    response_class=CsvResponse,
+    responses={
+        200: {"description": "The result as CSV, a header row first"},
+        **_errors(400, 404, 429, 500, 503),
+    },
+    openapi_extra=_body("DownloadCsvRequest"),
+)
+async def download_csv(request: Request, caller: Caller) -> Response:
+    """The full result of a query (up to 300,000 rows) as CSV, streamed as it is read."""
+    sql, limit = _sql_and_limit(await _json(request), MAX_LIMIT)
+    hql = _hql(request)
+    hql.rates.admit(caller.organization_id, "download", DOWNLOADS_PER_MINUTE)
+    confined, params = prepare(sql, caller.organization_id, limit)
+    engine = request.app.state.services.engine
+    chunks = await open_csv(engine, confined, params, hql.limits, hql.gate)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="hql-export-{stamp}.csv"'},
+    )
+
+
+@router.get("/saved-queries", response_model=Envelope[list[HqlSavedQuery]])
+async def list_saved_queries(request: Request, caller: Caller) -> dict[str, Any]:
+    queries = await asyncio.to_thread(_hql(request).saved.list_queries, caller.organization_id)
+    return {"data": [query.shown() for query in queries], "error": None}
+
+
+@router.post(
+    "/saved-query",
+    status_code=201,
+    response_model=Envelope[list[HqlSavedQuery]],
+    responses=_errors(400),
+    openapi_extra=_body("CreateSavedQueryRequest"),
+)
+async def create_saved_query(request: Request, caller: Caller) -> dict[str, Any]:
+    """Save a query for the organization; answers a list holding it, as Helicone does."""
+    name, sql = validated(await _json(request))
+    query = await asyncio.to_thread(_hql(request).saved.create, caller.organization_id, name, sql)
+    return {"data": [query.shown()], "error": None}
+
+
+@router.get(
+    "/saved-query/{query_id}",
+    response_model=Envelope[HqlSavedQuery],
+    responses=_errors(404),
+)
+async def get_saved_query(query_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    query = await asyncio.to_thread(_hql(request).saved.get, caller.organization_id, query_id)
+    if query is None:
+        raise _not_found(query_id)
+    return {"data": query.shown(), "error": None}
+
+
+@router.put(
+    "/saved-query/{query_id}",
+    response_model=Envelope[HqlSavedQuery],
+    responses=_errors(400, 404),
+    openapi_extra=_body("CreateSavedQueryRequest"),
+)
+async def update_saved_query(query_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    name, sql = validated(await _json(request))
+    query = await asyncio.to_thread(
+        _hql(request).saved.update, caller.organization_id, query_id, name, sql
+    )
+    if query is None:
+        raise _not_found(query_id)
+    return {"data": query.shown(), "error": None}
+
+
+@router.delete(
+    "/saved-query/{query_id}",
+    status_code=204,
+    response_class=Response,
+    responses=_errors(404),
+)
+async def delete_saved_query(query_id: str, request: Request, caller: Caller) -> Response:
+    deleted = await asyncio.to_thread(
+        _hql(request).saved.delete, caller.organization_id, [query_id]
+    )
+    if not deleted:
+        raise _not_found(query_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/saved-queries/bulk-delete",
+    response_model=Envelope[None],
+    responses=_errors(400),
+    openapi_extra=_body("BulkDeleteSavedQueriesRequest"),
+)
+async def bulk_delete_saved_queries(request: Request, caller: Caller) -> dict[str, Any]:
+    """Delete several saved queries by id (`{"ids": [...]}`); unknown ids are skipped."""
+    body = await _json(request)
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise HqlError(errors.MISSING_QUERY_ID, 'Body must be {"ids": ["<query id>", ...]}')
+    await asyncio.to_thread(_hql(request).saved.delete, caller.organization_id, ids)
+    return {"data": None, "error": None}
+
+
+def _not_found(query_id: str) -> HqlError:
+    return HqlError(errors.QUERY_NOT_FOUND, f"Query not found: {query_id}")

@@ -1,0 +1,87 @@
+"""Models of the gateway's own endpoints: health, the model registry, provider keys, cache."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from heliograph.api.schemas.envelope import Answer
+
+
+class LogPipelineStats(Answer):
+    submitted: int
+    stored: int
+    replayed: int
+    rejected: int = Field(description="Rows the store refused; kept under spool/rejected/")
+    backlog_segments: int
+
+
+class Health(Answer):
+    status: Literal["ok"]
+    version: str
+    log_pipeline: LogPipelineStats
+    unknown_cost_models: dict[str, int] = Field(
+        description="Calls logged with cost 0 because their model has no price, per model"
+    )
+
+
+class ModelPricing(Answer):
+    """USD per token; a null cache rate means the input rate applies."""
+
+    provider: str
+    prompt: float
+    completion: float
+    cache_read: float | None
+    cache_write: float | None
+    configured: bool = Field(description="Whether the server has a key for this provider")
+
+
+class ModelEntry(Answer):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    context_length: int | None
+    providers: list[str]
+    pricing: list[ModelPricing]
+
+
+class ModelList(Answer):
+    """OpenAI's model list, with providers and prices added."""
+
+    object: Literal["list"]
+    data: list[ModelEntry]
+
+
+class NewProviderKey(BaseModel):
+    provider: str = Field(
+        min_length=1, max_length=64, description="A provider name (case-insensitive)"
+    )
+    key: str = Field(min_length=1, max_length=2048)
+    name: str = Field("", max_length=200)
+
+
+class ProviderKey(Answer):
+    """A stored provider key: never the key itself, only a preview."""
+
+    id: str
+    provider: str
+    name: str
+    preview: str
+    created_at: str
+
+
+class CacheCleared(Answer):
+    cleared: int = Field(description="Cached responses forgotten")
+
+
+class CacheMetrics(Answer):
+    hours: int
+    requests: int
+    cache_enabled_requests: int
+    hits: int
+    hit_rate: float = Field(description="hits / cache_enabled_requests")
+    saved_cost_usd: float
+    saved_prompt_tokens: int
+    saved_completion_tokens: int

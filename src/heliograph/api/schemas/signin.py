@@ -1,0 +1,36 @@
+"""Models of dashboard sign-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from heliograph.api.schemas.components import JsonSchema, component
+from heliograph.api.schemas.envelope import Answer
+
+SignInBody = Annotated[Any, component("SignInBody")]
+
+COMPONENTS: dict[str, JsonSchema] = {
+    "SignInBody": {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"apiKey": {"type": "string"}},
+                "required": ["apiKey"],
+                "title": "With a Heliograph API key",
+            },
+            {
+                "type": "object",
+                "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+                "required": ["email", "password"],
+                "title": "With an e-mail and password",
+            },
+        ]
+    }
+}
+
+
+class SignedInSession(Answer):
+    organizationId: str
+    email: str | None
+    signedInWith: Literal["password", "api_key"]
+    csrfToken: str

@@ -1,0 +1,116 @@
+"""REST: sessions (query, metrics, feedback) and one session's request tree."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.sessions import (
+    MINUTES_IN_DAY,
+    SessionDetail,
+    SessionFeedback,
+    SessionMetrics,
+    SessionMetricsQueryParams,
+    SessionQueryParams,
+    SessionResult,
+)
+from heliograph.errors import InvalidRequestError, NotFoundError
+from heliograph.meta.keys import Principal
+from heliograph.store.session_tree import build_tree
+from heliograph.store.sessions import (
+    SessionScope,
+    get_session,
+    query_sessions,
+    rate_session,
+    session_metrics,
+    session_requests,
+)
+
+router = APIRouter(tags=["Session"])
+Caller = Annotated[Principal, Depends(require_principal)]
+SESSION_NOT_FOUND = "Session not found"
+MAX_TREE_REQUESTS = 10_000
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.services.engine
+
+
+def _check_timezone(minutes: float) -> None:
+    if not -MINUTES_IN_DAY <= minutes <= MINUTES_IN_DAY:
+        raise InvalidRequestError(
+            f"Invalid timezone difference: must be between -{MINUTES_IN_DAY} and {MINUTES_IN_DAY}"
+        )
+
+
+@router.post("/v1/session/query", response_model=Envelope[list[SessionResult]])
+async def query(request: Request, caller: Caller, params: SessionQueryParams) -> dict[str, Any]:
+    """Sessions of the caller's organization with requests in the time window, newest first."""
+    _check_timezone(params.timezoneDifference)
+    scope = SessionScope(
+        caller.organization_id,
+        filter=params.filter,
+        start_ms=params.timeFilter.startTimeUnixMs,
+        end_ms=params.timeFilter.endTimeUnixMs,
+        search=params.search,
+        name_equals=params.nameEquals or "",
+    )
+    sessions = await query_sessions(
+        _engine(request),
+        scope,
+        timezone_minutes=params.timezoneDifference,
+        offset=params.offset,
+        limit=params.limit,
+    )
+    return {"data": sessions, "error": None}
+
+
+@router.post("/v1/session/metrics/query", response_model=Envelope[SessionMetrics])
+async def metrics(
+    request: Request, caller: Caller, params: SessionMetricsQueryParams
+) -> dict[str, Any]:
+    """Distributions of requests, duration (s) and cost (USD) per session, and their means."""
+    _check_timezone(params.timezoneDifference)
+    window = params.timeFilter
+    scope = SessionScope(
+        caller.organization_id,
+        filter=params.filter,
+        start_ms=window.startTimeUnixMs if window else None,
+        end_ms=window.endTimeUnixMs if window else None,
+        name_contains=params.nameContains,
+    )
+    data = await session_metrics(_engine(request), scope, params.pSize, params.useInterquartile)
+    return {"data": data, "error": None}
+
+
+@router.post("/v1/session/{session_id:path}/feedback", response_model=Envelope[None])
+async def feedback(
+    session_id: str, request: Request, caller: Caller, body: SessionFeedback
+) -> dict[str, Any]:
+    """Rate a session; the rating is kept as the `Helicone-Session-Feedback` property."""
+    if not await rate_session(_engine(request), caller.organization_id, session_id, body.rating):
+        raise NotFoundError(SESSION_NOT_FOUND)
+    return {"data": None, "error": None}
+
+
+@router.get("/v1/session/{session_id:path}", response_model=Envelope[SessionDetail])
+async def read_session(session_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """One session: its summary and its requests as the tree of their session paths."""
+    engine = _engine(request)
+    summary = await get_session(engine, caller.organization_id, session_id)
+    if summary is None:
+        raise NotFoundError(SESSION_NOT_FOUND)
+    rows = await session_requests(engine, caller.organization_id, session_id, MAX_TREE_REQUESTS)
+    rating = rows[0]["rating"] if rows else ""
+    summary["feedback"] = {"1": True, "0": False}.get(rating)
+    return {
+        "data": {
+            "session": summary,
+            "tree": build_tree(rows),
+            "truncated": len(rows) < summary["total_requests"],
+        },
+        "error": None,
+    }

@@ -1,0 +1,79 @@
+"""REST: users (usage per user id, user metrics and their distributions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from heliograph.api.auth import require_principal
+from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.users import (
+    MAX_LIMIT,
+    TimeFilterSeconds,
+    UserMetrics,
+    UserMetricsOverview,
+    UserMetricsOverviewParams,
+    UserMetricsQueryParams,
+    UserQueryParams,
+    UserUsage,
+)
+from heliograph.errors import InvalidRequestError
+from heliograph.meta.keys import Principal
+from heliograph.store.users import TimeWindow, user_metrics, user_metrics_overview, user_usage
+
+router = APIRouter(tags=["User"])
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+def _window(time_filter: TimeFilterSeconds | None) -> TimeWindow:
+    if time_filter is None:
+        return TimeWindow()
+    return TimeWindow(time_filter.startTimeUnixSeconds, time_filter.endTimeUnixSeconds)
+
+
+@router.post("/v1/user/query", response_model=Envelope[list[UserUsage]])
+async def query_users(request: Request, caller: Caller, params: UserQueryParams) -> dict[str, Any]:
+    """Requests, tokens and cost per user, for the given user ids (default: all users)."""
+    rows = await user_usage(
+        request.app.state.services.engine,
+        caller.organization_id,
+        params.userIds,
+        _window(params.timeFilter),
+    )
+    return {"data": rows, "error": None}
+
+
+@router.post("/v1/user/metrics/query", response_model=Envelope[UserMetrics])
+async def query_user_metrics(
+    request: Request, caller: Caller, params: UserMetricsQueryParams
+) -> dict[str, Any]:
+    """One page of per-user metrics, the number of matching users, and whether any exist."""
+    if params.limit > MAX_LIMIT:
+        raise InvalidRequestError(f"Limit cannot be greater than {MAX_LIMIT}")
+    data = await user_metrics(
+        request.app.state.services.engine,
+        caller.organization_id,
+        params.filter,
+        window=_window(params.timeFilter),
+        sort=params.sort,
+        offset=params.offset,
+        limit=params.limit,
+        timezone_minutes=params.timeZoneDifferenceMinutes,
+    )
+    return {"data": data, "error": None}
+
+
+@router.post("/v1/user/metrics-overview/query", response_model=Envelope[UserMetricsOverview])
+async def user_metrics_distribution(
+    request: Request, caller: Caller, params: UserMetricsOverviewParams
+) -> dict[str, Any]:
+    """Distributions of requests and cost (USD) per user."""
+    data = await user_metrics_overview(
+        request.app.state.services.engine,
+        caller.organization_id,
+        params.filter,
+        params.pSize,
+        params.useInterquartile,
+    )
+    return {"data": data, "error": None}

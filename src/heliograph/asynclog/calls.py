@@ -1,0 +1,98 @@
+"""An async log (manual logger, LiteLLM's callback) as the LoggedCall a proxied call makes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import orjson
+
+from heliograph.asynclog.custom_format import CUSTOM_FORMAT
+from heliograph.asynclog.payload import AsyncLog
+from heliograph.asynclog.responses import (
+    custom_model_name,
+    decode_response,
+    given_cost_usd,
+    ttft_from_body,
+)
+from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, PriceCatalog
+from heliograph.errors import InvalidRequestError
+from heliograph.gateway.headers import HeliconeHeaders
+from heliograph.meta.keys import Principal
+from heliograph.pipeline.rows import LoggedCall, RowBuilder
+from heliograph.providers.base import WireFormat
+from heliograph.providers.registry import ANTHROPIC_FORMAT, OPENAI_FORMAT
+
+
+@dataclass(frozen=True, slots=True)
+class LogEndpoint:
+    """What one async-log path implies: its provider (None: read it from the log) and wire."""
+
+    provider: str | None
+    wire: WireFormat
+
+
+INT64_LIMIT = 2**63
+
+LOG_ENDPOINTS = {
+    "/oai/v1/log": LogEndpoint("OPENAI", OPENAI_FORMAT),
+    "/anthropic/v1/log": LogEndpoint("ANTHROPIC", ANTHROPIC_FORMAT),
+    "/custom/v1/log": LogEndpoint(None, CUSTOM_FORMAT),
+}
+
+
+def logged_call(
+    log: AsyncLog,
+    endpoint: LogEndpoint,
+    headers: HeliconeHeaders,
+    principal: Principal,
+    catalog: PriceCatalog,
+) -> LoggedCall:
+    """The call as the RowBuilder takes it; the organization is always the caller's key's."""
+    response = decode_response(log)
+    # A custom log names its provider, or its upstream URL gives it away (LiteLLM logs
+    # Gemini calls to /custom/v1/log with Google's URL); else it is CUSTOM, as in Helicone.
+    provider = endpoint.provider or log.provider or catalog.provider_for_url(log.url) or "CUSTOM"
+    ttft = log.ttft_ms if log.ttft_ms is not None else ttft_from_body(log.response_json)
+    cost = given_cost_usd(log, response)
+    model_name = None
+    if endpoint.provider is None:
+        model_name = custom_model_name(log.request_json, log.response_json)
+    return LoggedCall(
+        request_id=headers.request_id or str(uuid.uuid4()),
+        organization_id=principal.organization_id,
+        proxy_key_id=principal.key_id or None,
+        provider=provider,
+        target_url=log.url,
+        wire=endpoint.wire,
+        started_at=log.started_at,
+        request_body=orjson.dumps(log.request_json),
+        request_json=log.request_json,
+        status=log.status,
+        ended_at=log.ended_at,
+        first_byte_at=None if ttft is None else log.started_at + ttft / 1000,
+        response_body=response.data,
+        is_stream=response.is_stream,
+        user_id=headers.user_id,
+        properties=headers.properties,
+        model_override=headers.model_override or model_name,
+        omit_request=headers.omit_request,
+        omit_response=headers.omit_response,
+        given_cost_nano=None if cost is None else round(cost * COST_PRECISION_MULTIPLIER),
+    )
+
+
+def build_row(rows: RowBuilder, call: LoggedCall) -> bytes:
+    """The call's row, refused (400) when ClickHouse would not take it: a row the store
+    rejects would stay at the head of the log pipeline's spool, retried forever."""
+    try:
+        line = rows.build(call)
+    except orjson.JSONEncodeError:  # a count past 64 bits
+        raise InvalidRequestError("Invalid log: a token count is out of range") from None
+    row = orjson.loads(line)
+    for key, value in row.items():
+        if isinstance(value, int) and not -INT64_LIMIT <= value < INT64_LIMIT:
+            raise InvalidRequestError(f"Invalid log: '{key}' is out of range ({value})")
+    if row["cost"] < 0:
+        raise InvalidRequestError("Invalid log: the token counts give a negative cost")
+    return line

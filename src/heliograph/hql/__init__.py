@@ -1,0 +1,1 @@
+"""HQL: read-only SQL over an organization's own logged requests (Helicone's HQL)."""

@@ -1,0 +1,125 @@
+"""Running confined HQL on the engine: limits, error codes, the execute answer, the schema."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from heliograph.hql import errors
+from heliograph.hql.errors import HqlError
+from heliograph.hql.sandbox import confine
+from heliograph.hql.tables import ALLOWED_TABLES, HIDDEN_COLUMNS, ORG_PARAM
+from heliograph.store.chdb_engine import DATABASE
+from heliograph.store.engine import ClickHouseEngine, QuerySettings, StoreError
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 300_000
+SCHEMA_FIELDS = (
+    "name",
+    "type",
+    "default_type",
+    "default_expression",
+    "comment",
+    "codec_expression",
+    "ttl_expression",
+)
+# ClickHouse quotes the whole (confined) query in some messages: noise to the caller.
+_QUOTED_QUERY = re.compile(
+    r"[.:]? [Ii]n (?:scope|query) .*?(?= \([A-Z_]+\)$)|[.:]? [Ii]n (?:scope|query) .*$"
+)
+
+
+@dataclass(frozen=True)
+class HqlLimits:
+    """What one HQL query may use; ClickHouse enforces them (Helicone: 30 s per query)."""
+
+    max_execution_s: int = 30
+    max_memory_bytes: int = 2_000_000_000
+    # Rows of an execute answer are held in memory before they are sent: bound their size.
+    max_result_bytes: int = 512 * 1024 * 1024
+
+    def settings(self, *, streamed: bool = False) -> QuerySettings:
+        settings: dict[str, int | str] = {
+            "max_execution_time": self.max_execution_s,
+            "timeout_overflow_mode": "throw",
+            "max_memory_usage": self.max_memory_bytes,
+        }
+        if not streamed:
+            settings["max_result_bytes"] = self.max_result_bytes
+        settings["readonly"] = 1  # last: nothing after it could change a setting
+        return settings
+
+
+def prepare(sql: str, organization_id: str, limit: int) -> tuple[str, dict[str, str]]:
+    """The confined SQL and its parameters; raises HqlError when the SQL is refused."""
+    return confine(sql, limit, DATABASE), {ORG_PARAM: organization_id}
+
+
+def engine_error(exc: StoreError) -> HqlError:
+    """A ClickHouse failure as Helicone's HQL error code."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else "Query execution failed"
+    message = _QUOTED_QUERY.sub("", first).removeprefix("Streaming query failed: ")[:500]
+    if "TIMEOUT_EXCEEDED" in text or "Timeout exceeded" in text:
+        return HqlError(
+            errors.QUERY_TIMEOUT, f"Query execution timeout. Please optimize your query: {message}"
+        )
+    if "MEMORY_LIMIT_EXCEEDED" in text:
+        return HqlError(
+            errors.MEMORY_LIMIT_EXCEEDED,
+            f"Query exceeded memory limit. Please reduce the data scope: {message}",
+        )
+    if "TOO_MANY_ROWS_OR_BYTES" in text:
+        return HqlError(
+            errors.RESULT_LIMIT_EXCEEDED,
+            f"Query result is too large. Please select fewer columns or rows: {message}",
+        )
+    return HqlError(errors.EXECUTION_FAILED, f"Query execution failed: {message}")
+
+
+async def execute(
+    engine: ClickHouseEngine, organization_id: str, sql: str, limit: int, limits: HqlLimits
+) -> bytes:
+    """Run HQL and answer Helicone's ExecuteSqlResponse envelope, serialized once."""
+    confined, params = prepare(sql, organization_id, limit)
+    started = time.perf_counter()
+    try:
+        rows = await engine.select(confined, params, limits.settings())
+    except StoreError as exc:
+        raise engine_error(exc) from None
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    body = orjson.dumps(rows[:limit])
+    meta = orjson.dumps(
+        {"elapsedMilliseconds": elapsed_ms, "size": len(body), "rowCount": min(len(rows), limit)}
+    )
+    return b'{"data":{"rows":' + body + b"," + meta[1:] + b',"error":null}'
+
+
+async def schema(engine: ClickHouseEngine) -> list[dict[str, Any]]:
+    """The tables HQL reads and their columns, Helicone's `ClickHouseTableSchema[]`."""
+    tables = []
+    try:
+        for name, table in ALLOWED_TABLES.items():
+            stored = await engine.select(f"DESCRIBE TABLE {DATABASE}.{name}")
+            columns = [_column(row) for row in stored if row["name"] not in HIDDEN_COLUMNS]
+            if table.aliases:
+                listing = ", ".join(f"{expr} AS {alias}" for alias, expr in table.aliases)
+                derived = await engine.select(f"DESCRIBE (SELECT {listing} FROM {DATABASE}.{name})")
+                expressions = dict(table.aliases)
+                for row in derived:
+                    column = _column(row)
+                    column["default_type"] = "ALIAS"
+                    column["default_expression"] = expressions[row["name"]]
+                    columns.append(column)
+            tables.append({"table_name": name, "columns": columns})
+    except StoreError as exc:
+        raise HqlError(errors.SCHEMA_FETCH_FAILED, f"Failed to fetch the schema: {exc}") from None
+    return tables
+
+
+def _column(row: dict[str, Any]) -> dict[str, Any]:
+    return {field: row.get(field, "") for field in SCHEMA_FIELDS}

@@ -1,0 +1,345 @@
+"""Which ClickHouse functions HQL may call: an allowlist, refused unless listed.
+
+Generated once from `system.functions` of chDB 26.9: every function (and alias of one) in
+the categories Aggregate Functions, Arithmetic, Arrays, Bit, Bitmap, Comparison, Conditional,
+Dates and Times, Distance, Encoding, Financial, Hash, IP Address, JSON, Logical, Map,
+Mathematical, Null, Random Number, Rounding, String, String Replacement, String Search,
+String Splitting, Time Window, Tuple, Type Conversion, URL and UUID, plus a reviewed handful
+of "Other" (formatting, type inspection, running differences, throwIf). Left out on purpose:
+the `in`/`notIn`/`globalIn`... functions (they accept a table name), `chdb`, `flameGraph`,
+and the categories Other (server, user, setting and file introspection: currentUser,
+getSetting, file, sleep, hostName, version, joinGet, hasColumnInTable...), Dictionary,
+Embedded Dictionary, Introspection, Internal, AI, Machine Learning, Encryption, Geo and
+Time Series. A function added by a newer ClickHouse stays refused until it is listed here.
+
+Names compare case-insensitively (no refused name equals an allowed one ignoring case).
+Aggregate functions also take ClickHouse's combinator suffixes (sumIf, uniqExactState...).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+# Syntax ClickHouse parses like a call although it is no function of its own.
+_SYNTAX = "columns"
+
+_AGGREGATES = """
+aggThrow analysisOfVariance anova any any_respect_nulls any_value any_value_respect_nulls
+anyHeavy anyLast anyLast_respect_nulls anyLastRespectNulls anyRespectNulls anyValueRespectNulls
+approx_top_count approx_top_k approx_top_sum argAndMax argAndMin argMax argMin array_agg avg
+avgWeighted BIT_AND BIT_OR BIT_XOR boundingRatio categoricalInformationValue contingency corr
+corrMatrix corrStable count COVAR_POP COVAR_SAMP covarPop covarPopMatrix covarPopStable
+covarSamp covarSampMatrix covarSampStable cramersV cramersVBiasCorrected cume_dist deltaSum
+deltaSumTimestamp dense_rank denseRank distinctDynamicTypes distinctJSONPaths
+distinctJSONPathsAndTypes entropy estimateCompressionRatio exponentialMovingAverage
+exponentialTimeDecayedAvg exponentialTimeDecayedCount exponentialTimeDecayedMax
+exponentialTimeDecayedSum first_value first_value_respect_nulls firstValueRespectNulls gini
+group_concat groupArray groupArrayInsertAt groupArrayIntersect groupArrayLast
+groupArrayMovingAvg groupArrayMovingSum groupArraySample groupArraySorted groupBitAnd
+groupBitmap groupBitmapAnd groupBitmapOr groupBitmapXor groupBitOr groupBitXor groupConcat
+groupFormat groupNumericIndexedVector groupUniqArray histogram intervalLengthSum
+kolmogorovSmirnovTest kurtPop kurtSamp lag lagInFrame largestTriangleThreeBuckets last_value
+last_value_respect_nulls lastValueRespectNulls lead leadInFrame lttb mannWhitneyUTest max max_by
+maxIntersections maxIntersectionsPosition maxMappedArrays meanZTest median medianBFloat16
+medianBFloat16Weighted medianDD medianDeterministic medianExact medianExactHigh medianExactLow
+medianExactWeighted medianExactWeightedInterpolated medianGK medianInterpolatedWeighted
+medianTDigest medianTDigestWeighted medianTiming medianTimingWeighted mergedJSONPatch min min_by
+minMappedArrays nonNegativeDerivative nothing nothingNull nothingUInt64 nth_value ntile
+percent_rank percentRank quantile quantileBFloat16 quantileBFloat16Weighted quantileDD
+quantileDeterministic quantileExact quantileExactExclusive quantileExactHigh
+quantileExactInclusive quantileExactLow quantileExactWeighted quantileExactWeightedInterpolated
+quantileGK quantileInterpolatedWeighted quantilePrometheusHistogram quantiles quantilesBFloat16
+quantilesBFloat16Weighted quantilesDD quantilesDeterministic quantilesExact
+quantilesExactExclusive quantilesExactHigh quantilesExactInclusive quantilesExactLow
+quantilesExactWeighted quantilesExactWeightedInterpolated quantilesGK
+quantilesInterpolatedWeighted quantilesPrometheusHistogram quantilesTDigest
+quantilesTDigestWeighted quantilesTiming quantilesTimingWeighted quantileTDigest
+quantileTDigestWeighted quantileTiming quantileTimingWeighted rank rankCorr regr_avgx regr_avgy
+regr_count regr_intercept regr_r2 regr_slope regr_sxx regr_sxy regr_syy retention row_number
+sequenceCount sequenceMatch sequenceMatchEvents sequenceNextNode simpleLinearRegression
+singleValueOrNull skewPop skewSamp sparkbar sparkBar STD STDDEV STDDEV_POP STDDEV_SAMP stddevPop
+stddevPopStable stddevSamp stddevSampStable string_agg studentTTest studentTTestOneSample sum
+sumCount sumKahan sumMapFiltered sumMapFilteredWithOverflow sumMappedArrays sumMapWithOverflow
+sumWithOverflow theilsU timeSeriesAvgToGrid timeSeriesBottomKMasks timeSeriesChangesToGrid
+timeSeriesCountToGrid timeSeriesDeltaToGrid timeSeriesDerivToGrid timeSeriesGroupArray
+timeSeriesIncreaseToGrid timeSeriesInstantDeltaToGrid timeSeriesInstantRateToGrid
+timeSeriesLastToGrid timeSeriesLastTwoSamples timeSeriesLimitKMasks timeSeriesMaxToGrid
+timeSeriesMinToGrid timeSeriesPredictLinearToGrid timeSeriesRateToGrid
+timeSeriesResampleToGridWithStaleness timeSeriesResetsToGrid timeSeriesSumToGrid
+timeSeriesTimestampOfMaxToGrid timeSeriesTimestampOfMinToGrid timeSeriesTopKMasks topK
+topKWeighted uniq uniqCombined uniqCombined64 uniqExact uniqHLL12 uniqUpTo VAR_POP VAR_SAMP
+varPop varPopStable varSamp varSampStable welchTTest windowFunnel
+"""
+
+_OTHERS = """
+abs accurateCast accurateCastOrDefault accurateCastOrNull acos acosh addDate addDays addHours
+addInterval addMicroseconds addMilliseconds addMinutes addMonths addNanoseconds addQuarters
+addSeconds addTupleOfIntervals addWeeks addYears age alphaTokens and appendTrailingCharIfAbsent
+array array_remove array_to_string arrayAll arrayAUC arrayAUCPR arrayAutocorrelation arrayAvg
+arrayBottomK arrayCompact arrayConcat arrayCount arrayCumSum arrayCumSumNonNegative
+arrayDifference arrayDistinct arrayDotProduct arrayElement arrayElementOrNull arrayEnumerate
+arrayEnumerateDense arrayEnumerateDenseRanked arrayEnumerateUniq arrayEnumerateUniqRanked
+arrayExcept arrayExists arrayFill arrayFilter arrayFirst arrayFirstIndex arrayFirstOrNull
+arrayFlatten arrayFlattenedLength arrayFold arrayIntersect arrayJaccardIndex arrayJoin arrayLast
+arrayLastIndex arrayLastOrNull arrayLevenshteinDistance arrayLevenshteinDistanceWeighted
+arrayMap arrayMax arrayMin arrayNormalizedGini arrayPartialReverseSort arrayPartialShuffle
+arrayPartialSort arrayPopBack arrayPopFront arrayPRAUC arrayProduct arrayPushBack arrayPushFront
+arrayRandomSample arrayReduce arrayReduceInRanges arrayRemove arrayResize arrayReverse
+arrayReverseFill arrayReverseSort arrayReverseSplit arrayROCAUC arrayRotateLeft arrayRotateRight
+arrayShiftLeft arrayShiftRight arrayShingles arrayShuffle arraySimilarity arraySlice arraySort
+arraySplit arrayStringConcat arraySum arraySymmetricDifference arrayTopK arrayTranspose
+arrayUnion arrayUniq arrayWithConstant arrayZip arrayZipUnaligned ascii asin asinh assumeNotNull
+atan atan2 atanh avg2 bar base32Decode base32Encode base58Decode base58Encode base64Decode
+base64Encode base64URLDecode base64URLEncode basename bin bitAnd bitCount bitHammingDistance
+bitmapAnd bitmapAndCardinality bitmapAndnot bitmapAndnotCardinality bitmapBuild
+bitmapCardinality bitmapContains bitmapHasAll bitmapHasAny bitmapMax bitmapMin bitmapOr
+bitmapOrCardinality bitmapSubsetInRange bitmapSubsetLimit bitmapToArray bitmapTransform
+bitmapXor bitmapXorCardinality bitmaskToArray bitmaskToList bitNot bitOr bitPositionsToArray
+bitRotateLeft bitRotateRight bitShiftLeft bitShiftRight bitSlice bitTest bitTestAll bitTestAny
+bitXor blockNumber blockSize byteHammingDistance byteSize byteSlice byteSwap CARDINALITY
+caseFoldUTF8 caseWithoutExpr caseWithoutExpression CAST cbrt ceil ceiling changeDay changeHour
+changeMinute changeMonth changeSecond changeYear char CHAR_LENGTH CHARACTER_LENGTH cityHash64
+clamp coalesce colorOKLABToSRGB colorOKLCHToSRGB colorSRGBToOKLAB colorSRGBToOKLCH
+compareSubstrings concat concat_ws concatAssumeInjective concatWithSeparator
+concatWithSeparatorAssumeInjective conv convertCharset cos cosh cosineDistance
+cosineDistanceTransposed cosineDistanceTransposedQuantized countDigits countEqual countMatches
+countMatchesCaseInsensitive countSubstrings countSubstringsCaseInsensitive
+countSubstringsCaseInsensitiveUTF8 CRC32 CRC32IEEE CRC64 curdate current_date current_timestamp
+cutFragment cutIPv6 cutQueryString cutQueryStringAndFragment cutToFirstSignificantSubdomain
+cutToFirstSignificantSubdomainCustom cutToFirstSignificantSubdomainCustomRFC
+cutToFirstSignificantSubdomainCustomWithWWW cutToFirstSignificantSubdomainCustomWithWWWRFC
+cutToFirstSignificantSubdomainRFC cutToFirstSignificantSubdomainWithWWW
+cutToFirstSignificantSubdomainWithWWWRFC cutURLParameter cutWWW damerauLevenshteinDistance DATE
+date_bin date_diff DATE_DIFF DATE_FORMAT DATE_TRUNC dateDiff dateName dateTime64ToSnowflakeID
+dateTimeToSnowflakeID dateTimeToUUIDv7 dateTrunc DAY DAYOFMONTH DAYOFWEEK DAYOFYEAR
+decodeHTMLComponent decodeURLComponent decodeURLFormComponent decodeXMLComponent
+defaultValueOfArgumentType defaultValueOfTypeName degrees distanceCosine
+distanceCosineTransposed distanceL1 distanceL2 distanceL2Squared distanceL2Transposed
+distanceLinf distanceLp divide divideDecimal divideOrNull domain domainRFC domainWithoutWWW
+domainWithoutWWWRFC dotProduct dotProductTransposed dotProductTransposedQuantized
+dumpColumnStructure dynamicElement dynamicType e editDistance editDistanceUTF8 empty
+emptyArrayDate emptyArrayDateTime emptyArrayFloat32 emptyArrayFloat64 emptyArrayInt16
+emptyArrayInt32 emptyArrayInt64 emptyArrayInt8 emptyArrayString emptyArrayToSingle
+emptyArrayUInt16 emptyArrayUInt32 emptyArrayUInt64 emptyArrayUInt8 encodeURLComponent
+encodeURLFormComponent encodeXMLComponent endsWith endsWithCaseInsensitive
+endsWithCaseInsensitiveUTF8 endsWithUTF8 equals erf erfc errorCodeToName exp exp10 exp2 extract
+extractAll extractAllGroups extractAllGroupsHorizontal extractAllGroupsVertical extractGroups
+extractKeyValuePairs extractKeyValuePairsWithEscaping extractTextFromHTML extractURLParameter
+extractURLParameterNames extractURLParameters factorial farmFingerprint64 farmHash64
+finalizeAggregation financialInternalRateOfReturn financialInternalRateOfReturnExtended
+financialNetPresentValue financialNetPresentValueExtended firstLine firstNonDefault
+firstSignificantSubdomain firstSignificantSubdomainCustom firstSignificantSubdomainCustomRFC
+firstSignificantSubdomainRFC flatten flattenTuple flipCoordinates floor format FORMAT_BYTES
+formatDateTime formatDateTimeInJodaSyntax formatReadableDecimalSize formatReadableQuantity
+formatReadableSize formatReadableTimeDelta formatRow formatRowNoNewline fragment FROM_BASE64
+FROM_DAYS FROM_UNIXTIME from_utc_timestamp fromDaysSinceYearZero fromDaysSinceYearZero32
+fromModifiedJulianDay fromModifiedJulianDayOrNull fromUnixTimestamp fromUnixTimestamp64Micro
+fromUnixTimestamp64Milli fromUnixTimestamp64Nano fromUnixTimestamp64Second
+fromUnixTimestampInJodaSyntax fromUTCTimestamp fuzzBits gccMurmurHash gcd generateSnowflakeID
+generateUUIDv4 generateUUIDv7 getSizeOfEnumType getSubcolumn greater greaterOrEquals greatest
+halfMD5 has hasAll hasAllToken hasAllTokens hasAny hasAnyToken hasAnyTokens hasPhrase
+hasSubsequence hasSubsequenceCaseInsensitive hasSubsequenceCaseInsensitiveUTF8
+hasSubsequenceUTF8 hasSubstr hasToken hasTokenCaseInsensitive hasTokenCaseInsensitiveOrNull
+hasTokenOrNull hex highlight hilbertDecode hilbertEncode hiveHash hop hopEnd hopStart HOUR hypot
+icebergHash identity if ifNotFinite ifNull ignore ilike indexOf indexOfAssumeSorted INET6_ATON
+INET6_NTOA INET_ATON INET_NTOA inIgnoreSet initcap initcapUTF8 initializeAggregation instr
+intDiv intDivOrNull intDivOrZero intExp10 intExp2 intHash32 intHash64 IPv4CIDRToRange
+IPv4NumToString IPv4NumToStringClassC IPv4StringToNum IPv4StringToNumOrDefault
+IPv4StringToNumOrNull IPv4ToIPv6 IPv6CIDRToRange IPv6NumToString IPv6StringToNum
+IPv6StringToNumOrDefault IPv6StringToNumOrNull isASCII isConstant isDecimalOverflow
+isDistinctFrom isDynamicElementInSharedData isFinite isInfinite isIPAddressInRange isIPv4String
+isIPv6String isNaN isNotDistinctFrom isNotNull isNull isNullable isPrime isProbablePrime
+isValidASCII isValidJSON isValidUTF8 isZeroOrNull jaroSimilarity jaroWinklerSimilarity javaHash
+javaHashUTF16LE JSON_ARRAY_LENGTH JSON_EXISTS JSON_QUERY JSON_VALUE JSONAllPaths
+JSONAllPathsWithTypes JSONAllValues JSONArrayLength JSONDynamicPaths JSONDynamicPathsWithTypes
+JSONExtract JSONExtractArrayRaw JSONExtractArrayRawCaseInsensitive JSONExtractBool
+JSONExtractBoolCaseInsensitive JSONExtractCaseInsensitive JSONExtractFloat
+JSONExtractFloatCaseInsensitive JSONExtractInt JSONExtractIntCaseInsensitive JSONExtractKeys
+JSONExtractKeysAndValues JSONExtractKeysAndValuesCaseInsensitive JSONExtractKeysAndValuesRaw
+JSONExtractKeysAndValuesRawCaseInsensitive JSONExtractKeysCaseInsensitive JSONExtractRaw
+JSONExtractRawCaseInsensitive JSONExtractString JSONExtractStringCaseInsensitive JSONExtractUInt
+JSONExtractUIntCaseInsensitive JSONHas JSONKey JSONLength JSONMergePatch jsonMergePatch
+JSONSharedDataPaths JSONSharedDataPathsWithTypes JSONType jumpConsistentHash kafkaMurmurHash
+keccak256 kostikConsistentHash kqlBin kqlBinAt kqlDateTimeBinAt kqlDivide kqlMultiply
+kqlParameterCast kqlRangeCount kqlToTimespan L1Distance L1Norm L1Normalize L2Distance
+L2DistanceTransposed L2DistanceTransposedQuantized L2Norm L2Normalize L2SquaredDistance
+L2SquaredNorm LAST_DAY lcase lcm least left leftPad leftPadUTF8 leftUTF8 length lengthUTF8 less
+lessOrEquals levenshteinDistance levenshteinDistanceUTF8 lgamma like LinfDistance LinfNorm
+LinfNormalize ln localtime localtimestamp locate log log10 log1p log2 lowCardinalityIndices
+lowCardinalityKeys lower lowerUTF8 lpad LpDistance LpNorm LpNormalize ltrim MACNumToString
+MACStringToNum MACStringToOUI makeDate makeDate32 makeDateTime makeDateTime64 map
+MAP_FROM_ARRAYS mapAdd mapAll mapApply mapConcat mapContains mapContainsKey mapContainsKeyLike
+mapContainsValue mapContainsValueLike mapExists mapExtractKeyLike mapExtractValueLike mapFilter
+mapFromArrays mapFromString mapKeys mapPartialReverseSort mapPartialSort mapPopulateSeries
+mapReverseSort mapSort mapSubtract mapUpdate mapValues match matchCaseInsensitive matchPhrase
+materialize max2 MD4 MD5 metroHash64 MICROSECOND mid midpoint MILLISECOND min2
+minSampleSizeContinous minSampleSizeContinuous minSampleSizeConversion minus MINUTE mismatches
+mod modOrNull modulo moduloLegacy moduloOrNull moduloOrZero MONTH monthName mortonDecode
+mortonEncode multiFuzzyMatchAllIndices multiFuzzyMatchAny multiFuzzyMatchAnyIndex multiIf
+multiMatchAllIndices multiMatchAny multiMatchAnyIndex multiply multiplyDecimal
+multiSearchAllPositions multiSearchAllPositionsCaseInsensitive
+multiSearchAllPositionsCaseInsensitiveUTF8 multiSearchAllPositionsUTF8 multiSearchAny
+multiSearchAnyCaseInsensitive multiSearchAnyCaseInsensitiveUTF8 multiSearchAnyUTF8
+multiSearchFirstIndex multiSearchFirstIndexCaseInsensitive
+multiSearchFirstIndexCaseInsensitiveUTF8 multiSearchFirstIndexUTF8 multiSearchFirstPosition
+multiSearchFirstPositionCaseInsensitive multiSearchFirstPositionCaseInsensitiveUTF8
+multiSearchFirstPositionUTF8 murmurHash2_32 murmurHash2_64 murmurHash3_128 murmurHash3_32
+murmurHash3_64 naiveBayesNgrams NANOSECOND NATURAL_SORT_KEY naturalSortKey negate neighbor
+netloc ngramDistance ngramDistanceCaseInsensitive ngramDistanceCaseInsensitiveUTF8
+ngramDistanceUTF8 ngramMinHash ngramMinHashArg ngramMinHashArgCaseInsensitive
+ngramMinHashArgCaseInsensitiveUTF8 ngramMinHashArgUTF8 ngramMinHashCaseInsensitive
+ngramMinHashCaseInsensitiveUTF8 ngramMinHashUTF8 ngrams ngramSearch ngramSearchCaseInsensitive
+ngramSearchCaseInsensitiveUTF8 ngramSearchUTF8 ngramSimHash ngramSimHashCaseInsensitive
+ngramSimHashCaseInsensitiveUTF8 ngramSimHashUTF8 normalizeL1 normalizeL2 normalizeLinf
+normalizeLp normalizeUTF8NFC normalizeUTF8NFD normalizeUTF8NFKC normalizeUTF8NFKCCasefold
+normalizeUTF8NFKD normL1 normL2 normL2Squared normLinf normLp not notEmpty notEquals notHas
+notILike notLike notMatch notMatchCaseInsensitive now now64 nowInBlock nowInBlock64 nullIf
+OCTET_LENGTH or overlay overlayUTF8 parseDateTime parseDateTime32BestEffort
+parseDateTime32BestEffortOrNull parseDateTime32BestEffortOrZero parseDateTime64
+parseDateTime64BestEffort parseDateTime64BestEffortOrNull parseDateTime64BestEffortOrZero
+parseDateTime64BestEffortUS parseDateTime64BestEffortUSOrNull parseDateTime64BestEffortUSOrZero
+parseDateTime64InJodaSyntax parseDateTime64InJodaSyntaxOrNull parseDateTime64InJodaSyntaxOrZero
+parseDateTime64OrNull parseDateTime64OrZero parseDateTimeBestEffort
+parseDateTimeBestEffortOrNull parseDateTimeBestEffortOrZero parseDateTimeBestEffortUS
+parseDateTimeBestEffortUSOrNull parseDateTimeBestEffortUSOrZero parseDateTimeInJodaSyntax
+parseDateTimeInJodaSyntaxOrNull parseDateTimeInJodaSyntaxOrZero parseDateTimeOrNull
+parseDateTimeOrZero parseISO8601Duration parseReadableSize parseReadableSizeOrNull
+parseReadableSizeOrZero parseTimeDelta path pathFull pi plus pmod pmodOrNull port portRFC
+position positionCaseInsensitive positionCaseInsensitiveUTF8 positionUTF8 positive_modulo
+positive_modulo_or_null positiveModulo positiveModuloOrNull pow power prettyPrintJSON printf
+proportionsZTest protocol QUARTER queryString queryStringAndFragment radians rand rand32 rand64
+randBernoulli randBinomial randCanonical randChiSquared randConstant randExponential randFisherF
+randLogNormal randNegativeBinomial randNormal randomFixedString randomHadamardTransform
+randomPrintableASCII randomString randomStringUTF8 randPoisson randStudentT randUniform range
+REGEXP_EXTRACT regexp_instr REGEXP_MATCHES REGEXP_REPLACE REGEXP_SUBSTR regexpExtract
+regexpInstr regexpPosition regexpQuoteMeta reinterpret reinterpretAsDate reinterpretAsDateTime
+reinterpretAsFixedString reinterpretAsFloat32 reinterpretAsFloat64 reinterpretAsInt128
+reinterpretAsInt16 reinterpretAsInt256 reinterpretAsInt32 reinterpretAsInt64 reinterpretAsInt8
+reinterpretAsString reinterpretAsUInt128 reinterpretAsUInt16 reinterpretAsUInt256
+reinterpretAsUInt32 reinterpretAsUInt64 reinterpretAsUInt8 reinterpretAsUUID removeAccentsUTF8
+removeDiacriticsUTF8 repeat replace replaceAll replaceOne replaceRegexpAll replaceRegexpOne
+replicate reverse reverseBySeparator reverseUTF8 right rightPad rightPadUTF8 rightUTF8 RIPEMD160
+round roundAge roundBankers roundDown roundDuration roundToExp2 rowNumberInAllBlocks
+rowNumberInBlock rpad rtrim runningAccumulate runningDifference
+runningDifferenceStartingWithFirstValue scalarProduct scalarProductTransposed SECOND
+serverTimezone serverTimeZone SHA1 SHA224 SHA256 SHA384 SHA512 SHA512_256 sigmoid sign
+simpleJSONExtractBool simpleJSONExtractFloat simpleJSONExtractInt simpleJSONExtractRaw
+simpleJSONExtractString simpleJSONExtractUInt simpleJSONHas sin sinh sipHash128 sipHash128Keyed
+sipHash128Reference sipHash128ReferenceKeyed sipHash64 sipHash64Keyed snowflakeIDToDateTime
+snowflakeIDToDateTime64 soundex space sparseGrams sparseGramsHashes sparseGramsHashesUTF8
+sparseGramsUTF8 splitByAlpha splitByChar splitByNonAlpha splitByRegexp splitByString
+splitByWhitespace sqid sqidDecode sqidEncode sqr sqrt startsWith startsWithCaseInsensitive
+startsWithCaseInsensitiveUTF8 startsWithUTF8 str_to_date str_to_map stringBytesEntropy
+stringBytesUniq stringJaccardIndex stringJaccardIndexUTF8 subBitmap subDate substr substring
+SUBSTRING_INDEX substringIndex substringIndexUTF8 substringUTF8 subtractDays subtractHours
+subtractInterval subtractMicroseconds subtractMilliseconds subtractMinutes subtractMonths
+subtractNanoseconds subtractQuarters subtractSeconds subtractTupleOfIntervals subtractWeeks
+subtractYears tan tanh tgamma throwIf time_bucket timeDiff timeSlot timeSlots timestamp
+timestamp_diff TIMESTAMP_DIFF timestampDiff timeZone timezone timezoneOf timeZoneOf
+timezoneOffset timeZoneOffset TO_BASE64 TO_DAYS TO_UNIXTIME to_utc_timestamp toBFloat16
+toBFloat16OrNull toBFloat16OrZero toBool toColumnTypeName toDate toDate32 toDate32OrDefault
+toDate32OrNull toDate32OrZero toDateOrDefault toDateOrNull toDateOrZero toDateTime toDateTime32
+toDateTime64 toDateTime64OrDefault toDateTime64OrNull toDateTime64OrZero toDateTimeOrDefault
+toDateTimeOrNull toDateTimeOrZero today toDayOfMonth toDayOfWeek toDayOfYear toDaysInMonth
+toDaysSinceYearZero toDecimal128 toDecimal128OrDefault toDecimal128OrNull toDecimal128OrZero
+toDecimal256 toDecimal256OrDefault toDecimal256OrNull toDecimal256OrZero toDecimal32
+toDecimal32OrDefault toDecimal32OrNull toDecimal32OrZero toDecimal64 toDecimal64OrDefault
+toDecimal64OrNull toDecimal64OrZero toDecimalString toFixedString toFloat32 toFloat32OrDefault
+toFloat32OrNull toFloat32OrZero toFloat64 toFloat64OrDefault toFloat64OrNull toFloat64OrZero
+toHour toInt128 toInt128OrDefault toInt128OrNull toInt128OrZero toInt16 toInt16OrDefault
+toInt16OrNull toInt16OrZero toInt256 toInt256OrDefault toInt256OrNull toInt256OrZero toInt32
+toInt32OrDefault toInt32OrNull toInt32OrZero toInt64 toInt64OrDefault toInt64OrNull
+toInt64OrZero toInt8 toInt8OrDefault toInt8OrNull toInt8OrZero toInterval toIntervalDay
+toIntervalHour toIntervalMicrosecond toIntervalMillisecond toIntervalMinute toIntervalMonth
+toIntervalNanosecond toIntervalQuarter toIntervalSecond toIntervalWeek toIntervalYear toIPv4
+toIPv4OrDefault toIPv4OrNull toIPv4OrZero toIPv6 toIPv6OrDefault toIPv6OrNull toIPv6OrZero
+toISOWeek toISOYear toJSONString tokens tokensForLikePattern toLastDayOfMonth toLastDayOfWeek
+toLowCardinality toMicrosecond toMillisecond toMinute toModifiedJulianDay
+toModifiedJulianDayOrNull toMonday toMonth toMonthNumSinceEpoch toNanosecond toNullable
+topLevelDomain topLevelDomainRFC toQuarter toRelativeDayNum toRelativeHourNum
+toRelativeMinuteNum toRelativeMonthNum toRelativeQuarterNum toRelativeSecondNum
+toRelativeWeekNum toRelativeYearNum toSecond toStartOfDay toStartOfFifteenMinutes
+toStartOfFiveMinute toStartOfFiveMinutes toStartOfHour toStartOfInterval toStartOfISOYear
+toStartOfMicrosecond toStartOfMillisecond toStartOfMinute toStartOfMonth toStartOfNanosecond
+toStartOfQuarter toStartOfSecond toStartOfTenMinutes toStartOfWeek toStartOfYear toString
+toStringCutToZero toTime toTime64 toTime64OrNull toTime64OrZero toTimeOrNull toTimeOrZero
+toTimeWithFixedDate toTimeZone toTimezone toTypeName toUInt128 toUInt128OrDefault
+toUInt128OrNull toUInt128OrZero toUInt16 toUInt16OrDefault toUInt16OrNull toUInt16OrZero
+toUInt256 toUInt256OrDefault toUInt256OrNull toUInt256OrZero toUInt32 toUInt32OrDefault
+toUInt32OrNull toUInt32OrZero toUInt64 toUInt64OrDefault toUInt64OrNull toUInt64OrZero toUInt8
+toUInt8OrDefault toUInt8OrNull toUInt8OrZero toUnixTimestamp toUnixTimestamp64Micro
+toUnixTimestamp64Milli toUnixTimestamp64Nano toUnixTimestamp64Second toUTCTimestamp toUUID
+toUUIDOrDefault toUUIDOrNull toUUIDOrZero toValidUTF8 toWeek toYear toYearNumSinceEpoch
+toYearWeek toYYYYMM toYYYYMMDD toYYYYMMDDhhmmss transform translate translateUTF8 trim trimBoth
+trimLeft trimRight trunc truncate tryBase32Decode tryBase58Decode tryBase64Decode
+tryBase64URLDecode tumble tumbleEnd tumbleStart tuple tupleConcat tupleDivide
+tupleDivideByNumber tupleElement tupleHammingDistance tupleIntDiv tupleIntDivByNumber
+tupleIntDivOrZero tupleIntDivOrZeroByNumber tupleMinus tupleModulo tupleModuloByNumber
+tupleMultiply tupleMultiplyByNumber tupleNames tupleNegate tuplePlus tuplePositiveModuloByNumber
+tupleToNameValuePairs ucase unbin unhex unnest upper upperUTF8 URLHash URLHierarchy
+URLPathHierarchy UTC_timestamp UTCTimestamp UUIDNumToString UUIDStringToNum UUIDToNum
+UUIDv7ToDateTime variantElement variantType vectorDifference vectorSum visibleWidth
+visitParamExtractBool visitParamExtractFloat visitParamExtractInt visitParamExtractRaw
+visitParamExtractString visitParamExtractUInt visitParamHas week width_bucket widthBucket
+wordShingleMinHash wordShingleMinHashArg wordShingleMinHashArgCaseInsensitive
+wordShingleMinHashArgCaseInsensitiveUTF8 wordShingleMinHashArgUTF8
+wordShingleMinHashCaseInsensitive wordShingleMinHashCaseInsensitiveUTF8 wordShingleMinHashUTF8
+wordShingleSimHash wordShingleSimHashCaseInsensitive wordShingleSimHashCaseInsensitiveUTF8
+wordShingleSimHashUTF8 wyHash64 xor xxh3 xxh3_128 xxHash32 xxHash64 xxHash64Spark
+yandexConsistentHash YEAR yearweek yesterday YYYYMMDDhhmmssToDateTime YYYYMMDDhhmmssToDateTime64
+YYYYMMDDToDate YYYYMMDDToDate32
+"""
+
+MAX_NAME_LENGTH = 128
+COMBINATORS = (
+    "simplestate",
+    "mergestate",
+    "ordefault",
+    "distinct",
+    "resample",
+    "foreach",
+    "argmax",
+    "argmin",
+    "ornull",
+    "merge",
+    "state",
+    "array",
+    "tuple",
+    "map",
+    "if",
+)
+
+
+@cache
+def _aggregates() -> frozenset[str]:
+    return frozenset(name.lower() for name in _AGGREGATES.split())
+
+
+@cache
+def _allowed() -> frozenset[str]:
+    names = _AGGREGATES.split() + _OTHERS.split() + _SYNTAX.split()
+    return frozenset(name.lower() for name in names)
+
+
+def _is_combined_aggregate(name: str) -> bool:
+    """`sumIf`, `uniqExactMerge`, `avgOrNullIf`: an allowed aggregate plus combinators."""
+    aggregates = _aggregates()
+    pending, seen = [name], {name}
+    while pending:
+        current = pending.pop()
+        if current in aggregates:
+            return True
+        for suffix in COMBINATORS:
+            base = current.removesuffix(suffix)
+            if base and base != current and base not in seen:
+                seen.add(base)
+                pending.append(base)
+    return False
+
+
+def function_allowed(name: str) -> bool:
+    """Whether HQL may call the ClickHouse function `name`."""
+    lowered = name.lower()
+    if len(lowered) > MAX_NAME_LENGTH:
+        return False
+    return lowered in _allowed() or _is_combined_aggregate(lowered)

@@ -1,0 +1,83 @@
+"""Signed-in dashboard sessions: a random cookie token (stored hashed) and a CSRF token."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.meta.models import ApiKey, WebSession
+
+SESSION_LIFETIME = timedelta(days=14)
+COOKIE_NAME = "heliograph_session"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    organization_id: str
+    user_id: str | None
+    api_key_id: str | None
+    csrf_token: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class WebSessionStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def create(
+        self, organization_id: str, *, user_id: str | None = None, api_key_id: str | None = None
+    ) -> tuple[str, SignedIn]:
+        """A new session; returns the cookie token (the only time it exists) and the session."""
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        record = WebSession(
+            token_hash=_digest(token),
+            organization_id=organization_id,
+            user_id=user_id,
+            api_key_id=api_key_id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+        with self._sessions.begin() as session:
+            session.execute(delete(WebSession).where(WebSession.expires_at < now))
+            session.add(record)
+        return token, SignedIn(organization_id, user_id, api_key_id, record.csrf_token)
+
+    def lookup(self, token: str) -> SignedIn | None:
+        with self._sessions() as session:
+            record = session.scalars(
+                select(WebSession).where(WebSession.token_hash == _digest(token))
+            ).first()
+            if record is None or _aware(record.expires_at) < datetime.now(UTC):
+                return None
+            if record.api_key_id is not None:  # signed in with a key: revoking it signs out
+                key = session.get(ApiKey, record.api_key_id)
+                if key is None or key.revoked_at is not None:
+                    return None
+            return SignedIn(
+                record.organization_id, record.user_id, record.api_key_id, record.csrf_token
+            )
+
+    async def resolve(self, token: str | None) -> SignedIn | None:
+        if not token:
+            return None
+        return await asyncio.to_thread(self.lookup, token)
+
+    def end(self, token: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

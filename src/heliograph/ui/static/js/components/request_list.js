@@ -1,0 +1,166 @@
+// The requests table: one server-side page at a time (smooth at any table size), a column
+// per chosen property, sortable headers and a live tail that prepends new requests.
+import { api } from "../api.js";
+import { h, mount } from "../dom.js";
+import { fmtAgo, fmtCost, fmtMs, fmtNumber, fmtTime, parseTime, statusKind, truncate } from "../format.js";
+import { combine } from "./filters.js";
+import { previewText, requestMessages, responseMessages } from "./messages.js";
+import { errorState, firstRequestHint, empty, skeletonRows } from "./states.js";
+import { dataTable, nextSort, pager } from "./table.js";
+
+const LIVE_EVERY_MS = 3000;
+
+export function apiSort(sort) {
+  if (!sort) return { created_at: "desc" };
+  if (sort.key.startsWith("prop:")) return { properties: { [sort.key.slice(5)]: sort.dir } };
+  return { [sort.key]: sort.dir };
+}
+
+function baseColumns() {
+  return [
+    { key: "created", label: "Created", sortKey: "created_at",
+      render: (r) => h("span", { title: fmtTime(r.request_created_at) }, fmtAgo(r.request_created_at)) },
+    { key: "status", label: "Status",
+      render: (r) => h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")) },
+    { key: "request", label: "Request", className: "preview",
+      render: (r) => truncate(previewText(requestMessages(r.request_body)) || "", 80) || h("span", { class: "faint" }, "—") },
+    { key: "response", label: "Response", className: "preview hide-medium", headClass: "hide-medium",
+      render: (r) => truncate(previewText(responseMessages(r.response_body)) || "", 80) || h("span", { class: "faint" }, "—") },
+    { key: "model", label: "Model", sortKey: "body_model", className: "clip", render: (r) => r.model || r.request_model || "—" },
+    { key: "tokens", label: "Tokens", num: true, sortKey: "total_tokens", render: (r) => fmtNumber(r.total_tokens) },
+    { key: "cost", label: "Cost", num: true, sortKey: "cost", render: (r) => fmtCost(r.cost) },
+    { key: "latency", label: "Latency", num: true, sortKey: "latency", render: (r) => fmtMs(r.delay_ms) },
+    { key: "user", label: "User", sortKey: "user_id", className: "clip", render: (r) => r.request_user_id || h("span", { class: "faint" }, "—") },
+  ];
+}
+
+export class RequestList {
+  /**
+   * filter(): the filter AST (without paging); state: {sort, page, size};
+   * onState(changes) tells the owner (to keep the URL in step).
+   */
+  constructor({ filter, state, properties = [], onState, signal, hasFilters = () => false, hintWhenEmpty = true }) {
+    this.hintWhenEmpty = hintWhenEmpty;
+    this.filter = filter;
+    this.state = { page: 0, size: 50, sort: null, ...state };
+    this.properties = properties;
+    this.onState = onState || (() => {});
+    this.signal = signal;
+    this.hasFilters = hasFilters;
+    this.rows = [];
+    this.hasNext = false;
+    this.live = false;
+    this.timer = null;
+    this.el = h("div", { class: "card flush", "data-testid": "requests-card" });
+    this.generation = 0;
+    signal?.addEventListener("abort", () => this.setLive(false));
+  }
+
+  columns() {
+    return baseColumns().concat(this.properties.map((key) => ({
+      key: `prop:${key}`, label: key, sortKey: `prop:${key}`, className: "clip",
+      render: (r) => (r.properties || r.request_properties || {})[key] ?? h("span", { class: "faint" }, "—"),
+    })));
+  }
+
+  async load() {
+    const generation = ++this.generation;
+    const { page, size, sort } = this.state;
+    if (!this.rows.length) {
+      mount(this.el, h("div", { class: "table-wrap" }, h("table", { class: "data", "aria-busy": "true" },
+        h("tbody", {}, skeletonRows(this.columns().length)))));
+    } else {
+      this.el.setAttribute("aria-busy", "true");
+    }
+    try {
+      const rows = await api.post("/v1/request/query-clickhouse", {
+        filter: this.filter(), sort: apiSort(sort), limit: size + 1, offset: page * size, includeInputs: true,
+      }, { signal: this.signal });
+      if (generation !== this.generation) return;
+      this.hasNext = rows.length > size;
+      this.rows = rows.slice(0, size);
+      this.nothingLogged = false;
+      if (!rows.length && page === 0 && this.hintWhenEmpty) {
+        // Nothing matches: is that the filters, or has this organization logged nothing yet?
+        const any = this.hasFilters()
+          ? await api.post("/v1/request/query-clickhouse", { filter: "all", limit: 1, includeInputs: false }, { signal: this.signal })
+          : [];
+        if (generation !== this.generation) return;
+        this.nothingLogged = any.length === 0;
+      }
+      this.draw();
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      mount(this.el, errorState(error, () => this.load()));
+    } finally {
+      this.el.removeAttribute("aria-busy");
+    }
+  }
+
+  draw(fresh = new Set()) {
+    const { page, size, sort } = this.state;
+    if (!this.rows.length) {
+      if (this.nothingLogged) mount(this.el, firstRequestHint());
+      else mount(this.el, empty("No requests match", "Try a wider time range or fewer filters."));
+      return;
+    }
+    const table = dataTable({
+      columns: this.columns(),
+      rows: this.rows,
+      sort: sort || { key: "created_at", dir: "desc" },
+      label: "Requests",
+      testid: "requests-table",
+      rowHref: (r) => `/requests/${r.request_id}`,
+      rowClass: (r) => (fresh.has(r.request_id) ? "fresh" : ""),
+      onSort: (key) => {
+        this.state.sort = nextSort(this.state.sort || { key: "created_at", dir: "desc" }, key);
+        this.state.page = 0;
+        this.onState({ sort: this.state.sort, page: 0 });
+        this.load();
+      },
+    });
+    mount(this.el, table, pager({
+      page, size, shown: this.rows.length, hasNext: this.hasNext,
+      onPage: (next) => { this.state.page = next; this.onState({ page: next }); this.load(); },
+      onSize: (next) => { this.state.size = next; this.state.page = 0; this.onState({ size: next, page: 0 }); this.load(); },
+    }));
+  }
+
+  /** Live tail: only meaningful on the first page, newest first. */
+  setLive(on) {
+    this.live = on;
+    clearTimeout(this.timer);
+    if (on) this.timer = setTimeout(() => this.poll(), LIVE_EVERY_MS);
+  }
+
+  tailing() {
+    const sort = this.state.sort;
+    return this.state.page === 0 && (!sort || (sort.key === "created_at" && sort.dir === "desc"));
+  }
+
+  async poll() {
+    if (!this.live || this.signal?.aborted) return;
+    try {
+      if (!document.hidden && this.tailing()) {
+        const newest = this.rows.length ? parseTime(this.rows[0].request_created_at) : null;
+        const since = newest ? { request_response_rmt: { request_created_at: { gt: newest.toISOString() } } } : null;
+        const rows = await api.post("/v1/request/query-clickhouse", {
+          filter: combine([this.filter(), since]), sort: { created_at: "desc" }, limit: 100, offset: 0, includeInputs: true,
+        }, { signal: this.signal });
+        const known = new Set(this.rows.map((r) => r.request_id));
+        const added = rows.filter((r) => !known.has(r.request_id));
+        if (added.length) {
+          this.rows = added.concat(this.rows);
+          if (this.rows.length > this.state.size) {
+            this.rows = this.rows.slice(0, this.state.size);
+            this.hasNext = true;
+          }
+          this.draw(new Set(added.map((r) => r.request_id)));
+        }
+      }
+    } catch (error) {
+      if (error.name === "AbortError") return;
+    }
+    if (this.live) this.timer = setTimeout(() => this.poll(), LIVE_EVERY_MS);
+  }
+}

@@ -1,0 +1,1 @@
+"""Webhooks: each logged request of an organization POSTed, signed, to its destinations."""

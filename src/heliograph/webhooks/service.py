@@ -1,0 +1,60 @@
+"""Webhooks wired together: the store, the queue, the pipeline listener and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cryptography.fernet import Fernet
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.config import Settings
+from heliograph.pipeline.writer import LogPipeline
+from heliograph.webhooks.delivery import DeliveryWorker, RetryPolicy
+from heliograph.webhooks.dispatcher import WebhookDispatcher
+from heliograph.webhooks.queue import DeliveryQueue
+from heliograph.webhooks.rules import WebhookConfig
+from heliograph.webhooks.store import NewWebhook, WebhookStore
+
+
+class Webhooks:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        fernet: Fernet,
+        settings: Settings,
+        pipeline: LogPipeline,
+    ) -> None:
+        self.store = WebhookStore(sessions, fernet)
+        self.queue = DeliveryQueue(sessions)
+        policy = RetryPolicy(
+            timeout_s=settings.webhook_timeout_s,
+            base_ms=settings.webhook_retry_base_ms,
+            window_s=settings.webhook_retry_window_s,
+        )
+        self.worker = DeliveryWorker(self.queue, self.store.decrypt, policy, self._refresh)
+        self.dispatcher = WebhookDispatcher(self.store, self.queue, self.worker.wake)
+        # Loaded before the pipeline starts: its start-up replay already calls the listener.
+        self.dispatcher.refresh()
+        pipeline.add_listener(self.dispatcher)
+
+    def _refresh(self) -> None:
+        self.dispatcher.refresh()
+
+    async def start(self) -> None:
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+
+    async def create(
+        self, organization_id: str, destination: str, config: WebhookConfig
+    ) -> NewWebhook:
+        created = await asyncio.to_thread(self.store.create, organization_id, destination, config)
+        await asyncio.to_thread(self.dispatcher.refresh)
+        return created
+
+    async def delete(self, organization_id: str, webhook_id: str) -> bool:
+        deleted = await asyncio.to_thread(self.store.delete, organization_id, webhook_id)
+        if deleted:
+            await asyncio.to_thread(self.dispatcher.refresh)
+        return deleted

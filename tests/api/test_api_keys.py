@@ -1,0 +1,101 @@
+"""REST: listing, creating and revoking an organization's Heliograph API keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from tests.server import HeliographProcess
+
+
+def _org_key(server: HeliographProcess) -> str:
+    return server.create_key(f"keys-{uuid.uuid4().hex[:8]}")
+
+
+def test_create_list_and_revoke(server: HeliographProcess):
+    owner = _org_key(server)
+    with server.api(owner) as client:
+        before = client.get("/v1/api-keys").json()["data"]
+        assert len(before) == 1 and before[0]["current"] is True
+        assert owner not in str(before) and before[0]["preview"].startswith("sk-helicone-")
+
+        created = client.post("/v1/api-keys", json={"name": "  ci  "})
+        assert created.status_code == 200
+        data = created.json()["data"]
+        assert data["name"] == "ci" and data["apiKey"].startswith("sk-helicone-")
+        new_key = data["apiKey"]
+
+        listed = client.get("/v1/api-keys").json()["data"]
+        assert [k["name"] for k in listed] == ["ci", "test"]  # newest first
+        shown = next(k for k in listed if k["id"] == data["id"])
+        assert shown == {
+            "id": data["id"],
+            "name": "ci",
+            "preview": new_key[: len("sk-helicone-") + 4] + "..." + new_key[-4:],
+            "created_at": shown["created_at"],
+            "current": False,
+            "configured": False,
+        }
+        assert new_key not in str(listed)
+
+    with server.api(new_key) as client:
+        assert client.get("/v1/api-keys").status_code == 200
+    with server.api(owner) as client:
+        revoked = client.delete(f"/v1/api-keys/{data['id']}")
+        assert revoked.json() == {"data": None, "error": None}
+        assert data["id"] not in {k["id"] for k in client.get("/v1/api-keys").json()["data"]}
+        again = client.delete(f"/v1/api-keys/{data['id']}")
+        assert again.status_code == 404
+        assert again.json() == {"data": None, "error": "API key not found"}
+    with server.api(new_key) as client:
+        # Revocation is immediate: the key lookup cache forgets the key at once.
+        assert client.get("/v1/api-keys").status_code == 401
+
+
+def test_keys_of_another_organization_are_invisible_and_untouchable(server: HeliographProcess):
+    first, second = _org_key(server), _org_key(server)
+    with server.api(first) as client:
+        first_id = client.get("/v1/api-keys").json()["data"][0]["id"]
+    with server.api(second) as client:
+        assert first_id not in {k["id"] for k in client.get("/v1/api-keys").json()["data"]}
+        assert client.delete(f"/v1/api-keys/{first_id}").status_code == 404
+    with server.api(first) as client:
+        assert client.get("/v1/api-keys").status_code == 200
+
+
+def test_the_configured_server_key_cannot_be_revoked_here(server: HeliographProcess):
+    with server.api() as client:
+        keys = client.get("/v1/api-keys").json()["data"]
+        configured = next(k for k in keys if k["configured"])
+        refused = client.delete(f"/v1/api-keys/{configured['id']}")
+    assert refused.status_code == 400
+    assert "HELIOGRAPH_API_KEY" in refused.json()["error"]
+    with server.api() as client:
+        assert client.get("/v1/api-keys").status_code == 200
+
+
+def test_bad_bodies_and_missing_auth(server: HeliographProcess):
+    with server.api(_org_key(server)) as client:
+        for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 201}, ["ci"]):
+            answer = client.post("/v1/api-keys", json=body)
+            assert answer.status_code == 400, body
+            assert answer.json()["data"] is None and answer.json()["error"]
+    assert httpx.get(f"{server.url}/v1/api-keys", timeout=30).status_code == 401
+
+
+def test_a_signed_in_browser_needs_the_csrf_token_to_create_keys(
+    start_server: Callable[..., HeliographProcess],
+):
+    demo = start_server(env={"HELIOGRAPH_DEMO": "true"})
+    with httpx.Client(base_url=demo.url, timeout=30) as browser:
+        csrf = browser.get("/v1/auth/session").json()["data"]["csrfToken"]
+        assert browser.get("/v1/api-keys").status_code == 200
+        assert browser.post("/v1/api-keys", json={"name": "x"}).status_code == 403
+        made = browser.post("/v1/api-keys", json={"name": "x"}, headers={"X-CSRF-Token": csrf})
+        assert made.status_code == 200
+        key_id = made.json()["data"]["id"]
+        assert browser.delete(f"/v1/api-keys/{key_id}").status_code == 403
+        gone = browser.delete(f"/v1/api-keys/{key_id}", headers={"X-CSRF-Token": csrf})
+        assert gone.status_code == 200
