@@ -52,7 +52,7 @@ def data(response: httpx.Response) -> Any:
 
 
 def expected_eval(
-    name: str, values: list[tuple[datetime, int]], time_filter: dict[str, str]
+    name: str, values: list[tuple[datetime, float]], time_filter: dict[str, str]
 ) -> dict[str, Any]:
     """Helicone's Eval for `values` (created time, value), with hourly buckets."""
     hours = []
@@ -60,7 +60,7 @@ def expected_eval(
     while hour <= datetime.fromisoformat(time_filter["end"]):
         hours.append(hour)
         hour += timedelta(hours=1)
-    per_hour: dict[datetime, list[int]] = defaultdict(list)
+    per_hour: dict[datetime, list[float]] = defaultdict(list)
     for moment, value in values:
         per_hour[hour_of(moment)].append(value)
     numbers = [value for _, value in values]
@@ -129,7 +129,76 @@ def test_eval_names_and_summaries_match_what_was_sent(server: HeliographProcess)
     ]
 
 
-def equal_width_bins(values: list[int], bins: int = 10) -> list[dict[str, float]]:
+def test_evals_mix_integer_and_fractional_scores(server: HeliographProcess):
+    key = new_org(server)
+    # Dyadic fractions: sums are exact in any order, so whole answers compare exactly.
+    sent: list[dict[str, Any]] = [
+        {"accuracy": 90, "similarity": 0.9999999999999998},
+        {"accuracy": 0.75, "similarity": 0.87},
+        {"accuracy": 62.5, "similarity": 1},
+        {"accuracy": True},
+    ]
+    ids = []
+    for scores in sent:
+        request_id = logged_call(server, key)
+        assert score(server, request_id, scores, key).json() == OK
+        ids.append(request_id)
+    at = {rid: created_at(server, rid, key) for rid in ids}
+    values: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for rid, scores in zip(ids, sent, strict=True):
+        for name, value in scores.items():
+            values[name].append((rid, int(value) if isinstance(value, bool) else value))
+
+    time_filter = window()
+    evals = data(post(server, "/v1/evals/query", {"filter": "all", "timeFilter": time_filter}, key))
+    assert [e["name"] for e in evals] == ["accuracy", "similarity"]
+    accuracy = [(at[rid], value) for rid, value in values["accuracy"]]
+    assert evals[0] == expected_eval("accuracy", accuracy, time_filter)
+    assert (evals[0]["minScore"], evals[0]["maxScore"]) == (0.75, 90)
+    similarity = [(at[rid], value) for rid, value in values["similarity"]]
+    want = expected_eval("similarity", similarity, time_filter)
+    got = evals[1]
+    assert got["averageScore"] == pytest.approx(want["averageScore"], rel=1e-15)
+    assert (got["minScore"], got["maxScore"], got["count"]) == (0.87, 1, 3)
+    assert got["overTime"] == want["overTime"]
+    assert [p["value"] for p in got["averageOverTime"]] == pytest.approx(
+        [p["value"] for p in want["averageOverTime"]], rel=1e-15
+    )
+
+    # Filtering on a fractional score narrows every score of the matching requests.
+    close = {"request_response_rmt": {"scores": {"similarity": {"gte": 0.9}}}}
+    narrowed = data(
+        post(server, "/v1/evals/query", {"filter": close, "timeFilter": time_filter}, key)
+    )
+    kept = {ids[0], ids[2]}
+    assert narrowed[0] == expected_eval(
+        "accuracy", [(at[rid], v) for rid, v in values["accuracy"] if rid in kept], time_filter
+    )
+    assert (narrowed[1]["minScore"], narrowed[1]["maxScore"]) == (0.9999999999999998, 1)
+
+    body = {"filter": "all", "timeFilter": time_filter}
+    histograms = data(post(server, "/v1/evals/score-distributions/query", body, key))
+    assert _close(
+        histograms,
+        [
+            {"name": name, "distribution": equal_width_bins([v for _, v in values[name]])}
+            for name in ("accuracy", "similarity")
+        ],
+    )
+
+    dashboard = {"timeFilter": time_filter, "dbIncrement": "hour", "timeZoneDifference": 0}
+    rows = data(post(server, "/v1/dashboard/scores/query", dashboard, key))
+    per_bucket: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for name, pairs in values.items():
+        for rid, value in pairs:
+            per_bucket[(iso(hour_of(at[rid])), name)].append(value)
+    assert [(r["created_at_trunc"], r["score_key"]) for r in rows] == sorted(per_bucket)
+    assert [r["score_sum"] for r in rows] == pytest.approx(
+        [sum(v) / len(v) for _, v in sorted(per_bucket.items())], rel=1e-15
+    )
+
+
+def equal_width_bins(values: list[float], bins: int = 10) -> list[dict[str, float]]:
     low, high = min(values), max(values)
     if low == high:
         return [{"lower": low, "upper": high, "value": len(values)}]
@@ -230,19 +299,33 @@ def test_post_eval_records_a_score(server: HeliographProcess):
         ({"name": "", "score": 4}, "name must be a non-empty string"),
         ({"name": "x", "score": "4"}, "score must be a number"),
         ({"name": "x", "score": True}, "score must be a number"),
-        ({"name": "x", "score": 0.5}, "score must be an integer"),
+        ({"name": FEEDBACK, "score": 0.5}, f"{FEEDBACK} is the feedback rating"),
         ([], "Body must be a JSON object"),
     ]:
         refused = post(server, f"/v1/evals/{request_id}", body, key)
         assert refused.status_code == 400 and named in refused.json()["error"], body
     assert stored(server, request_id, key)["scores"] == {"helpfulness": 4}
 
+    # A fractional eval score (a Ragas metric) is stored as sent; NaN is refused by name.
+    ragas = {"name": "faithfulness", "score": 0.9999999999999998}
+    assert post(server, f"/v1/evals/{request_id}", ragas, key).json() == OK
+    with server.api(key) as client:
+        refused = client.post(
+            f"/v1/evals/{request_id}",
+            content='{"name": "faithfulness", "score": NaN}',
+            headers={"Content-Type": "application/json"},
+        )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "score must be a finite number"
+    both = {"helpfulness": 4, "faithfulness": 0.9999999999999998}
+    assert stored(server, request_id, key)["scores"] == both
+
     good = {"name": "x", "score": 1}
     assert post(server, f"/v1/evals/{uuid.uuid4()}", good, key).status_code == 404
     assert post(server, "/v1/evals/not-a-uuid", good, key).status_code == 400
     intruder = new_org(server)
     assert post(server, f"/v1/evals/{request_id}", good, intruder).status_code == 404
-    assert stored(server, request_id, key)["scores"] == {"helpfulness": 4}
+    assert stored(server, request_id, key)["scores"] == both
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ provider; the OpenTelemetry SDK's `OTLPSpanExporter` posts them to `/v1/traces`,
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -44,6 +45,17 @@ class AssociationProperties(SpanProcessor):
             span.set_attribute(f"traceloop.association.properties.{key}", value)
 
 
+def _openai_methods() -> dict[tuple[type, str], Any]:
+    """Every method of every class in the loaded `openai` modules, to restore after a test."""
+    methods: dict[tuple[type, str], Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name == "openai" or name.startswith("openai."):
+            for cls in vars(module).values():
+                if isinstance(cls, type) and cls.__module__ == name:
+                    methods.update(((cls, key), value) for key, value in vars(cls).items())
+    return methods
+
+
 @pytest.fixture
 def traced(fake_provider: FakeProvider) -> Iterator[tuple[Any, str, InMemorySpanExporter]]:
     """A tracer, the run id its spans carry, and the spans recorded so far."""
@@ -61,6 +73,7 @@ def traced(fake_provider: FakeProvider) -> Iterator[tuple[Any, str, InMemorySpan
         )
     )
     provider.add_span_processor(SimpleSpanProcessor(spans))
+    originals = _openai_methods()
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
     try:
@@ -68,6 +81,11 @@ def traced(fake_provider: FakeProvider) -> Iterator[tuple[Any, str, InMemorySpan
     finally:
         instrumentor.uninstrument()
         provider.shutdown()
+        # uninstrument() leaves legacy `Completions.create` wrapped: restore what it changed,
+        # or later tests' completion streams come back without their text.
+        for (cls, key), value in originals.items():
+            if vars(cls).get(key) is not value:
+                setattr(cls, key, value)
 
 
 def make_calls(tracer: Any, fake_provider: FakeProvider) -> tuple[Any, list[Any]]:

@@ -158,6 +158,16 @@ def test_ttl_expiry(cached_server: HeliographProcess):
 def test_bad_cache_headers(cached_server: HeliographProcess):
     bad = post(cached_server, body("bad"), **{"Helicone-Cache-Bucket-Max-Size": "21"})
     assert bad.status_code == 400 and "1 to 20" in bad.json()["error"]
+    superscript = httpx.post(  # the latin-1 byte for "²", which str.isdigit takes for a digit
+        cached_server.url + "/openai/v1/chat/completions",
+        headers=[
+            *cached_server.auth.items(),
+            *CACHE.items(),
+            (b"Helicone-Cache-Bucket-Max-Size", b"\xb2"),
+        ],
+        json=body("bad"),
+    )
+    assert superscript.status_code == 400 and "1 to 20" in superscript.json()["error"]
     long = post(cached_server, body(str(uuid.uuid4())), **{"Cache-Control": "max-age=99999999999"})
     assert long.status_code == 200 and "clamped" in long.headers["helicone-warning"]
 

@@ -105,6 +105,9 @@ def test_parse_policy():
     assert parse_policy("10;w=60").segment is None
     with pytest.raises(InvalidRequestError):
         parse_policy("10;w=60;w=61")
+    for not_a_number in ("10;w=6\u00b2", "1\u00b2;w=60"):  # "²" is a digit to str.isdigit
+        with pytest.raises(InvalidRequestError):
+            parse_policy(not_a_number)
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])

@@ -182,7 +182,8 @@ def _threshold(metric: str, value: Any) -> float:
 
 def _time_window(value: Any) -> int:
     window: int | None = None
-    if isinstance(value, str) and value.strip().isdigit():
+    # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit() accepts.
+    if isinstance(value, str) and value.strip().isdecimal():
         window = int(value.strip())
     elif isinstance(value, int) and not isinstance(value, bool):
         window = value

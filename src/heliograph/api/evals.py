@@ -3,7 +3,7 @@
 Helicone's evals are its request scores: `/v1/evals/query` summarizes each score name,
 `/v1/evals/score-distributions/query` histograms them, `/v1/evals/scores` lists the names and
 `POST /v1/evals/{requestId}` records one (Jawn's version only logs it; here it is stored as a
-score, with the same integer rule as `/v1/request/{id}/score`).
+score, with the same value rules as `/v1/request/{id}/score`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from heliograph.api.auth import require_principal
 from heliograph.api.metrics_models import (
@@ -24,6 +24,8 @@ from heliograph.api.metrics_models import (
     MetricsOverviewResponse,
     OverTime,
 )
+from heliograph.api.schemas.filters import RequestFilter
+from heliograph.api.schemas.timestamps import ISO_TIMESTAMP
 from heliograph.errors import InvalidRequestError
 from heliograph.meta.keys import Principal
 from heliograph.store.filters import FilterError, Params, compile_filter, parse_timestamp
@@ -48,21 +50,33 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # ClickHouse DateTime64 ends in 2299
 MAX_SERIES_POINTS = 50_000  # buckets x (groups + 1) in one over-time answer
 
 
+IsoTime = Annotated[str, WithJsonSchema(ISO_TIMESTAMP)]
+
+
+def _one_of(iso: str, unix_ms: str) -> dict[str, Any]:
+    """Exactly one of the two fields is given (not null)."""
+    return {
+        "oneOf": [
+            {"required": [iso], "properties": {iso: {"type": "string"}}},
+            {"required": [unix_ms], "properties": {unix_ms: {"type": "number"}}},
+        ]
+    }
+
+
 class MetricsTimeFilter(BaseModel):
     """[start, end): ISO 8601 strings, or Helicone's `startTimeUnixMs` / `endTimeUnixMs`."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "allOf": [
-                {"anyOf": [{"required": ["start"]}, {"required": ["startTimeUnixMs"]}]},
-                {"anyOf": [{"required": ["end"]}, {"required": ["endTimeUnixMs"]}]},
-            ]
+            "description": "[start, end): each bound once, as ISO 8601 (start, end) or epoch "
+            "milliseconds (startTimeUnixMs, endTimeUnixMs); end not before start",
+            "allOf": [_one_of("start", "startTimeUnixMs"), _one_of("end", "endTimeUnixMs")],
         },
     )
 
-    start: str | None = Field(None, description="ISO 8601", examples=["2025-01-01T00:00:00Z"])
-    end: str | None = Field(None, description="ISO 8601", examples=["2025-01-31T00:00:00Z"])
+    start: IsoTime | None = Field(None, examples=["2025-01-01T00:00:00Z"])
+    end: IsoTime | None = Field(None, examples=["2025-01-31T00:00:00Z"])
     startTimeUnixMs: float | None = Field(None, allow_inf_nan=False)
     endTimeUnixMs: float | None = Field(None, allow_inf_nan=False)
 
@@ -81,7 +95,7 @@ GroupBy = Literal["model", "provider", "user", "status"] | PropertyGroup
 class MetricsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    filter: Any = Field(
+    filter: RequestFilter = Field(
         "all", description='The filter AST of /v1/request/query-clickhouse, or "all"'
     )
     timeFilter: MetricsTimeFilter
@@ -103,6 +117,8 @@ class Ranked(MetricsQuery):
 
 
 class OverTimeQuery(Ranked):
+    """At most 5000 buckets, and with groupBy at most 50000 points (buckets x (limit + 1))."""
+
     increment: Literal["minute", "hour", "day", "min"] | None = Field(
         None,
         validation_alias=AliasChoices("increment", "dbIncrement"),
@@ -144,11 +160,28 @@ def _moment(iso: str | None, unix_ms: float | None, name: str) -> datetime:
     return min(max(moment, EARLIEST), LATEST)
 
 
-def _scope(caller: Principal, query: MetricsQuery) -> Scope:
-    window = Window(
-        _moment(query.timeFilter.start, query.timeFilter.startTimeUnixMs, "start"),
-        _moment(query.timeFilter.end, query.timeFilter.endTimeUnixMs, "end"),
+def window_of(time_filter: MetricsTimeFilter) -> Window:
+    """The window a time filter names; InvalidRequestError when it names none."""
+    return Window(
+        _moment(time_filter.start, time_filter.startTimeUnixMs, "start"),
+        _moment(time_filter.end, time_filter.endTimeUnixMs, "end"),
     )
+
+
+def over_time_buckets(query: OverTimeQuery, window: Window) -> Buckets:
+    """The buckets of an over-time answer; InvalidRequestError when there would be too many."""
+    buckets = Buckets.plan(window, query.increment, query.timezoneDifference)
+    if query.groupBy is not None and buckets.count * (query.limit + 1) > MAX_SERIES_POINTS:
+        raise InvalidRequestError(
+            f"limit: {query.limit} series of {buckets.count} buckets exceed "
+            f"{MAX_SERIES_POINTS} points; lower limit, use a larger increment or a "
+            "shorter time range"
+        )
+    return buckets
+
+
+def _scope(caller: Principal, query: MetricsQuery) -> Scope:
+    window = window_of(query.timeFilter)
     try:
         compile_filter(query.filter, Params())  # refuse a bad filter before any query
     except FilterError as exc:
@@ -185,14 +218,8 @@ async def metrics_over_time(
 ) -> MetricsOverTimeResponse:
     """The same metrics per time bucket, every bucket present; per top group with `groupBy`."""
     scope = _scope(caller, query)
-    buckets = Buckets.plan(scope.window, query.increment, query.timezoneDifference)
+    buckets = over_time_buckets(query, scope.window)
     grouping = _grouping(query.groupBy) if query.groupBy is not None else None
-    if grouping is not None and buckets.count * (query.limit + 1) > MAX_SERIES_POINTS:
-        raise InvalidRequestError(
-            f"limit: {query.limit} series of {buckets.count} buckets exceed "
-            f"{MAX_SERIES_POINTS} points; lower limit, use a larger increment or a "
-            "shorter time range"
-        )
     names = query.metric_names()
     found = await series(_engine(request), scope, buckets, names, grouping, _ranking(query))
     empty = empty_metrics(names)

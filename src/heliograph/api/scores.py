@@ -1,10 +1,10 @@
 """REST: feedback and scores on a logged request.
 
 Feedback is the score `helicone-score-feedback` (1 positive, 0 negative), as in Helicone.
-Score values are stored as 64-bit integers (Helicone's `scores` column is Map(String, Int64)):
-booleans become 1/0, integral numbers (3, 3.0) are kept, and a fractional number is refused
-with a 400 naming the score. Jawn answers 201 and silently drops fractional scores; an error
-that says "scale it, e.g. 0.87 -> 87" loses nothing without the caller knowing.
+Booleans become 1/0 and integral numbers (3, 3.0) are 64-bit integers, stored in Helicone's
+`scores` Map(String, Int64). Fractional numbers (Ragas' 0.9999999999999998, as Helicone's own
+cookbook posts them) are stored as sent, in a Float64 map beside it (store/scores.py); Jawn
+answers 201 for them but drops them. NaN and Infinity are refused with a 400 naming the score.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request
@@ -45,8 +46,8 @@ INVALID_ID = "Invalid requestId: must be a valid UUID"
 NOT_FOUND = "Request not found: no request with this id has been logged for your organization"
 
 
-def score_value(field: str, value: Any, *, allow_bool: bool = True) -> int:
-    """One score value as stored: an integer within Int64; booleans as 1/0."""
+def score_value(field: str, value: Any, *, allow_bool: bool = True) -> int | float:
+    """One score value as stored: an integer within Int64 (booleans as 1/0), or a fraction."""
     if isinstance(value, bool):
         if allow_bool:
             return int(value)
@@ -54,10 +55,7 @@ def score_value(field: str, value: Any, *, allow_bool: bool = True) -> int:
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidRequestError(f"{field} must be a finite number")
         if isinstance(value, float) and not value.is_integer():
-            raise InvalidRequestError(
-                f"{field} must be an integer: scores are stored as 64-bit integers, so scale "
-                f"fractional scores (e.g. 0.87 -> 87); got {value!r}"
-            )
+            return value
         number = int(value)
         if not INT64_MIN <= number <= INT64_MAX:
             raise InvalidRequestError(f"{field} is outside the 64-bit integer range")
@@ -103,8 +101,8 @@ def parse_feedback(body: Any) -> dict[str, int]:
     return {FEEDBACK_SCORE: int(rating)}
 
 
-def parse_scores(body: Any) -> dict[str, int]:
-    """`{"scores": {"name": number|bool, ...}}` -> name -> stored integer."""
+def parse_scores(body: Any) -> dict[str, int | float]:
+    """`{"scores": {"name": number|bool, ...}}` -> name -> stored value."""
     fields = _object(body, '{"scores": {"accuracy": 92}}')
     if "scores" not in fields:
         raise InvalidRequestError('scores is required: send {"scores": {"accuracy": 92}}')
@@ -137,9 +135,14 @@ async def _logged(request: Request, organization_id: str, request_id: str) -> bo
 
 
 async def score_request(
-    request: Request, caller: Principal, request_id: str, scores: dict[str, int]
+    request: Request, caller: Principal, request_id: str, scores: Mapping[str, int | float]
 ) -> dict[str, Any]:
     """Merge `scores` into a logged request of the caller's organization."""
+    if isinstance(scores.get(FEEDBACK_SCORE), float):
+        # Feedback is a rating read from the integer map, as in Helicone.
+        raise InvalidRequestError(
+            f"{FEEDBACK_SCORE} is the feedback rating: send an integer (1 or 0)"
+        )
     canonical = valid_uuid(request_id)
     if canonical is None:
         raise InvalidRequestError(INVALID_ID)

@@ -217,7 +217,7 @@ def _indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
     for key, value in attrs.items():
         if key.startswith(prefix):
             index, _, name = key[len(prefix) :].partition(".")
-            if index.isdigit() and name:
+            if index.isdecimal() and name:  # int() refuses "²", which isdigit() accepts
                 items.setdefault(int(index), {})[name] = value
     return [items[index] for index in sorted(items)]
 

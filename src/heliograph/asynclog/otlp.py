@@ -186,8 +186,8 @@ def _nanos(value: Any, name: str) -> int:
 def _integer(value: Any, where: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value)
+    elif isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
+        number = int(value)  # isdecimal: int() refuses "²", "--5", which isdigit/lstrip let by
     else:
         raise SpanError(f"{where} must be an integer")
     if not -INT64_LIMIT <= number < INT64_LIMIT:  # OTLP's intValue is an int64

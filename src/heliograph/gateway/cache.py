@@ -81,7 +81,7 @@ def cache_policy(other: dict[str, str], cache_control: str | None) -> CachePolic
         ttl = MAX_TTL_S
         warnings.append(f"cache max-age clamped to {MAX_TTL_S} s (365 days)")
     raw_size = other.get("helicone-cache-bucket-max-size", "1").strip()
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_BUCKET:
+    if not raw_size.isdecimal() or not 1 <= int(raw_size) <= MAX_BUCKET:
         raise InvalidRequestError(
             f"Helicone-Cache-Bucket-Max-Size must be a number from 1 to {MAX_BUCKET}"
         )

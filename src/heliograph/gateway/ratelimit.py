@@ -63,7 +63,7 @@ def parse_policy(value: str) -> RateLimitPolicy:
         fields[name] = raw.strip()
     if "w" not in fields:
         raise InvalidRequestError(f"Rate limit policy needs a window w=. Use {GRAMMAR}")
-    if not fields["w"].isdigit() or int(fields["w"]) < MIN_WINDOW_S:
+    if not fields["w"].isdecimal() or int(fields["w"]) < MIN_WINDOW_S:
         raise InvalidRequestError(f"Rate limit window must be whole seconds >= 60. Use {GRAMMAR}")
     unit = fields.get("u", "request")
     if unit not in ("request", "cents"):

@@ -1,7 +1,8 @@
 """Score analytics: scores over time, per-score summaries (evals) and score distributions.
 
 Everything is computed from the newest version of each request (`FINAL`), within a time
-window on `request_created_at`, for one organization, narrowed by a filter AST.
+window on `request_created_at`, for one organization, narrowed by a filter AST. Integer and
+fractional scores (two maps, store/scores.py) are read together, as Float64 values.
 
 Time buckets follow Helicone's dashboards: `timeZoneDifference` is the browser's
 `Date.getTimezoneOffset()` (minutes to add to local time to reach UTC, e.g. 300 for New York
@@ -24,6 +25,7 @@ from heliograph.store.filters import (
     compile_filter,
     parse_timestamp,
 )
+from heliograph.store.scores import EFFECTIVE_SCORES, SCORED
 
 TABLE = "request_response_rmt"
 T = TypeVar("T")
@@ -132,18 +134,20 @@ def iso(moment: datetime) -> str:
 
 
 def _scored_rows(organization_id: str, window: TimeWindow, filter_node: Any, params: Params) -> str:
-    """Subquery: created time and scores of the newest versions of matching scored requests."""
+    """Subquery: one row (created time, score name, Float64 value) per score of the newest
+    versions of matching requests, integer and fractional scores alike."""
     conditions = [
         f"organization_id = {params.add(organization_id, 'UUID')}",
         f"request_created_at >= {params.add(_sql_time(window.start), TIMESTAMP)}",
         f"request_created_at <= {params.add(_sql_time(window.end), TIMESTAMP)}",
-        "notEmpty(scores)",
+        SCORED,
         compile_filter(filter_node, params),
     ]
+    # Not aliased `scores`: ClickHouse would read the alias inside its own definition.
     return (
-        f"(SELECT request_created_at, scores FROM {TABLE} FINAL "
+        f"(SELECT request_created_at, {EFFECTIVE_SCORES} AS all_scores FROM {TABLE} FINAL "
         f"WHERE {' AND '.join(conditions)}) "
-        "ARRAY JOIN mapKeys(scores) AS name, mapValues(scores) AS value"
+        "ARRAY JOIN mapKeys(all_scores) AS name, mapValues(all_scores) AS value"
     )
 
 
@@ -168,7 +172,7 @@ async def bucketed_score_stats(
         f"+ {tz} * 60"
     )
     rows = await engine.select(
-        f"SELECT {bucket} AS bucket, name, count() AS count, sum(toFloat64(value)) AS total, "
+        f"SELECT {bucket} AS bucket, name, count() AS count, sum(value) AS total, "
         f"min(value) AS low, max(value) AS high FROM {source} "
         "GROUP BY bucket, name ORDER BY bucket, name",
         params.values,
@@ -263,10 +267,10 @@ async def score_distributions(
     bins = params.add(HISTOGRAM_BINS, "UInt32")
     rows = await engine.select(
         "SELECT name, low, high, "
-        f"if(high = low, 0, least(toUInt32(floor((toFloat64(value) - low) * {bins} "
+        f"if(high = low, 0, least(toUInt32(floor((value - low) * {bins} "
         f"/ (high - low))), {bins} - 1)) AS bin, count() AS count "
-        "FROM (SELECT name, value, toFloat64(min(value) OVER (PARTITION BY name)) AS low, "
-        f"toFloat64(max(value) OVER (PARTITION BY name)) AS high FROM {source}) "
+        "FROM (SELECT name, value, min(value) OVER (PARTITION BY name) AS low, "
+        f"max(value) OVER (PARTITION BY name) AS high FROM {source}) "
         "GROUP BY name, low, high, bin ORDER BY name, bin",
         params.values,
     )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heliograph.errors import InvalidRequestError
+from heliograph.store.scores import EFFECTIVE_SCORES
 
 MAX_DEPTH = 64
 MAX_LEAVES = 512
@@ -315,10 +316,10 @@ def _map_leaf(column: str, keys: Any, params: Params) -> str:
         if not isinstance(key, str) or not key or len(key) > 1000:
             raise FilterError(f"Invalid {column} key {_show(key)}")
         key_placeholder = params.add(key, "String")
-        if column == "scores":
-            field = Field(f"scores[{key_placeholder}]", "number")
+        if column == "scores":  # integer and fractional scores alike (store/scores.py)
+            field = Field(f"{EFFECTIVE_SCORES}[{key_placeholder}]", "number")
             condition = _operators(field, f"scores.{key}", ops, params)
-            parts.append(f"(mapContains(scores, {key_placeholder}) AND {condition})")
+            parts.append(f"(mapContains({EFFECTIVE_SCORES}, {key_placeholder}) AND {condition})")
             continue
         field = Field(property_value(key_placeholder), "text")
         condition = _operators(field, f"properties.{key}", ops, params)

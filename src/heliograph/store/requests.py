@@ -13,6 +13,7 @@ import orjson
 
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import FEEDBACK_SCORE, Params, compile_filter
+from heliograph.store.scores import SCORED
 from heliograph.store.sorting import compile_sort
 
 TABLE = "request_response_rmt"
@@ -21,9 +22,9 @@ ROW_COLUMNS = (
     "request_created_at, user_id, properties, provider, latency, model, ai_gateway_body_mapping, "
     "time_to_first_token, completion_tokens, reasoning_tokens, prompt_tokens, "
     "prompt_cache_read_tokens, prompt_cache_write_tokens, prompt_audio_tokens, "
-    "completion_audio_tokens, country_code, scores, assets, target_url, cache_reference_id, "
-    "request_referrer, cache_enabled, cost, prompt_id, prompt_version, updated_at, "
-    "storage_location, size_bytes"
+    "completion_audio_tokens, country_code, scores, score_values, assets, target_url, "
+    "cache_reference_id, request_referrer, cache_enabled, cost, prompt_id, prompt_version, "
+    "updated_at, storage_location, size_bytes"
 )
 SUMMARY_COLUMNS = ROW_COLUMNS.replace("response_body, ", "").replace("request_body, ", "")
 
@@ -44,7 +45,8 @@ def to_helicone_request(row: dict[str, Any]) -> dict[str, Any]:
     prompt = row.get("prompt_tokens")
     completion = row.get("completion_tokens")
     response_body = _parsed(row.get("response_body", {}))
-    scores = row.get("scores") or {}
+    # Integer and fractional scores live in two maps (store/scores.py), a name in one of them.
+    scores = {**(row.get("scores") or {}), **(row.get("score_values") or {})}
     feedback = scores.get(FEEDBACK_SCORE)
     return {
         "response_id": row.get("response_id"),
@@ -131,7 +133,7 @@ async def query_requests(
     if cached_only:
         conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")
     if scored_only:
-        conditions.append("notEmpty(scores)")
+        conditions.append(SCORED)
     order = compile_sort(sort, params)
     # Two steps: find the page's ids reading only the filter and sort columns, then fetch
     # whole rows (bodies are most of the bytes) for just those ids.

@@ -210,6 +210,17 @@ WHERE hit.cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')
 )
 
 
+# Helicone's `scores` is Map(..., Int64), kept as is for HQL; fractional scores (Ragas'
+# 0.87) go to their own map. A name is in one of the two (store/scores.py).
+MIGRATIONS += (
+    Migration(
+        "m012_score_values",
+        "ALTER TABLE request_response_rmt ADD COLUMN IF NOT EXISTS "
+        "score_values Map(LowCardinality(String), Float64) CODEC(ZSTD(1))",
+    ),
+)
+
+
 async def apply_migrations(engine: ClickHouseEngine) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied now."""
     await engine.execute(

@@ -176,11 +176,12 @@ WebhookUrl = Annotated[str, Field(max_length=MAX_URL_CHARS, pattern=WEBHOOK_URL_
 _READ_ONLY: dict[str, Any] = {
     name: {"description": "Read-only: ignored when sent"} for name in sorted(IGNORED_FIELDS)
 }
+_NON_EMPTY: JsonSchema = {"type": "array", "minItems": 1}
 _ALERT_RULES: list[JsonSchema] = [
     {
         "anyOf": [
-            {"required": ["emails"], "properties": {"emails": {"minItems": 1}}},
-            {"required": ["webhook_urls"], "properties": {"webhook_urls": {"minItems": 1}}},
+            {"required": ["emails"], "properties": {"emails": _NON_EMPTY}},
+            {"required": ["webhook_urls"], "properties": {"webhook_urls": _NON_EMPTY}},
         ]
     },
     {
@@ -202,6 +203,7 @@ def _alert_request_schema(schema: JsonSchema) -> None:
 def _alert_update_schema(schema: JsonSchema) -> None:
     """Every field optional, and no defaults: a field left out keeps its value."""
     schema["properties"] |= _READ_ONLY
+    schema["allOf"] = _ALERT_RULES[1:]  # the threshold's bounds, when the metric is sent
     for field in schema["properties"].values():
         field.pop("default", None)
 
@@ -248,6 +250,7 @@ class AlertUpdate(_AlertFields):
 
     model_config = ConfigDict(json_schema_extra=_alert_update_schema)
 
+    # The defaults only make the fields optional; the schema leaves them out.
     name: str = Field("", min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)
     metric: Literal[METRICS] = "cost"  # type: ignore[valid-type]
     threshold: float = Field(1, gt=0, le=MAX_THRESHOLD)

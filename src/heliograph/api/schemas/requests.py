@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from heliograph.api.schemas.components import JsonSchema, component
-from heliograph.api.schemas.envelope import NON_BLANK, Answer
+from heliograph.api.schemas.envelope import NON_BLANK, Answer, Number
 from heliograph.api.schemas.filters import RequestFilter
 from heliograph.store.filters import RMT_FIELDS
 from heliograph.store.sorting import SORT_ALIASES
@@ -66,7 +66,9 @@ class HeliconeRequest(Answer):
     completion_audio_tokens: int
     ai_gateway_body_mapping: str
     country_code: str | None
-    scores: dict[str, int]
+    scores: dict[str, Number] = Field(
+        description="Score name -> value: integers (booleans as 1/0) and fractional scores"
+    )
     properties: dict[str, str]
     asset_ids: list[str]
     asset_urls: dict[str, str]

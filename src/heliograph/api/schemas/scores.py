@@ -26,7 +26,13 @@ _SCORE_NAME: JsonSchema = {
     "pattern": NON_BLANK,
     "maxLength": MAX_SCORE_NAME_CHARS,
 }
-_INT64: JsonSchema = {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX}
+# An integer is stored exactly (in Int64 range); a fractional number as a 64-bit float.
+_SCORE: JsonSchema = {
+    "type": "number",
+    "minimum": INT64_MIN,
+    "maximum": INT64_MAX,
+    "description": "Any finite number; integers within the 64-bit range",
+}
 
 COMPONENTS: dict[str, JsonSchema] = {
     "FeedbackBody": {
@@ -40,18 +46,18 @@ COMPONENTS: dict[str, JsonSchema] = {
             "scores": {
                 "type": "object",
                 "propertyNames": {"pattern": NON_BLANK, "maxLength": MAX_SCORE_NAME_CHARS},
-                "additionalProperties": {"anyOf": [_INT64, {"type": "boolean"}]},
+                "additionalProperties": {"anyOf": [_SCORE, {"type": "boolean"}]},
                 "minProperties": 1,
                 "maxProperties": MAX_SCORES_PER_CALL,
-                "description": "Score name -> value; stored as 64-bit integers (booleans as "
-                "1/0): scale fractions, e.g. 0.87 -> 87",
+                "description": "Score name -> value: an integer (booleans as 1/0) or a "
+                "fractional number such as 0.87, stored as sent",
             }
         },
         "required": ["scores"],
     },
     "EvalBody": {
         "type": "object",
-        "properties": {"name": _SCORE_NAME, "score": _INT64},
+        "properties": {"name": _SCORE_NAME, "score": _SCORE},
         "required": ["name", "score"],
     },
 }
@@ -96,8 +102,8 @@ class Eval(Answer):
 
     name: str
     averageScore: Number
-    minScore: int
-    maxScore: int
+    minScore: Number
+    maxScore: Number
     count: int
     overTime: list[CountAt]
     averageOverTime: list[ValueAt]

@@ -100,7 +100,7 @@ function feedbackCard(row, id, refresh) {
     h("button", { type: "button", "aria-pressed": String(rating === false), "aria-label": "Negative feedback", "data-testid": "feedback-down", onclick: () => rate(false) }, icon("thumbDown", 16), "Bad"));
   const others = Object.entries(scores).filter(([name]) => name !== FEEDBACK);
   const name = h("input", { placeholder: "Score name", "aria-label": "Score name", required: true });
-  const value = h("input", { type: "number", step: "1", placeholder: "Integer", "aria-label": "Score value", required: true });
+  const value = h("input", { type: "number", step: "any", placeholder: "Number", "aria-label": "Score value", required: true });
   const form = h("form", { class: "row wrap" }, name, value, h("button", { type: "submit" }, "Add score"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
