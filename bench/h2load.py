@@ -1,11 +1,16 @@
 """h2load as the open-loop load generator: a fixed request rate over HTTP/1.1.
 
-`h2load --h1 --rps R/C -c C -D seconds --warm-up-time w`: C keep-alive connections (one
+`h2load --h1 --rps R/C -c C -n N -r 1 --rate-period 1ms`: C keep-alive connections (one
 per 50 requests/s), each sending R/C requests per second on its own timer whatever the
-server's pace, so the server
-cannot slow the load down by answering slowly as it does under wrk's closed loop. h2load
-prints no percentiles: its `--log-file` has one line per request (start, status, duration
-in microseconds; warm-up requests left out) and the percentiles come from there.
+server's pace, so the server cannot slow the load down by answering slowly as it does
+under wrk's closed loop. The connections start 1 ms apart (`-r 1 --rate-period 1ms`): with
+`-D` they would all start at once and their timers would fire together, so the "fixed
+rate" would arrive as a burst of C requests every C/R seconds (measured: 16 requests within
+10 microseconds, every 20 ms), which times how a burst queues, not a steady rate. h2load
+cannot combine `-r` with `-D`, so the run is N = R x (warm-up + seconds) requests and the
+requests that started during the warm-up are left out. h2load prints no percentiles: its
+`--log-file` has one line per request (start, status, duration in microseconds) and the
+percentiles come from there.
 
 One caveat: a connection whose last request is still unanswered queues the next one and
 times it from when it is sent, not from when it was due. While the server keeps up this
@@ -50,9 +55,11 @@ def run(
     log_file = workdir / "h2load-requests.tsv"
     log_file.unlink(missing_ok=True)
     connections = min(64, max(4, math.ceil(rate / PER_CONNECTION_RATE)))
+    total = math.ceil(rate * (warmup_seconds + seconds))
+    total -= total % connections  # h2load needs a multiple of the connections
     command = ["h2load", "--h1", f"--clients={connections}", "--threads=1"]
-    command += [f"--rps={rate / connections:.6f}", f"--duration={seconds}"]
-    command += [f"--warm-up-time={warmup_seconds}", f"--data={body_file}"]
+    command += [f"--rps={rate / connections:.6f}", f"--requests={total}"]
+    command += ["--rate=1", "--rate-period=1ms", f"--data={body_file}"]
     command += [f"--header={name}: {value}" for name, value in headers.items()]
     command += [f"--log-file={log_file}", url]
     if cpu is not None:
@@ -67,17 +74,24 @@ def run(
     counts = _COUNTS.search(output)
     if process.returncode != 0 or counts is None:
         raise RuntimeError(f"h2load exited {process.returncode}:\n{output[-2000:]}")
+    logged = [line.split("\t")[:3] for line in log_file.read_text().splitlines()]
+    first_start = min((int(start) for start, _, _ in logged), default=0)
+    measured_from = first_start + warmup_seconds * 1_000_000
     latencies: list[float] = []
     status_errors = 0
-    for line in log_file.read_text().splitlines():
-        _, status, duration_us = line.split("\t")[:3]
+    last_start = measured_from
+    for start, status, duration_us in logged:
+        if int(start) < measured_from:
+            continue
+        last_start = max(last_start, int(start))
         latencies.append(float(duration_us))
         status_errors += int(status) > 399 or int(status) < 0
     latencies.sort()
     failed, errored, timeouts = (int(counts.group(i)) for i in (5, 6, 7))
     return WrkResult(
         requests=len(latencies),
-        duration_us=seconds * 1_000_000,
+        # As sent: a server that cannot keep up stretches the run (rate = requests/duration).
+        duration_us=max(1, last_start - measured_from),
         bytes=0,
         connect_errors=0,
         read_errors=errored + max(0, failed - status_errors - errored - timeouts),

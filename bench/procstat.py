@@ -94,3 +94,39 @@ class RssSampler:
 
 def mib(size: int) -> float:
     return round(size / (1 << 20), 1)
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """User + system CPU seconds of each thread of `pid`, summed by thread name."""
+    by_name: dict[str, float] = {}
+    for entry in os.scandir(f"/proc/{pid}/task"):
+        try:
+            name = Path(entry.path, "comm").read_text().strip()
+            text = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
+        by_name[name] = by_name.get(name, 0.0) + seconds
+    return by_name
+
+
+def cpu_busy_ticks() -> dict[int, tuple[int, int]]:
+    """Per CPU: (all ticks, idle + iowait ticks) since boot, from /proc/stat."""
+    ticks: dict[int, tuple[int, int]] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            counts = [int(v) for v in values]
+            ticks[int(name[3:])] = (sum(counts), counts[3] + counts[4])
+    return ticks
+
+
+def cpu_busy_share(before: dict[int, tuple[int, int]]) -> dict[int, float]:
+    """Per CPU: the share of time it was busy since `before` (cpu_busy_ticks)."""
+    shares = {}
+    for cpu, (total, idle) in cpu_busy_ticks().items():
+        total_before, idle_before = before.get(cpu, (0, 0))
+        elapsed = total - total_before
+        shares[cpu] = 1 - (idle - idle_before) / elapsed if elapsed else 0.0
+    return shares

@@ -115,3 +115,13 @@ def test_server_runs_on_postgresql(start_server, tmp_path: Path):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_revoking_through_the_store_stops_a_cached_key_at_once(store: KeyStore):
+    created = store.create("cached")
+    other = store.create("kept")
+    assert asyncio.run(store.resolve(created.key)) is not None  # now cached
+    assert asyncio.run(store.resolve(other.key)) is not None
+    assert store.revoke(created.organization_id, created.key_id)
+    assert asyncio.run(store.resolve(created.key)) is None
+    assert asyncio.run(store.resolve(other.key)) is not None

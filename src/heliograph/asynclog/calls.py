@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import orjson
@@ -19,7 +18,7 @@ from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, PriceCatalog
 from heliograph.errors import InvalidRequestError
 from heliograph.gateway.headers import HeliconeHeaders
 from heliograph.meta.keys import Principal
-from heliograph.pipeline.rows import LoggedCall, RowBuilder
+from heliograph.pipeline.rows import LoggedCall, RowBuilder, new_request_id
 from heliograph.providers.base import WireFormat
 from heliograph.providers.registry import ANTHROPIC_FORMAT, OPENAI_FORMAT
 
@@ -59,7 +58,7 @@ def logged_call(
     if endpoint.provider is None:
         model_name = custom_model_name(log.request_json, log.response_json)
     return LoggedCall(
-        request_id=headers.request_id or str(uuid.uuid4()),
+        request_id=headers.request_id or new_request_id(),
         organization_id=principal.organization_id,
         proxy_key_id=principal.key_id or None,
         provider=provider,

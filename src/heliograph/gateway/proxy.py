@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 
 import aiohttp
@@ -54,7 +53,7 @@ from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.calls import CallLog
-from heliograph.pipeline.rows import LoggedCall
+from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.openai import (
     is_usage_only_chunk,
     may_hold_usage_chunk,
@@ -119,7 +118,7 @@ class PassthroughProxy:
         )
 
         call = LoggedCall(
-            request_id=headers.request_id or str(uuid.uuid4()),
+            request_id=headers.request_id or new_request_id(),
             organization_id=principal.organization_id,
             proxy_key_id=principal.key_id,
             provider=provider,

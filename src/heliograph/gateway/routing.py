@@ -12,6 +12,7 @@ from heliograph.errors import AuthError, InvalidRequestError
 from heliograph.gateway.providers import PROVIDER_ALIASES, GatewayProvider
 
 MAX_CHAIN = 50
+MAX_CACHED_MODEL_STRINGS = 4096
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Router:
         self._providers = providers
         self._catalog = catalog
         self._by_helicone = {p.helicone_name: p for p in providers.values()}
+        # Model string -> targets with the server's own keys: providers and prices are fixed
+        # for the process's life, and most calls repeat a handful of model strings.
+        self._cached: dict[str, tuple[Target, ...]] = {}
 
     @property
     def providers(self) -> dict[str, GatewayProvider]:
@@ -79,12 +83,21 @@ class Router:
 
         `own_keys` are the organization's stored provider keys: they replace the server's.
         """
-        providers = self._providers
-        if own_keys:
-            providers = {
-                name: replace(p, api_key=own_keys[name]) if name in own_keys else p
-                for name, p in providers.items()
-            }
+        if not own_keys:
+            cached = self._cached.get(model_string)
+            if cached is None:
+                cached = tuple(self._targets(model_string, self._providers))
+                if len(self._cached) >= MAX_CACHED_MODEL_STRINGS:
+                    self._cached.clear()
+                self._cached[model_string] = cached
+            return list(cached)
+        providers = {
+            name: replace(p, api_key=own_keys[name]) if name in own_keys else p
+            for name, p in self._providers.items()
+        }
+        return self._targets(model_string, providers)
+
+    def _targets(self, model_string: str, providers: dict[str, GatewayProvider]) -> list[Target]:
         entries, excluded = parse_model_string(model_string, set(providers))
         if not entries:
             raise InvalidRequestError("The model field is empty: name a model, e.g. gpt-4o-mini")

@@ -66,6 +66,7 @@ def _preview(key: str) -> str:
 class KeyStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        # By the key itself, not its hash: a hit costs no SHA-256 (the key is in memory anyway).
         self._cache: dict[str, tuple[Principal | None, float]] = {}
 
     def organization(self, name: str | None = None) -> Organization:
@@ -132,9 +133,9 @@ class KeyStore:
                 return False
             record.revoked_at = datetime.now(UTC)
         # Forget cached lookups at once, so the key stops working now, not in a minute.
-        for digest, (principal, _) in list(self._cache.items()):
+        for cached_key, (principal, _) in list(self._cache.items()):
             if principal is not None and principal.key_id == key_id:
-                self._cache.pop(digest, None)
+                self._cache.pop(cached_key, None)
         return True
 
     def ensure(self, key: str, name: str = "bootstrap") -> Principal:
@@ -156,13 +157,12 @@ class KeyStore:
         """Cached lookup for the request path; the database is asked at most once a minute."""
         if not key:
             return None
-        digest = hash_key(key)
         now = time.monotonic()
-        cached = self._cache.get(digest)
+        cached = self._cache.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
         principal = await asyncio.to_thread(self.lookup, key)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (principal, now + (_CACHE_TTL_S if principal else _MISS_TTL_S))
+        self._cache[key] = (principal, now + (_CACHE_TTL_S if principal else _MISS_TTL_S))
         return principal

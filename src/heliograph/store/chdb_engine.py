@@ -3,6 +3,12 @@
 chDB runs queries in-process and releases the GIL while it works, but one session is
 not safe to use from several threads at once (query parameters of concurrent queries
 get mixed up), so every call goes through a single-thread executor.
+
+That thread runs at a lower CPU priority (nice), and so do the threads ClickHouse starts
+from it, which inherit it: on a machine with few cores, a batch insert's parsing would
+otherwise take the core from the event loop for milliseconds at a time, and every request
+waiting meanwhile would take that long. The store still gets the CPU the request path
+leaves, and spooled rows wait on disk if it ever falls behind.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +27,7 @@ import orjson
 from heliograph.store.engine import QueryParams, QuerySettings, StoreError
 
 DATABASE = "heliograph"
+STORE_THREAD_NICE = 10
 _SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
 
 
@@ -57,10 +66,30 @@ def _settings_clause(settings: QuerySettings | None) -> str:
     return _SETTINGS + extra
 
 
+_IOV_MAX = 1024  # buffers one writev takes (Linux)
+
+
+def _write_all(fd: int, buffers: Sequence[bytes]) -> None:
+    written = os.writev(fd, buffers)
+    if written < sum(len(b) for b in buffers):  # a short write: finish the rest plainly
+        rest = memoryview(b"".join(buffers))[written:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
+
+
+def _lower_priority() -> None:
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # a platform without per-thread nice: run as is
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + STORE_THREAD_NICE))
+
+
 class ChdbEngine:
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chdb")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="chdb", initializer=_lower_priority
+        )
         self._session: Any = None
 
     async def open(self) -> None:
@@ -143,11 +172,23 @@ class ChdbEngine:
         await self._run(self._stream, sql, params, fmt, on_chunk, settings)
 
     def _insert(self, table: str, lines: Sequence[bytes]) -> None:
-        body = b"".join(lines).decode()
-        self._query(
-            f"INSERT INTO {table} SETTINGS input_format_skip_unknown_fields = 1 "
-            f"FORMAT JSONEachRow\n{body}"
-        )
+        # The rows go through a file, not inline in the query: chDB holds the GIL while it
+        # takes in a query's text (measured: ~1 ms per MB of rows, so a 1 s batch stalled
+        # the event loop for 3-15 ms), while os.writev and a read from INFILE do not.
+        batch = self._path / "insert-batch.jsonl"
+        fd = os.open(batch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for start in range(0, len(lines), _IOV_MAX):
+                _write_all(fd, lines[start : start + _IOV_MAX])
+        finally:
+            os.close(fd)
+        try:
+            self._query(
+                f"INSERT INTO {table} FROM INFILE {_literal(str(batch.absolute()))} "
+                "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow"
+            )
+        finally:
+            batch.unlink(missing_ok=True)
 
     async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
         if lines:
