@@ -113,12 +113,15 @@ def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
         sink = FlakySink()
         heard: list[bytes] = []
 
-        def broken_listener(lines: Sequence[bytes]) -> None:
+        async def broken_listener(lines: Sequence[bytes]) -> None:
             raise RuntimeError("a listener bug")
+
+        async def listener(lines: Sequence[bytes]) -> None:
+            heard.extend(lines)
 
         pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=5, batch_ms=50, fsync_ms=50)
         pipeline.add_listener(broken_listener)
-        pipeline.add_listener(heard.extend)
+        pipeline.add_listener(listener)
         await pipeline.start()
         sink.down = True
         lines = [row() for _ in range(12)]
@@ -156,8 +159,12 @@ def test_rows_the_store_never_takes_are_set_aside_not_retried_forever(tmp_path: 
     async def scenario() -> None:
         sink = PickySink()
         heard: list[bytes] = []
+
+        async def listener(lines: Sequence[bytes]) -> None:
+            heard.extend(lines)
+
         pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=50, batch_ms=50, fsync_ms=50)
-        pipeline.add_listener(heard.extend)
+        pipeline.add_listener(listener)
         await pipeline.start()
         good = [row() for _ in range(40)]
         bad = [poison(), poison()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -222,13 +223,13 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     quiet = [row(other)[1] for _ in range(5)]
     # A property named like the org column must not route another org's row to this org.
     _, spoof = row(other, properties={"organization_id": owner})
-    dispatcher([*quiet, spoof])
+    asyncio.run(dispatcher([*quiet, spoof]))
     assert queue.calls == 0 and woken == [], "rows of orgs without webhooks cost no DB work"
 
     prod_id, prod = row(owner, properties={"env": "prod"}, user_id="u1")
     dev_id, dev = row(owner, properties={"env": "dev"})
-    dispatcher([prod, dev, *quiet])
-    dispatcher([prod, dev])  # replayed
+    asyncio.run(dispatcher([prod, dev, *quiet]))
+    asyncio.run(dispatcher([prod, dev]))  # replayed
     assert woken == [True, True]
     assert [d.request_id for d in meta.queue.deliveries(filtered.id)] == [prod_id]
     assert sorted(d.request_id for d in meta.queue.deliveries(everything.id)) == sorted(
@@ -243,5 +244,5 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     meta.store.delete(owner, everything.id)
     dispatcher.refresh()
     assert dispatcher.organizations == 0
-    dispatcher([row(owner)[1]])
+    asyncio.run(dispatcher([row(owner)[1]]))
     assert queue.calls == 2

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +24,12 @@ from heliograph.pipeline.spool import Spool
 
 log = logging.getLogger("heliograph.pipeline")
 
-# Called with every batch of rows the store has taken, before their spool segment is deleted.
-# A replay calls it again with rows that were already stored (a crash between the store and
-# the listener), so a listener must be idempotent by request id. It must not block: it hands
-# the rows on (e.g. to a durable queue) and returns.
-StoredListener = Callable[[Sequence[bytes]], None]
+# Awaited with every batch of rows the store has taken, before their spool segment is deleted,
+# so what it hands on (e.g. to a durable queue) survives a crash. A replay calls it again with
+# rows that were already stored (a crash between the store and the listener), so a listener
+# must be idempotent by request id. It must not block the event loop: slow work goes to a
+# thread, awaited.
+StoredListener = Callable[[Sequence[bytes]], Awaitable[None]]
 
 _REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
 MAX_MEMORY_ROWS = 20_000
@@ -128,7 +129,7 @@ class LogPipeline:
             self._store_failed(exc)
             return
         self.stats.stored += len(lines)
-        self._notify(lines)
+        await self._notify(lines)
         Spool.discard(sealed)
 
     async def _flush_loop(self) -> None:
@@ -170,7 +171,7 @@ class LogPipeline:
             self._set_aside(rejected, path)
         self.stats.replayed += len(fresh) - len(rejected)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
-        self._notify([line for line in lines if line not in rejected] if rejected else lines)
+        await self._notify([line for line in lines if line not in rejected] if rejected else lines)
         Spool.discard(path)
 
     async def _write_isolating(self, lines: Sequence[bytes]) -> set[bytes]:
@@ -226,10 +227,10 @@ class LogPipeline:
             target,
         )
 
-    def _notify(self, lines: Sequence[bytes]) -> None:
+    async def _notify(self, lines: Sequence[bytes]) -> None:
         for listener in self._listeners:
             try:
-                listener(lines)
+                await listener(lines)
             except Exception:  # one listener's bug must not stop the log pipeline
                 log.exception("stored-rows listener %r failed", listener)
 

@@ -8,6 +8,7 @@ before the listener returns (the spool segment is deleted right after).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -54,7 +55,7 @@ class WebhookDispatcher:
     def organizations(self) -> int:
         return len(self._targets)
 
-    def __call__(self, lines: Sequence[bytes]) -> None:
+    async def __call__(self, lines: Sequence[bytes]) -> None:
         targets = self._targets
         if not targets:
             return
@@ -68,7 +69,7 @@ class WebhookDispatcher:
         if not deliveries:
             return
         try:
-            self._queue.enqueue(deliveries)
+            await asyncio.to_thread(self._queue.enqueue, deliveries)
         except Exception:
             log.exception("could not queue %d webhook deliveries", len(deliveries))
             return
