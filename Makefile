@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-routes clean
+.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-routes bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ bench-soak: $(STAMP)
 bench-routes: $(STAMP)
 	bench/tools.sh --debian
 	$(BIN)/python -m bench.proxy
+
+# A py-spy profile of Heliograph under one load case (docs/benchmarks.md), e.g.
+# make bench-profile PROFILE_ARGS="--stream --connections 1".
+bench-profile: $(STAMP)
+	bench/tools.sh --debian
+	$(BIN)/pip install --quiet py-spy
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 clean:
 	rm -rf $(VENV) .heliograph .pytest_cache .mypy_cache .ruff_cache
