@@ -66,6 +66,10 @@ async def relay_stream(
         sent.append(tail)
     call.response_body = b"".join(logged)
     call.ended_at = time.time()
+    if not watcher.client_gone:
+        # Let what was relayed leave before the call is logged (parsing every event takes
+        # longer than relaying them): a stream that arrived whole is not held back for it.
+        await asyncio.sleep(0)
     record(call)
     if not watcher.client_gone:
         await send({"type": "http.response.body", "body": tail, "more_body": False})
