@@ -5,11 +5,15 @@
     python -m bench.query --metrics-10m  # then grow the measured org to 10,000,000 rows
 
 Rows are generated inside chDB (INSERT ... SELECT FROM numbers()), so set-up takes
-seconds; then each typical filter of the request query API runs through the real
-compiler and `query_requests` (FINAL, org-scoped, newest 100) several times, and so do the
-metrics API's dashboard queries (bench/query_metrics.py). Prints P50/P99 per query and
-writes bench/results/query-latest.json. With --metrics-10m the metrics queries are timed
-again after the measured organization grows to 10,000,000 rows, with the P50 growth ratio.
+seconds. As in real use, a few requests changed after they were logged: 0.2% of each org's
+rows get a version row (0.1% a feedback score, 0.1% a property update), so readers must
+pick newest versions (store/newest.py) over realistic data. Then each typical filter of the
+request query API runs through the real compiler and `query_requests` (newest versions,
+org-scoped, newest 100) several times, and so do the metrics API's dashboard queries
+(bench/query_metrics.py). Prints P50/P99 per query and writes
+bench/results/query-latest.json. With --metrics-10m the metrics queries are timed again
+after the measured organization grows to 10,000,000 rows (0.2% of the new rows changed
+too), with the P50 growth ratio.
 """
 
 from __future__ import annotations
@@ -73,6 +77,28 @@ FROM (
     FROM numbers({first:UInt64}, {rows:UInt64})
 )
 """
+# Version rows, as store/row_versions.py writes them, for 0.2% of the rows logged after
+# `since`: a feedback score on one half, a property update on the other.
+_CHANGE = """
+INSERT INTO request_response_rmt
+SELECT * REPLACE (
+    if(cityHash64(request_id) % 1000 = 0,
+       mapUpdate(scores, CAST(map('helicone-score-feedback', 1),
+                              'Map(LowCardinality(String), Int64)')),
+       scores) AS scores,
+    if(cityHash64(request_id) % 1000 = 1,
+       mapUpdate(properties, CAST(map('Reviewed', 'yes'), 'Map(LowCardinality(String), String)')),
+       properties) AS properties,
+    updated_at + toIntervalMillisecond(1) AS updated_at,
+    row_version + 1 AS row_version)
+-- In a subquery: outside it, `row_version` and `updated_at` would mean the REPLACE aliases.
+FROM (
+    SELECT * FROM request_response_rmt
+    WHERE organization_id = {org:UUID} AND row_version = 0
+      AND toUnixTimestamp64Milli(updated_at) > {since:Int64}
+      AND cityHash64(request_id) % 1000 < 2
+)
+"""
 LARGE_ROWS = 10_000_000
 
 FILTERS: dict[str, Any] = {
@@ -104,6 +130,23 @@ def _resolve(node: Any, day_ago: str) -> Any:
     return json.loads(json.dumps(node).replace("__DAY_AGO__", day_ago))
 
 
+async def _generate(engine: ChdbEngine, org: str, first: int, rows: int) -> int:
+    """Log `rows` requests of `org` and change 0.2% of them; return how many changed."""
+    since = await engine.select(
+        "SELECT max(toUnixTimestamp64Milli(updated_at)) AS t FROM request_response_rmt "
+        "WHERE organization_id = {org:UUID}",
+        {"org": org},
+    )
+    await engine.execute(_GENERATE, {"org": org, "first": first, "rows": rows})
+    await engine.execute(_CHANGE, {"org": org, "since": since[0]["t"]})
+    changed = await engine.select(
+        "SELECT count() AS n FROM request_response_rmt WHERE organization_id = {org:UUID} "
+        "AND row_version > 0 AND toUnixTimestamp64Milli(updated_at) > {since:Int64}",
+        {"org": org, "since": since[0]["t"]},
+    )
+    return int(changed[0]["n"])
+
+
 async def run(rows: int, repeats: int, large: bool = False) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="heliograph-query-bench-"))
     engine = ChdbEngine(directory / "ch")
@@ -111,8 +154,7 @@ async def run(rows: int, repeats: int, large: bool = False) -> dict[str, Any]:
         await engine.open()
         await apply_migrations(engine)
         started = time.perf_counter()
-        for org in ORGS:
-            await engine.execute(_GENERATE, {"org": org, "first": 0, "rows": rows})
+        changed = [await _generate(engine, org, 0, rows) for org in ORGS]
         load_s = time.perf_counter() - started
         day_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
         results: dict[str, Any] = {}
@@ -135,15 +177,16 @@ async def run(rows: int, repeats: int, large: bool = False) -> dict[str, Any]:
             "orgs": len(ORGS),
             "total_rows": rows * len(ORGS),
             "load_seconds": round(load_s, 1),
+            "changed_in_org": changed[0],
             "repeats": repeats,
             "queries": results,
             "metrics": await time_metrics(engine, ORGS[0], repeats),
         }
         if large and rows < LARGE_ROWS:
             started = time.perf_counter()
-            more = {"org": ORGS[0], "first": rows, "rows": LARGE_ROWS - rows}
-            await engine.execute(_GENERATE, more)
+            more = await _generate(engine, ORGS[0], rows, LARGE_ROWS - rows)
             report["large_rows_in_org"] = LARGE_ROWS
+            report["large_changed_in_org"] = changed[0] + more
             report["large_load_seconds"] = round(time.perf_counter() - started, 1)
             report["metrics_large"] = await time_metrics(engine, ORGS[0], repeats)
             report["metrics_growth_p50"] = growth(report["metrics"], report["metrics_large"])
@@ -171,8 +214,8 @@ def main() -> None:
     args = parser.parse_args()
     report = asyncio.run(run(args.rows, args.repeats, args.metrics_10m))
     print(
-        f"{report['total_rows']:,} rows ({report['rows_per_org']:,} in the measured org), "
-        f"loaded in {report['load_seconds']} s"
+        f"{report['total_rows']:,} rows ({report['rows_per_org']:,} in the measured org, "
+        f"{report['changed_in_org']:,} of them changed), loaded in {report['load_seconds']} s"
     )
     print(f"{'filter':32} {'P50 ms':>8} {'P99 ms':>8} {'rows':>6}")
     for name, figures in report["queries"].items():

@@ -2,8 +2,8 @@
 
 Cases: the 30-day totals, a 30-day cost-by-model chart (day buckets, one series per model;
 as a chart asks, `total_cost` only, and again with every metric), a property group-by and
-the top users by cost, each over the last 30 days of the measured organization (FINAL,
-org-scoped, bound parameters: the real SQL).
+the top users by cost, each over the last 30 days of the measured organization (newest
+versions, org-scoped, bound parameters: the real SQL).
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ from tests.hql.examples import DOC_EXAMPLES
 
 DB = "heliograph"
 SCOPE = "WHERE organization_id = {hql_org: UUID}"
+# Request rows are read as each request's newest version (store/newest.py).
+NEWEST_REQUESTS = (
+    f"FROM {DB}.request_response_rmt {SCOPE} AND NOT (request_id IN "
+    f"(SELECT request_id FROM {DB}.request_versions {SCOPE}))"
+)
 
 
 def tables_of(sql: str) -> list[exp.Table]:
@@ -25,8 +30,13 @@ def tables_of(sql: str) -> list[exp.Table]:
 @pytest.mark.parametrize("sql", DOC_EXAMPLES)
 def test_documented_examples_are_confined_to_the_callers_rows(sql: str):
     confined = confine(sql, 100, DB)
-    assert f"FROM {DB}.request_response_rmt FINAL {SCOPE}" in confined
-    assert [t.sql() for t in tables_of(confined)] == [f"{DB}.request_response_rmt"]
+    assert NEWEST_REQUESTS in confined
+    assert "FINAL" not in confined
+    assert [t.sql() for t in tables_of(confined)] == [
+        f"{DB}.request_response_rmt",
+        f"{DB}.request_versions",
+        f"{DB}.request_versions",
+    ]
     assert ") AS request_response_rmt" in confined  # columns keep their table's name
 
 
@@ -38,7 +48,8 @@ def test_every_reference_to_an_allowed_table_is_scoped():
         100,
         DB,
     )
-    assert confined.count(SCOPE) == 4
+    assert confined.count(NEWEST_REQUESTS) == 3
+    assert confined.count(SCOPE) == 3 * 3 + 1  # three per request table reference
     assert f"FROM {DB}.cache_metrics FINAL {SCOPE}) AS cache_metrics" in confined
     assert ") AS a JOIN" in confined
 
@@ -63,7 +74,7 @@ def test_with_tables_are_renamed_and_scoped_in_order():
     assert "_hql_cte_1 AS (SELECT * FROM _hql_cte_0 AS first WHERE status = 200)" in confined
     assert "FROM _hql_cte_1 AS second JOIN (SELECT * FROM _hql_cte_0 AS first) AS f" in confined
     names = {t.name for t in tables_of(confined)}
-    assert names == {"_hql_cte_0", "_hql_cte_1", "request_response_rmt"}
+    assert names == {"_hql_cte_0", "_hql_cte_1", "request_response_rmt", "request_versions"}
 
 
 @pytest.mark.parametrize(
@@ -147,9 +158,17 @@ def test_generated_sql_that_is_not_confined_is_refused():
         verify_confined(f"SELECT * FROM {DB}.rate_limit_log FINAL {SCOPE}", DB)
     with pytest.raises(HqlError):
         verify_confined(f"SELECT * FROM other.request_response_rmt FINAL {SCOPE}", DB)
+    with pytest.raises(HqlError):
+        verify_confined(f"SELECT * FROM {DB}.request_versions", DB)
+    with pytest.raises(HqlError):
+        verify_confined(f"SELECT * FROM {DB}.request_response_rmt {SCOPE} OR 1 = 1", DB)
+    with pytest.raises(HqlError):
+        verify_confined(f"SELECT * FROM {DB}.request_response_rmt WHERE 1 = 1 OR {SCOPE[6:]}", DB)
     verify_confined(
         f"SELECT * FROM (SELECT * FROM {DB}.request_response_rmt FINAL {SCOPE}) AS r", DB
     )
+    verify_confined(f"SELECT * FROM {DB}.request_response_rmt {SCOPE} AND status = 200", DB)
+    verify_confined(confine("SELECT * FROM request_response_rmt", 5, DB), DB)
 
 
 @pytest.mark.parametrize(

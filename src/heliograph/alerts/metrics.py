@@ -2,7 +2,7 @@
 
 As Helicone's alert store does: error rate is the share of 4xx/5xx responses in percent;
 other metrics aggregate one column (sum by default). Only the rule's organization is read,
-newest row versions only (FINAL), every value a bound parameter.
+newest row versions only (store/newest.py), every value a bound parameter.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from heliograph.alerts.definition import ERROR_RATE, AlertSpec
 from heliograph.alerts.filters import to_filter_node
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import Params, compile_filter
+from heliograph.store.newest import newest_rows
 
-TABLE = "request_response_rmt"
 METRIC_SQL = {
     "cost": "cost / 1e9",  # stored as USD x 1e9
     "latency": "latency",
@@ -55,16 +55,14 @@ async def measure(engine: ClickHouseEngine, organization_id: str, spec: AlertSpe
         else _aggregate(spec, params)
     )
     conditions = [
-        f"organization_id = {params.add(organization_id, 'UUID')}",
         "request_created_at >= now64(3) - toIntervalMillisecond("
         f"{params.add(spec.time_window, 'Int64')})",
     ]
     if spec.filter is not None:
         conditions.append(compile_filter(to_filter_node(spec.filter), params))
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     rows = await engine.select(
-        f"SELECT count() AS requests, {value} AS value FROM {TABLE} FINAL "
-        f"WHERE {' AND '.join(conditions)}",
-        params.values,
+        f"SELECT count() AS requests, {value} AS value FROM {source}", params.values
     )
     requests = int(rows[0]["requests"]) if rows else 0
     raw = rows[0]["value"] if rows else None

@@ -10,6 +10,8 @@ from heliograph.api.auth import require_principal
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.gateway import CacheCleared, CacheMetrics
 from heliograph.meta.keys import Principal
+from heliograph.store.filters import Params
+from heliograph.store.newest import newest_rows
 
 router = APIRouter(tags=["Cache"])
 
@@ -40,11 +42,12 @@ async def cache_metrics(
         "AND date >= toDate(now() - toIntervalHour({hours:UInt32}))",
         params,
     )
+    recent = Params()
+    window = f"request_created_at >= now64(3) - toIntervalHour({recent.add(hours, 'UInt32')})"
+    source = await newest_rows(engine, caller.organization_id, recent, window)
     totals = await engine.select(
-        "SELECT countIf(cache_enabled) AS cacheable, count() AS requests "
-        "FROM request_response_rmt FINAL WHERE organization_id = {org:UUID} "
-        "AND request_created_at >= now64(3) - toIntervalHour({hours:UInt32})",
-        params,
+        f"SELECT countIf(cache_enabled) AS cacheable, count() AS requests FROM {source}",
+        recent.values,
     )
     row, total = saved[0], totals[0]
     hits = int(row["hits"] or 0)

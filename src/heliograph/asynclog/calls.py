@@ -59,6 +59,7 @@ def logged_call(
         model_name = custom_model_name(log.request_json, log.response_json)
     return LoggedCall(
         request_id=headers.request_id or new_request_id(),
+        id_is_new=headers.request_id is None,
         organization_id=principal.organization_id,
         proxy_key_id=principal.key_id or None,
         provider=provider,

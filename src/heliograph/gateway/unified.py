@@ -154,6 +154,7 @@ class UnifiedGateway:
 
         call = LoggedCall(
             request_id=headers.request_id or new_request_id(),
+            id_is_new=headers.request_id is None,
             organization_id=principal.organization_id,
             proxy_key_id=principal.key_id,
             provider=targets[0].provider.helicone_name,

@@ -11,7 +11,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from heliograph.hql import errors
 from heliograph.hql.errors import HqlError
-from heliograph.hql.tables import ALLOWED_TABLES, ORG_PARAM
+from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
 
 DIALECT = "clickhouse"
 CTE_PREFIX = "_hql_cte_"
@@ -104,13 +104,18 @@ class Scoper:
 
 
 def _is_scoped(table: exp.Table, select: exp.Select, database: str) -> bool:
+    """An allowed (or internal) table of our database, read by a SELECT without joins
+    whose WHERE is, or ANDs, the organization condition."""
     where = select.args.get("where")
+    if where is None or select.args.get("joins"):
+        return False
+    condition = where.this
+    conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    scope = f"organization_id = {{{ORG_PARAM}: UUID}}"
     return (
         table.text("db") == database
-        and table.name in ALLOWED_TABLES
-        and where is not None
-        and where.this.sql(dialect=DIALECT) == f"organization_id = {{{ORG_PARAM}: UUID}}"
-        and not select.args.get("joins")
+        and (table.name in ALLOWED_TABLES or table.name in INTERNAL_TABLES)
+        and any(part.sql(dialect=DIALECT) == scope for part in conjuncts)
     )
 
 

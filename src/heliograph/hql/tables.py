@@ -1,15 +1,18 @@
 """The tables HQL may read, and the org-scoped subquery each one is replaced with.
 
-Every reference to an allowed table becomes `(SELECT ... FROM <db>.<table> FINAL WHERE
-organization_id = {hql_org:UUID}) AS <alias>`. FINAL yields each row's newest version
-(property and score updates insert new versions of a request row; cache_metrics merges
-partial sums). The table is qualified with its database so that no name the caller
-defines (a WITH alias) can stand in for it.
+Every reference to an allowed table becomes a subquery of the caller's organization's rows,
+`(SELECT ... WHERE organization_id = {hql_org:UUID} ...) AS <alias>`. Request rows are each
+request's newest version (property and score updates insert new versions of a request row),
+read as every other reader does (store/newest.py); cache_metrics is read with FINAL, which
+merges its partial sums. Tables are qualified with their database so that no name the
+caller defines (a WITH alias) can stand in for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from heliograph.store.newest import VERSIONS_TABLE, newest_rows_sql
 
 ORG_PARAM = "hql_org"
 
@@ -20,14 +23,16 @@ class ScopedTable:
     # Columns Helicone's HQL documents under names our table stores differently:
     # (name, ClickHouse expression).
     aliases: tuple[tuple[str, str], ...] = ()
+    # Rows are request versions: read each request's newest (store/newest.py), not FINAL.
+    newest_versions: bool = False
 
     def select_sql(self, database: str) -> str:
         """The org-scoped SELECT standing in for the table."""
         extra = "".join(f", {expression} AS {name}" for name, expression in self.aliases)
-        return (
-            f"SELECT *{extra} FROM {database}.{self.name} FINAL "
-            f"WHERE organization_id = {{{ORG_PARAM}:UUID}}"
-        )
+        org = f"{{{ORG_PARAM}:UUID}}"
+        if self.newest_versions:
+            return f"SELECT *{extra} FROM {newest_rows_sql(org, database=database)}"
+        return f"SELECT *{extra} FROM {database}.{self.name} FINAL WHERE organization_id = {org}"
 
 
 ALLOWED_TABLES: dict[str, ScopedTable] = {
@@ -40,10 +45,14 @@ ALLOWED_TABLES: dict[str, ScopedTable] = {
                 ("provider_total_cost", "cost"),
                 ("total_tokens", "ifNull(prompt_tokens, 0) + ifNull(completion_tokens, 0)"),
             ),
+            newest_versions=True,
         ),
         ScopedTable("cache_metrics"),
     )
 }
+
+# Tables the scoped subqueries read besides the allowed ones; HQL itself cannot name them.
+INTERNAL_TABLES = frozenset({VERSIONS_TABLE})
 
 # The tenant column: always the caller's own organization, so not listed in the schema.
 HIDDEN_COLUMNS = frozenset({"organization_id"})

@@ -15,6 +15,10 @@ from heliograph.providers.sse import parse_events
 from heliograph.redact import redact_url
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+# Third in every row (after the two ids): true when Heliograph made the request id up for
+# the call, so that no earlier row can hold it and the log sink need not look it up
+# (store/relogged.py). The store ignores the field.
+NEW_ID_FIELD = "heliograph_new_id"
 
 
 def new_request_id() -> str:
@@ -55,6 +59,7 @@ class LoggedCall:
     cost_nano: int = 0  # set when the row is built (rate limits in cents charge it)
     rate_limited: bool = False
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
+    id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
 
 
 @dataclass
@@ -133,6 +138,7 @@ class RowBuilder:
         row = {
             "request_id": call.request_id,
             "organization_id": call.organization_id,
+            NEW_ID_FIELD: call.id_is_new,
             "request_created_at": clickhouse_time(call.started_at),
             "response_created_at": clickhouse_time(call.ended_at),
             "response_id": call.request_id,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.relogged import copy_relogged
 
 REQUEST_TABLE = "request_response_rmt"
 
@@ -25,6 +26,8 @@ class ClickHouseSink:
         self._engine = engine
 
     async def write(self, lines: Sequence[bytes]) -> None:
+        # A request id stored before (a retried export, a reused id) must be read once.
+        await copy_relogged(self._engine, lines)
         await self._engine.insert_json_lines(REQUEST_TABLE, lines)
 
     async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:

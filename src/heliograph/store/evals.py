@@ -1,8 +1,8 @@
 """Score analytics: scores over time, per-score summaries (evals) and score distributions.
 
-Everything is computed from the newest version of each request (`FINAL`), within a time
-window on `request_created_at`, for one organization, narrowed by a filter AST. Integer and
-fractional scores (two maps, store/scores.py) are read together, as Float64 values.
+Everything is computed from the newest version of each request (store/newest.py), within a
+time window on `request_created_at`, for one organization, narrowed by a filter AST. Integer
+and fractional scores (two maps, store/scores.py) are read together, as Float64 values.
 
 Time buckets follow Helicone's dashboards: `timeZoneDifference` is the browser's
 `Date.getTimezoneOffset()` (minutes to add to local time to reach UTC, e.g. 300 for New York
@@ -25,9 +25,9 @@ from heliograph.store.filters import (
     compile_filter,
     parse_timestamp,
 )
+from heliograph.store.newest import newest_rows
 from heliograph.store.scores import EFFECTIVE_SCORES, SCORED
 
-TABLE = "request_response_rmt"
 T = TypeVar("T")
 Increment = Literal["min", "hour", "day", "week", "month", "year"]
 MAX_TIMEZONE_MINUTES = 24 * 60
@@ -133,20 +133,25 @@ def iso(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def _scored_rows(organization_id: str, window: TimeWindow, filter_node: Any, params: Params) -> str:
+async def _scored_rows(
+    engine: ClickHouseEngine,
+    organization_id: str,
+    window: TimeWindow,
+    filter_node: Any,
+    params: Params,
+) -> str:
     """Subquery: one row (created time, score name, Float64 value) per score of the newest
     versions of matching requests, integer and fractional scores alike."""
     conditions = [
-        f"organization_id = {params.add(organization_id, 'UUID')}",
         f"request_created_at >= {params.add(_sql_time(window.start), TIMESTAMP)}",
         f"request_created_at <= {params.add(_sql_time(window.end), TIMESTAMP)}",
         SCORED,
         compile_filter(filter_node, params),
     ]
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     # Not aliased `scores`: ClickHouse would read the alias inside its own definition.
     return (
-        f"(SELECT request_created_at, {EFFECTIVE_SCORES} AS all_scores FROM {TABLE} FINAL "
-        f"WHERE {' AND '.join(conditions)}) "
+        f"(SELECT request_created_at, {EFFECTIVE_SCORES} AS all_scores FROM {source}) "
         "ARRAY JOIN mapKeys(all_scores) AS name, mapValues(all_scores) AS value"
     )
 
@@ -164,7 +169,7 @@ async def bucketed_score_stats(
 ) -> list[dict[str, Any]]:
     """Per (bucket, score name): bucket start, count, sum, min and max of the values."""
     params = Params()
-    source = _scored_rows(organization_id, window, filter_node, params)
+    source = await _scored_rows(engine, organization_id, window, filter_node, params)
     tz = params.add(window.timezone_minutes, "Int32")
     local = f"toDateTime(request_created_at - toIntervalMinute({tz}), 'UTC')"
     bucket = (
@@ -263,7 +268,7 @@ async def score_distributions(
     adaptive `histogram(10)`, whose bins are approximate; equal widths are exact.
     """
     params = Params()
-    source = _scored_rows(organization_id, window, filter_node, params)
+    source = await _scored_rows(engine, organization_id, window, filter_node, params)
     bins = params.add(HISTOGRAM_BINS, "UInt32")
     rows = await engine.select(
         "SELECT name, low, high, "

@@ -6,6 +6,7 @@ from typing import Any
 
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import TIMESTAMP, Params, property_value
+from heliograph.store.newest import NEWEST_FIRST, newest_rows
 from heliograph.store.row_versions import write_new_version
 
 TABLE = "request_response_rmt"
@@ -18,7 +19,7 @@ async def current_properties(
 ) -> dict[str, str] | None:
     rows = await engine.select(
         f"SELECT properties FROM {TABLE} WHERE organization_id = {{org:UUID}} "
-        "AND request_id = {id:UUID} ORDER BY updated_at DESC LIMIT 1",
+        f"AND request_id = {{id:UUID}} {NEWEST_FIRST} LIMIT 1",
         {"org": organization_id, "id": request_id},
     )
     return dict(rows[0]["properties"]) if rows else None
@@ -49,12 +50,14 @@ async def update_properties(
 
 async def property_keys(engine: ClickHouseEngine, organization_id: str) -> list[dict[str, Any]]:
     """Distinct custom property keys of an organization with how many requests carry each."""
+    params = Params()
+    source = await newest_rows(engine, organization_id, params)
     rows = await engine.select(
         "SELECT key, count() AS count FROM ("
-        f"SELECT arrayJoin(mapKeys(properties)) AS key FROM {TABLE} FINAL "
-        "WHERE organization_id = {org:UUID}) "
-        "WHERE NOT startsWith(key, {reserved:String}) GROUP BY key ORDER BY count DESC, key",
-        {"org": organization_id, "reserved": RESERVED_PREFIX},
+        f"SELECT arrayJoin(mapKeys(properties)) AS key FROM {source}) "
+        f"WHERE NOT startsWith(key, {params.add(RESERVED_PREFIX, 'String')}) "
+        "GROUP BY key ORDER BY count DESC, key",
+        params.values,
     )
     return [{"property": row["key"], "count": row["count"]} for row in rows]
 
@@ -66,10 +69,10 @@ async def property_values(
     params = Params()
     value = property_value(params.add(key, "String"))
     needle = params.add(search, "String")
+    source = await newest_rows(engine, organization_id, params)
     rows = await engine.select(
-        f"SELECT {value} AS value, count() AS count FROM {TABLE} FINAL "
-        f"WHERE organization_id = {params.add(organization_id, 'UUID')} "
-        f"AND value != '' AND positionCaseInsensitiveUTF8(value, {needle}) > 0 "
+        f"SELECT {value} AS value, count() AS count FROM {source} "
+        f"WHERE value != '' AND positionCaseInsensitiveUTF8(value, {needle}) > 0 "
         f"GROUP BY value ORDER BY count DESC, value LIMIT {params.add(limit, 'UInt32')}",
         params.values,
     )
@@ -87,16 +90,17 @@ async def property_metrics(
     """Per value of one property: requests, cost (USD), average latency, tokens."""
     params = Params()
     value = property_value(params.add(key, "String"))
-    conditions = [f"organization_id = {params.add(organization_id, 'UUID')}", "value != ''"]
+    window = []
     if start:
-        conditions.append(f"request_created_at >= {params.add(start, TIMESTAMP)}")
+        window.append(f"request_created_at >= {params.add(start, TIMESTAMP)}")
     if end:
-        conditions.append(f"request_created_at <= {params.add(end, TIMESTAMP)}")
+        window.append(f"request_created_at <= {params.add(end, TIMESTAMP)}")
+    source = await newest_rows(engine, organization_id, params, " AND ".join(window) or "1")
     rows = await engine.select(
         f"SELECT {value} AS value, count() AS requests, sum(cost) / 1e9 AS cost, "
         "avg(latency) AS average_latency, "
         "sum(ifNull(prompt_tokens, 0) + ifNull(completion_tokens, 0)) AS total_tokens "
-        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
+        f"FROM {source} WHERE value != '' "
         f"GROUP BY value ORDER BY cost DESC, requests DESC LIMIT {params.add(limit, 'UInt32')}",
         params.values,
     )

@@ -13,6 +13,7 @@ import orjson
 
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import FEEDBACK_SCORE, Params, compile_filter
+from heliograph.store.newest import NEWEST_FIRST, newest_rows
 from heliograph.store.scores import SCORED
 from heliograph.store.sorting import compile_sort
 
@@ -105,7 +106,7 @@ async def get_request(
     rows = await engine.select(
         f"SELECT {ROW_COLUMNS} FROM {TABLE} "
         "WHERE organization_id = {org:UUID} AND request_id = {id:UUID} "
-        "ORDER BY updated_at DESC LIMIT 1",
+        f"{NEWEST_FIRST} LIMIT 1",
         {"org": organization_id, "id": request_id},
     )
     return to_helicone_request(rows[0]) if rows else None
@@ -126,7 +127,6 @@ async def query_requests(
     """One page of an organization's requests matching a filter AST, newest versions only."""
     params = Params()
     conditions = [
-        f"organization_id = {params.add(organization_id, 'UUID')}",
         "request_created_at <= now64(3) + INTERVAL 5 MINUTE",
         compile_filter(filter_node, params),
     ]
@@ -134,13 +134,13 @@ async def query_requests(
         conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")
     if scored_only:
         conditions.append(SCORED)
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     order = compile_sort(sort, params)
     # Two steps: find the page's ids reading only the filter and sort columns, then fetch
     # whole rows (bodies are most of the bytes) for just those ids.
     page = await engine.select(
         f"SELECT toString(request_id) AS id, toString(request_created_at) AS created "
-        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {order} LIMIT {params.add(limit, 'UInt32')} "
+        f"FROM {source} ORDER BY {order} LIMIT {params.add(limit, 'UInt32')} "
         f"OFFSET {params.add(offset, 'UInt64')}",
         params.values,
     )
@@ -152,7 +152,7 @@ async def query_requests(
         "AND request_id IN {ids:Array(UUID)} "
         "AND request_created_at BETWEEN {first:DateTime64(3, 'UTC')} "
         "AND {last:DateTime64(3, 'UTC')} "
-        "ORDER BY updated_at DESC LIMIT 1 BY request_id",
+        f"{NEWEST_FIRST} LIMIT 1 BY request_id",
         {
             "org": organization_id,
             "ids": [entry["id"] for entry in page],

@@ -19,9 +19,9 @@ from heliograph.store.filters import (
     compile_grouped_filter,
 )
 from heliograph.store.histograms import Grouped, PSize, average, histogram
+from heliograph.store.newest import newest_rows
 from heliograph.store.properties import update_properties
 
-TABLE = "request_response_rmt"
 SESSION_ID_KEY = "Helicone-Session-Id"
 SESSION_NAME_KEY = "Helicone-Session-Name"
 SESSION_PATH_KEY = "Helicone-Session-Path"
@@ -75,14 +75,10 @@ def _ms_time(ms: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def _grouped(scope: SessionScope) -> Grouped:
+async def _grouped(engine: ClickHouseEngine, scope: SessionScope) -> Grouped:
     params = Params()
     where, having = compile_grouped_filter(scope.filter, params, SESSION_GROUP_FIELDS)
-    conditions = [
-        f"organization_id = {params.add(scope.organization_id, 'UUID')}",
-        f"{SESSION_ID} != ''",
-        where,
-    ]
+    conditions = [f"{SESSION_ID} != ''", where]
     if scope.session_id is not None:
         conditions.append(f"{SESSION_ID} = {params.add(scope.session_id, 'String')}")
     if scope.start_ms is not None:
@@ -100,8 +96,8 @@ def _grouped(scope: SessionScope) -> Grouped:
             f"(positionCaseInsensitiveUTF8({SESSION_ID}, {needle}) > 0 "
             f"OR positionCaseInsensitiveUTF8({SESSION_NAME}, {needle}) > 0)"
         )
-    source = f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)}"
-    return Grouped(source, SESSION_ID, having, params)
+    source = await newest_rows(engine, scope.organization_id, params, " AND ".join(conditions))
+    return Grouped(f"FROM {source}", SESSION_ID, having, params)
 
 
 def shift(clickhouse_time: str, minutes: float) -> str:
@@ -138,7 +134,7 @@ async def query_sessions(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Helicone's `SessionResult` rows, the most recently started session first."""
-    grouped = _grouped(scope)
+    grouped = await _grouped(engine, scope)
     params = grouped.params
     rows = await engine.select(
         f"SELECT {grouped.key} AS grp, {_SUMMARY} {grouped.source} "
@@ -153,7 +149,7 @@ async def session_metrics(
     engine: ClickHouseEngine, scope: SessionScope, p_size: PSize, interquartile: bool
 ) -> dict[str, Any]:
     """Helicone's `SessionMetrics`: distributions and averages of size, duration and cost."""
-    grouped = _grouped(scope)
+    grouped = await _grouped(engine, scope)
     return {
         "session_count": await histogram(engine, grouped, "count()", p_size, interquartile),
         "session_duration": await histogram(engine, grouped, DURATION, p_size, interquartile),
@@ -179,26 +175,29 @@ async def session_requests(
     engine: ClickHouseEngine, organization_id: str, session_id: str, limit: int
 ) -> list[dict[str, Any]]:
     """A session's requests, oldest first, with what a session tree shows of each."""
+    params = Params()
+    where = f"{SESSION_ID} = {params.add(session_id, 'String')}"
+    source = await newest_rows(engine, organization_id, params, where)
     return await engine.select(
         "SELECT toString(request_id) AS request_id, "
         f"properties['{SESSION_PATH_KEY}'] AS session_path, "
         f"properties['{FEEDBACK_KEY}'] AS rating, model, provider, user_id, status, latency, "
-        "cost, prompt_tokens, completion_tokens, request_created_at "
-        f"FROM {TABLE} FINAL WHERE organization_id = {{org:UUID}} "
-        f"AND {SESSION_ID} = {{sid:String}} "
-        "ORDER BY request_created_at, request_id LIMIT {limit:UInt32}",
-        {"org": organization_id, "sid": session_id, "limit": limit},
+        f"cost, prompt_tokens, completion_tokens, request_created_at FROM {source} "
+        f"ORDER BY request_created_at, request_id LIMIT {params.add(limit, 'UInt32')}",
+        params.values,
     )
 
 
 async def first_request_id(
     engine: ClickHouseEngine, organization_id: str, session_id: str
 ) -> str | None:
+    params = Params()
+    where = f"{SESSION_ID} = {params.add(session_id, 'String')}"
+    source = await newest_rows(engine, organization_id, params, where)
     rows = await engine.select(
-        f"SELECT toString(request_id) AS id FROM {TABLE} FINAL "
-        f"WHERE organization_id = {{org:UUID}} AND {SESSION_ID} = {{sid:String}} "
+        f"SELECT toString(request_id) AS id FROM {source} "
         "ORDER BY request_created_at, request_id LIMIT 1",
-        {"org": organization_id, "sid": session_id},
+        params.values,
     )
     return str(rows[0]["id"]) if rows else None
 

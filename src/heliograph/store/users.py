@@ -19,6 +19,7 @@ from heliograph.store.filters import (
     compile_grouped_filter,
 )
 from heliograph.store.histograms import Grouped, PSize, histogram
+from heliograph.store.newest import newest_rows
 
 TABLE = "request_response_rmt"
 USER_QUERY_LIMIT = 100  # Helicone's /v1/user/query answers at most this many users
@@ -75,10 +76,8 @@ def _seconds_time(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def _base_conditions(
-    params: Params, organization_id: str, window: TimeWindow, inclusive: bool
-) -> list[str]:
-    conditions = [f"organization_id = {params.add(organization_id, 'UUID')}", "user_id != ''"]
+def _base_conditions(params: Params, window: TimeWindow, inclusive: bool) -> list[str]:
+    conditions = ["user_id != ''"]
     after, before = (">=", "<=") if inclusive else (">", "<")
     if window.start is not None:
         start = params.add(_seconds_time(window.start), TIMESTAMP)
@@ -98,14 +97,14 @@ async def user_usage(
 ) -> list[dict[str, Any]]:
     """Per user: requests, prompt/completion tokens and cost (USD); `/v1/user/query`."""
     params = Params()
-    conditions = _base_conditions(params, organization_id, window, inclusive=True)
+    conditions = _base_conditions(params, window, inclusive=True)
     if user_ids:
         conditions.append(f"user_id IN {params.add(user_ids, 'Array(String)')}")
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     rows = await engine.select(
         "SELECT user_id AS grp, count() AS requests, sum(ifNull(prompt_tokens, 0)) AS prompt, "
         "sum(ifNull(completion_tokens, 0)) AS completion, sum(cost) AS cost_nano "
-        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)} "
-        f"GROUP BY grp ORDER BY requests DESC, grp LIMIT {USER_QUERY_LIMIT}",
+        f"FROM {source} GROUP BY grp ORDER BY requests DESC, grp LIMIT {USER_QUERY_LIMIT}",
         params.values,
     )
     return [
@@ -173,12 +172,10 @@ async def user_metrics(
     """One page of `UserMetricsResult`s, how many users match, and whether any user exists."""
     params = Params()
     where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS)
-    conditions = [*_base_conditions(params, organization_id, window, inclusive=False), where]
+    conditions = [*_base_conditions(params, window, inclusive=False), where]
     order = _order(sort)
-    grouped = (
-        f"SELECT user_id AS grp, {_METRICS} FROM {TABLE} FINAL "
-        f"WHERE {' AND '.join(conditions)} GROUP BY grp HAVING {having}"
-    )
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
+    grouped = f"SELECT user_id AS grp, {_METRICS} FROM {source} GROUP BY grp HAVING {having}"
     rows = await engine.select(
         f"{grouped} ORDER BY {order} LIMIT {params.add(limit, 'UInt32')} "
         f"OFFSET {params.add(offset, 'UInt64')}",
@@ -207,10 +204,9 @@ async def user_metrics_overview(
     """Distributions of requests and cost (USD) per user."""
     params = Params()
     where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS)
-    conditions = [*_base_conditions(params, organization_id, TimeWindow(), True), where]
-    grouped = Grouped(
-        f"FROM {TABLE} FINAL WHERE {' AND '.join(conditions)}", "user_id", having, params
-    )
+    conditions = [*_base_conditions(params, TimeWindow(), True), where]
+    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
+    grouped = Grouped(f"FROM {source}", "user_id", having, params)
     return {
         "request_count": await histogram(engine, grouped, "count()", p_size, interquartile),
         "user_cost": await histogram(engine, grouped, "sum(cost) / 1e9", p_size, interquartile),
