@@ -48,6 +48,7 @@ def run(
     warmup_seconds: int,
     cpu: str | None,
     workdir: Path,
+    capacity: float | None = None,
 ) -> WrkResult:
     """One open-loop run at `rate` requests/s; raises RuntimeError when h2load fails."""
     body_file = workdir / "h2load-body.json"
@@ -55,8 +56,11 @@ def run(
     log_file = workdir / "h2load-requests.tsv"
     log_file.unlink(missing_ok=True)
     connections = min(64, max(4, math.ceil(rate / PER_CONNECTION_RATE)))
-    total = math.ceil(rate * (warmup_seconds + seconds))
-    total -= total % connections  # h2load needs a multiple of the connections
+    # A fixed number of requests (h2load's -r rules out -D): as many as the rate asks for, or
+    # as a slower system can answer in that time (it is overloaded either way), so that a
+    # slow system's run does not take many times longer.
+    total = math.ceil(min(rate, capacity or rate) * (warmup_seconds + seconds))
+    total = max(connections, total - total % connections)  # h2load: a multiple of them
     command = ["h2load", "--h1", f"--clients={connections}", "--threads=1"]
     command += [f"--rps={rate / connections:.6f}", f"--requests={total}"]
     command += ["--rate=1", "--rate-period=1ms", f"--data={body_file}"]

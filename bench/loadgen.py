@@ -39,8 +39,18 @@ class Load:
         script = wrk.write_script(self.workdir / "case.lua", call.body, call.headers)
         return wrk.run(call.url, script, connections, seconds, self.cpu)
 
-    def open(self, call: Call, rate: float, seconds: int, warmup_seconds: int) -> WrkResult:
-        """Open loop at `rate` requests/s, after `warmup_seconds` at the same rate."""
+    def open(
+        self,
+        call: Call,
+        rate: float,
+        seconds: int,
+        warmup_seconds: int,
+        capacity: float | None = None,
+    ) -> WrkResult:
+        """Open loop at `rate` requests/s, after `warmup_seconds` at the same rate.
+
+        `capacity`: the system's best closed-loop rate, which bounds how many requests a
+        system slower than `rate` is sent, so that its run ends in about the same time."""
         if not self.native:
             if warmup_seconds:
                 pyload.open_loop(
@@ -51,7 +61,15 @@ class Load:
                 call.url, call.headers, call.body, rate, seconds, OPEN_LOOP_PY_CONNECTIONS
             )
         return h2load.run(
-            call.url, call.headers, call.body, rate, seconds, warmup_seconds, self.cpu, self.workdir
+            call.url,
+            call.headers,
+            call.body,
+            rate,
+            seconds,
+            warmup_seconds,
+            self.cpu,
+            self.workdir,
+            capacity,
         )
 
     def ttft(self, call: Call, seconds: float) -> dict[str, Any]:

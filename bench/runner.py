@@ -194,7 +194,8 @@ class SystemRun:
             call = self.system.call(kind == "stream")
             rate = rates[kind]
             p = self.profile
-            run = partial(self.load.open, call, rate, p.seconds, p.warmup_seconds)
+            capacity = self.peak_rate(kind)
+            run = partial(self.load.open, call, rate, p.seconds, p.warmup_seconds, capacity)
             self._measure(kind, "open", 0, rate, None, run)
 
     def probe_ttft(self) -> None:
