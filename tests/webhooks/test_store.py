@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 import uuid
@@ -210,6 +211,13 @@ class CountingQueue(DeliveryQueue):
         self.inner.enqueue(deliveries)
 
 
+def dispatch(dispatcher: WebhookDispatcher, lines: list[bytes]) -> None:
+    """Await the listener on an event loop of its own thread: a test that ran before may
+    have left a loop running in this one (Playwright's sync API does)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, dispatcher(lines)).result()
+
+
 def test_dispatcher_queues_matching_rows_once(meta: Meta):
     owner, other = org(meta), org(meta, "quiet")
     wanted = WebhookConfig(property_filters=(PropertyFilter("Env", "prod"),))
@@ -223,13 +231,13 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     quiet = [row(other)[1] for _ in range(5)]
     # A property named like the org column must not route another org's row to this org.
     _, spoof = row(other, properties={"organization_id": owner})
-    asyncio.run(dispatcher([*quiet, spoof]))
+    dispatch(dispatcher, [*quiet, spoof])
     assert queue.calls == 0 and woken == [], "rows of orgs without webhooks cost no DB work"
 
     prod_id, prod = row(owner, properties={"env": "prod"}, user_id="u1")
     dev_id, dev = row(owner, properties={"env": "dev"})
-    asyncio.run(dispatcher([prod, dev, *quiet]))
-    asyncio.run(dispatcher([prod, dev]))  # replayed
+    dispatch(dispatcher, [prod, dev, *quiet])
+    dispatch(dispatcher, [prod, dev])  # replayed
     assert woken == [True, True]
     assert [d.request_id for d in meta.queue.deliveries(filtered.id)] == [prod_id]
     assert sorted(d.request_id for d in meta.queue.deliveries(everything.id)) == sorted(
@@ -244,5 +252,5 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     meta.store.delete(owner, everything.id)
     dispatcher.refresh()
     assert dispatcher.organizations == 0
-    asyncio.run(dispatcher([row(owner)[1]]))
+    dispatch(dispatcher, [row(owner)[1]])
     assert queue.calls == 2
