@@ -3,6 +3,7 @@ format, `frame;frame;frame count` lines), so that a profile needs nothing but py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
 WIDTH = 1600
@@ -18,16 +19,20 @@ class _Node:
         self.children: dict[str, _Node] = {}
 
 
-def _tree(collapsed: str) -> _Node:
-    root = _Node()
+def stacks(collapsed: str) -> Iterator[tuple[list[str], int]]:
+    """(frames, root first; sample count) of each line of collapsed stacks."""
     for line in collapsed.splitlines():
         frames, _, count_text = line.rpartition(" ")
-        if not frames or not count_text.isdigit():
-            continue
-        count = int(count_text)
+        if frames and count_text.isdigit():
+            yield frames.split(";"), int(count_text)
+
+
+def _tree(collapsed: str) -> _Node:
+    root = _Node()
+    for frames, count in stacks(collapsed):
         node = root
         node.count += count
-        for frame in frames.split(";"):
+        for frame in frames:
             node = node.children.setdefault(frame, _Node())
             node.count += count
     return root

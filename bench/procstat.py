@@ -17,10 +17,11 @@ _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat split after the command name (which may hold spaces)."""
+def _stat_fields(pid: int, stat: str = "") -> list[str] | None:
+    """/proc/<pid>/stat (or the `stat` path given) split after the command name (which may
+    hold spaces)."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        text = Path(stat or f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     return text[text.rindex(")") + 2 :].split()
@@ -102,10 +103,11 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
     for entry in os.scandir(f"/proc/{pid}/task"):
         try:
             name = Path(entry.path, "comm").read_text().strip()
-            text = Path(entry.path, "stat").read_text()
         except OSError:
             continue
-        fields = text[text.rindex(")") + 2 :].split()
+        fields = _stat_fields(pid, str(Path(entry.path, "stat")))
+        if fields is None:
+            continue
         seconds = (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
         by_name[name] = by_name.get(name, 0.0) + seconds
     return by_name

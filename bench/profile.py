@@ -40,12 +40,9 @@ def _summarize(collapsed: Path, top: int) -> str:
     own: collections.Counter[str] = collections.Counter()
     anywhere: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        frames_text, _, count_text = line.rpartition(" ")
-        frames = frames_text.split(";")
+    for frames, count in flamegraph.stacks(collapsed.read_text()):
         if "MainThread" not in frames[0]:
             continue
-        count = int(count_text)
         total += count
         functions = [_function(frame) for frame in frames[1:]]
         own[functions[-1]] += count
