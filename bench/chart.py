@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-COLOURS = {"direct": "#9e9e9e", "heliograph": "#f4a300", "litellm": "#4a7fb5", "portkey": "#7b5ea7"}
+COLOURS = {
+    "direct": "#9e9e9e",
+    "bare": "#5b8c5a",
+    "heliograph": "#f4a300",
+    "litellm": "#4a7fb5",
+    "portkey": "#7b5ea7",
+}
 
 
 def draw(document: dict[str, Any], path: Path) -> str:

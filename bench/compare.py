@@ -1,14 +1,15 @@
-"""Heliograph against LiteLLM's proxy and Portkey's gateway: same machine, same load, same
-fake provider, one run.
+"""Heliograph against LiteLLM's proxy and Portkey's gateway, and against a bare Python relay
+(bench.bare_relay) as the floor: same machine, same load, same fake provider, one run.
 
-    make bench                           # python -m bench.compare: about 13 minutes
-    python -m bench.compare --seconds 5  # shorter cases (about 4 minutes)
+    make bench                           # python -m bench.compare: about 16 minutes
+    python -m bench.compare --seconds 5  # shorter cases (about 5 minutes)
     python -m bench.compare --smoke      # direct + Heliograph, 2 s per case (the test suite's)
     python -m bench.compare --soak 300   # then 5 minutes of RSS soak on the same Heliograph
 
 The fake provider is nginx returning canned OpenAI answers (a 1 KB chat completion, a
 20-chunk stream); its capacity on one core is measured first. Then each system in turn,
-Heliograph first (its own peak rate sets the open-loop rate of every system), then direct
+Heliograph first (its own peak rate sets the open-loop rate of every system), then the bare
+relay (Python's floor on this machine: what Heliograph's figures are a fraction of), direct
 (the fake itself: the baseline every "added" figure subtracts), LiteLLM, Portkey:
   checked   one completion and one stream, checked by content: a misconfigured system
             fails the run instead of being measured fast;
@@ -25,8 +26,8 @@ Then the query benchmark (bench.query) on the embedded store, with everything st
 
 Total time: per system, 2 kinds x (3 concurrencies + 1 open rate) x (warm-up + seconds),
 plus about 5 s of TTFT probe and its start-up; with the defaults (20 s, 1 s warm-up) about
-3 minutes a system, 12.5 minutes for the four, plus the query benchmark (a minute or
-so): about 13 minutes; `--seconds 15` brings it to about 10.
+3 minutes a system, 15.5 minutes for the five, plus the query benchmark (a minute or
+so): about 16 minutes; `--seconds 15` brings it to about 12.
 
 Results: bench/results/latest.json, latest.md (the tables) and latest.png (the chart);
 --smoke writes smoke.* instead. Exit status 1 when anything failed a check or errored.
@@ -49,7 +50,8 @@ from bench.processes import Service, missing_tools
 from bench.runner import KINDS, Profile, SystemRun
 
 RESULTS_DIR = Path(__file__).parent / "results"
-ORDER = ("heliograph", "direct", "litellm", "portkey")  # Heliograph first: it sets the rate
+# Heliograph first: it sets the rate; the bare relay next, its floor, measured close by.
+ORDER = ("heliograph", "bare", "direct", "litellm", "portkey")
 CAPACITY_SECONDS = 3
 
 
@@ -167,6 +169,7 @@ def benchmark(options: Options, tmp: Path) -> tuple[dict[str, Any], list[str]]:
     }
     document["comparison"] = compare_report.comparisons(document)
     document["targets"] = compare_report.targets(document)
+    document["against_bare"] = compare_report.against_bare(document)
     harness.finish(document, problems)
     return document, problems
 

@@ -1,5 +1,5 @@
-"""bench.compare's figures side by side: the comparison rows, the issue's targets, and the
-Markdown report (bench/results/latest.md)."""
+"""bench.compare's figures side by side: the comparison rows, the issue's targets, Heliograph
+against the bare relay, and the Markdown report (bench/results/latest.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any
 
 PEERS = ("litellm", "portkey")
 PCTS = ("p50", "p90", "p99")
+# The bare relay as issue 10 measured it (on a faster machine) when setting the targets.
+ISSUE_BARE_C16_REQUESTS_PER_S = 7_700
+ISSUE_BARE_C1_ADDED_P50_MS = 0.27
+TARGET_C16_REQUESTS_PER_S = 4_000
+TARGET_C1_ADDED_P50_MS = 0.35
 
 
 def _ms(us: float) -> float:
@@ -108,6 +113,30 @@ def targets(document: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def against_bare(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Heliograph's closed-loop figures next to the bare relay's, row by row, and its
+    requests/s as a fraction of the relay's; empty when either was not measured."""
+    rows = []
+    for row in document["comparison"]:
+        ours, bare = row["systems"].get("heliograph"), row["systems"].get("bare")
+        if row["mode"] != "closed" or ours is None or bare is None:
+            continue
+        rows.append(
+            {
+                "kind": row["kind"],
+                "concurrency": row["concurrency"],
+                "bare_requests_per_s": bare["requests_per_s"],
+                "heliograph_requests_per_s": ours["requests_per_s"],
+                "heliograph_over_bare": round(ours["requests_per_s"] / bare["requests_per_s"], 3)
+                if bare["requests_per_s"]
+                else None,
+                "bare_added_p50_ms": bare.get("added_p50_ms"),
+                "heliograph_added_p50_ms": ours.get("added_p50_ms"),
+            }
+        )
+    return rows
+
+
 def _under(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
@@ -201,6 +230,40 @@ def _systems_table(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bare_section(document: dict[str, Any]) -> list[str]:
+    rows = document.get("against_bare") or []
+    if not rows:
+        return []
+    table = [
+        [r["kind"], str(r["concurrency"]), _fmt(r["bare_requests_per_s"], ",.0f"),
+         _fmt(r["heliograph_requests_per_s"], ",.0f"), _fmt(r["heliograph_over_bare"], ".0%"),
+         f"{_fmt(r['bare_added_p50_ms'], '+.3f')} / {_fmt(r['heliograph_added_p50_ms'], '+.3f')}"]
+        for r in rows
+    ]  # fmt: skip
+    head = ["kind", "c", "bare req/s", "Heliograph req/s", "Heliograph / bare"]
+    head += ["added P50 ms: bare / Heliograph"]
+    found = {(r["kind"], r["concurrency"]): r for r in rows}
+    c16, c1 = found.get(("completion", 16), {}), found.get(("completion", 1), {})
+    rate_share = TARGET_C16_REQUESTS_PER_S / ISSUE_BARE_C16_REQUESTS_PER_S
+    latency_factor = TARGET_C1_ADDED_P50_MS / ISSUE_BARE_C1_ADDED_P50_MS
+    bare_rate, bare_added = c16.get("bare_requests_per_s"), c1.get("bare_added_p50_ms")
+    scaled_rate = None if bare_rate is None else bare_rate * rate_share
+    scaled_added = None if bare_added is None else bare_added * latency_factor
+    return [
+        "## Against the bare relay (Python's floor on this machine)",
+        "bench.bare_relay: a raw ASGI app on uvicorn (uvloop, httptools, one worker) relaying "
+        "through one pooled aiohttp session, with no logging and no parsing, on the same core "
+        "as Heliograph. Issue 10's targets were set against such a relay measured on a faster "
+        f"machine ({ISSUE_BARE_C16_REQUESTS_PER_S:,} req/s at c=16, "
+        f"{ISSUE_BARE_C1_ADDED_P50_MS} ms added P50 at c=1): "
+        f"{TARGET_C16_REQUESTS_PER_S:,} req/s is {rate_share:.0%} of that rate, "
+        f"{TARGET_C1_ADDED_P50_MS} ms {latency_factor:.1f}x that latency. The same shares of "
+        f"this run's bare relay: {_fmt(scaled_rate, ',.0f')} req/s at c=16, "
+        f"{_fmt(scaled_added, '.3f')} ms added P50 at c=1.",
+        _table(head, table),
+    ]
+
+
 def _heliograph_section(document: dict[str, Any]) -> list[str]:
     pipeline = document.get("log_pipeline")
     if not pipeline:
@@ -284,6 +347,7 @@ def markdown(document: dict[str, Any]) -> str:
         *_heliograph_section(document),
         *_soak_section(document),
         *_query_section(document),
+        *_bare_section(document),
         "## Issue 10's targets (one Heliograph worker, full logging)",
         _table(
             ["target", "measured", "met"],

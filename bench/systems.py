@@ -3,6 +3,9 @@ an OpenAI chat completion (1 KB JSON, or a 20-chunk stream) for model gpt-4o-min
 each system relays to the same canned fake provider.
 
   direct      the fake provider itself, called as an OpenAI client would: the baseline;
+  bare        bench.bare_relay: a raw ASGI app on uvicorn relaying through one pooled aiohttp
+              session, with no logging and no parsing: the least a Python relay can do on
+              this machine, Heliograph's floor (not a peer);
   heliograph  one Heliograph process (one worker, every call logged into chDB with its
               bodies), on its unified gateway (`gpt-4o-mini/openai`) or, with
               route="passthrough", on its OpenAI passthrough route with Helicone-Auth;
@@ -21,6 +24,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +44,7 @@ LITELLM = BENCH_ROOT / "bench" / ".venv-litellm" / "bin" / "litellm"
 PORTKEY = (
     BENCH_ROOT / "bench" / "portkey" / "node_modules" / "@portkey-ai" / "gateway" / "build"
 ) / "start-server.js"
-NAMES = ("direct", "heliograph", "litellm", "portkey")
+NAMES = ("direct", "bare", "heliograph", "litellm", "portkey")
 PEERS = ("litellm", "portkey")
 
 
@@ -70,6 +74,18 @@ class System:
 def direct(fake: Service, upstream: str) -> System:
     headers = {"Authorization": f"Bearer {stack.PROVIDER_KEY}"}
     return System("direct", fake, upstream + nginx.CHAT_PATH, headers, MODEL, True, owned=False)
+
+
+def bare(tmp: Path, cpu: str | None, upstream: str) -> System:
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare_relay", "--port", str(port)]
+    command += ["--upstream", upstream]
+    service = Service("bare", command, tmp / "bare-relay.log", cpu=cpu, cwd=BENCH_ROOT)
+    base = f"http://127.0.0.1:{port}"
+    _wait_or_stop(service, lambda: wait_until_serving(service, base + "/healthz", 30))
+    headers = {"Authorization": f"Bearer {stack.PROVIDER_KEY}"}
+    # It relays the fake's stream as it is, the usage-only chunk the fake sends unasked too.
+    return System("bare", service, base + nginx.CHAT_PATH, headers, MODEL, True)
 
 
 def heliograph(tmp: Path, cpu: str | None, upstream: str, route: str = "gateway") -> System:
@@ -171,6 +187,8 @@ def start(
     workdir.mkdir(parents=True, exist_ok=True)
     if name == "direct":
         return direct(fake, upstream)
+    if name == "bare":
+        return bare(workdir, cpu, upstream)
     if name == "heliograph":
         return heliograph(workdir, cpu, upstream, route)
     if name == "litellm":
