@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from heliograph.alerts.filters import to_filter_node
 from heliograph.errors import InvalidRequestError
-from heliograph.store.filters import FilterError, Params, compile_filter
+from heliograph.store.filters import FilterError, compile_filter
+from heliograph.store.params import Params
 
 ERROR_RATE = "response.status"
 METRICS = (

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from heliograph.alerts.definition import ERROR_RATE, AlertSpec
 from heliograph.alerts.filters import to_filter_node
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.filters import Params, compile_filter
+from heliograph.store.filters import compile_filter
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 
 METRIC_SQL = {
     "cost": "cost / 1e9",  # stored as USD x 1e9

@@ -10,8 +10,8 @@ from heliograph.api.auth import require_principal
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.gateway import CacheCleared, CacheMetrics
 from heliograph.meta.keys import Principal
-from heliograph.store.filters import Params
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 
 router = APIRouter(tags=["Cache"])
 

@@ -28,7 +28,7 @@ from heliograph.api.schemas.filters import RequestFilter
 from heliograph.api.schemas.timestamps import ISO_TIMESTAMP
 from heliograph.errors import InvalidRequestError
 from heliograph.meta.keys import Principal
-from heliograph.store.filters import FilterError, Params, compile_filter, parse_timestamp
+from heliograph.store.filters import FilterError, compile_filter, parse_timestamp
 from heliograph.store.metrics import (
     Grouping,
     Ranking,
@@ -40,6 +40,7 @@ from heliograph.store.metrics import (
 )
 from heliograph.store.metrics_defs import METRIC_NAMES, MetricName
 from heliograph.store.metrics_time import MAX_TIMEZONE_MINUTES, Buckets, Window
+from heliograph.store.params import Params
 
 router = APIRouter(tags=["Metrics"])
 Caller = Annotated[Principal, Depends(require_principal)]

@@ -21,11 +21,11 @@ from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import (
     TIMESTAMP,
     FilterError,
-    Params,
     compile_filter,
     parse_timestamp,
 )
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 from heliograph.store.scores import EFFECTIVE_SCORES, SCORED
 
 T = TypeVar("T")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heliograph.errors import InvalidRequestError
+from heliograph.store.params import Params
 from heliograph.store.scores import EFFECTIVE_SCORES
 
 MAX_DEPTH = 64
@@ -30,18 +31,6 @@ LATEST = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 class FilterError(InvalidRequestError):
     """The filter cannot be compiled; the message names what is wrong."""
-
-
-class Params:
-    """Collects query parameters and hands out their typed placeholders."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def add(self, value: Any, ch_type: str) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
-        return f"{{{name}:{ch_type}}}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.filters import Params
+from heliograph.store.params import Params
 
 PSize = Literal["p50", "p75", "p95", "p99", "p99.9"]
 PERCENTILES: dict[str, float] = {"p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}

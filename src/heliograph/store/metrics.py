@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.filters import Params, compile_filter, property_value
+from heliograph.store.filters import compile_filter, property_value
 from heliograph.store.metrics_defs import (
     EMPTY_ROW,
     METRIC_NAMES,
@@ -23,6 +23,7 @@ from heliograph.store.metrics_defs import (
 )
 from heliograph.store.metrics_time import Buckets, Window
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 
 # A property's value (filters.property_value) falls back to a case-insensitive key match, a
 # lambda that ClickHouse's default short-circuiting computes for every row, even when the key

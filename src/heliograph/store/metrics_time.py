@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from heliograph.errors import InvalidRequestError
-from heliograph.store.filters import Params
+from heliograph.store.params import Params
 
 INCREMENT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 INCREMENT_ALIASES = {"min": "minute"}  # Helicone's `dbIncrement` spelling

@@ -15,12 +15,10 @@ newest versions. Leaving out the listed ids costs a read of every request id in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import weakref
 
 from heliograph.store.engine import ClickHouseEngine
-
-if TYPE_CHECKING:  # filters.py imports scores.py, which reads through this module
-    from heliograph.store.filters import Params
+from heliograph.store.params import Params
 
 TABLE = "request_response_rmt"
 VERSIONS_TABLE = "request_versions"
@@ -54,12 +52,23 @@ def newest_rows_sql(
     return f"({single} UNION ALL {newest})"
 
 
+# Organizations seen with a multi-row request, per engine. Rows of `request_versions` are
+# never taken back, so "yes" stays true (and were it not, the exclusion is only slower);
+# "no" is asked again every time, since the next change may add one.
+_VERSIONED: weakref.WeakKeyDictionary[ClickHouseEngine, set[str]] = weakref.WeakKeyDictionary()
+
+
 async def has_versions(engine: ClickHouseEngine, organization_id: str) -> bool:
     """Whether any request of the organization has more than one row (a lookup of ~1 ms)."""
+    known = _VERSIONED.setdefault(engine, set())
+    if organization_id in known:
+        return True
     rows = await engine.select(
         f"SELECT 1 AS found FROM {VERSIONS_TABLE} WHERE organization_id = {{org:UUID}} LIMIT 1",
         {"org": organization_id},
     )
+    if rows:
+        known.add(organization_id)
     return bool(rows)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.filters import TIMESTAMP, Params, property_value
+from heliograph.store.filters import TIMESTAMP, property_value
 from heliograph.store.newest import NEWEST_FIRST, newest_rows
+from heliograph.store.params import Params
 from heliograph.store.row_versions import write_new_version
 
 TABLE = "request_response_rmt"

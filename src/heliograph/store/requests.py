@@ -12,8 +12,9 @@ from typing import Any
 import orjson
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.filters import FEEDBACK_SCORE, Params, compile_filter
+from heliograph.store.filters import FEEDBACK_SCORE, compile_filter
 from heliograph.store.newest import NEWEST_FIRST, newest_rows
+from heliograph.store.params import Params
 from heliograph.store.scores import SCORED
 from heliograph.store.sorting import compile_sort
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.newest import has_versions, newest_rows_sql
+from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 from heliograph.store.row_versions import write_new_version
 
 TABLE = "request_response_rmt"
@@ -69,12 +70,11 @@ async def add_scores(
 
 async def score_names(engine: ClickHouseEngine, organization_id: str) -> list[str]:
     """Every score name used on the organization's requests (newest versions), sorted."""
-    # Not newest_rows(): its Params live in store/filters.py, which imports this module.
-    versions = await has_versions(engine, organization_id)
-    source = newest_rows_sql("{org:UUID}", SCORED, versions=versions)
+    params = Params()
+    source = await newest_rows(engine, organization_id, params, SCORED)
     rows = await engine.select(
         f"SELECT DISTINCT arrayJoin(mapKeys({EFFECTIVE_SCORES})) AS name FROM {source} "
         "ORDER BY name",
-        {"org": organization_id},
+        params.values,
     )
     return [row["name"] for row in rows]

@@ -15,11 +15,11 @@ from heliograph.store.filters import (
     TIMESTAMP,
     Field,
     GroupFields,
-    Params,
     compile_grouped_filter,
 )
 from heliograph.store.histograms import Grouped, PSize, average, histogram
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 from heliograph.store.properties import update_properties
 
 SESSION_ID_KEY = "Helicone-Session-Id"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from heliograph.store.filters import RMT_FIELDS, FilterError, Params, property_value
+from heliograph.store.filters import RMT_FIELDS, FilterError, property_value
+from heliograph.store.params import Params
 
 DEFAULT_ORDER = "request_created_at DESC, request_id DESC"
 SORT_ALIASES = {

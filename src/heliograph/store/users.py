@@ -15,11 +15,11 @@ from heliograph.store.filters import (
     Field,
     FilterError,
     GroupFields,
-    Params,
     compile_grouped_filter,
 )
 from heliograph.store.histograms import Grouped, PSize, histogram
 from heliograph.store.newest import newest_rows
+from heliograph.store.params import Params
 
 TABLE = "request_response_rmt"
 USER_QUERY_LIMIT = 100  # Helicone's /v1/user/query answers at most this many users
