@@ -20,10 +20,14 @@ class FlakySink:
         self.rows: list[dict[str, object]] = []
         self.down = False
         self.writes = 0
+        self.from_segments = 0
 
-    async def write(self, lines: Sequence[bytes]) -> None:
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
         if self.down:
             raise ConnectionError("store is down")
+        if segment is not None:  # the sink may read the segment instead: it must be the batch
+            assert segment.read_bytes() == b"".join(lines)
+            self.from_segments += 1
         self.writes += 1
         self.rows.extend(orjson.loads(line) for line in lines)
 
@@ -48,6 +52,7 @@ def test_batches_by_size_and_time(tmp_path: Path):
         await asyncio.sleep(0.4)
         assert len(sink.rows) == 25
         assert sink.writes <= 4, "rows go in batches, not one by one"
+        assert sink.from_segments == sink.writes, "each batch names its sealed segment"
         await pipeline.close()
         assert list(tmp_path.iterdir()) == [], "the spool is empty once everything is stored"
 
@@ -145,10 +150,10 @@ def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
 class PickySink(FlakySink):
     """Refuses any batch holding a row marked poison, as ClickHouse refuses a bad value."""
 
-    async def write(self, lines: Sequence[bytes]) -> None:
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
         if any(b'"poison"' in line for line in lines):
             raise ValueError("Code: 53. Cannot convert value")
-        await super().write(lines)
+        await super().write(lines, segment)
 
 
 def poison() -> bytes:

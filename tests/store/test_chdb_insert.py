@@ -11,7 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from heliograph.store.chdb_engine import STORE_THREAD_NICE, ChdbEngine, StoreError
+from heliograph.store.chdb_engine import ChdbEngine, StoreError
+from heliograph.store.thread_priority import STORE_THREAD_NICE
 
 TABLE = "batch_probe"
 
@@ -76,3 +77,23 @@ def test_the_store_thread_runs_at_a_lower_priority(tmp_path: Path):
 
     store_nice, loop_nice = asyncio.run(run())
     assert store_nice == min(19, loop_nice + STORE_THREAD_NICE)
+
+
+def test_rows_already_in_a_file_are_inserted_from_it(tmp_path: Path):
+    segment = tmp_path / "seg-000000000001.jsonl"
+    lines = [_line(1, "a"), _line(2, "b")]
+    segment.write_bytes(b"".join(lines))
+
+    async def run() -> list[dict[str, object]]:
+        store = await _engine(tmp_path / "store")
+        # Where a batch file would go: writing one now fails, so the rows must come from
+        # the segment.
+        (tmp_path / "store" / "insert-batch.jsonl").mkdir()
+        try:
+            await store.insert_json_lines(TABLE, lines, segment)
+            return await store.select(f"SELECT id, text FROM {TABLE} ORDER BY id")
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}]
+    assert segment.exists(), "the segment is the pipeline's: it deletes it once stored"

@@ -228,9 +228,11 @@ class CountingEngine:
         self.calls.append("execute")
         await self.engine.execute(sql, params)
 
-    async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
+    async def insert_json_lines(
+        self, table: str, lines: Sequence[bytes], source: Path | None = None
+    ) -> None:
         self.calls.append(f"insert {table}")
-        await self.engine.insert_json_lines(table, lines)
+        await self.engine.insert_json_lines(table, lines, source)
 
 
 def test_a_batch_of_new_ids_costs_one_lookup(run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from heliograph.store.engine import ClickHouseEngine
@@ -12,8 +13,11 @@ REQUEST_TABLE = "request_response_rmt"
 
 
 class LogSink(Protocol):
-    async def write(self, lines: Sequence[bytes]) -> None:
-        """Store rows given as JSON lines; raise when the store did not take them."""
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+        """Store rows given as JSON lines; raise when the store did not take them.
+
+        `segment`, when given, is the sealed spool segment holding exactly these lines.
+        """
 
     async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
         """Which of these request ids the store already holds (for idempotent replay)."""
@@ -25,10 +29,10 @@ class ClickHouseSink:
     def __init__(self, engine: ClickHouseEngine) -> None:
         self._engine = engine
 
-    async def write(self, lines: Sequence[bytes]) -> None:
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
         # A request id stored before (a retried export, a reused id) must be read once.
         await copy_relogged(self._engine, lines)
-        await self._engine.insert_json_lines(REQUEST_TABLE, lines)
+        await self._engine.insert_json_lines(REQUEST_TABLE, lines, segment)
 
     async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
         if not request_ids:

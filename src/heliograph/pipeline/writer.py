@@ -124,7 +124,7 @@ class LogPipeline:
         if not in_memory or not self._store_ok:
             return
         try:
-            await self._sink.write(lines)
+            await self._sink.write(lines, sealed)
         except Exception as exc:
             self._store_failed(exc)
             return

@@ -4,11 +4,11 @@ chDB runs queries in-process and releases the GIL while it works, but one sessio
 not safe to use from several threads at once (query parameters of concurrent queries
 get mixed up), so every call goes through a single-thread executor.
 
-That thread runs at a lower CPU priority (nice), and so do the threads ClickHouse starts
-from it, which inherit it: on a machine with few cores, a batch insert's parsing would
+That thread runs at a lower CPU priority, and so do the threads ClickHouse starts from
+it, which inherit it: on a machine with few cores, a batch insert's parsing would
 otherwise take the core from the event loop for milliseconds at a time, and every request
 waiting meanwhile would take that long. The store still gets the CPU the request path
-leaves, and spooled rows wait on disk if it ever falls behind.
+leaves (store/thread_priority.py), and spooled rows wait on disk if it falls behind.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from typing import Any
 import orjson
 
 from heliograph.store.engine import QueryParams, QuerySettings, StoreError
+from heliograph.store.thread_priority import StoreThreadPriority
 
 DATABASE = "heliograph"
-STORE_THREAD_NICE = 10
 _SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
 
 
@@ -77,18 +76,12 @@ def _write_all(fd: int, buffers: Sequence[bytes]) -> None:
             rest = rest[os.write(fd, rest) :]
 
 
-def _lower_priority() -> None:
-    thread = threading.get_native_id()
-    with contextlib.suppress(OSError):  # a platform without per-thread nice: run as is
-        current = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + STORE_THREAD_NICE))
-
-
 class ChdbEngine:
     def __init__(self, path: Path) -> None:
         self._path = path
+        self.priority = StoreThreadPriority()
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="chdb", initializer=_lower_priority
+            1, thread_name_prefix="chdb", initializer=self.priority.adopt_current_thread
         )
         self._session: Any = None
 
@@ -115,7 +108,7 @@ class ChdbEngine:
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        return await self.priority.watch(loop.run_in_executor(self._executor, fn, *args))
 
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         await self._run(self._query, sql, "CSV", params)
@@ -171,10 +164,13 @@ class ChdbEngine:
     ) -> None:
         await self._run(self._stream, sql, params, fmt, on_chunk, settings)
 
-    def _insert(self, table: str, lines: Sequence[bytes]) -> None:
+    def _insert(self, table: str, lines: Sequence[bytes], source: Path | None) -> None:
         # The rows go through a file, not inline in the query: chDB holds the GIL while it
         # takes in a query's text (measured: ~1 ms per MB of rows, so a 1 s batch stalled
         # the event loop for 3-15 ms), while os.writev and a read from INFILE do not.
+        if source is not None:  # already on disk: the log pipeline's sealed segment
+            self._insert_file(table, source)
+            return
         batch = self._path / "insert-batch.jsonl"
         fd = os.open(batch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -183,16 +179,21 @@ class ChdbEngine:
         finally:
             os.close(fd)
         try:
-            self._query(
-                f"INSERT INTO {table} FROM INFILE {_literal(str(batch.absolute()))} "
-                "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow"
-            )
+            self._insert_file(table, batch)
         finally:
             batch.unlink(missing_ok=True)
 
-    async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
+    def _insert_file(self, table: str, path: Path) -> None:
+        self._query(
+            f"INSERT INTO {table} FROM INFILE {_literal(str(path.absolute()))} "
+            "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow"
+        )
+
+    async def insert_json_lines(
+        self, table: str, lines: Sequence[bytes], source: Path | None = None
+    ) -> None:
         if lines:
-            await self._run(self._insert, table, lines)
+            await self._run(self._insert, table, lines, source)
 
     def _close(self) -> None:
         if self._session is not None:

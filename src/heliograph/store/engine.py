@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 QueryParams = Mapping[str, Any]
@@ -39,8 +40,14 @@ class ClickHouseEngine(Protocol):
         the query. Nothing else runs on the engine until the query ends.
         """
 
-    async def insert_json_lines(self, table: str, lines: Sequence[bytes]) -> None:
-        """Insert rows given as JSONEachRow lines (each a JSON object, newline-terminated)."""
+    async def insert_json_lines(
+        self, table: str, lines: Sequence[bytes], source: Path | None = None
+    ) -> None:
+        """Insert rows given as JSONEachRow lines (each a JSON object, newline-terminated).
+
+        `source`, when given, is a file holding exactly these lines (a sealed spool
+        segment): an engine that reads files may insert from it instead of the lines.
+        """
 
     async def close(self) -> None:
         """Release the engine."""

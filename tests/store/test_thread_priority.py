@@ -1,0 +1,178 @@
+"""The store's threads: idle while writes are quick, low (nice) while they wait, on real threads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.thread_priority import STORE_THREAD_NICE, StoreThreadPriority
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "SCHED_IDLE") or not os.path.isdir("/proc/self/task"),
+    reason="needs Linux scheduling policies and /proc/self/task",
+)
+
+
+def _policy(thread: int) -> int:
+    return os.sched_getscheduler(thread)
+
+
+def _nice(thread: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, thread)
+
+
+class StoreThreads:
+    """A store-like executor thread that starts a child thread, as ClickHouse does."""
+
+    def __init__(self, priority: StoreThreadPriority) -> None:
+        self.ids: list[int] = []
+        self._stop = threading.Event()
+        started = threading.Event()
+
+        def child() -> None:
+            self.ids.append(threading.get_native_id())
+            started.set()
+            self._stop.wait()
+
+        def parent() -> None:
+            priority.adopt_current_thread()
+            self.ids.append(threading.get_native_id())
+            threading.Thread(target=child).start()
+            self._stop.wait()
+
+        threading.Thread(target=parent).start()
+        assert started.wait(5)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def test_store_threads_go_low_while_a_call_waits_and_idle_again_once_quick():
+    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=0.0)
+    if not priority.adaptive:
+        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    store = StoreThreads(priority)
+    bystander_ids: list[int] = []
+    bystander_stop = threading.Event()
+
+    def bystander() -> None:
+        bystander_ids.append(threading.get_native_id())
+        bystander_stop.wait()
+
+    other = threading.Thread(target=bystander)
+    other.start()
+    try:
+        loop_thread = threading.get_native_id()
+        loop_nice = _nice(loop_thread)
+        for thread in store.ids:
+            assert _policy(thread) == os.SCHED_IDLE
+            assert _nice(thread) == min(19, loop_nice + STORE_THREAD_NICE)
+
+        async def slow_then_quick() -> None:
+            seen_while_slow: list[int] = []
+
+            async def slow_call() -> None:
+                await asyncio.sleep(0.2)
+                seen_while_slow.extend(_policy(t) for t in store.ids)
+
+            await priority.watch(slow_call())
+            assert seen_while_slow == [os.SCHED_OTHER] * len(store.ids)
+            assert not priority.idle
+            await priority.watch(asyncio.sleep(0))
+
+        asyncio.run(slow_then_quick())
+        assert priority.idle
+        assert priority.switches == 3  # the first: when the store thread started
+        assert [_policy(t) for t in store.ids] == [os.SCHED_IDLE] * len(store.ids)
+        # Threads that are not the store's are never touched.
+        assert _policy(loop_thread) == os.SCHED_OTHER
+        assert _policy(bystander_ids[0]) == os.SCHED_OTHER
+        assert _nice(bystander_ids[0]) == loop_nice
+    finally:
+        store.stop()
+        bystander_stop.set()
+        other.join()
+
+
+def test_the_store_stays_low_for_a_while_before_going_idle_again():
+    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=60.0)
+    if not priority.adaptive:
+        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    store = StoreThreads(priority)
+    try:
+
+        async def slow_then_quick() -> None:
+            await priority.watch(asyncio.sleep(0.1))
+            await priority.watch(asyncio.sleep(0))
+
+        asyncio.run(slow_then_quick())
+        assert not priority.idle
+        assert [_policy(t) for t in store.ids] == [os.SCHED_OTHER] * len(store.ids)
+    finally:
+        store.stop()
+
+
+def test_a_call_that_fails_still_ends_its_watch():
+    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=0.0)
+
+    async def failing() -> None:
+        raise RuntimeError("store down")
+
+    async def run() -> None:
+        with pytest.raises(RuntimeError):
+            await priority.watch(failing())
+        await asyncio.sleep(0.1)  # the cancelled timer must not fire
+
+    asyncio.run(run())
+    assert priority.idle == priority.adaptive
+
+
+def test_chdb_runs_its_threads_idle_while_inserts_are_quick(tmp_path: Path):
+    before = set(os.listdir("/proc/self/task"))  # ClickHouse keeps earlier tests' pool threads
+
+    async def run() -> tuple[bool, list[int]]:
+        store = ChdbEngine(tmp_path / "store")
+        await store.open()
+        try:
+            await store.execute("CREATE TABLE t (id UInt32) ENGINE = MergeTree ORDER BY id")
+            await store.insert_json_lines("t", [b'{"id": 1}\n'])
+            store_nice = _nice(await store._run(threading.get_native_id))
+            marked = [
+                int(t)
+                for t in set(os.listdir("/proc/self/task")) - before
+                if _nice(int(t)) == store_nice
+            ]
+            return store.priority.adaptive, [_policy(t) for t in marked]
+        finally:
+            await store.close()
+
+    adaptive, policies = asyncio.run(run())
+    if not adaptive:
+        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    assert len(policies) > 1  # chDB's executor and the threads ClickHouse started from it
+    assert set(policies) == {os.SCHED_IDLE}
+
+
+def test_a_slow_query_gives_the_store_its_fair_share_again(tmp_path: Path):
+    # A query waiting on a machine kept busy by another process would never finish in
+    # SCHED_IDLE: any call that waits too long, not only an insert, takes the store low.
+    async def run() -> tuple[bool, bool, bool]:
+        store = ChdbEngine(tmp_path / "store")
+        await store.open()
+        try:
+            store.priority._behind_after_s = 0.01
+            idle_before = store.priority.idle
+            await store.select("SELECT sum(number) AS n FROM numbers(100000000)")
+            return store.priority.adaptive, idle_before, store.priority.idle
+        finally:
+            await store.close()
+
+    adaptive, idle_before, idle_after = asyncio.run(run())
+    if not adaptive:
+        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    assert idle_before and not idle_after
