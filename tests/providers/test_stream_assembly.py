@@ -7,11 +7,10 @@ import orjson
 from heliograph.providers.anthropic import AnthropicFormat
 from heliograph.providers.openai import (
     OpenAIFormat,
-    is_usage_only_chunk,
-    may_hold_usage_chunk,
     needs_usage_injection,
+    usage_chunk_filter,
 )
-from heliograph.providers.sse import EventFilter, parse_events, whole_events
+from heliograph.providers.sse import parse_events, whole_events
 from heliograph.usage import Usage
 
 
@@ -262,14 +261,14 @@ def test_usage_injection_rules():
 def test_event_filter_drops_only_the_usage_chunk_even_when_cut_across_chunks():
     raw = sse(chunk({"content": "a"}), {"choices": [], "usage": {"prompt_tokens": 1}})
     for size in (1, 7, 50, len(raw)):
-        relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        relay = usage_chunk_filter()
         out = b"".join(relay.feed(raw[i : i + size]) for i in range(0, len(raw), size))
         out += relay.finish()
         assert out == sse(chunk({"content": "a"})), size
 
 
 def test_event_filter_passes_chunks_without_the_marker_unsplit():
-    relay = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+    relay = usage_chunk_filter()
     assert relay.feed(b"data: {}\n\ndata: {") == b"data: {}\n\n"
     assert relay.feed(b"}\n\n") == b"data: {}\n\n"
     assert relay.finish() == b""
@@ -281,3 +280,40 @@ def test_whole_events_relay_never_splits_an_event():
     out = [relay.feed(raw[i : i + 5]) for i in range(0, len(raw), 5)]
     assert b"".join(out) + relay.finish() == raw
     assert all(piece == b"" or piece.endswith(b"\n\n") for piece in out)
+
+
+def test_event_filter_keeps_events_around_the_usage_chunk_byte_for_byte():
+    before = sse(chunk({"content": "a"}), done=False) + b": keep-alive\n\n"
+    usage = b'data: {"choices": [], "usage": {"prompt_tokens": 1}}\n\n'
+    after = b'data: {"note": "choices:[] in text is no marker"}\n\ndata: [DONE]\n\n'
+    relay = usage_chunk_filter()
+    assert relay.feed(before + usage + after) + relay.finish() == before + after
+    # Empty choices without usage: not the usage chunk, kept.
+    kept = b'data: {"choices": [], "usage": null}\n\n'
+    assert relay.feed(kept) == kept
+
+
+def test_one_line_events_parse_alike_on_the_quick_path_and_the_general_one():
+    raw = sse(chunk({"role": "assistant"}), chunk({"content": "x\n\ny"}), {"choices": []})
+    quick = parse_events(raw)
+    general = parse_events(b": comment\n\n" + raw.replace(b"data: ", b"data:"))
+    assert quick == general
+    assert [event.data for event in quick][-1] == "[DONE]"
+    assert quick[1].data["choices"][0]["delta"]["content"] == "x\n\ny"
+
+
+def test_a_long_stream_is_assembled_from_all_its_pieces():
+    pieces = [f"w{i} " for i in range(5000)]
+    raw = sse(
+        chunk({"role": "assistant"}),
+        *(chunk({"content": piece}) for piece in pieces),
+        chunk({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f"}}]}),
+        *(chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}) for p in "{}"),
+        chunk({}, finish="stop"),
+    )
+    (choice,) = OpenAIFormat().assemble_stream(parse_events(raw)).body["choices"]
+    assert choice["message"]["content"] == "".join(pieces)
+    assert choice["message"]["tool_calls"] == [
+        {"function": {"arguments": "{}", "name": "f"}, "id": "c"}
+    ]
+    assert choice["finish_reason"] == "stop"

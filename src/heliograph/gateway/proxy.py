@@ -55,13 +55,12 @@ from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.openai import (
-    is_usage_only_chunk,
-    may_hold_usage_chunk,
     needs_usage_injection,
+    usage_chunk_filter,
     with_usage_requested,
 )
 from heliograph.providers.registry import OPENAI_FORMAT, wire_format
-from heliograph.providers.sse import EventFilter, whole_events
+from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
 
 log = logging.getLogger("heliograph.proxy")
@@ -282,7 +281,7 @@ class PassthroughProxy:
         )
         splitter = None
         if strip_usage:
-            splitter = EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+            splitter = usage_chunk_filter()
         elif whole:
             splitter = whole_events()
         sent: list[bytes] = []

@@ -54,13 +54,12 @@ from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.chat import SignsRequests, StreamTranslator
 from heliograph.providers.openai import (
-    is_usage_only_chunk,
-    may_hold_usage_chunk,
     needs_usage_injection,
+    usage_chunk_filter,
     with_usage_requested,
 )
 from heliograph.providers.registry import OPENAI_FORMAT
-from heliograph.providers.sse import EventFilter, whole_events
+from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
@@ -304,7 +303,7 @@ class UnifiedGateway:
         translate: StreamTranslator | None = (
             adapter.chat_stream(target.model, True) if adapter is not None else None
         )
-        strip = None if include_usage else EventFilter(may_hold_usage_chunk, is_usage_only_chunk)
+        strip = None if include_usage else usage_chunk_filter()
         if strip is None and whole:
             strip = whole_events()
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from heliograph.providers.base import ResponseSummary, as_int, dig
-from heliograph.providers.sse import SSEEvent
+from heliograph.providers.sse import EventFilter, SSEEvent
 from heliograph.usage import Usage
 
 USAGE_PATHS = ("/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions")
@@ -52,9 +52,13 @@ def with_usage_requested(request: dict[str, Any]) -> bytes:
     return orjson.dumps({**request, "stream_options": merged})
 
 
+# What the chunk that include_usage adds holds and no other chunk does (two spellings).
+USAGE_CHUNK_MARKERS = (b'"choices":[]', b'"choices": []')
+
+
 def may_hold_usage_chunk(data: bytes) -> bool:
     """Cheap test: can these bytes contain the chunk that include_usage adds?"""
-    return b'"choices":[]' in data or b'"choices": []' in data
+    return any(marker in data for marker in USAGE_CHUNK_MARKERS)
 
 
 def is_usage_only_chunk(event_block: bytes) -> bool:
@@ -71,6 +75,11 @@ def is_usage_only_chunk(event_block: bytes) -> bool:
                 isinstance(chunk, dict) and chunk.get("choices") == [] and bool(chunk.get("usage"))
             )
     return False
+
+
+def usage_chunk_filter() -> EventFilter:
+    """A stream relay that keeps the usage chunk from a client that did not ask for it."""
+    return EventFilter(USAGE_CHUNK_MARKERS, is_usage_only_chunk)
 
 
 class OpenAIFormat:
@@ -97,14 +106,19 @@ class OpenAIFormat:
         return _assemble_chunks(chunks)
 
 
+_BASE_KEYS = ("id", "created", "model", "system_fingerprint", "service_tier")
+_TEXT_FIELDS = frozenset({"content", "refusal", "reasoning_content"})
+
+
 def _assemble_chunks(chunks: list[dict[str, Any]]) -> ResponseSummary:
     base: dict[str, Any] = {}
     choices: dict[int, dict[str, Any]] = {}
     usage = None
     for chunk in chunks:
-        for key in ("id", "created", "model", "system_fingerprint", "service_tier"):
-            if key in chunk and key not in base:
-                base[key] = chunk[key]
+        if len(base) < len(_BASE_KEYS):
+            for key in _BASE_KEYS:
+                if key not in base and key in chunk:
+                    base[key] = chunk[key]
         if chunk.get("usage"):
             usage = chunk["usage"]
         for choice in chunk.get("choices") or ():
@@ -126,40 +140,62 @@ def _assemble_chunks(chunks: list[dict[str, Any]]) -> ResponseSummary:
     return ResponseSummary(model if isinstance(model, str) else None, usage_from(usage), body)
 
 
+# Text arrives in pieces, one per chunk (thousands in a long answer): they are kept in lists
+# and joined once, in _finish_choice, rather than copied into a longer string each time.
 def _merge_choice(acc: dict[str, Any], choice: dict[str, Any]) -> None:
     if choice.get("finish_reason"):
         acc["finish_reason"] = choice["finish_reason"]
     if "text" in choice:
-        acc["text"] = acc.get("text", "") + (choice.get("text") or "")
+        acc.setdefault("text", []).append(choice.get("text") or "")
     delta = choice.get("delta")
     if not isinstance(delta, dict):
         return
-    message = acc.setdefault("message", {"role": "assistant", "content": None})
-    if delta.get("role"):
-        message["role"] = delta["role"]
-    for field in ("content", "refusal", "reasoning_content"):
-        if isinstance(delta.get(field), str):
-            message[field] = (message.get(field) or "") + delta[field]
-    for call in delta.get("tool_calls") or ():
-        calls = message.setdefault("tool_calls", {})
-        slot = calls.setdefault(as_int(call.get("index")), {"function": {"arguments": ""}})
-        for key in ("id", "type"):
-            if call.get(key):
-                slot[key] = call[key]
-        function = call.get("function") or {}
-        if function.get("name"):
-            slot["function"]["name"] = function["name"]
-        slot["function"]["arguments"] += function.get("arguments") or ""
+    message = acc.get("message")
+    if message is None:
+        message = acc["message"] = {"role": "assistant", "content": None}
+    for key, value in delta.items():
+        if key in _TEXT_FIELDS:
+            if isinstance(value, str):
+                pieces = message.get(key)
+                if pieces is None:
+                    message[key] = [value]
+                else:
+                    pieces.append(value)
+        elif key == "role":
+            if value:
+                message["role"] = value
+        elif key == "tool_calls":
+            calls = message.setdefault("tool_calls", {})
+            for call in value or ():
+                if isinstance(call, dict):
+                    _merge_tool_call(calls, call)
+
+
+def _merge_tool_call(calls: dict[int, dict[str, Any]], call: dict[str, Any]) -> None:
+    slot = calls.setdefault(as_int(call.get("index")), {"function": {"arguments": []}})
+    for key in ("id", "type"):
+        if call.get(key):
+            slot[key] = call[key]
+    function = call.get("function") or {}
+    if function.get("name"):
+        slot["function"]["name"] = function["name"]
+    slot["function"]["arguments"].append(function.get("arguments") or "")
 
 
 def _finish_choice(index: int, acc: dict[str, Any], is_text: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"index": index}
     if is_text:
-        result["text"] = acc.get("text", "")
+        result["text"] = "".join(acc.get("text", ()))
     else:
         message = dict(acc.get("message") or {"role": "assistant", "content": None})
+        for key, value in message.items():
+            if key in _TEXT_FIELDS and isinstance(value, list):
+                message[key] = "".join(value)
         if "tool_calls" in message:
-            message["tool_calls"] = [call for _, call in sorted(message["tool_calls"].items())]
+            calls = [call for _, call in sorted(message["tool_calls"].items())]
+            for call in calls:
+                call["function"]["arguments"] = "".join(call["function"]["arguments"])
+            message["tool_calls"] = calls
         result["message"] = message
     result["finish_reason"] = acc.get("finish_reason")
     return result
