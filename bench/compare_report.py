@@ -281,8 +281,9 @@ def _heliograph_section(document: dict[str, Any]) -> list[str]:
     head += ["drain s", "backlog segments"]
     return [
         "## Heliograph's log pipeline (chDB)",
-        f"Rows stored: **{pipeline['stored']:,}** of {pipeline['submitted']:,} submitted "
-        f"(requests served {served:,}; drained: {pipeline['drained']}).",
+        f"Rows stored: **{pipeline['stored'] + pipeline['replayed']:,}** of "
+        f"{pipeline['submitted']:,} submitted ({pipeline['replayed']:,} of them replayed from "
+        f"the spool), requests served {served:,}; drained: {pipeline['drained']}.",
         _table(head, rows),
     ]
 

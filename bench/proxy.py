@@ -168,7 +168,7 @@ def print_report(document: dict[str, Any], out: Path) -> None:
     headroom = ", ".join(f"{k} {v}x" for k, v in summary["nginx_headroom_x"].items())
     print(f"nginx headroom (direct / fastest Heliograph target): {headroom}")
     print(
-        f"Log pipeline: submitted {pipeline['submitted']}, stored {pipeline['stored']} "
+        f"Log pipeline: submitted {pipeline['submitted']}, stored {stack.rows_stored(pipeline)} "
         f"(requests served {pipeline['requests_served_by_heliograph']}, "
         f"drained: {pipeline['drained']})"
     )

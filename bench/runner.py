@@ -164,18 +164,18 @@ class SystemRun:
         drain_began = time.monotonic()
         after = at_end
         deadline = drain_began + self.profile.drain_timeout_s
-        while after["stored"] < after["submitted"] and time.monotonic() < deadline:
+        while not stack.all_stored(after) and time.monotonic() < deadline:
             time.sleep(0.05)
             after = self._pipeline()
         drain_s = time.monotonic() - drain_began
-        stored = after["stored"] - before["stored"]
+        stored = stack.rows_stored(after) - stack.rows_stored(before)
         return {
             "rows_submitted": after["submitted"] - before["submitted"],
             "rows_stored": stored,
-            "unstored_at_start": before["submitted"] - before["stored"],
-            "unstored_at_load_end": at_end["submitted"] - at_end["stored"],
+            "unstored_at_start": before["submitted"] - stack.rows_stored(before),
+            "unstored_at_load_end": at_end["submitted"] - stack.rows_stored(at_end),
             "drain_seconds": round(drain_s, 2),
-            "drained": after["stored"] >= after["submitted"],
+            "drained": stack.all_stored(after),
             "backlog_segments_before": before["backlog_segments"],
             "backlog_segments_after": after["backlog_segments"],
             "rows_stored_per_s": round(stored / (load_s + drain_s), 1),

@@ -120,7 +120,8 @@ def _run(seconds: int, tmp: Path, stand_ins: bool) -> int:
     print(
         f"RSS start {result['rss_start_mib']} MiB, end {result['rss_end_mib']} MiB "
         f"({result['rss_growth_mib']:+} MiB, {result['rss_growth_pct']:+}%) over {seconds} s; "
-        f"rows stored {pipeline['stored']}; results: {RESULTS}"
+        f"rows stored {stack.rows_stored(pipeline)} ({pipeline['replayed']} replayed from the "
+        f"spool); results: {RESULTS}"
     )
     if problems:
         print("bench.soak: FAILED:\n" + "\n".join(problems), file=sys.stderr)
