@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from heliograph.store.chdb_engine import ChdbEngine
-from heliograph.store.thread_priority import STORE_THREAD_NICE, StoreThreadPriority
+from heliograph.store.thread_priority import LEVEL_NICE, STORE_THREAD_NICE, StoreThreadPriority
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "SCHED_IDLE") or not os.path.isdir("/proc/self/task"),
@@ -52,8 +52,8 @@ class StoreThreads:
         self._stop.set()
 
 
-def test_store_threads_go_low_while_a_call_waits_and_idle_again_once_quick():
-    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=0.0)
+def test_store_threads_step_up_while_a_call_waits_and_back_to_idle_once_quick():
+    priority = StoreThreadPriority(behind_after_s=0.05, step_down_s=0.0)
     if not priority.adaptive:
         pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
     store = StoreThreads(priority)
@@ -73,21 +73,25 @@ def test_store_threads_go_low_while_a_call_waits_and_idle_again_once_quick():
             assert _policy(thread) == os.SCHED_IDLE
             assert _nice(thread) == min(19, loop_nice + STORE_THREAD_NICE)
 
-        async def slow_then_quick() -> None:
-            seen_while_slow: list[int] = []
+        async def slow_then_quick() -> list[tuple[int, int]]:
+            seen: list[tuple[int, int]] = []
 
             async def slow_call() -> None:
-                await asyncio.sleep(0.2)
-                seen_while_slow.extend(_policy(t) for t in store.ids)
+                for _ in range(len(LEVEL_NICE)):
+                    await asyncio.sleep(0.06)
+                    seen.append((_policy(store.ids[0]), _nice(store.ids[0]) - loop_nice))
+                await asyncio.sleep(0.1)
 
             await priority.watch(slow_call())
-            assert seen_while_slow == [os.SCHED_OTHER] * len(store.ids)
-            assert not priority.idle
-            await priority.watch(asyncio.sleep(0))
+            assert priority.level == len(LEVEL_NICE)
+            for _ in LEVEL_NICE:
+                await priority.watch(asyncio.sleep(0))
+            return seen
 
-        asyncio.run(slow_then_quick())
+        seen = asyncio.run(slow_then_quick())
+        # A level more for every 50 ms the call waited: nice +10, then +5.
+        assert seen == [(os.SCHED_OTHER, nice) for nice in LEVEL_NICE]
         assert priority.idle
-        assert priority.switches == 3  # the first: when the store thread started
         assert [_policy(t) for t in store.ids] == [os.SCHED_IDLE] * len(store.ids)
         # Threads that are not the store's are never touched.
         assert _policy(loop_thread) == os.SCHED_OTHER
@@ -99,26 +103,30 @@ def test_store_threads_go_low_while_a_call_waits_and_idle_again_once_quick():
         other.join()
 
 
-def test_the_store_stays_low_for_a_while_before_going_idle_again():
-    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=60.0)
+def test_the_store_steps_down_no_faster_than_step_down_s():
+    priority = StoreThreadPriority(behind_after_s=0.05, step_down_s=60.0)
     if not priority.adaptive:
         pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
     store = StoreThreads(priority)
     try:
 
-        async def slow_then_quick() -> None:
-            await priority.watch(asyncio.sleep(0.1))
+        async def slow_then_quick() -> int:
+            await priority.watch(asyncio.sleep(0.08))
+            stepped_up_to = priority.level
             await priority.watch(asyncio.sleep(0))
+            await priority.watch(asyncio.sleep(0))
+            return stepped_up_to
 
-        asyncio.run(slow_then_quick())
-        assert not priority.idle
+        stepped_up_to = asyncio.run(slow_then_quick())
+        assert stepped_up_to >= 1
+        assert priority.level == stepped_up_to
         assert [_policy(t) for t in store.ids] == [os.SCHED_OTHER] * len(store.ids)
     finally:
         store.stop()
 
 
 def test_a_call_that_fails_still_ends_its_watch():
-    priority = StoreThreadPriority(behind_after_s=0.05, low_for_s=0.0)
+    priority = StoreThreadPriority(behind_after_s=0.05, step_down_s=0.0)
 
     async def failing() -> None:
         raise RuntimeError("store down")
