@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import stack
+
 PEERS = ("litellm", "portkey")
 PCTS = ("p50", "p90", "p99")
 # The bare relay as issue 10 measured it (on a faster machine) when setting the targets.
@@ -281,7 +283,7 @@ def _heliograph_section(document: dict[str, Any]) -> list[str]:
     head += ["drain s", "backlog segments"]
     return [
         "## Heliograph's log pipeline (chDB)",
-        f"Rows stored: **{pipeline['stored'] + pipeline['replayed']:,}** of "
+        f"Rows stored: **{stack.rows_stored(pipeline):,}** of "
         f"{pipeline['submitted']:,} submitted ({pipeline['replayed']:,} of them replayed from "
         f"the spool), requests served {served:,}; drained: {pipeline['drained']}.",
         _table(head, rows),

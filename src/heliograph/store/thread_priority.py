@@ -55,7 +55,6 @@ class StoreThreadPriority:
         self.adaptive = distinct and _can_change_levels(self._nices[0], self._nices[-1])
         self.level = 0 if self.adaptive else 1
         self._stepped_at = 0.0
-        self.steps = 0
 
     @property
     def idle(self) -> bool:
@@ -95,7 +94,6 @@ class StoreThreadPriority:
         level = max(0, min(len(LEVEL_NICE), self.level + by))
         if level != self.level:
             self.level, self._stepped_at = level, now
-            self.steps += 1
             self._apply()
 
     def _apply(self) -> None:
