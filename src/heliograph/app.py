@@ -85,6 +85,7 @@ def build_services(settings: Settings) -> Services:
         batch_ms=settings.log_batch_ms,
         fsync_ms=settings.spool_fsync_ms,
     )
+    pipeline.watch_backlog(engine.priority.follow_log_backlog)
     catalog = PriceCatalog.load_default()
     fernet = load_fernet(settings.secret_key, settings.data_dir)
     return Services(

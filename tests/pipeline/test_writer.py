@@ -21,6 +21,7 @@ class FlakySink:
         self.down = False
         self.writes = 0
         self.from_segments = 0
+        self.looked_up: set[str] = set()
 
     async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
         if self.down:
@@ -34,6 +35,7 @@ class FlakySink:
     async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
         if self.down:
             raise ConnectionError("store is down")
+        self.looked_up.update(request_ids)
         have = {str(row["request_id"]) for row in self.rows}
         return have & set(request_ids)
 
@@ -213,3 +215,79 @@ def test_a_store_refusing_everything_keeps_everything(tmp_path: Path):
         assert sum(len(Spool.read_segment(p)) for p in Spool(tmp_path).sealed_segments()) == 6
 
     asyncio.run(scenario())
+
+
+def test_rows_never_sent_are_stored_from_their_segment_without_a_lookup(tmp_path: Path):
+    # Only a batch the store may have taken in part (its write failed) needs its ids
+    # looked up before a replay; the segments sealed while the store was down hold rows no
+    # store has seen, and go in whole, from the segment itself.
+    async def scenario() -> None:
+        sink = FlakySink()
+        sink.down = True
+        pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=5, batch_ms=50, fsync_ms=50)
+        await pipeline.start()
+        lines = [row() for _ in range(15)]
+        for line in lines[:5]:
+            pipeline.submit(line)
+        for _ in range(100):  # the first batch is tried, and fails
+            if pipeline.stats.store_failures:
+                break
+            await asyncio.sleep(0.01)
+        for line in lines[5:]:
+            pipeline.submit(line)
+        await asyncio.sleep(0.2)
+        assert pipeline.backlog_rows == 15
+        sink.down = False
+        for _ in range(100):
+            if len(sink.rows) == 15:
+                break
+            await asyncio.sleep(0.1)
+        await pipeline.close()
+        tried_ids = {orjson.loads(line)["request_id"] for line in lines[:5]}
+        assert sink.looked_up == tried_ids
+        assert sorted(str(r["request_id"]) for r in sink.rows) == sorted(
+            orjson.loads(line)["request_id"] for line in lines
+        )
+        assert sink.from_segments >= 1, "a segment never sent is written as it is"
+        assert pipeline.backlog_rows == 0
+
+    asyncio.run(scenario())
+
+
+class GatedSink(FlakySink):
+    """Holds every write until `gate` is set, like a store that has fallen behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+        await self.gate.wait()
+        await super().write(lines, segment)
+
+
+def test_backlog_listeners_hear_rows_waiting_beyond_a_batch(tmp_path: Path):
+    async def scenario() -> list[int]:
+        sink = GatedSink()
+        heard: list[int] = []
+        pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=10, batch_ms=20, fsync_ms=50)
+        pipeline.watch_backlog(heard.append)
+        await pipeline.start()
+        for _ in range(3):
+            for _ in range(20):
+                pipeline.submit(row())
+            await asyncio.sleep(0.06)
+        assert pipeline.backlog_rows == 60
+        sink.gate.set()
+        for _ in range(100):
+            if len(sink.rows) == 60:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.06)
+        await pipeline.close()
+        return heard
+
+    heard = asyncio.run(scenario())
+    assert 50 in heard, "60 rows waiting, a batch of 10 beyond which 50 wait"
+    assert max(heard) == 50
+    assert heard[-1] == 0, "once the store caught up"

@@ -184,3 +184,77 @@ def test_a_slow_query_gives_the_store_its_fair_share_again(tmp_path: Path):
     if not adaptive:
         pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
     assert idle_before and not idle_after
+
+
+def _adaptive_priority(**timing: float) -> StoreThreadPriority:
+    priority = StoreThreadPriority(**timing)
+    if not priority.adaptive:
+        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    return priority
+
+
+def test_the_log_backlog_steps_the_store_up_while_it_grows_and_down_once_gone():
+    priority = _adaptive_priority(behind_after_s=0.0, step_down_s=0.0)
+    store = StoreThreads(priority)
+    try:
+        levels = []
+        for rows_behind in (0, 400, 900, 900, 300, 0, 0):
+            priority.follow_log_backlog(rows_behind)
+            levels.append(priority.level)
+        # Up while the backlog grows, held while it shrinks, down a level per report at 0.
+        assert levels == [0, 1, 2, 2, 2, 1, 0]
+        assert [_policy(t) for t in store.ids] == [os.SCHED_IDLE] * len(store.ids)
+    finally:
+        store.stop()
+
+
+def test_a_quick_read_does_not_step_down_while_the_log_is_behind():
+    priority = _adaptive_priority(behind_after_s=0.05, step_down_s=0.0)
+    store = StoreThreads(priority)
+    try:
+        priority.follow_log_backlog(500)
+        assert priority.level == 1
+
+        async def quick_reads() -> None:
+            for _ in range(3):
+                await priority.watch(asyncio.sleep(0))
+
+        asyncio.run(quick_reads())
+        assert priority.level == 1
+        assert [_policy(t) for t in store.ids] == [os.SCHED_OTHER] * len(store.ids)
+    finally:
+        store.stop()
+
+
+def test_a_slow_log_insert_is_paced_by_the_backlog_not_its_own_wait():
+    priority = _adaptive_priority(behind_after_s=0.02, step_down_s=0.0)
+
+    async def slow_insert() -> int:
+        await priority.watch(asyncio.sleep(0.1), log_write=True)
+        return priority.level
+
+    assert asyncio.run(slow_insert()) == 2, "no pipeline reports a backlog: the wait counts"
+    priority.follow_log_backlog(0)
+    priority.follow_log_backlog(0)
+    assert priority.level == 0
+    assert asyncio.run(slow_insert()) == 0, "a pipeline reports its backlog: that decides"
+
+
+def test_a_read_waiting_long_holds_the_level_up_until_it_ends():
+    priority = _adaptive_priority(behind_after_s=0.02, step_down_s=0.0)
+
+    async def run() -> list[int]:
+        seen = []
+        slow = asyncio.ensure_future(priority.watch(asyncio.sleep(0.15)))
+        await asyncio.sleep(0.05)
+        seen.append(priority.level)
+        priority.follow_log_backlog(0)  # the log keeps up, but a read still waits
+        seen.append(priority.level)
+        await slow
+        priority.follow_log_backlog(0)
+        seen.append(priority.level)
+        return seen
+
+    during, after_report, after_end = asyncio.run(run())
+    assert during >= 1 and after_report == during
+    assert after_end == during - 1

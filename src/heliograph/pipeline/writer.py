@@ -30,6 +30,9 @@ log = logging.getLogger("heliograph.pipeline")
 # must be idempotent by request id. It must not block the event loop: slow work goes to a
 # thread, awaited.
 StoredListener = Callable[[Sequence[bytes]], Awaitable[None]]
+# Told once a batch period how many rows wait beyond one batch (0 while the store keeps
+# up), e.g. to give the store more CPU while that grows. Runs on the event loop: be quick.
+BacklogListener = Callable[[int], None]
 
 _REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
 MAX_MEMORY_ROWS = 20_000
@@ -68,13 +71,23 @@ class LogPipeline:
         self._last_warning = 0.0
         self._wake = asyncio.Event()
         self._closing = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._flush_task: asyncio.Task[None] | None = None
+        self._timed_tasks: list[asyncio.Task[None]] = []
         self._listeners: list[StoredListener] = []
+        self._backlog_listeners: list[BacklogListener] = []
+        # Segments this process sealed whose rows the store has not confirmed, by row count;
+        # of those, the ones not one row of which was sent (no need to look their ids up).
+        self._sealed_rows: dict[Path, int] = {}
+        self._unsent: set[Path] = set()
         self.stats = PipelineStats()
 
     def add_listener(self, listener: StoredListener) -> None:
         """Tell `listener` about every row once it is stored (see StoredListener)."""
         self._listeners.append(listener)
+
+    def watch_backlog(self, listener: BacklogListener) -> None:
+        """Tell `listener` how far behind the store is (see BacklogListener)."""
+        self._backlog_listeners.append(listener)
 
     def submit(self, line: bytes) -> None:
         """Make one JSON row durable and queue it for the store. Never blocks on the store."""
@@ -92,25 +105,30 @@ class LogPipeline:
     def backlog_segments(self) -> int:
         return len(self._spool.sealed_segments())
 
+    @property
+    def backlog_rows(self) -> int:
+        """Rows submitted by this process and not yet stored."""
+        return self._segment_rows + sum(self._sealed_rows.values())
+
     async def start(self) -> None:
         await self._replay_sealed()
-        self._tasks = [
-            asyncio.create_task(self._flush_loop(), name="log-flush"),
+        self._flush_task = asyncio.create_task(self._flush_loop(), name="log-flush")
+        self._timed_tasks = [
             asyncio.create_task(self._fsync_loop(), name="spool-fsync"),
+            asyncio.create_task(self._backlog_loop(), name="log-backlog"),
         ]
 
     async def close(self) -> None:
         self._closing = True
         self._wake.set()
-        flush_task, fsync_task = self._tasks or (None, None)
-        if fsync_task is not None:
-            fsync_task.cancel()
+        for task in self._timed_tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await fsync_task
-        if flush_task is not None:
+                await task
+        if self._flush_task is not None:
             # Let a batch in flight finish rather than leave it for the next start's replay.
             with contextlib.suppress(asyncio.CancelledError):
-                await flush_task
+                await self._flush_task
         await self.flush()
         self._spool.close()
 
@@ -118,10 +136,12 @@ class LogPipeline:
         """Send what is waiting now; on failure it stays on disk for a later replay."""
         if self._segment_rows == 0:
             return
-        lines, in_memory = self._pending, self._segment_in_memory
+        lines, in_memory, rows = self._pending, self._segment_in_memory, self._segment_rows
         self._pending, self._segment_rows, self._segment_in_memory = [], 0, True
         sealed = self._spool.seal()
+        self._sealed_rows[sealed] = rows
         if not in_memory or not self._store_ok:
+            self._unsent.add(sealed)
             return
         try:
             await self._sink.write(lines, sealed)
@@ -130,7 +150,7 @@ class LogPipeline:
             return
         self.stats.stored += len(lines)
         await self._notify(lines)
-        Spool.discard(sealed)
+        self._discard(sealed)
 
     async def _flush_loop(self) -> None:
         retry_s = 1.0
@@ -163,18 +183,29 @@ class LogPipeline:
 
     async def _replay_segment(self, path: Path) -> None:
         lines = Spool.read_segment(path)
-        ids = [_request_id(line) for line in lines]
-        stored = await self._sink.stored_request_ids([i for i in ids if i])
-        fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
-        rejected = await self._write_isolating(fresh)
+        if path in self._unsent:  # written whole by this process, none of it sent
+            fresh, segment = lines, path
+        else:
+            ids = [_request_id(line) for line in lines]
+            stored = await self._sink.stored_request_ids([i for i in ids if i])
+            fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
+            segment = None
+        rejected = await self._write_isolating(fresh, segment)
         if rejected:
             self._set_aside(rejected, path)
         self.stats.replayed += len(fresh) - len(rejected)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
         await self._notify([line for line in lines if line not in rejected] if rejected else lines)
-        Spool.discard(path)
+        self._discard(path)
 
-    async def _write_isolating(self, lines: Sequence[bytes]) -> set[bytes]:
+    def _discard(self, segment: Path) -> None:
+        self._sealed_rows.pop(segment, None)
+        self._unsent.discard(segment)
+        Spool.discard(segment)
+
+    async def _write_isolating(
+        self, lines: Sequence[bytes], segment: Path | None = None
+    ) -> set[bytes]:
         """Write `lines`; when the store refuses some, store the rest and return those.
 
         A row the store can never take (a value out of its column's range, say) must not
@@ -200,7 +231,7 @@ class LogPipeline:
                 await write(part[middle:])
 
         try:
-            await self._sink.write(lines)
+            await self._sink.write(lines, segment)
             return set()
         except Exception:
             if len(lines) <= 1:
@@ -246,6 +277,13 @@ class LogPipeline:
                 str(exc).splitlines()[0][:200],
                 self._spool.directory,
             )
+
+    async def _backlog_loop(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self._batch_s)
+            rows_behind = max(0, self.backlog_rows - self._batch_rows)
+            for listener in self._backlog_listeners:
+                listener(rows_behind)
 
     async def _fsync_loop(self) -> None:
         while not self._closing:

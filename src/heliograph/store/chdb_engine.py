@@ -106,9 +106,10 @@ class ChdbEngine:
         except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
             raise StoreError(str(exc).strip()) from None
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
+    async def _run(self, fn: Any, *args: Any, log_write: bool = False) -> Any:
         loop = asyncio.get_running_loop()
-        return await self.priority.watch(loop.run_in_executor(self._executor, fn, *args))
+        call = loop.run_in_executor(self._executor, fn, *args)
+        return await self.priority.watch(call, log_write=log_write)
 
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         await self._run(self._query, sql, "CSV", params)
@@ -193,7 +194,7 @@ class ChdbEngine:
         self, table: str, lines: Sequence[bytes], source: Path | None = None
     ) -> None:
         if lines:
-            await self._run(self._insert, table, lines, source)
+            await self._run(self._insert, table, lines, source, log_write=True)
 
     def _close(self) -> None:
         if self._session is not None:

@@ -12,9 +12,14 @@ busy, so at full load the log would fall further and further behind. Hence level
   2  nice +5: about a quarter (streams' rows, 14 KB each, need more than a tenth at full
      load: at +10 the log fell 20,000 rows behind in a 10-minute soak).
 
-The store starts idle and steps up a level each time a call (a batch insert, or a query
-while some other process keeps the machine busy) has waited another `behind_after_s`; it
-steps down a level, at most once per `step_down_s`, when a call is quick again.
+The store starts idle. The log pipeline tells it, once a batch period, how many rows wait
+beyond one batch: while that number grows, the store steps up a level (at most once per
+`behind_after_s`); once nothing waits beyond a batch, it steps down a level (at most once
+per `step_down_s`). So it settles at the lowest level at which the log keeps up, or moves
+between two of them. A read (a dashboard query, while the loop keeps the core busy) cannot
+wait for the log to fall behind: every `behind_after_s` it waits, the store steps up too,
+and it does not step down while a read still waits. Inserts are paced by the backlog alone
+once a pipeline reports it; a slow insert says little, as bigger batches take longer.
 
 Which threads are the store's: chDB's executor thread is given the store's nice value, and
 ClickHouse starts its own threads from it (or from threads started from it), so they
@@ -32,6 +37,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -55,6 +61,9 @@ class StoreThreadPriority:
         self.adaptive = distinct and _can_change_levels(self._nices[0], self._nices[-1])
         self.level = 0 if self.adaptive else 1
         self._stepped_at = 0.0
+        self._rows_behind = 0
+        self._follows_log = False  # whether a log pipeline reports its backlog
+        self._waiting_calls = 0  # calls that have waited over `behind_after_s` and not ended
 
     @property
     def idle(self) -> bool:
@@ -67,17 +76,38 @@ class StoreThreadPriority:
         if self.adaptive:  # this thread, and any store thread an earlier engine left behind
             self._apply()
 
-    async def watch(self, call: Awaitable[_T]) -> _T:
-        """Await a store call; step up while it waits too long, down once calls are quick."""
+    def follow_log_backlog(self, rows_behind: int) -> None:
+        """Told by the log pipeline, once a batch period, how many rows wait beyond a batch."""
+        self._follows_log = True
         if not self.adaptive:
+            return
+        now = time.monotonic()
+        growing = rows_behind > self._rows_behind
+        self._rows_behind = rows_behind
+        if growing and now - self._stepped_at >= self._behind_after_s:
+            self._step(+1, now)
+        else:
+            self._maybe_step_down(now)
+
+    async def watch(self, call: Awaitable[_T], *, log_write: bool = False) -> _T:
+        """Await a store call; step up while it waits too long, down once calls are quick.
+
+        A `log_write` (an insert of the log's rows) is paced by the log's backlog instead,
+        once a pipeline reports it.
+        """
+        if not self.adaptive or (log_write and self._follows_log):
             return await call
+        started = time.monotonic()
         loop = asyncio.get_running_loop()
-        started = loop.time()
         timer: asyncio.TimerHandle
+        waited_long = False
 
         def behind() -> None:
-            nonlocal timer
-            self._step(+1, loop.time())
+            nonlocal timer, waited_long
+            if not waited_long:
+                waited_long = True
+                self._waiting_calls += 1
+            self._step(+1, time.monotonic())
             timer = loop.call_later(self._behind_after_s, behind)
 
         timer = loop.call_later(self._behind_after_s, behind)
@@ -85,10 +115,16 @@ class StoreThreadPriority:
             return await call
         finally:
             timer.cancel()
-            now = loop.time()
-            quick = now - started < self._behind_after_s / 2
-            if quick and now - self._stepped_at >= self._step_down_s:
-                self._step(-1, now)
+            if waited_long:
+                self._waiting_calls -= 1
+            now = time.monotonic()
+            if now - started < self._behind_after_s / 2:
+                self._maybe_step_down(now)
+
+    def _maybe_step_down(self, now: float) -> None:
+        settled = self._rows_behind == 0 and self._waiting_calls == 0
+        if settled and now - self._stepped_at >= self._step_down_s:
+            self._step(-1, now)
 
     def _step(self, by: int, now: float) -> None:
         level = max(0, min(len(LEVEL_NICE), self.level + by))
