@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,11 @@ def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
     pid = system.service.pid
     slices: list[dict[str, Any]] = []
     before = procstat.rss_bytes(pid)
-    began = time.monotonic()
-    index = 0
-    slice_seconds = min(SLICE_SECONDS, max(1, seconds // 4))  # at least four slices
-    while time.monotonic() - began < seconds:
-        remaining = seconds - (time.monotonic() - began)
-        length = max(1, min(slice_seconds, round(remaining)))
+    # Whole slices, planned up front: a slice cut short by the time wrk takes to start
+    # would measure RSS after a second of load (and after the wrong kind of slice).
+    count = max(4, round(seconds / SLICE_SECONDS))  # at least four slices
+    lengths = [seconds // count + (1 if i < seconds % count else 0) for i in range(count)]
+    for index, length in enumerate(lengths):
         kind = ("completion", "stream")[index % 2]
         result = load.closed(system.call(kind == "stream"), CONNECTIONS, length)
         if not system.service.alive():
@@ -66,7 +64,6 @@ def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
             file=sys.stderr,
             flush=True,
         )
-        index += 1
     start, end = slices[0]["rss_mib"], slices[-1]["rss_mib"]
     by_kind = _growth_by_kind(slices)
     return {

@@ -22,6 +22,9 @@ from heliograph.providers.anthropic_stream import (
 from heliograph.providers.base import dig
 from heliograph.providers.chat import StreamTranslator, UpstreamCall
 from heliograph.providers.openai_request import (
+    Block,
+    TurnBlocks,
+    alternating_turns,
     first_int,
     json_instruction,
     stop_sequences,
@@ -32,8 +35,6 @@ ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # Messages requires max_tokens; OpenAI does not
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
 TOOL_CHOICES = {"auto": "auto", "none": "none", "required": "any"}
-
-Block = dict[str, Any]
 
 
 class AnthropicChatAdapter:
@@ -132,34 +133,9 @@ def chat_completion(message: dict[str, Any], model: str) -> dict[str, Any]:
     return oa.chat_completion(f"chatcmpl-{message.get('id', '')}", model, [choice], usage)
 
 
-def _conversation(messages: Any) -> tuple[list[Block], list[dict[str, Any]]]:
-    """System blocks, and user/assistant turns alternating as Messages requires."""
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequestError("messages must be a non-empty array")
-    system: list[Block] = []
-    turns: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, dict):
-            raise InvalidRequestError("each message must be an object")
-        role = message.get("role")
-        if role in ("system", "developer"):
-            system += _content(message.get("content"), ("text",))
-            continue
-        if role == "user":
-            blocks = _content(message.get("content"), ("text", "image_url", "file"))
-        elif role == "assistant":
-            blocks = _content(message.get("content"), ("text", "refusal"))
-            blocks += [_tool_use(call) for call in message.get("tool_calls") or ()]
-        elif role == "tool":
-            role, blocks = "user", [_tool_result(message)]
-        else:
-            raise InvalidRequestError(f"message role {role!r} is not supported for Anthropic")
-        if not blocks:
-            continue  # Anthropic refuses empty turns
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += blocks
-        else:
-            turns.append({"role": role, "content": blocks})
+def _conversation(messages: Any) -> tuple[list[Block], list[Block]]:
+    """System blocks and alternating turns; a turn of one text block is sent as a string."""
+    system, turns = alternating_turns(messages, _TURN_BLOCKS)
     for turn in turns:
         content = turn["content"]
         if len(content) == 1 and set(content[0]) == {"type", "text"}:
@@ -271,3 +247,7 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
         if converted["type"] != "none":
             converted["disable_parallel_tool_use"] = True
     return converted
+
+
+_USER_PARTS = ("text", "image_url", "file")
+_TURN_BLOCKS = TurnBlocks("Anthropic", _USER_PARTS, _content, _tool_use, _tool_result)

@@ -24,6 +24,9 @@ from heliograph.providers.base import dig
 from heliograph.providers.bedrock_stream import BedrockStream, chat_completion, openai_error
 from heliograph.providers.chat import StreamTranslator, UpstreamCall
 from heliograph.providers.openai_request import (
+    Block,
+    TurnBlocks,
+    alternating_turns,
     first_int,
     json_instruction,
     stop_sequences,
@@ -37,8 +40,6 @@ NO_CREDENTIALS = (
     "No AWS credentials found for Bedrock: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
     "(and AWS_SESSION_TOKEN for temporary ones), or configure a profile or role for botocore"
 )
-
-Block = dict[str, Any]
 
 
 class BedrockChatAdapter:
@@ -103,7 +104,7 @@ def converse_request(body: dict[str, Any]) -> dict[str, Any]:
     n = body.get("n")
     if isinstance(n, int) and n > 1:
         raise InvalidRequestError("n > 1 is not supported for Bedrock models")
-    system, messages = _conversation(body.get("messages"))
+    system, messages = alternating_turns(body.get("messages"), _TURN_BLOCKS)
     instruction = json_instruction(body.get("response_format"))
     if instruction:
         system.append({"text": instruction})
@@ -129,37 +130,6 @@ def converse_request(body: dict[str, Any]) -> dict[str, Any]:
     if tool_config:
         request["toolConfig"] = tool_config
     return request
-
-
-def _conversation(messages: Any) -> tuple[list[Block], list[dict[str, Any]]]:
-    """System blocks, and user/assistant turns alternating as Converse requires."""
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequestError("messages must be a non-empty array")
-    system: list[Block] = []
-    turns: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, dict):
-            raise InvalidRequestError("each message must be an object")
-        role = message.get("role")
-        if role in ("system", "developer"):
-            system += _content(message.get("content"), ("text",))
-            continue
-        if role == "user":
-            blocks = _content(message.get("content"), ("text", "image_url"))
-        elif role == "assistant":
-            blocks = _content(message.get("content"), ("text", "refusal"))
-            blocks += [_tool_use(call) for call in message.get("tool_calls") or ()]
-        elif role == "tool":
-            role, blocks = "user", [_tool_result(message)]
-        else:
-            raise InvalidRequestError(f"message role {role!r} is not supported for Bedrock")
-        if not blocks:
-            continue  # Converse refuses empty turns
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += blocks
-        else:
-            turns.append({"role": role, "content": blocks})
-    return system, turns
 
 
 def _content(content: Any, allowed: tuple[str, ...]) -> list[Block]:
@@ -265,3 +235,6 @@ def _tool(tool: Any) -> Block:
         spec["description"] = function["description"]
     spec["inputSchema"] = {"json": schema}
     return {"toolSpec": spec}
+
+
+_TURN_BLOCKS = TurnBlocks("Bedrock", ("text", "image_url"), _content, _tool_use, _tool_result)

@@ -5,12 +5,16 @@ Shared by the Anthropic and Bedrock adapters, which map these fields the same wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from heliograph.errors import InvalidRequestError
 from heliograph.providers.base import dig
+
+Block = dict[str, Any]
 
 JSON_ONLY = "Answer with a single valid JSON object and nothing else: no prose, no code fences."
 JSON_SCHEMA = (
@@ -58,3 +62,46 @@ def tool_arguments(arguments: Any) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InvalidRequestError("tool call arguments must be a JSON object")
     return parsed
+
+
+@dataclass(frozen=True)
+class TurnBlocks:
+    """How one API writes the parts of an OpenAI message as its content blocks."""
+
+    api: str  # named in errors
+    user_parts: tuple[str, ...]  # the content part types a user message may hold
+    content: Callable[[Any, tuple[str, ...]], list[Block]]  # content, allowed part types
+    tool_use: Callable[[Any], Block]  # one of an assistant message's tool_calls
+    tool_result: Callable[[dict[str, Any]], Block]  # a `tool` message
+
+
+def alternating_turns(messages: Any, blocks: TurnBlocks) -> tuple[list[Block], list[Block]]:
+    """System blocks, and user/assistant turns alternating, as Messages and Converse require:
+    consecutive messages of one role (tool results count as the user's) become one turn."""
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError("messages must be a non-empty array")
+    system: list[Block] = []
+    turns: list[Block] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            raise InvalidRequestError("each message must be an object")
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system += blocks.content(message.get("content"), ("text",))
+            continue
+        if role == "user":
+            parts = blocks.content(message.get("content"), blocks.user_parts)
+        elif role == "assistant":
+            parts = blocks.content(message.get("content"), ("text", "refusal"))
+            parts += [blocks.tool_use(call) for call in message.get("tool_calls") or ()]
+        elif role == "tool":
+            role, parts = "user", [blocks.tool_result(message)]
+        else:
+            raise InvalidRequestError(f"message role {role!r} is not supported for {blocks.api}")
+        if not parts:
+            continue  # both APIs refuse empty turns
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += parts
+        else:
+            turns.append({"role": role, "content": parts})
+    return system, turns

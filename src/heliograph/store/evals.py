@@ -24,13 +24,13 @@ from heliograph.store.filters import (
     compile_filter,
     parse_timestamp,
 )
+from heliograph.store.metrics_time import MAX_TIMEZONE_MINUTES, sql_time
 from heliograph.store.newest import newest_rows
 from heliograph.store.params import Params
 from heliograph.store.scores import EFFECTIVE_SCORES, SCORED
 
 T = TypeVar("T")
 Increment = Literal["min", "hour", "day", "week", "month", "year"]
-MAX_TIMEZONE_MINUTES = 24 * 60
 MAX_FILLED_BUCKETS = 10_000
 HISTOGRAM_BINS = 10
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -143,8 +143,8 @@ async def _scored_rows(
     """Subquery: one row (created time, score name, Float64 value) per score of the newest
     versions of matching requests, integer and fractional scores alike."""
     conditions = [
-        f"request_created_at >= {params.add(_sql_time(window.start), TIMESTAMP)}",
-        f"request_created_at <= {params.add(_sql_time(window.end), TIMESTAMP)}",
+        f"request_created_at >= {params.add(sql_time(window.start), TIMESTAMP)}",
+        f"request_created_at <= {params.add(sql_time(window.end), TIMESTAMP)}",
         SCORED,
         compile_filter(filter_node, params),
     ]
@@ -154,10 +154,6 @@ async def _scored_rows(
         f"(SELECT request_created_at, {EFFECTIVE_SCORES} AS all_scores FROM {source}) "
         "ARRAY JOIN mapKeys(all_scores) AS name, mapValues(all_scores) AS value"
     )
-
-
-def _sql_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 async def bucketed_score_stats(

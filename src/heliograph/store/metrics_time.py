@@ -36,12 +36,13 @@ class Window:
             raise InvalidRequestError("timeFilter: end must not be before start")
 
     def sql(self, params: Params) -> str:
-        start = params.add(_ch_time(self.start), "DateTime64(3, 'UTC')")
-        end = params.add(_ch_time(self.end), "DateTime64(3, 'UTC')")
+        start = params.add(sql_time(self.start), "DateTime64(3, 'UTC')")
+        end = params.add(sql_time(self.end), "DateTime64(3, 'UTC')")
         return f"request_created_at >= {start} AND request_created_at < {end}"
 
 
-def _ch_time(moment: datetime) -> str:
+def sql_time(moment: datetime) -> str:
+    """A moment as a DateTime64(3, 'UTC') parameter's text."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 

@@ -11,7 +11,8 @@ from heliograph.api.schemas.components import JsonSchema, component
 from heliograph.api.schemas.envelope import NON_BLANK, Answer, Number
 from heliograph.api.schemas.filters import RequestFilter
 from heliograph.api.schemas.timestamps import TIMESTAMP
-from heliograph.store.evals import MAX_TIMEZONE_MINUTES, Increment
+from heliograph.store.evals import Increment
+from heliograph.store.metrics_time import MAX_TIMEZONE_MINUTES
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_SCORES_PER_CALL = 100
