@@ -300,8 +300,8 @@ def _soak_section(document: dict[str, Any]) -> list[str]:
         f"the first slice, {soak['rss_end_mib']} MiB at the end ({soak['rss_growth_mib']:+} MiB, "
         f"{soak['rss_growth_pct']:+}%), {soak['requests']:,} requests.",
         *(
-            f"- {kind} slices: {k['first_mib']} MiB after the first, {k['last_mib']} MiB after "
-            f"the last ({k['growth_pct']:+}%)"
+            f"- {kind} slices, median RSS: {k['first_mib']} MiB in the first, {k['last_mib']} MiB "
+            f"in the last ({k['growth_pct']:+}%)"
             for kind, k in soak.get("rss_growth_by_kind", {}).items()
         ),
     ]

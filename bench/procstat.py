@@ -65,13 +65,15 @@ def rss_bytes(root: int) -> int:
 
 
 class RssSampler:
-    """Samples the tree's RSS in a thread; `peak` is the largest sample since start."""
+    """Samples the tree's RSS in a thread; `peak` is the largest sample since start,
+    `median` the middle one (what a moment's spike, a merge say, does not move)."""
 
     def __init__(self, root: int, interval_s: float = 0.25) -> None:
         self.root = root
         self.interval_s = interval_s
         self.peak = rss_bytes(root)
         self.last = self.peak
+        self.samples = [self.peak]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -87,6 +89,11 @@ class RssSampler:
     def _sample(self) -> None:
         self.last = rss_bytes(self.root)
         self.peak = max(self.peak, self.last)
+        self.samples.append(self.last)
+
+    @property
+    def median(self) -> int:
+        return sorted(self.samples)[len(self.samples) // 2]
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

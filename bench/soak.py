@@ -5,11 +5,11 @@
 
 One Heliograph (logging into chDB, as in bench.compare) in front of the fake provider,
 closed-loop load at 16 connections in 30-second slices (a quarter of the soak when that
-is shorter), completions and streams in turn,
-its process tree's RSS read after each slice. `start` is the RSS after the first slice
-(caches and pools warm), `end` after the last. A stream slice ends with more memory in use
-than a completion slice (its rows are 14 times larger), so what a leak would show is the
-growth from the first to the last slice of the same kind, per kind.
+is shorter), completions and streams in turn, its process tree's RSS sampled twice a
+second. `start` is the RSS after the first slice (caches and pools warm), `end` after the
+last. A stream slice holds more memory than a completion slice (its rows are 14 times
+larger), and chDB's merges raise RSS for seconds at a time, so what a leak would show is
+the growth of the median RSS from the first to the last slice of the same kind, per kind.
 Results: bench/results/soak-latest.json, and stdout.
 
 bench.compare runs the same soak on its Heliograph with `--soak SECONDS`.
@@ -43,10 +43,11 @@ def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
     lengths = [seconds // count + (1 if i < seconds % count else 0) for i in range(count)]
     for index, length in enumerate(lengths):
         kind = ("completion", "stream")[index % 2]
-        result = load.closed(system.call(kind == "stream"), CONNECTIONS, length)
+        with procstat.RssSampler(pid, interval_s=0.5) as sampler:
+            result = load.closed(system.call(kind == "stream"), CONNECTIONS, length)
         if not system.service.alive():
             raise system.service.failure(f"{system.name} exited during the soak")
-        rss = procstat.rss_bytes(pid)
+        rss = sampler.last
         slices.append(
             {
                 "slice": index + 1,
@@ -56,11 +57,14 @@ def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
                 "requests_per_s": round(result.requests_per_s, 1),
                 "errors": result.errors,
                 "rss_mib": procstat.mib(rss),
+                "rss_median_mib": procstat.mib(sampler.median),
+                "rss_peak_mib": procstat.mib(sampler.peak),
             }
         )
         print(
             f"  soak {index + 1:>3} {kind:<10} {result.requests_per_s:>8,.0f} req/s  "
-            f"RSS {procstat.mib(rss):7.1f} MiB",
+            f"RSS {procstat.mib(rss):7.1f} MiB (median {procstat.mib(sampler.median):.1f}, "
+            f"peak {procstat.mib(sampler.peak):.1f})",
             file=sys.stderr,
             flush=True,
         )
@@ -83,10 +87,14 @@ def soak(system: System, load: Load, seconds: int) -> dict[str, Any]:
 
 
 def _growth_by_kind(slices: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """RSS after the first and the last slice of each kind, and the growth between them."""
+    """Median RSS during the first and the last slice of each kind, and the growth between.
+
+    Medians, not the RSS at a slice's end: chDB's merges raise RSS by 100-200 MiB for a few
+    seconds, and a reading that lands in one says nothing about a leak.
+    """
     growth = {}
     for kind in ("completion", "stream"):
-        rss = [s["rss_mib"] for s in slices if s["kind"] == kind]
+        rss = [s["rss_median_mib"] for s in slices if s["kind"] == kind]
         if len(rss) >= 2:
             pct = round((rss[-1] - rss[0]) / rss[0] * 100, 1) if rss[0] else 0.0
             growth[kind] = {"first_mib": rss[0], "last_mib": rss[-1], "growth_pct": pct}
