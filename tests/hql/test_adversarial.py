@@ -467,4 +467,4 @@ def test_random_hostile_token_soup_never_returns_org_b_data(world: World, tokens
         rows = world.run(sql)
     except HqlError:
         return
-    world.assert_no_b_data(rows)
+    world.assert_no_b_data(rows, typed=sql)

@@ -14,7 +14,8 @@ router = APIRouter()
 
 @router.get("/healthz", response_model=Health)
 async def healthz(request: Request) -> dict[str, Any]:
-    pipeline = request.app.state.services.pipeline
+    services = request.app.state.services
+    pipeline = services.pipeline
     stats = pipeline.stats
     return {
         "status": "ok",
@@ -25,7 +26,9 @@ async def healthz(request: Request) -> dict[str, Any]:
             "replayed": stats.replayed,
             "rejected": stats.rejected,
             "backlog_segments": pipeline.backlog_segments,
+            "backlog_rows": pipeline.backlog_rows,
+            "store_level": services.engine.priority.level,
         },
         # Calls whose model has no price: logged with cost 0, counted here per provider/model.
-        "unknown_cost_models": dict(request.app.state.services.rows.stats.unknown_cost_models),
+        "unknown_cost_models": dict(services.rows.stats.unknown_cost_models),
     }

@@ -15,6 +15,10 @@ class LogPipelineStats(Answer):
     replayed: int
     rejected: int = Field(description="Rows the store refused; kept under spool/rejected/")
     backlog_segments: int
+    backlog_rows: int = Field(description="Rows this process logged that are not yet stored")
+    store_level: int = Field(
+        description="The store's CPU share: 0 idle (SCHED_IDLE), 1 nice +10, 2 nice +5"
+    )
 
 
 class Health(Answer):

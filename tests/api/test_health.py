@@ -1,0 +1,43 @@
+"""/healthz: liveness and the log pipeline's counters, over the real server."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+
+from tests.server import HeliographProcess
+
+
+def test_health_counts_logged_rows_until_none_wait(
+    start_server: Callable[..., HeliographProcess],
+):
+    server = start_server()
+    request_ids = [str(uuid.uuid4()) for _ in range(3)]
+    for request_id in request_ids:
+        answer = httpx.post(
+            server.url + "/openai/v1/chat/completions",
+            headers={
+                **server.auth,
+                "Authorization": "Bearer sk-provider-key-for-upstream",
+                "Helicone-Request-Id": request_id,
+            },
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+    for request_id in request_ids:
+        server.wait_for_request(request_id)
+    deadline = time.monotonic() + 15
+    while True:
+        pipeline = httpx.get(server.url + "/healthz", timeout=5).json()["log_pipeline"]
+        if pipeline["backlog_rows"] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert pipeline["submitted"] == 3
+    assert pipeline["stored"] + pipeline["replayed"] == 3
+    assert pipeline["backlog_rows"] == 0
+    assert pipeline["backlog_segments"] == 0
+    assert pipeline["store_level"] in (0, 1, 2)
