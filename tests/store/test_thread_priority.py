@@ -18,6 +18,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+NOT_ADAPTIVE = "this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)"
+
+
 def _policy(thread: int) -> int:
     return os.sched_getscheduler(thread)
 
@@ -52,10 +55,15 @@ class StoreThreads:
         self._stop.set()
 
 
-def test_store_threads_step_up_while_a_call_waits_and_back_to_idle_once_quick():
-    priority = StoreThreadPriority(behind_after_s=0.05, step_down_s=0.0)
+def _adaptive_priority(**timing: float) -> StoreThreadPriority:
+    priority = StoreThreadPriority(**timing)
     if not priority.adaptive:
-        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+        pytest.skip(NOT_ADAPTIVE)
+    return priority
+
+
+def test_store_threads_step_up_while_a_call_waits_and_back_to_idle_once_quick():
+    priority = _adaptive_priority(behind_after_s=0.05, step_down_s=0.0)
     store = StoreThreads(priority)
     bystander_ids: list[int] = []
     bystander_stop = threading.Event()
@@ -104,9 +112,7 @@ def test_store_threads_step_up_while_a_call_waits_and_back_to_idle_once_quick():
 
 
 def test_the_store_steps_down_no_faster_than_step_down_s():
-    priority = StoreThreadPriority(behind_after_s=0.05, step_down_s=60.0)
-    if not priority.adaptive:
-        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+    priority = _adaptive_priority(behind_after_s=0.05, step_down_s=60.0)
     store = StoreThreads(priority)
     try:
 
@@ -161,7 +167,7 @@ def test_chdb_runs_its_threads_idle_while_inserts_are_quick(tmp_path: Path):
 
     adaptive, policies = asyncio.run(run())
     if not adaptive:
-        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+        pytest.skip(NOT_ADAPTIVE)
     assert len(policies) > 1  # chDB's executor and the threads ClickHouse started from it
     assert set(policies) == {os.SCHED_IDLE}
 
@@ -182,15 +188,8 @@ def test_a_slow_query_gives_the_store_its_fair_share_again(tmp_path: Path):
 
     adaptive, idle_before, idle_after = asyncio.run(run())
     if not adaptive:
-        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
+        pytest.skip(NOT_ADAPTIVE)
     assert idle_before and not idle_after
-
-
-def _adaptive_priority(**timing: float) -> StoreThreadPriority:
-    priority = StoreThreadPriority(**timing)
-    if not priority.adaptive:
-        pytest.skip("this process may not bring a thread back from SCHED_IDLE (no CAP_SYS_NICE)")
-    return priority
 
 
 def test_the_log_backlog_steps_the_store_up_while_it_grows_and_down_once_gone():
