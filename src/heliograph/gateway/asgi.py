@@ -7,10 +7,10 @@ import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import aiohttp
 import orjson
 
 from heliograph.errors import HeliographError, envelope
+from heliograph.gateway.http_response import UpstreamResponse
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -86,7 +86,7 @@ def json_or_none(body: bytes) -> Any:
 
 
 def response_headers(
-    response: aiohttp.ClientResponse, extra: list[tuple[bytes, bytes]]
+    response: UpstreamResponse, extra: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
     headers = [
         (name.lower(), value)

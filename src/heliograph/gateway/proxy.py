@@ -13,7 +13,6 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
 import orjson
 
 from heliograph.costs.catalog import PriceCatalog
@@ -46,6 +45,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
@@ -160,7 +160,7 @@ class PassthroughProxy:
                     response = await self._request(
                         scope["method"], target, forward, upstream_body, policy
                     )
-                except (TimeoutError, aiohttp.ClientError):
+                except (TimeoutError, UpstreamConnectionError):
                     if last:
                         raise
                     continue
@@ -177,7 +177,7 @@ class PassthroughProxy:
                 [id_header],
             )
             return
-        except (aiohttp.ClientError, ValueError) as exc:
+        except (UpstreamConnectionError, ValueError) as exc:
             unreachable = UpstreamError(
                 f"Could not reach upstream {redact_url(target)}: {type(exc).__name__}"
             )
@@ -209,21 +209,16 @@ class PassthroughProxy:
         headers: list[tuple[str, str]],
         body: bytes,
         policy: RetryPolicy | None,
-    ) -> aiohttp.ClientResponse:
+    ) -> UpstreamResponse:
         """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts."""
-        session = self._upstream.session
-        data = body or None
+        upstream = self._upstream
         if policy is None:
-            return await session.request(
-                method, url, headers=headers, data=data, allow_redirects=False
-            )
+            return await upstream.request(method, url, headers, body)
         for attempt in range(1, policy.retries + 1):
             retry_after = None
             try:
-                response = await session.request(
-                    method, url, headers=headers, data=data, allow_redirects=False
-                )
-            except (TimeoutError, aiohttp.ClientError):
+                response = await upstream.request(method, url, headers, body)
+            except (TimeoutError, UpstreamConnectionError):
                 pass
             else:
                 if response.status not in RETRYABLE_STATUSES:
@@ -231,12 +226,12 @@ class PassthroughProxy:
                 retry_after = response.headers.get("retry-after")
                 response.release()
             await asyncio.sleep(policy.delay_s(attempt, retry_after))
-        return await session.request(method, url, headers=headers, data=data, allow_redirects=False)
+        return await upstream.request(method, url, headers, body)
 
     async def _relay_body(
         self,
         call: LoggedCall,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         out_headers: list[tuple[bytes, bytes]],
         id_header: tuple[bytes, bytes],
         send: Send,
@@ -249,7 +244,7 @@ class PassthroughProxy:
                 call, send, UpstreamTimeout("Upstream timed out mid-body"), [id_header]
             )
             return []
-        except aiohttp.ClientError as exc:
+        except UpstreamConnectionError as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, send, error, [id_header])
             return []
@@ -267,7 +262,7 @@ class PassthroughProxy:
     async def _relay_stream(
         self,
         call: LoggedCall,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         out_headers: list[tuple[bytes, bytes]],
         strip_usage: bool,
         whole: bool,

@@ -6,15 +6,14 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import aiohttp
-
 from heliograph.gateway.asgi import STATUS_CLIENT_GONE, DisconnectWatcher, Receive, Send
+from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.chat import StreamTranslator
 
 
 async def relay_stream(
-    response: aiohttp.ClientResponse,
+    response: UpstreamResponse,
     call: LoggedCall,
     receive: Receive,
     send: Send,
@@ -33,7 +32,7 @@ async def relay_stream(
     logged: list[bytes] = []
     watcher = DisconnectWatcher(receive)
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.iter_chunks():
             if call.first_byte_at is None:
                 call.first_byte_at = time.time()
             if translate is not None:
@@ -54,7 +53,7 @@ async def relay_stream(
         call.status, call.error = STATUS_CLIENT_GONE, "client disconnected mid-stream"
     except TimeoutError:
         call.error = "upstream stream timed out"
-    except aiohttp.ClientError as exc:
+    except UpstreamConnectionError as exc:
         call.error = f"upstream stream broke off: {type(exc).__name__}"
     finally:
         watcher.stop()

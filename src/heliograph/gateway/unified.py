@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 
 from heliograph.errors import (
@@ -43,6 +42,7 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
@@ -209,7 +209,7 @@ class UnifiedGateway:
         request: dict[str, Any],
         policy: RetryPolicy | None,
         attempts: list[Attempt],
-    ) -> aiohttp.ClientResponse | None:
+    ) -> UpstreamResponse | None:
         """The target's answer when it is one to relay; None to go on to the next target."""
         try:
             url, headers, data = _upstream_call(target, endpoint, request)
@@ -229,12 +229,10 @@ class UnifiedGateway:
         for attempt in range(retries + 1):
             retry_after: str | None = None
             try:
-                response = await self._upstream.session.post(
-                    url, headers=headers, data=data, allow_redirects=False
-                )
+                response = await self._upstream.request("POST", url, headers.items(), data)
             except TimeoutError:
                 attempts.append(Attempt(target, 0, detail="timed out"))
-            except (aiohttp.ClientError, ValueError) as exc:
+            except (UpstreamConnectionError, ValueError) as exc:
                 attempts.append(Attempt(target, 0, detail=f"unreachable ({type(exc).__name__})"))
             else:
                 if response.status not in FAILOVER_STATUSES:
@@ -254,14 +252,14 @@ class UnifiedGateway:
         self,
         call: LoggedCall,
         target: Target,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         out: list[tuple[bytes, bytes]],
         send: Send,
     ) -> list[bytes]:
         """Relay a JSON answer (translated for adapters); returns the bytes sent."""
         try:
             data = await response.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, UpstreamConnectionError) as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, error, out, send)
             return []
@@ -288,7 +286,7 @@ class UnifiedGateway:
         target: Target,
         endpoint: Endpoint,
         request: dict[str, Any],
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         out: list[tuple[bytes, bytes]],
         whole: bool,
         receive: Receive,

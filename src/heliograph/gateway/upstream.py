@@ -1,43 +1,34 @@
-"""The one pooled aiohttp client every proxied call goes out through."""
+"""The one connection pool every proxied call goes out through."""
 
 from __future__ import annotations
 
-import aiohttp
+from collections.abc import Iterable
 
 from heliograph.config import Settings
+from heliograph.gateway.http_client import ConnectionPool
+from heliograph.gateway.http_response import UpstreamResponse
 
 
 class Upstream:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    async def request(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes = b""
+    ) -> UpstreamResponse:
+        """See ConnectionPool.request."""
+        if self._pool is None:
             raise RuntimeError("upstream client used before start-up")
-        return self._session
+        return await self._pool.request(method, url, headers, body)
 
     async def open(self) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=0, ttl_dns_cache=300, keepalive_timeout=60, enable_cleanup_closed=True
-        )
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=self._settings.upstream_connect_timeout_s,
-            sock_read=self._settings.upstream_read_timeout_s,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            # Forward the caller's headers as they are: add none of aiohttp's own.
-            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-            # Never carry one tenant's upstream cookies into another tenant's call.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=True,
+        self._pool = ConnectionPool(
+            connect_timeout_s=self._settings.upstream_connect_timeout_s,
+            read_timeout_s=self._settings.upstream_read_timeout_s,
         )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

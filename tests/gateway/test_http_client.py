@@ -1,0 +1,379 @@
+"""The upstream HTTP/1.1 client against a raw TCP server that answers with scripted bytes:
+framing (length, chunked, until close), keep-alive reuse, decompression, 1xx answers,
+broken and slow answers, back-pressure, and requests it must refuse to send."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from heliograph.gateway.http_client import ConnectionPool
+from heliograph.gateway.http_request import Origin, accepted_encodings, split_url
+from heliograph.gateway.http_response import (
+    BUFFER_HIGH_WATER,
+    InvalidUpstreamResponse,
+    UpstreamDisconnected,
+    UpstreamUnreachable,
+)
+
+Answer = Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]
+
+
+class ScriptedServer:
+    """Reads each request whole (head and Content-Length body), then runs `answer` on it."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ScriptedServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                request = head + await reader.readexactly(length)
+                self.requests.append(request)
+                await self.answer(request, writer)
+                if writer.is_closing():
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def answer_with(*parts: bytes, close: bool = False, pause_s: float = 0.0) -> Answer:
+    async def answer(_: bytes, writer: asyncio.StreamWriter) -> None:
+        for part in parts:
+            writer.write(part)
+            await writer.drain()
+            if pause_s:
+                await asyncio.sleep(pause_s)
+        if close:
+            writer.close()
+
+    return answer
+
+
+def ok(body: bytes, *headers: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + b"".join(
+        h + b"\r\n" for h in headers
+    )
+    return head + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+def pool(read_timeout_s: float = 5.0) -> ConnectionPool:
+    return ConnectionPool(connect_timeout_s=2.0, read_timeout_s=read_timeout_s)
+
+
+def test_a_body_with_a_length_is_read_and_the_connection_kept_for_the_next_call():
+    async def run() -> None:
+        async with ScriptedServer(answer_with(ok(b'{"a":1}', b"X-Trace: t1"))) as server:
+            client = pool()
+            first = await client.request("POST", server.url + "/v1/chat", [], b'{"q":1}')
+            assert (first.status, first.content_type) == (200, "application/json")
+            assert first.headers["x-trace"] == "t1"
+            assert await first.read() == b'{"a":1}'
+            second = await client.request("POST", server.url + "/v1/chat?x=1", [], b"{}")
+            assert await second.read() == b'{"a":1}'
+            assert server.connections == 1
+            assert server.requests[1].startswith(b"POST /v1/chat?x=1 HTTP/1.1\r\n")
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_the_request_carries_host_length_and_the_given_headers_only():
+    async def run() -> None:
+        async with ScriptedServer(answer_with(ok(b"{}"))) as server:
+            client = pool()
+            headers = [("Authorization", "Bearer sk-1"), ("accept-encoding", "br, gzip;q=1")]
+            response = await client.request("POST", server.url + "/p", headers, b"12345")
+            await response.read()
+            head, _, body = server.requests[0].partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            port = server.url.rsplit(":", 1)[1]
+            assert lines[0] == b"POST /p HTTP/1.1"
+            assert sorted(lines[1:]) == sorted(
+                [
+                    b"Host: 127.0.0.1:" + port.encode(),
+                    b"Authorization: Bearer sk-1",
+                    b"accept-encoding: gzip;q=1",
+                    b"Content-Length: 5",
+                ]
+            )
+            assert body == b"12345"
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_chunked_answers_arrive_piece_by_piece_as_sent():
+    chunks = [b"data: one\n\n", b"data: two\n\n", b"data: [DONE]\n\n"]
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    framed = [b"%x\r\n%s\r\n" % (len(c), c) for c in chunks] + [b"0\r\n\r\n"]
+
+    async def run() -> None:
+        async with ScriptedServer(answer_with(head, *framed, pause_s=0.05)) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/s", [], b"{}")
+            assert response.content_type == "text/event-stream"
+            received = [chunk async for chunk in response.iter_chunks()]
+            assert received == chunks
+            again = await client.request("POST", server.url + "/s", [], b"{}")
+            assert b"".join([c async for c in again.iter_chunks()]) == b"".join(chunks)
+            assert server.connections == 1
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_an_answer_without_length_ends_with_the_connection_which_is_not_reused():
+    async def run() -> None:
+        answer = answer_with(b"HTTP/1.1 200 OK\r\n\r\npart one, ", b"part two", close=True)
+        async with ScriptedServer(answer) as server:
+            client = pool()
+            response = await client.request("GET", server.url + "/", [])
+            assert await response.read() == b"part one, part two"
+            second = await client.request("GET", server.url + "/", [])
+            assert await second.read() == b"part one, part two"
+            assert server.connections == 2
+            client.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [(b"gzip", gzip.compress), (b"deflate", zlib.compress)],
+)
+def test_compressed_bodies_are_decompressed(encoding: bytes, compress: Any):
+    body = b'{"text": "' + b"compressible " * 500 + b'"}'
+
+    async def run() -> None:
+        answer = answer_with(ok(compress(body), b"Content-Encoding: " + encoding))
+        async with ScriptedServer(answer) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            assert await response.read() == body
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_a_body_that_does_not_decompress_is_an_error():
+    async def run() -> None:
+        answer = answer_with(ok(b"not gzip at all", b"Content-Encoding: gzip"))
+        async with ScriptedServer(answer) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            with pytest.raises(InvalidUpstreamResponse):
+                await response.read()
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_informational_answers_are_skipped():
+    async def run() -> None:
+        early = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+        async with ScriptedServer(answer_with(early, ok(b'{"ok":true}'))) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            assert response.status == 200
+            assert "link" not in response.headers
+            assert await response.read() == b'{"ok":true}'
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_a_head_request_has_no_body_whatever_its_length_says():
+    async def run() -> None:
+        head = b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n"
+        async with ScriptedServer(answer_with(head)) as server:
+            client = pool()
+            response = await client.request("HEAD", server.url + "/", [])
+            assert response.headers["content-length"] == "1000"
+            assert await response.read() == b""
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_a_connection_closed_mid_body_is_an_error_and_not_a_short_body():
+    async def run() -> None:
+        answer = answer_with(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this", close=True)
+        async with ScriptedServer(answer) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            with pytest.raises(UpstreamDisconnected):
+                await response.read()
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_a_connection_closed_before_any_answer_is_an_error():
+    async def run() -> None:
+        async with ScriptedServer(answer_with(close=True)) as server:
+            client = pool()
+            with pytest.raises(UpstreamDisconnected):
+                await client.request("POST", server.url + "/", [], b"{}")
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_garbage_instead_of_http_is_an_error():
+    async def run() -> None:
+        async with ScriptedServer(answer_with(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")) as server:
+            client = pool()
+            with pytest.raises(InvalidUpstreamResponse):
+                await client.request("POST", server.url + "/", [], b"{}")
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_an_upstream_silent_past_the_read_timeout_times_out_and_is_not_reused():
+    async def run() -> None:
+        async def late(request: bytes, writer: asyncio.StreamWriter) -> None:
+            if b"/slow" in request.split(b"\r\n", 1)[0]:
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12345")
+                await writer.drain()
+                await asyncio.sleep(1.0)
+                return
+            writer.write(ok(b"{}"))
+
+        async with ScriptedServer(late) as server:
+            client = pool(read_timeout_s=0.2)
+            response = await client.request("POST", server.url + "/slow", [], b"{}")
+            with pytest.raises(TimeoutError):
+                await response.read()
+            fresh = await client.request("POST", server.url + "/fast", [], b"{}")
+            assert await fresh.read() == b"{}"
+            assert server.connections == 2
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_an_answer_released_unread_closes_its_connection():
+    async def run() -> None:
+        body = b"x" * 50_000
+        async with ScriptedServer(answer_with(ok(body)[:1000], ok(body)[1000:], pause_s=0.1)) as (
+            server
+        ):
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            response.release()
+            again = await client.request("POST", server.url + "/", [], b"{}")
+            assert await again.read() == body
+            assert server.connections == 2
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_reading_pauses_while_a_large_body_is_not_taken():
+    size = 3 * BUFFER_HIGH_WATER
+
+    async def run() -> None:
+        async with ScriptedServer(answer_with(ok(b"y" * size))) as server:
+            client = pool()
+            response = await client.request("POST", server.url + "/", [], b"{}")
+            await asyncio.sleep(0.3)  # the server writes all it can; the client stops taking
+            assert response._buffered <= BUFFER_HIGH_WATER + 256 * 1024
+            taken = 0
+            async for chunk in response.iter_chunks():
+                taken += len(chunk)
+            assert taken == size
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_an_unreachable_upstream_is_an_error():
+    async def run() -> None:
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+        client = pool()
+        with pytest.raises(UpstreamUnreachable):
+            await client.request("POST", f"http://127.0.0.1:{port}/", [], b"{}")
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("X-Evil", "a\r\nInjected: yes")],
+        [("X-Evil", "a\nInjected: yes")],
+        [("X-Evil\r\nInjected", "yes")],
+    ],
+)
+def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(headers: Any):
+    async def run() -> None:
+        async with ScriptedServer(answer_with(ok(b"{}"))) as server:
+            client = pool()
+            with pytest.raises(ValueError, match="line break"):
+                await client.request("POST", server.url + "/", headers, b"{}")
+            assert server.requests == []
+            client.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/x", "example.com/x", "http://user@example.com/", "http://h:99999/"]
+)
+def test_urls_that_are_not_plain_http_origins_are_refused(url: str):
+    async def run() -> None:
+        with pytest.raises(ValueError):
+            await pool().request("POST", url, [], b"{}")
+
+    asyncio.run(run())
+
+
+def test_urls_split_into_origin_and_target():
+    assert split_url("https://api.openai.com/v1/chat?x=1#frag") == (
+        "https://api.openai.com",
+        "/v1/chat?x=1",
+    )
+    assert split_url("http://h:8080?x=1") == ("http://h:8080", "/?x=1")
+    assert Origin.parse("https://[::1]:8443") == Origin("https", "::1", 8443, "[::1]:8443")
+    assert Origin.parse("http://example.com").port == 80
+
+
+def test_accept_encoding_is_cut_down_to_what_is_decoded():
+    assert accepted_encodings("gzip, deflate, br, zstd") == "gzip, deflate"
+    assert accepted_encodings("br") is None
+    assert accepted_encodings("identity") == "identity"
