@@ -31,6 +31,7 @@ class ScriptedServer:
         self.answer = answer
         self.requests: list[bytes] = []
         self.connections = 0
+        self.closed_connections = 0  # connections the client closed (or gave up on)
         self.server: asyncio.Server | None = None
 
     async def __aenter__(self) -> ScriptedServer:
@@ -62,7 +63,7 @@ class ScriptedServer:
                 if writer.is_closing():
                     return
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            self.closed_connections += 1
         finally:
             writer.close()
 
@@ -135,7 +136,9 @@ def test_the_request_carries_host_length_and_the_given_headers_only():
 
 def test_chunked_answers_arrive_piece_by_piece_as_sent():
     chunks = [b"data: one\n\n", b"data: two\n\n", b"data: [DONE]\n\n"]
-    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
     framed = [b"%x\r\n%s\r\n" % (len(c), c) for c in chunks] + [b"0\r\n\r\n"]
 
     async def run() -> None:
@@ -377,3 +380,38 @@ def test_accept_encoding_is_cut_down_to_what_is_decoded():
     assert accepted_encodings("gzip, deflate, br, zstd") == "gzip, deflate"
     assert accepted_encodings("br") is None
     assert accepted_encodings("identity") == "identity"
+
+
+def test_skipping_a_short_body_keeps_the_connection_and_a_long_one_closes_it():
+    async def run() -> None:
+        async def sized(request: bytes, writer: asyncio.StreamWriter) -> None:
+            size = 100 if b"/short" in request.split(b"\r\n", 1)[0] else 200_000
+            writer.write(ok(b"z" * size))
+
+        async with ScriptedServer(sized) as server:
+            client = pool()
+            for path in ("/short", "/short", "/long", "/short"):
+                response = await client.request("POST", server.url + path, [], b"{}")
+                await response.skip_body(64 * 1024)
+            assert server.connections == 2  # the long answer's connection was not reused
+            client.close()
+
+    asyncio.run(run())
+
+
+def test_connections_idle_past_the_keepalive_time_are_closed():
+    async def run() -> None:
+        async with (
+            ScriptedServer(answer_with(ok(b"{}"))) as first,
+            ScriptedServer(answer_with(ok(b"{}"))) as second,
+        ):
+            client = ConnectionPool(connect_timeout_s=2.0, read_timeout_s=5.0, keepalive_s=0.2)
+            await (await client.request("POST", first.url + "/", [], b"{}")).read()
+            await asyncio.sleep(0.3)
+            await (await client.request("POST", second.url + "/", [], b"{}")).read()
+            await asyncio.sleep(0.05)  # the first server's side sees the connection end
+            assert first.closed_connections == 1
+            assert second.closed_connections == 0
+            client.close()
+
+    asyncio.run(run())

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import aiohttp
+import orjson
 
 from heliograph.alerts.definition import ERROR_RATE, redacted_url
 from heliograph.alerts.store import HistoryEntry, StoredAlert
 from heliograph.config import Settings
+from heliograph.gateway.http_client import ConnectionPool
 
 log = logging.getLogger("heliograph.alerts")
 
@@ -111,21 +112,21 @@ def _result(
     }
 
 
+_JSON_POST = [("Content-Type", "application/json"), ("User-Agent", "Heliograph-Alerts")]
+
+
 class Notifier:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._timeout = settings.alert_notify_timeout_s
-        self._http: aiohttp.ClientSession | None = None
+        self._http: ConnectionPool | None = None
 
     async def open(self) -> None:
-        self._http = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self._timeout),
-            headers={"user-agent": "Heliograph-Alerts"},
-        )
+        self._http = ConnectionPool(connect_timeout_s=self._timeout, read_timeout_s=self._timeout)
 
     async def close(self) -> None:
         if self._http is not None:
-            await self._http.close()
+            self._http.close()
             self._http = None
 
     async def deliver(self, event: AlertEvent) -> list[dict[str, Any]]:
@@ -144,11 +145,13 @@ class Notifier:
         try:
             if self._http is None:
                 raise RuntimeError("notifier is closed")
-            async with self._http.post(url, json=webhook_payload(event)) as response:
+            body = orjson.dumps(webhook_payload(event))
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.request("POST", url, _JSON_POST, body)
                 status = response.status
-                await response.read()
-                if not 200 <= status < 300:
-                    error = f"HTTP {status}"
+                await response.skip_body(64 * 1024)
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
         except TimeoutError:
             error = f"timed out after {self._timeout:g}s"
         except Exception as exc:  # any failure is recorded, never raised

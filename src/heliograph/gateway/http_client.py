@@ -184,6 +184,7 @@ class ConnectionPool:
         self._origins: dict[str, Origin] = {}
         self._idle: dict[Origin, list[UpstreamConnection]] = {}
         self._busy: set[UpstreamConnection] = set()
+        self._next_sweep = 0.0
 
     async def request(
         self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes = b""
@@ -241,8 +242,20 @@ class ConnectionPool:
 
     def keep(self, connection: UpstreamConnection) -> None:
         self._busy.discard(connection)
-        connection.idle_since = time.monotonic()
+        now = connection.idle_since = time.monotonic()
         self._idle.setdefault(connection.origin, []).append(connection)
+        if now >= self._next_sweep:
+            self._close_expired(now)
+
+    def _close_expired(self, now: float) -> None:
+        """Close connections idle past the keep-alive time, of origins no longer called too."""
+        self._next_sweep = now + self._keepalive_s / 2
+        oldest = now - self._keepalive_s
+        for origin, idle in list(self._idle.items()):
+            for connection in [c for c in idle if c.idle_since <= oldest]:
+                connection.discard()
+            if not idle:
+                del self._idle[origin]
 
     def forget(self, connection: UpstreamConnection) -> None:
         self._busy.discard(connection)

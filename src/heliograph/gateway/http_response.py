@@ -86,6 +86,17 @@ class UpstreamResponse:
             else:
                 await self._wait()
 
+    async def skip_body(self, limit: int) -> None:
+        """Read and drop the body; past `limit` bytes, stop and close the connection."""
+        taken = 0
+        try:
+            async for chunk in self.iter_chunks():
+                taken += len(chunk)
+                if taken > limit:
+                    break
+        finally:
+            self.release()
+
     def release(self) -> None:
         """Done with this answer: an unfinished one closes its connection."""
         if not self._complete:

@@ -1,7 +1,7 @@
 """The delivery worker: sends due deliveries, retries with exponential backoff, logs attempts.
 
 One asyncio task claims due deliveries from the durable queue and sends each in its own
-task (at most MAX_IN_FLIGHT at once) through a small aiohttp session of its own, so a slow
+task (at most MAX_IN_FLIGHT at once) through a connection pool of its own, so a slow
 receiver never touches the request path. A 2xx answer delivers; anything else (another
 status, a timeout, a refused connection) is retried after base * 2^(attempt-1), capped at
 an hour, until the retry window (24 h by default) from the first queueing has passed.
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiohttp
 from cryptography.fernet import InvalidToken
 
+from heliograph.gateway.http_client import ConnectionPool
 from heliograph.webhooks.queue import FAILED, ClaimedDelivery, DeliveryQueue, utcnow
 from heliograph.webhooks.signing import SIGNATURE_HEADER, sign
 
@@ -68,7 +68,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None
         self._stopping = False
 
     def wake(self) -> None:
@@ -76,11 +76,8 @@ class DeliveryWorker:
         self._wake.set()
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self._policy.timeout_s),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            headers={"User-Agent": USER_AGENT},
-        )
+        timeout_s = self._policy.timeout_s
+        self._pool = ConnectionPool(connect_timeout_s=timeout_s, read_timeout_s=timeout_s)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="webhook-delivery")
 
@@ -105,9 +102,9 @@ class DeliveryWorker:
                 await asyncio.to_thread(self._queue.release, leftover)
             except Exception:
                 log.exception("could not release %d webhook deliveries", len(leftover))
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     async def _run(self) -> None:
         last_refresh = time.monotonic()
@@ -177,20 +174,19 @@ class DeliveryWorker:
             secret = self._decrypt(delivery.encrypted_hmac_key)
         except InvalidToken:
             return None, "the webhook secret cannot be decrypted with this server's secret key", 0
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, delivery.payload),
-        }
-        assert self._session is not None, "worker used before start()"
+        headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", USER_AGENT),
+            (SIGNATURE_HEADER, sign(secret, delivery.payload)),
+        ]
+        assert self._pool is not None, "worker used before start()"
         try:
-            async with self._session.post(
-                delivery.destination,
-                data=delivery.payload,
-                headers=headers,
-                allow_redirects=False,
-            ) as response:
+            async with asyncio.timeout(self._policy.timeout_s):
+                response = await self._pool.request(
+                    "POST", delivery.destination, headers, delivery.payload
+                )
                 status_code = response.status
-                await response.content.read(64 * 1024)  # drain a little so the socket is reusable
+                await response.skip_body(64 * 1024)  # a short answer leaves the socket reusable
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except TimeoutError:
