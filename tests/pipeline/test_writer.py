@@ -115,6 +115,29 @@ def test_spool_survives_without_close(tmp_path: Path):
     assert Spool.read_segment(segment) == [line]
 
 
+def test_rows_of_one_loop_step_are_written_together_before_later_callbacks(tmp_path: Path):
+    async def scenario() -> None:
+        spool = Spool(tmp_path)
+        (segment,) = list(tmp_path.iterdir())
+        lines = [row() for _ in range(3)]
+        seen_by_later_callback: list[list[bytes]] = []
+        spool.append(lines[0])
+        # Scheduled after the first append, as a response's write is after its row's.
+        asyncio.get_running_loop().call_soon(
+            lambda: seen_by_later_callback.append(Spool.read_segment(segment))
+        )
+        spool.append(lines[1])
+        spool.append(lines[2])
+        assert segment.read_bytes() == b""  # nothing written within the step
+        await asyncio.sleep(0)
+        assert seen_by_later_callback == [lines]
+        spool.append(row())
+        spool.close()  # what waits is written before the segment closes
+        assert len(Spool.read_segment(segment)) == 4
+
+    asyncio.run(scenario())
+
+
 def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
     async def scenario() -> None:
         sink = FlakySink()

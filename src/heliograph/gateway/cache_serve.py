@@ -33,10 +33,11 @@ async def serve_cached(
     ]
     if not cached.stream:
         headers.append((b"content-length", str(len(call.response_body)).encode()))
+    # Logged before anything is sent: the answer goes out in one step (Spool.append).
+    call.ended_at = time.time()
+    record(call)
     await send({"type": "http.response.start", "status": cached.status, "headers": headers})
     for chunk in cached.chunks[:-1] if cached.stream else ():
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    call.ended_at = time.time()
-    record(call)
     last = cached.chunks[-1] if cached.chunks else b""
     await send({"type": "http.response.body", "body": last, "more_body": False})

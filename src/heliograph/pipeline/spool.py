@@ -1,16 +1,20 @@
 """Durable on-disk spool of log rows waiting for the store.
 
-Rows are appended, one JSON line each, to the open segment file with a plain `write`,
-which survives a process kill; `fsync` runs on a short interval to survive a machine
-crash. The writer seals the open segment (rotates) when it takes a batch, and deletes
-a sealed segment only after the store confirmed every row in it.
+Rows are appended, one JSON line each, to the open segment file with a plain `write` (one
+`writev` for the rows of one event-loop step), which survives a process kill; `fsync` runs
+on a short interval to survive a machine crash. The writer seals the open segment (rotates)
+when it takes a batch, and deletes a sealed segment only after the store confirmed every
+row in it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
+
+from heliograph.fileio import write_all
 
 _SEGMENT = re.compile(r"^seg-(\d{12})\.jsonl$")
 
@@ -24,6 +28,7 @@ class Spool:
         self._fd = -1
         self._open_path = Path()
         self._dirty = False
+        self._waiting: list[bytes] = []
         self._open_new_segment()
 
     @staticmethod
@@ -43,15 +48,36 @@ class Spool:
         return sorted((p for p in paths if p != open_path), key=self._number)
 
     def append(self, line: bytes) -> None:
-        """Append one newline-terminated row; returns once the kernel has it."""
-        view = memoryview(line)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self._dirty = True
+        """Append one newline-terminated row.
+
+        Outside an event loop it is written at once. In one, the write waits for the end of
+        the current step, with every row appended meanwhile (one system call for them all),
+        and is made before any callback scheduled after this call: so before the bytes of a
+        response sent after it, whose writes wait for the step's end too
+        (gateway/http_protocol.py's CoalescingTransport).
+        """
+        if self._waiting:
+            self._waiting.append(line)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            write_all(self._fd, [line])
+            self._dirty = True
+            return
+        self._waiting.append(line)
+        loop.call_soon(self.write_waiting)
+
+    def write_waiting(self) -> None:
+        """Write the rows appended and not yet written."""
+        waiting, self._waiting = self._waiting, []
+        if waiting:
+            write_all(self._fd, waiting)
+            self._dirty = True
 
     def seal(self) -> Path:
         """Close the open segment and start a new one; return the sealed segment's path."""
+        self.write_waiting()
         sealed = self._open_path
         os.close(self._fd)
         self._dirty = False
@@ -63,6 +89,7 @@ class Spool:
 
         The caller fsyncs and closes it; sealing meanwhile does not disturb a duplicate.
         """
+        self.write_waiting()
         if not self._dirty:
             return None
         self._dirty = False
@@ -70,6 +97,7 @@ class Spool:
 
     def close(self) -> None:
         if self._fd >= 0:
+            self.write_waiting()
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = -1

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from heliograph.fileio import write_all
 from heliograph.store.engine import QueryParams, QuerySettings, StoreError
 from heliograph.store.thread_priority import StoreThreadPriority
 
@@ -69,17 +70,6 @@ _LITERAL = str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\
 def _settings_clause(settings: QuerySettings | None) -> str:
     extra = "".join(f", {name} = {_literal(value)}" for name, value in (settings or {}).items())
     return _SETTINGS + extra
-
-
-_IOV_MAX = 1024  # buffers one writev takes (Linux)
-
-
-def _write_all(fd: int, buffers: Sequence[bytes]) -> None:
-    written = os.writev(fd, buffers)
-    if written < sum(len(b) for b in buffers):  # a short write: finish the rest plainly
-        rest = memoryview(b"".join(buffers))[written:]
-        while rest:
-            rest = rest[os.write(fd, rest) :]
 
 
 class ChdbEngine:
@@ -183,8 +173,7 @@ class ChdbEngine:
         batch = self._path / "insert-batch.jsonl"
         fd = os.open(batch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            for start in range(0, len(lines), _IOV_MAX):
-                _write_all(fd, lines[start : start + _IOV_MAX])
+            write_all(fd, lines)
         finally:
             os.close(fd)
         try:
