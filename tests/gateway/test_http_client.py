@@ -92,6 +92,10 @@ def pool(read_timeout_s: float = 5.0) -> ConnectionPool:
     return ConnectionPool(connect_timeout_s=2.0, read_timeout_s=read_timeout_s)
 
 
+async def post(client: ConnectionPool, server: ScriptedServer, path: str = "/") -> Any:
+    return await client.request("POST", server.url + path, [], b"{}")
+
+
 def test_a_body_with_a_length_is_read_and_the_connection_kept_for_the_next_call():
     async def run() -> None:
         async with ScriptedServer(answer_with(ok(b'{"a":1}', b"X-Trace: t1"))) as server:
@@ -182,21 +186,8 @@ def test_compressed_bodies_are_decompressed(encoding: bytes, compress: Any):
         answer = answer_with(ok(compress(body), b"Content-Encoding: " + encoding))
         async with ScriptedServer(answer) as server:
             client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
+            response = await post(client, server)
             assert await response.read() == body
-            client.close()
-
-    asyncio.run(run())
-
-
-def test_a_body_that_does_not_decompress_is_an_error():
-    async def run() -> None:
-        answer = answer_with(ok(b"not gzip at all", b"Content-Encoding: gzip"))
-        async with ScriptedServer(answer) as server:
-            client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
-            with pytest.raises(InvalidUpstreamResponse):
-                await response.read()
             client.close()
 
     asyncio.run(run())
@@ -207,7 +198,7 @@ def test_informational_answers_are_skipped():
         early = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
         async with ScriptedServer(answer_with(early, ok(b'{"ok":true}'))) as server:
             client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
+            response = await post(client, server)
             assert response.status == 200
             assert "link" not in response.headers
             assert await response.read() == b'{"ok":true}'
@@ -229,36 +220,43 @@ def test_a_head_request_has_no_body_whatever_its_length_says():
     asyncio.run(run())
 
 
-def test_a_connection_closed_mid_body_is_an_error_and_not_a_short_body():
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (answer_with(ok(b"not gzip at all", b"Content-Encoding: gzip")), InvalidUpstreamResponse),
+        (  # closed mid-body: an error, never a short body
+            answer_with(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this", close=True),
+            UpstreamDisconnected,
+        ),
+    ],
+    ids=["undecompressable", "closed-mid-body"],
+)
+def test_a_body_that_cannot_be_read_whole_is_an_error(answer: Answer, error: type[Exception]):
     async def run() -> None:
-        answer = answer_with(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this", close=True)
         async with ScriptedServer(answer) as server:
             client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
-            with pytest.raises(UpstreamDisconnected):
+            response = await post(client, server)
+            with pytest.raises(error):
                 await response.read()
             client.close()
 
     asyncio.run(run())
 
 
-def test_a_connection_closed_before_any_answer_is_an_error():
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (answer_with(close=True), UpstreamDisconnected),
+        (answer_with(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), InvalidUpstreamResponse),
+    ],
+    ids=["closed-before-answering", "not-http"],
+)
+def test_no_answer_or_no_http_answer_is_an_error(answer: Answer, error: type[Exception]):
     async def run() -> None:
-        async with ScriptedServer(answer_with(close=True)) as server:
+        async with ScriptedServer(answer) as server:
             client = pool()
-            with pytest.raises(UpstreamDisconnected):
-                await client.request("POST", server.url + "/", [], b"{}")
-            client.close()
-
-    asyncio.run(run())
-
-
-def test_garbage_instead_of_http_is_an_error():
-    async def run() -> None:
-        async with ScriptedServer(answer_with(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")) as server:
-            client = pool()
-            with pytest.raises(InvalidUpstreamResponse):
-                await client.request("POST", server.url + "/", [], b"{}")
+            with pytest.raises(error):
+                await post(client, server)
             client.close()
 
     asyncio.run(run())
@@ -294,7 +292,7 @@ def test_an_answer_released_unread_closes_its_connection():
             server
         ):
             client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
+            response = await post(client, server)
             response.release()
             again = await client.request("POST", server.url + "/", [], b"{}")
             assert await again.read() == body
@@ -310,7 +308,7 @@ def test_reading_pauses_while_a_large_body_is_not_taken():
     async def run() -> None:
         async with ScriptedServer(answer_with(ok(b"y" * size))) as server:
             client = pool()
-            response = await client.request("POST", server.url + "/", [], b"{}")
+            response = await post(client, server)
             await asyncio.sleep(0.3)  # the server writes all it can; the client stops taking
             assert response._buffered <= BUFFER_HIGH_WATER + 256 * 1024
             taken = 0
