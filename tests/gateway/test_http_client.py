@@ -1,16 +1,23 @@
 """The upstream HTTP/1.1 client against a raw TCP server that answers with scripted bytes:
 framing (length, chunked, until close), keep-alive reuse, decompression, 1xx answers,
-broken and slow answers, back-pressure, and requests it must refuse to send."""
+broken and slow answers, back-pressure, TLS, and requests it must refuse to send."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.http_request import Origin, accepted_encodings, split_url
@@ -411,5 +418,61 @@ def test_connections_idle_past_the_keepalive_time_are_closed():
             assert first.closed_connections == 1
             assert second.closed_connections == 0
             client.close()
+
+    asyncio.run(run())
+
+
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for `localhost` (and its key), signed by itself."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_upstreams_are_verified_against_the_trusted_certificates(tmp_path: Path):
+    cert_path, key_path = _self_signed_certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_path, key_path)
+
+    async def run() -> None:
+        handler = ScriptedServer(answer_with(ok(b'{"secure":true}')))
+        server = await asyncio.start_server(handler._serve, "127.0.0.1", 0, ssl=server_tls)
+        url = f"https://localhost:{server.sockets[0].getsockname()[1]}/v1/chat"
+        try:
+            trusting = ssl.create_default_context(cafile=str(cert_path))
+            client = ConnectionPool(2.0, 5.0, ssl_context=trusting)
+            for _ in range(2):
+                response = await client.request("POST", url, [], b"{}")
+                assert await response.read() == b'{"secure":true}'
+            assert handler.connections == 1
+            assert handler.requests[0].split(b"\r\n")[1].startswith(b"Host: localhost:")
+            client.close()
+            default = pool()  # the system's certificate authorities: this one is unknown
+            with pytest.raises(UpstreamUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+                await default.request("POST", url, [], b"{}")
+        finally:
+            server.close()
 
     asyncio.run(run())
