@@ -379,6 +379,8 @@ def test_urls_split_into_origin_and_target():
     assert split_url("http://h:8080?x=1") == ("http://h:8080", "/?x=1")
     assert Origin.parse("https://[::1]:8443") == Origin("https", "::1", 8443, "[::1]:8443")
     assert Origin.parse("http://example.com").port == 80
+    assert Origin.parse("https://example.com:443").host_header == "example.com"
+    assert Origin.parse("http://[::1]:80") == Origin("http", "::1", 80, "[::1]")
 
 
 def test_accept_encoding_is_cut_down_to_what_is_decoded():

@@ -37,6 +37,8 @@ class Origin:
             raise ValueError(f"bad port in {origin!r}") from None
         if not host or not 0 < port < 65536:
             raise ValueError(f"not an http(s) origin: {origin!r}")
+        if port_text and port == default:  # as clients send it, and request signers expect
+            authority = authority[: -len(port_text) - 1]
         return cls(scheme, host, port, authority)
 
 
