@@ -31,6 +31,9 @@ from heliograph.gateway.http_response import (
 
 
 class UpstreamConnection(asyncio.Protocol):
+    """One keep-alive connection: sends a request, feeds the answer to its UpstreamResponse,
+    and goes back to the pool when the answer is complete and the upstream keeps it open."""
+
     def __init__(self, pool: ConnectionPool, origin: Origin) -> None:
         self.pool = pool
         self.origin = origin
