@@ -61,9 +61,9 @@ class UpstreamConnection(asyncio.Protocol):
         ended_by_close = response.status and self._reads_until_close()
         self._end_exchange()
         if ended_by_close:
-            response._finish()
+            response.finish()
         else:
-            response._fail(UpstreamDisconnected("the upstream closed the connection"))
+            response.fail(UpstreamDisconnected("the upstream closed the connection"))
 
     def data_received(self, data: bytes) -> None:
         if self.response is None:  # nothing was asked: the connection is unusable
@@ -76,7 +76,7 @@ class UpstreamConnection(asyncio.Protocol):
             response = self.response
             self.discard()
             if response is not None:
-                response._fail(InvalidUpstreamResponse(f"invalid HTTP answer: {exc}"))
+                response.fail(InvalidUpstreamResponse(f"invalid HTTP answer: {exc}"))
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -92,15 +92,15 @@ class UpstreamConnection(asyncio.Protocol):
             self._informational = True
             response.raw_headers.clear()
             return
-        response._headers_done(status)
-        if response._head_only:  # no body follows, whatever its headers say
+        response.headers_received(status)
+        if response.head_only:  # no body follows, whatever its headers say
             self._end_exchange()
-            response._finish()
+            response.finish()
             self.discard()
 
     def on_body(self, body: bytes) -> None:
         if self.response is not None:
-            self.response._feed(body)
+            self.response.feed(body)
 
     def on_message_complete(self) -> None:
         if self._informational:
@@ -110,7 +110,7 @@ class UpstreamConnection(asyncio.Protocol):
         if response is None:
             return
         self._end_exchange()
-        response._finish()
+        response.finish()
         if self._parser.should_keep_alive() and not self.closed:
             self.pool.keep(self)
         else:
@@ -134,7 +134,7 @@ class UpstreamConnection(asyncio.Protocol):
         response = self.response
         self.discard()
         if response is not None:
-            response._fail(TimeoutError())
+            response.fail(TimeoutError())
 
     def _end_exchange(self) -> None:
         self.response = None
@@ -209,7 +209,7 @@ class ConnectionPool:
         response = UpstreamResponse(connection, url, method == "HEAD")
         connection.send(response, head + body if body else head, self._read_timeout_s)
         try:
-            await response._head
+            await response.head_received
         except BaseException:  # failed, timed out, or the caller gave up: never reused
             response.release()
             raise

@@ -38,9 +38,9 @@ class UpstreamResponse:
         self.status = 0
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self._connection = connection
-        self._head_only = head_only
+        self.head_only = head_only
         loop = connection.loop
-        self._head: asyncio.Future[None] = loop.create_future()
+        self.head_received: asyncio.Future[None] = loop.create_future()
         self._chunks: list[bytes] = []
         self._buffered = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -126,22 +126,22 @@ class UpstreamResponse:
         self._buffered = 0
 
     # Called by the connection as the answer arrives.
-    def _headers_done(self, status: int) -> None:
+    def headers_received(self, status: int) -> None:
         self.status = status
         encoding = self.headers.get("content-encoding", "").strip().lower()
         if encoding == "gzip":
             self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self._decoder = zlib.decompressobj()
-        if not self._head.done():
-            self._head.set_result(None)
+        if not self.head_received.done():
+            self.head_received.set_result(None)
 
-    def _feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> None:
         if self._decoder is not None:
             try:
                 data = self._decoder.decompress(data)
             except zlib.error:
-                self._fail(InvalidUpstreamResponse("the body does not decompress"))
+                self.fail(InvalidUpstreamResponse("the body does not decompress"))
                 self._connection.discard()
                 return
         if data:
@@ -151,7 +151,7 @@ class UpstreamResponse:
                 self._connection.pause_reading()
         self._wake()
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
         if self._decoder is not None:
             tail = self._decoder.flush()
             if tail:
@@ -159,11 +159,11 @@ class UpstreamResponse:
         self._complete = True
         self._wake()
 
-    def _fail(self, error: BaseException) -> None:
+    def fail(self, error: BaseException) -> None:
         if self._complete:
             return
         self._error = error
-        if not self._head.done():
-            self._head.set_exception(error)
-            self._head.exception()  # retrieved: nobody may be waiting for it any more
+        if not self.head_received.done():
+            self.head_received.set_exception(error)
+            self.head_received.exception()  # retrieved: nobody may be waiting for it any more
         self._wake()
