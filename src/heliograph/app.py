@@ -16,13 +16,13 @@ from heliograph.gateway.asgi import Receive, Scope, Send
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
 from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
-from heliograph.gateway.upstream import Upstream
 from heliograph.hql.service import HqlService
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
@@ -56,7 +56,7 @@ class Services:
     engine: ChdbEngine
     pipeline: LogPipeline
     catalog: PriceCatalog
-    upstream: Upstream
+    upstream: ConnectionPool  # every proxied call goes out through this one pool
     rows: RowBuilder
     router: Router
     provider_keys: ProviderKeyStore
@@ -94,7 +94,9 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         pipeline=pipeline,
         catalog=catalog,
-        upstream=Upstream(settings),
+        upstream=ConnectionPool(
+            settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s
+        ),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
         provider_keys=ProviderKeyStore(sessions, fernet),
@@ -160,7 +162,6 @@ class HeliographApp:
         await services.engine.open()
         await apply_migrations(services.engine)
         await services.pipeline.start()
-        await services.upstream.open()
         await self._alerts.start()
         await services.webhooks.start()
         # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
@@ -171,7 +172,7 @@ class HeliographApp:
         services = self.services
         await self._alerts.stop()  # before the engine it reads closes
         await services.webhooks.stop()  # rows flushed below still queue their deliveries
-        await services.upstream.close()
+        services.upstream.close()
         await services.cache.close()
         await services.limiter.close()
         await services.pipeline.close()

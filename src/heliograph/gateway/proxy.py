@@ -45,12 +45,12 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routes import ProxyRoute
 from heliograph.gateway.streaming import relay_stream
-from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall, new_request_id
@@ -70,7 +70,7 @@ class PassthroughProxy:
     def __init__(
         self,
         keys: KeyStore,
-        upstream: Upstream,
+        upstream: ConnectionPool,
         calls: CallLog,
         catalog: PriceCatalog,
         guard: CallGuard,

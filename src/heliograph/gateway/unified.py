@@ -42,12 +42,12 @@ from heliograph.gateway.headers import (
     parse_headers,
     property_warnings,
 )
+from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.token_limits import apply_token_limit
-from heliograph.gateway.upstream import Upstream
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog
@@ -109,7 +109,7 @@ class UnifiedGateway:
         keys: KeyStore,
         provider_keys: ProviderKeyStore,
         router: Router,
-        upstream: Upstream,
+        upstream: ConnectionPool,
         calls: CallLog,
         guard: CallGuard,
     ) -> None:
