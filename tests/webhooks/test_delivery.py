@@ -180,6 +180,7 @@ def test_delivery_is_marked_failed_after_the_retry_window(start_server):
             "HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "100",
             "HELIOGRAPH_WEBHOOK_RETRY_WINDOW_S": "1",
             "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5",
+            "HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1",
         }
     )
     with Receiver(then=503) as receiver:
@@ -195,7 +196,7 @@ def test_delivery_is_marked_failed_after_the_retry_window(start_server):
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_pending_deliveries_survive_a_restart(start_server, tmp_path, how: str):
-    env = {"HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "200", "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5"}
+    env = {**FAST_RETRIES, "HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "200"}
     data_dir = tmp_path / "restart"
     server = start_server(data_dir=data_dir, env=env)
     with Receiver(then=500) as receiver:
