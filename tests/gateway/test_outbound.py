@@ -97,6 +97,9 @@ def test_loopback_targets_are_refused_alike_for_open_and_closed_ports(
 def test_metadata_address_is_refused(server: HeliographProcess):
     response = gateway_call(server, "http://169.254.169.254/latest/meta-data")
     assert response.status_code == 403
+    assert (
+        response.json()["error"] == "The target URL is not allowed by this server's outbound policy"
+    )
 
 
 def test_allow_listed_target_is_reached(start_server, recorder: Recorder):
