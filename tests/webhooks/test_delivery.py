@@ -222,7 +222,7 @@ def test_pending_deliveries_survive_a_restart(start_server, tmp_path, how: str):
 
 def test_a_call_stored_at_shutdown_is_delivered_after_restart(start_server, tmp_path):
     """Rows flushed by a clean stop still queue their deliveries for the next start."""
-    env = {"HELIOGRAPH_LOG_BATCH_MS": "60000", "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5"}
+    env = {**FAST_RETRIES, "HELIOGRAPH_LOG_BATCH_MS": "60000"}
     data_dir = tmp_path / "shutdown"
     server = start_server(data_dir=data_dir, env=env)
     with Receiver() as receiver:
