@@ -34,7 +34,13 @@ def server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HeliographProcess]:
     """One shared server; tests tell their rows apart by request id."""
-    process = HeliographProcess(tmp_path_factory.mktemp("shared") / "data", fake_provider.url)
+    # Port 9 on loopback (closed) is the tests' unreachable upstream: allowed, so that they
+    # reach it past the outbound policy, which refuses loopback targets by default.
+    process = HeliographProcess(
+        tmp_path_factory.mktemp("shared") / "data",
+        fake_provider.url,
+        env={"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"},
+    )
     process.start()
     yield process
     process.stop()

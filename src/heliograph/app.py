@@ -20,6 +20,7 @@ from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from heliograph.gateway.retry import RetryLimits
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
 from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
@@ -29,6 +30,7 @@ from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
+from heliograph.outbound.policy import OutboundPolicy
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
@@ -95,7 +97,9 @@ def build_services(settings: Settings) -> Services:
         pipeline=pipeline,
         catalog=catalog,
         upstream=ConnectionPool(
-            settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s
+            settings.upstream_connect_timeout_s,
+            settings.upstream_read_timeout_s,
+            policy=OutboundPolicy.from_settings(settings),
         ),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
@@ -123,7 +127,12 @@ class HeliographApp:
         calls = CallLog(services.pipeline, services.rows)
         guard = CallGuard(services.limiter, services.cache, calls)
         self._proxy = PassthroughProxy(
-            services.keys, services.upstream, calls, services.catalog, guard
+            services.keys,
+            services.upstream,
+            calls,
+            services.catalog,
+            guard,
+            RetryLimits.from_settings(services.settings),
         )
         self._gateway = UnifiedGateway(
             services.keys,

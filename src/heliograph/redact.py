@@ -11,8 +11,20 @@ SECRET_PARAMS = frozenset(
 )
 
 
+def without_credentials(url: str) -> str:
+    """`url` with any `user:password@` before its host cut out."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    return url if at < 0 else f"{scheme}://{rest[at + 1 :]}"
+
+
 def redact_url(url: str) -> str:
-    """The URL with the values of credential-bearing query parameters replaced."""
+    """The URL without credentials, and with the values of credential-bearing query
+    parameters replaced."""
+    url = without_credentials(url)
     if "?" not in url:
         return url
     parts = urlsplit(url)

@@ -140,6 +140,7 @@ def alert_server(
             "HELIOGRAPH_SMTP_PASSWORD": SMTP_PASSWORD,
             "HELIOGRAPH_SMTP_STARTTLS": "false",
             "HELIOGRAPH_SMTP_FROM": "Heliograph <alerts@heliograph.test>",
+            "HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1",  # the webhook receiver listens on loopback
         },
     )
     process.start()

@@ -27,6 +27,11 @@ from heliograph.gateway.http_response import (
     UpstreamDisconnected,
     UpstreamUnreachable,
 )
+from heliograph.outbound.allowlist import AllowList
+from heliograph.outbound.policy import OutboundPolicy
+
+# The scripted servers listen on loopback, which the outbound policy refuses unless listed.
+LOOPBACK = OutboundPolicy(AllowList.parse("127.0.0.0/8,::1,localhost"))
 
 Answer = Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]
 
@@ -96,7 +101,7 @@ def ok(body: bytes, *headers: bytes) -> bytes:
 
 
 def pool(read_timeout_s: float = 5.0) -> ConnectionPool:
-    return ConnectionPool(connect_timeout_s=2.0, read_timeout_s=read_timeout_s)
+    return ConnectionPool(connect_timeout_s=2.0, read_timeout_s=read_timeout_s, policy=LOOPBACK)
 
 
 async def post(client: ConnectionPool, server: ScriptedServer, path: str = "/") -> Any:
@@ -412,7 +417,9 @@ def test_connections_idle_past_the_keepalive_time_are_closed():
             ScriptedServer(answer_with(ok(b"{}"))) as first,
             ScriptedServer(answer_with(ok(b"{}"))) as second,
         ):
-            client = ConnectionPool(connect_timeout_s=2.0, read_timeout_s=5.0, keepalive_s=0.2)
+            client = ConnectionPool(
+                connect_timeout_s=2.0, read_timeout_s=5.0, keepalive_s=0.2, policy=LOOPBACK
+            )
             await (await client.request("POST", first.url + "/", [], b"{}")).read()
             await asyncio.sleep(0.3)
             await (await client.request("POST", second.url + "/", [], b"{}")).read()
@@ -464,7 +471,7 @@ def test_https_upstreams_are_verified_against_the_trusted_certificates(tmp_path:
         url = f"https://localhost:{server.sockets[0].getsockname()[1]}/v1/chat"
         try:
             trusting = ssl.create_default_context(cafile=str(cert_path))
-            client = ConnectionPool(2.0, 5.0, ssl_context=trusting)
+            client = ConnectionPool(2.0, 5.0, ssl_context=trusting, policy=LOOPBACK)
             for _ in range(2):
                 response = await client.request("POST", url, [], b"{}")
                 assert await response.read() == b'{"secure":true}'

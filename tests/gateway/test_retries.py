@@ -119,4 +119,6 @@ def test_malformed_fallbacks_are_a_clear_400(server: HeliographProcess):
         json=BODY,
     )
     assert response.status_code == 400
-    assert response.json()["error"] == 'Helicone-Fallbacks[0] needs "target-url": an http(s) URL'
+    assert response.json()["error"] == (
+        'Helicone-Fallbacks[0]: "target-url": the URL must start with http:// or https://'
+    )

@@ -17,6 +17,7 @@ from tests.server import HeliographProcess
 FAST_RETRIES = {
     "HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "100",
     "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5",
+    "HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1",  # the receivers listen on loopback
 }
 
 

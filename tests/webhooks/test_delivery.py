@@ -180,6 +180,7 @@ def test_delivery_is_marked_failed_after_the_retry_window(start_server):
             "HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "100",
             "HELIOGRAPH_WEBHOOK_RETRY_WINDOW_S": "1",
             "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5",
+            "HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1",
         }
     )
     with Receiver(then=503) as receiver:
@@ -195,7 +196,7 @@ def test_delivery_is_marked_failed_after_the_retry_window(start_server):
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_pending_deliveries_survive_a_restart(start_server, tmp_path, how: str):
-    env = {"HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "200", "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5"}
+    env = {**FAST_RETRIES, "HELIOGRAPH_WEBHOOK_RETRY_BASE_MS": "200"}
     data_dir = tmp_path / "restart"
     server = start_server(data_dir=data_dir, env=env)
     with Receiver(then=500) as receiver:
@@ -221,7 +222,7 @@ def test_pending_deliveries_survive_a_restart(start_server, tmp_path, how: str):
 
 def test_a_call_stored_at_shutdown_is_delivered_after_restart(start_server, tmp_path):
     """Rows flushed by a clean stop still queue their deliveries for the next start."""
-    env = {"HELIOGRAPH_LOG_BATCH_MS": "60000", "HELIOGRAPH_WEBHOOK_TIMEOUT_S": "5"}
+    env = {**FAST_RETRIES, "HELIOGRAPH_LOG_BATCH_MS": "60000"}
     data_dir = tmp_path / "shutdown"
     server = start_server(data_dir=data_dir, env=env)
     with Receiver() as receiver:

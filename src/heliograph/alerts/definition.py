@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from heliograph.alerts.filters import to_filter_node
 from heliograph.errors import InvalidRequestError
+from heliograph.outbound.urls import OutboundUrlError, destination
 from heliograph.store.filters import FilterError, compile_filter
 from heliograph.store.params import Params
 
@@ -42,7 +43,6 @@ MAX_COUNT = 10**12
 _ADDRESS_CHAR = r"[^\s@\x00-\x1f\x7f-\x9f]"
 EMAIL_PATTERN = f"^{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\\.{_ADDRESS_CHAR}+$"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Read-only columns of Helicone's alert row that its dashboard may send back: accepted, ignored.
 IGNORED_FIELDS = frozenset(
@@ -259,27 +259,17 @@ def _webhook_urls(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_TARGETS:
         raise InvalidRequestError(f"Invalid webhook_urls: a list of at most {MAX_TARGETS} URLs")
     for url in value:
-        if not _is_http_url(url):
+        if not isinstance(url, str) or len(url) > MAX_URL_CHARS or not _unicode(url):
             raise InvalidRequestError(
                 f"Invalid webhook_urls: {redacted_url(url)!r} is not an http(s) URL"
             )
+        try:
+            destination(url)
+        except OutboundUrlError as exc:
+            raise InvalidRequestError(
+                f"Invalid webhook_urls: {redacted_url(url)!r}: {exc}"
+            ) from None
     return list(dict.fromkeys(value))
-
-
-def _is_http_url(url: Any) -> bool:
-    if (
-        not isinstance(url, str)
-        or len(url) > MAX_URL_CHARS
-        or _CONTROL.search(url)
-        or not _unicode(url)
-    ):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _enabled(value: Any) -> bool:

@@ -22,6 +22,7 @@ from heliograph.alerts.definition import ERROR_RATE, redacted_url
 from heliograph.alerts.store import HistoryEntry, StoredAlert
 from heliograph.config import Settings
 from heliograph.gateway.http_client import ConnectionPool
+from heliograph.outbound.policy import OutboundPolicy
 
 log = logging.getLogger("heliograph.alerts")
 
@@ -120,9 +121,13 @@ class Notifier:
         self._settings = settings
         self._timeout = settings.alert_notify_timeout_s
         self._http: ConnectionPool | None = None
+        self.policy = OutboundPolicy.from_settings(settings)
 
     async def open(self) -> None:
-        self._http = ConnectionPool(connect_timeout_s=self._timeout, read_timeout_s=self._timeout)
+        # Every send re-checks the URL's addresses: a name may resolve elsewhere by now.
+        self._http = ConnectionPool(
+            connect_timeout_s=self._timeout, read_timeout_s=self._timeout, policy=self.policy
+        )
 
     async def close(self) -> None:
         if self._http is not None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from heliograph.alerts.definition import apply_changes, parse_alert
+from heliograph.alerts.definition import AlertSpec, apply_changes, parse_alert
 from heliograph.alerts.store import HISTORY_LIMIT, AlertStore, StoredAlert
 from heliograph.api.auth import require_principal
 from heliograph.api.schemas.alerts import Alert, AlertHistoryEntry, AlertsAndHistory
@@ -20,6 +20,7 @@ from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.errors import NotFoundError
 from heliograph.meta.keys import Principal
+from heliograph.outbound.policy import OutboundPolicy
 
 router = APIRouter(tags=["Alert"])
 Caller = Annotated[Principal, Depends(require_principal)]
@@ -43,6 +44,13 @@ def _checked_id(alert_id: str) -> str:
         return str(uuid.UUID(alert_id))
     except ValueError:
         raise NotFoundError("Alert not found") from None
+
+
+async def _allowed(request: Request, spec: AlertSpec) -> AlertSpec:
+    """`spec` once its webhook URLs pass the outbound policy (a 400 otherwise)."""
+    policy = OutboundPolicy.from_settings(request.app.state.services.settings)
+    await policy.check_destinations("Invalid webhook_urls", spec.webhook_urls)
+    return spec
 
 
 async def _existing(request: Request, caller: Principal, alert_id: str) -> StoredAlert:
@@ -76,7 +84,7 @@ async def query_alerts(request: Request, caller: Caller) -> dict[str, Any]:
 )
 async def create_alert(request: Request, caller: Caller, payload: JsonBody) -> dict[str, Any]:
     """Create an alert; the answer's data is its id, as in Jawn."""
-    spec = parse_alert(payload)
+    spec = await _allowed(request, parse_alert(payload))
     alert = await asyncio.to_thread(_store(request).create, caller.organization_id, spec)
     return {"data": alert.id, "error": None}
 
@@ -97,7 +105,7 @@ async def update_alert(
 ) -> dict[str, Any]:
     """Change some fields of an alert, e.g. `{"enabled": false}`; the rest is kept."""
     current = await _existing(request, caller, alert_id)
-    spec = apply_changes(current.spec, payload)
+    spec = await _allowed(request, apply_changes(current.spec, payload))
     updated = await asyncio.to_thread(
         _store(request).update, caller.organization_id, current.id, spec
     )

@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 from heliograph.errors import InvalidRequestError
+from heliograph.outbound.headers import HeaderError, caller_headers
+from heliograph.outbound.urls import OutboundUrlError, destination
 
 MAX_FALLBACKS = 20
 DEFAULT_CODES: Callable[[int], bool] = lambda status: status == 429 or status >= 500  # noqa: E731
@@ -49,11 +51,19 @@ def _entry(index: int, entry: Any) -> Fallback:
     if not isinstance(entry, dict):
         raise InvalidRequestError(f"{where} must be an object")
     url = entry.get("target-url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    if not isinstance(url, str):
         raise InvalidRequestError(f'{where} needs "target-url": an http(s) URL')
+    try:
+        destination(url)
+    except OutboundUrlError as exc:
+        raise InvalidRequestError(f'{where}: "target-url": {exc}') from None
     headers = entry.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise InvalidRequestError(f'{where}: "headers" must map names to strings')
+    try:
+        headers = dict(caller_headers(headers))  # framing headers are the client's alone
+    except HeaderError as exc:
+        raise InvalidRequestError(f'{where}: "headers": {exc}') from None
     override = entry.get("bodyKeyOverride", {})
     if not isinstance(override, dict):
         raise InvalidRequestError(f'{where}: "bodyKeyOverride" must be an object')
@@ -75,7 +85,8 @@ def _entry(index: int, entry: Any) -> Fallback:
 
 
 def with_headers(forward: list[tuple[str, str]], extra: dict[str, str]) -> list[tuple[str, str]]:
-    """`forward` with the names in `extra` replaced (compared case-insensitively)."""
+    """`forward` with the names in `extra` replaced (compared case-insensitively); `extra`
+    holds no framing headers (parse_fallbacks dropped them)."""
     if not extra:
         return forward
     replaced = {name.lower() for name in extra}

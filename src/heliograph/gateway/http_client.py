@@ -10,6 +10,10 @@ relayed as it arrives. httptools (llhttp, the parser uvicorn uses) reads the ans
 
 The answer's body is decompressed (gzip, deflate), as it is relayed without its
 Content-Encoding; the Accept-Encoding sent upstream is cut down to those two.
+
+Every new connection goes through the outbound policy: the host is resolved once, each
+address checked, and the connection made to a checked address (TLS still verifies the
+name), so no second resolution can swap in a forbidden one.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from heliograph.gateway.http_response import (
     UpstreamResponse,
     UpstreamUnreachable,
 )
+from heliograph.outbound.policy import OutboundPolicy
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -171,7 +176,8 @@ class UpstreamConnection(asyncio.Protocol):
 
 
 class ConnectionPool:
-    """Keep-alive connections by origin, reused newest first; no limit on their number."""
+    """Keep-alive connections by origin, reused newest first; no limit on their number.
+    Only origins `policy` allows are connected to."""
 
     def __init__(
         self,
@@ -179,7 +185,10 @@ class ConnectionPool:
         read_timeout_s: float,
         keepalive_s: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        policy: OutboundPolicy,
     ) -> None:
+        self._policy = policy
         self._connect_timeout_s = connect_timeout_s
         self._read_timeout_s = read_timeout_s
         self._keepalive_s = keepalive_s
@@ -194,8 +203,9 @@ class ConnectionPool:
     ) -> UpstreamResponse:
         """Send one request and return once the answer's status and headers are in.
 
-        Raises ValueError for a URL or header that cannot be sent, TimeoutError, and
-        UpstreamConnectionError when the upstream cannot be reached or breaks off.
+        Raises ValueError for a URL or header that cannot be sent, OutboundRefused (a
+        ValueError) before any connection when the policy refuses the target, TimeoutError,
+        and UpstreamConnectionError when the upstream cannot be reached or breaks off.
         """
         origin_text, target = split_url(url)
         origin = self._origins.get(origin_text)
@@ -230,18 +240,27 @@ class ConnectionPool:
         tls = None
         if origin.scheme == "https":
             tls = self._ssl or _default_tls()
+        failure: OSError | None = None
         try:
             async with asyncio.timeout(self._connect_timeout_s):
-                _, connection = await loop.create_connection(
-                    lambda: UpstreamConnection(self, origin),
-                    origin.host,
-                    origin.port,
-                    ssl=tls,
-                    server_hostname=origin.host if tls else None,
-                )
-        except OSError as exc:  # refused, unresolvable, TLS failures (ssl.SSLError)
-            raise UpstreamUnreachable(f"{type(exc).__name__}: {exc}") from None
-        return connection
+                # OutboundRefused passes through: no connection was attempted.
+                addresses = await self._policy.addresses(origin.host, origin.port)
+                for address in addresses:  # the checked addresses, in resolver order
+                    try:
+                        _, connection = await loop.create_connection(
+                            lambda: UpstreamConnection(self, origin),
+                            address,
+                            origin.port,
+                            ssl=tls,
+                            server_hostname=origin.host if tls else None,
+                        )
+                    except OSError as exc:  # refused, TLS failures (ssl.SSLError)
+                        failure = exc
+                    else:
+                        return connection
+        except OSError as exc:  # the name does not resolve
+            failure = exc
+        raise UpstreamUnreachable(f"{type(failure).__name__}: {failure}") from None
 
     def keep(self, connection: UpstreamConnection) -> None:
         self._busy.discard(connection)

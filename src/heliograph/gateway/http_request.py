@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from heliograph.outbound.headers import is_framing
+
 # What http_response decodes; the Accept-Encoding sent upstream is cut down to these.
 DECODED_ENCODINGS = ("gzip", "deflate")
 
@@ -72,8 +74,12 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 def request_head(
     method: str, target: str, host: str, headers: Iterable[tuple[str, str]], body: bytes
 ) -> bytes:
+    """The request line and headers; the framing headers are this client's alone (one Host,
+    one Content-Length), whatever `headers` holds."""
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
     for name, value in headers:
+        if is_framing(name):
+            continue
         if name.lower() == "accept-encoding":
             value = accepted_encodings(value)  # type: ignore[assignment]
             if value is None:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from heliograph.config import Settings
+from heliograph.errors import InvalidRequestError
 from heliograph.providers.chat import ChatAdapter
+
+# A model string's segments end up in the upstream URL: a region in Bedrock's host name, an
+# Azure deployment in the path. Anything beyond these characters could change the host
+# (`bedrock/attacker.example?`) or the path, so it is refused.
+_REGION = re.compile(r"[a-z0-9-]{1,64}")
+_AZURE_DEPLOYMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+
+
+def checked_segment(pattern: re.Pattern[str], value: str, what: str) -> str:
+    """`value` when it fully matches `pattern`; InvalidRequestError otherwise."""
+    if not pattern.fullmatch(value):
+        raise InvalidRequestError(f"Invalid {what} {value[:64]!r} in the model string")
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,7 @@ class GatewayProvider:
     def url(self, endpoint_suffix: str, model: str, deployment: str | None) -> str:
         """Where an OpenAI-format call for `model` goes (`endpoint_suffix`: "/chat/completions")."""
         if self.azure_api_version is not None:
-            name = deployment or model
+            name = checked_segment(_AZURE_DEPLOYMENT, deployment or model, "Azure deployment")
             return (
                 f"{self.base_url}/openai/deployments/{name}{endpoint_suffix}"
                 f"?api-version={self.azure_api_version}"
@@ -38,7 +53,8 @@ class GatewayProvider:
     def base_for(self, deployment: str | None) -> str:
         """The base URL, in the deployment's region for providers addressed by region."""
         if self.region and deployment:
-            return self.base_url.replace(f".{self.region}.", f".{deployment}.")
+            region = checked_segment(_REGION, deployment, "region")
+            return self.base_url.replace(f".{self.region}.", f".{region}.")
         return self.base_url
 
     def auth_headers(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ import orjson
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import (
     AuthError,
+    ForbiddenError,
     HeliographError,
     InvalidRequestError,
     UpstreamError,
@@ -48,10 +49,18 @@ from heliograph.gateway.headers import (
 from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.ratelimit import RateLimited
-from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
-from heliograph.gateway.routes import ProxyRoute
+from heliograph.gateway.retry import (
+    RETRYABLE_STATUSES,
+    AttemptBudget,
+    RetryLimits,
+    RetryPolicy,
+    retry_policy,
+)
+from heliograph.gateway.routes import ProxyRoute, upstream_target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.meta.keys import KeyStore
+from heliograph.outbound.policy import OutboundRefused
+from heliograph.outbound.urls import OutboundUrlError, destination
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.openai import (
@@ -74,7 +83,9 @@ class PassthroughProxy:
         calls: CallLog,
         catalog: PriceCatalog,
         guard: CallGuard,
+        limits: RetryLimits,
     ) -> None:
+        self._limits = limits
         self._guard = guard
         self._keys = keys
         self._upstream = upstream
@@ -95,7 +106,8 @@ class PassthroughProxy:
             fallbacks = _fallbacks(route, headers)
             base_url = fallbacks[0].base_url
             warnings = property_warnings(headers.properties) if headers.properties else []
-            policy = retry_policy(headers.other)
+            policy = retry_policy(headers.other, self._limits)
+            suffix = upstream_target(route, scope)
             policies = CallGuard.read(headers.other, _forwarded(headers.forward, "cache-control"))
         except ClientGone:
             return
@@ -106,8 +118,6 @@ class PassthroughProxy:
             await send_error(send, InvalidRequestError(str(exc)))
             return
 
-        query = scope.get("query_string", b"")
-        suffix = route.upstream_path + ("?" + query.decode("latin-1") if query else "")
         target = base_url + suffix
         provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
         wire = wire_format(provider, route.upstream_path)
@@ -145,6 +155,7 @@ class PassthroughProxy:
         key_parts = (scope["method"], target, body, request_json)
         if not await self._guard.before(policies, call, key_parts, extra_headers, send, refuse):
             return
+        budget = AttemptBudget(self._limits.max_attempts)
         try:
             for index, fallback in enumerate(fallbacks):
                 target = call.target_url = fallback.base_url + suffix
@@ -158,17 +169,20 @@ class PassthroughProxy:
                 last = index == len(fallbacks) - 1
                 try:
                     response = await self._request(
-                        scope["method"], target, forward, upstream_body, policy
+                        scope["method"], target, forward, upstream_body, policy, budget
                     )
                 except (TimeoutError, UpstreamConnectionError):
-                    if last:
+                    if last or budget.spent:
                         raise
                     continue
-                if last or not fallback.hands_over(response.status):
+                if last or budget.spent or not fallback.hands_over(response.status):
                     break
                 response.release()
             if len(fallbacks) > 1:
                 extra_headers.append((b"helicone-fallback-index", str(index).encode()))
+        except OutboundRefused as exc:  # before any connection: one answer for every target
+            await self._fail(call, send, ForbiddenError(str(exc)), [id_header])
+            return
         except TimeoutError:
             await self._fail(
                 call,
@@ -209,12 +223,17 @@ class PassthroughProxy:
         headers: list[tuple[str, str]],
         body: bytes,
         policy: RetryPolicy | None,
+        budget: AttemptBudget,
     ) -> UpstreamResponse:
-        """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts."""
+        """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts
+        while the call's attempt budget lasts; the last attempt's outcome is returned."""
         upstream = self._upstream
-        if policy is None:
-            return await upstream.request(method, url, headers, body)
-        for attempt in range(1, policy.retries + 1):
+        attempt = 0
+        while True:
+            attempt += 1
+            budget.spend()
+            if policy is None or attempt > policy.retries or budget.spent:
+                return await upstream.request(method, url, headers, body)
             retry_after = None
             try:
                 response = await upstream.request(method, url, headers, body)
@@ -226,7 +245,6 @@ class PassthroughProxy:
                 retry_after = response.headers.get("retry-after")
                 response.release()
             await asyncio.sleep(policy.delay_s(attempt, retry_after))
-        return await upstream.request(method, url, headers, body)
 
     async def _relay_body(
         self,
@@ -327,6 +345,8 @@ def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
     target = (headers.target_url or "").rstrip("/")
     if not target:
         raise InvalidRequestError("The /gateway route needs a Helicone-Target-Url header")
-    if not target.startswith(("http://", "https://")):
-        raise InvalidRequestError("Helicone-Target-Url must be an http:// or https:// URL")
+    try:
+        destination(target)
+    except OutboundUrlError as exc:
+        raise InvalidRequestError(f"Helicone-Target-Url: {exc}") from None
     return target

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from cryptography.fernet import InvalidToken
 
 from heliograph.gateway.http_client import ConnectionPool
+from heliograph.outbound.policy import OutboundPolicy
 from heliograph.webhooks.queue import FAILED, ClaimedDelivery, DeliveryQueue, utcnow
 from heliograph.webhooks.signing import SIGNATURE_HEADER, sign
 
@@ -60,7 +61,9 @@ class DeliveryWorker:
         decrypt: Callable[[str], str],
         policy: RetryPolicy,
         refresh: Callable[[], None],
+        outbound: OutboundPolicy,
     ) -> None:
+        self._outbound = outbound
         self._queue = queue
         self._decrypt = decrypt
         self._policy = policy
@@ -77,7 +80,11 @@ class DeliveryWorker:
 
     async def start(self) -> None:
         timeout_s = self._policy.timeout_s
-        self._pool = ConnectionPool(connect_timeout_s=timeout_s, read_timeout_s=timeout_s)
+        # Each connection is checked against the outbound policy: a destination accepted
+        # when it was created may resolve to a forbidden address by the time it is called.
+        self._pool = ConnectionPool(
+            connect_timeout_s=timeout_s, read_timeout_s=timeout_s, policy=self._outbound
+        )
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="webhook-delivery")
 

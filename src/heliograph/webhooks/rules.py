@@ -13,11 +13,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from heliograph.errors import InvalidRequestError
+from heliograph.outbound.urls import OutboundUrlError
+from heliograph.outbound.urls import destination as destination_of
 
 MAX_DESTINATION_LENGTH = 2048
 MAX_PROPERTY_FILTERS = 50
@@ -99,21 +100,9 @@ def validate_destination(destination: Any) -> str:
             f"destination: at most {MAX_DESTINATION_LENGTH} characters, not {len(url)}"
         )
     try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        port_ok = False
-        parts = None
-    if (
-        parts is None
-        or parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or not port_ok
-        or any(ord(ch) <= 32 or ord(ch) == 127 for ch in url)  # ASCII spaces and controls
-    ):
-        raise InvalidRequestError(
-            f"destination: must be an http:// or https:// URL with a host, not {url!r}"
-        )
+        destination_of(url)
+    except OutboundUrlError as exc:
+        raise InvalidRequestError(f"destination: {exc}") from None
     return url
 
 

@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.config import Settings
+from heliograph.outbound.policy import OutboundPolicy
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.webhooks.delivery import DeliveryWorker, RetryPolicy
 from heliograph.webhooks.dispatcher import WebhookDispatcher
@@ -31,7 +32,10 @@ class Webhooks:
             base_ms=settings.webhook_retry_base_ms,
             window_s=settings.webhook_retry_window_s,
         )
-        self.worker = DeliveryWorker(self.queue, self.store.decrypt, policy, self._refresh)
+        self.outbound = OutboundPolicy.from_settings(settings)
+        self.worker = DeliveryWorker(
+            self.queue, self.store.decrypt, policy, self._refresh, self.outbound
+        )
         self.dispatcher = WebhookDispatcher(self.store, self.queue, self.worker.wake)
         # Loaded before the pipeline starts: its start-up replay already calls the listener.
         self.dispatcher.refresh()
@@ -49,6 +53,8 @@ class Webhooks:
     async def create(
         self, organization_id: str, destination: str, config: WebhookConfig
     ) -> NewWebhook:
+        """Save a webhook whose destination the outbound policy allows (else a 400)."""
+        await self.outbound.check_destinations("destination", [destination])
         created = await asyncio.to_thread(self.store.create, organization_id, destination, config)
         await asyncio.to_thread(self.dispatcher.refresh)
         return created
