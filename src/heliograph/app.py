@@ -126,13 +126,9 @@ class HeliographApp:
         self._routes = RouteTable(services.settings.provider_base_urls)
         calls = CallLog(services.pipeline, services.rows)
         guard = CallGuard(services.limiter, services.cache, calls)
+        limits = RetryLimits.from_settings(services.settings)
         self._proxy = PassthroughProxy(
-            services.keys,
-            services.upstream,
-            calls,
-            services.catalog,
-            guard,
-            RetryLimits.from_settings(services.settings),
+            services.keys, services.upstream, calls, services.catalog, guard, limits
         )
         self._gateway = UnifiedGateway(
             services.keys,
@@ -141,6 +137,7 @@ class HeliographApp:
             services.upstream,
             calls,
             guard,
+            limits,
         )
         self._api = create_api(services)
         settings = services.settings

@@ -43,9 +43,9 @@ class Settings:
     # may reach besides global unicast addresses, e.g. "127.0.0.1:11434,10.0.0.0/8,ollama.lan".
     # Configured provider base URLs are allowed without being listed here.
     outbound_allow: str = ""
-    # Upstream calls one request may cause, fallbacks times retries, and the shortest wait
-    # between retries whatever Helicone-Retry-Min-Timeout asks for.
-    upstream_max_attempts: int = 10
+    # Retries one request may make across all its fallbacks (each fallback is still called
+    # once), and the shortest wait between retries whatever Helicone-Retry-Min-Timeout asks.
+    upstream_max_retries: int = 10
     upstream_retry_min_backoff_ms: int = 100
     # Webhooks (docs/webhooks.md): per-attempt timeout, first retry delay (doubling, at most
     # an hour apart) and how long a delivery is retried before it is marked failed.

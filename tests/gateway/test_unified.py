@@ -323,6 +323,26 @@ def test_gateway_retries_each_target(flaky_gateway: HeliographProcess, fake_prov
     assert _upstream_calls(fake_provider, key) == before + 3  # first try + 2 retries
 
 
+def test_gateway_retries_are_capped_per_request(
+    flaky_gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    key = "sk-fake-behaviour:status=429"
+    before = _upstream_calls(fake_provider, key)
+    with pytest.raises(openai.RateLimitError):
+        client(flaky_gateway).chat.completions.create(
+            model="gpt-4o-mini/openai",
+            messages=[{"role": "user", "content": "Hello"}],
+            extra_headers={
+                "Helicone-Retry-Enabled": "true",
+                "Helicone-Retry-Num": "20",
+                "Helicone-Retry-Min-Timeout": "0",
+                "Helicone-Retry-Max-Timeout": "0",
+            },
+        )
+    # The first call and upstream_max_retries (10) retries, not 21 calls.
+    assert _upstream_calls(fake_provider, key) == before + 11
+
+
 def test_all_timeouts_is_504(flaky_gateway: HeliographProcess):
     with pytest.raises(openai.APIStatusError) as caught:
         client(flaky_gateway).chat.completions.create(

@@ -51,7 +51,7 @@ from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamRe
 from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.retry import (
     RETRYABLE_STATUSES,
-    AttemptBudget,
+    RetryBudget,
     RetryLimits,
     RetryPolicy,
     retry_policy,
@@ -155,7 +155,7 @@ class PassthroughProxy:
         key_parts = (scope["method"], target, body, request_json)
         if not await self._guard.before(policies, call, key_parts, extra_headers, send, refuse):
             return
-        budget = AttemptBudget(self._limits.max_attempts)
+        budget = RetryBudget(self._limits.max_retries)
         try:
             for index, fallback in enumerate(fallbacks):
                 target = call.target_url = fallback.base_url + suffix
@@ -172,10 +172,10 @@ class PassthroughProxy:
                         scope["method"], target, forward, upstream_body, policy, budget
                     )
                 except (TimeoutError, UpstreamConnectionError):
-                    if last or budget.spent:
+                    if last:
                         raise
                     continue
-                if last or budget.spent or not fallback.hands_over(response.status):
+                if last or not fallback.hands_over(response.status):
                     break
                 response.release()
             if len(fallbacks) > 1:
@@ -223,15 +223,14 @@ class PassthroughProxy:
         headers: list[tuple[str, str]],
         body: bytes,
         policy: RetryPolicy | None,
-        budget: AttemptBudget,
+        budget: RetryBudget,
     ) -> UpstreamResponse:
         """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts
-        while the call's attempt budget lasts; the last attempt's outcome is returned."""
+        while the request's retry budget lasts; the last attempt's outcome is returned."""
         upstream = self._upstream
         attempt = 0
         while True:
             attempt += 1
-            budget.spend()
             if policy is None or attempt > policy.retries or budget.spent:
                 return await upstream.request(method, url, headers, body)
             retry_after = None
@@ -244,6 +243,7 @@ class PassthroughProxy:
                     return response
                 retry_after = response.headers.get("retry-after")
                 response.release()
+            budget.spend()
             await asyncio.sleep(policy.delay_s(attempt, retry_after))
 
     async def _relay_body(

@@ -33,25 +33,29 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class RetryLimits:
-    """The server's bounds on retries: upstream calls per request, shortest backoff."""
+    """The server's bounds on retries: retries per request, shortest backoff."""
 
-    max_attempts: int = 10
+    max_retries: int = 10
     min_backoff_ms: float = 100.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryLimits:
-        return cls(max(1, settings.upstream_max_attempts), settings.upstream_retry_min_backoff_ms)
+        return cls(max(0, settings.upstream_max_retries), settings.upstream_retry_min_backoff_ms)
 
 
 DEFAULT_LIMITS = RetryLimits()
 
 
-class AttemptBudget:
-    """The upstream calls one request may still make, across all its fallbacks and retries:
-    20 fallbacks times 20 retries would otherwise be 420 calls from one request."""
+class RetryBudget:
+    """The retries one request may still make, across all its fallbacks or chain targets.
 
-    def __init__(self, limit: int) -> None:
-        self.left = limit
+    Each target is called once whatever the budget (their number is bounded where they are
+    parsed); only calls beyond the first at a target spend it: 20 fallbacks times 20 retries
+    would otherwise be 420 upstream calls from one request.
+    """
+
+    def __init__(self, retries: int) -> None:
+        self.left = retries
 
     def spend(self) -> None:
         self.left -= 1

@@ -44,7 +44,14 @@ from heliograph.gateway.headers import (
 )
 from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
-from heliograph.gateway.retry import RETRYABLE_STATUSES, RetryPolicy, retry_policy
+from heliograph.gateway.retry import (
+    DEFAULT_LIMITS,
+    RETRYABLE_STATUSES,
+    RetryBudget,
+    RetryLimits,
+    RetryPolicy,
+    retry_policy,
+)
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.token_limits import apply_token_limit
@@ -112,8 +119,10 @@ class UnifiedGateway:
         upstream: ConnectionPool,
         calls: CallLog,
         guard: CallGuard,
+        limits: RetryLimits = DEFAULT_LIMITS,
     ) -> None:
         self._guard = guard
+        self._limits = limits
         self._keys = keys
         self._provider_keys = provider_keys
         self._router = router
@@ -138,7 +147,7 @@ class UnifiedGateway:
                 request = apply_token_limit(handler.strip().lower(), request)
             own_keys = await self._provider_keys.keys_for(principal.organization_id)
             targets = self._router.targets(request["model"], own_keys)
-            policy = retry_policy(headers.other)
+            policy = retry_policy(headers.other, self._limits)
             whole = force_stream_format(headers)
             policies = CallGuard.read(headers.other, _header(scope, b"cache-control"))
             warnings = property_warnings(headers.properties) if headers.properties else []
@@ -180,8 +189,9 @@ class UnifiedGateway:
         if not await self._guard.before(policies, call, key_parts, extra, send, refuse):
             return
         attempts: list[Attempt] = []
+        budget = RetryBudget(self._limits.max_retries)
         for index, target in enumerate(targets):
-            response = await self._try(target, endpoint, request, policy, attempts)
+            response = await self._try(target, endpoint, request, policy, attempts, budget)
             if response is None:
                 continue
             call.provider = target.provider.helicone_name
@@ -209,8 +219,10 @@ class UnifiedGateway:
         request: dict[str, Any],
         policy: RetryPolicy | None,
         attempts: list[Attempt],
+        budget: RetryBudget,
     ) -> UpstreamResponse | None:
-        """The target's answer when it is one to relay; None to go on to the next target."""
+        """The target's answer when it is one to relay; None to go on to the next target.
+        Each retry spends one of the request's retries (`budget`)."""
         try:
             url, headers, data = _upstream_call(target, endpoint, request)
         except InvalidRequestError as exc:  # this provider cannot express the request
@@ -243,8 +255,9 @@ class UnifiedGateway:
                 attempts.append(Attempt(target, response.status, body))
                 if response.status not in RETRYABLE_STATUSES:
                     return None
-            if policy is None or attempt == retries:
+            if policy is None or attempt == retries or budget.spent:
                 return None
+            budget.spend()
             await asyncio.sleep(policy.delay_s(attempt + 1, retry_after))
         return None
 
