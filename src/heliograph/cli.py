@@ -92,6 +92,7 @@ def serve(
     from heliograph.gateway.http_protocol import protocol_with_limits
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir, demo=demo)
+    raise_descriptor_limit()
     _prepare_data_dir(settings.data_dir)
     sock = _bind(settings.host, settings.port)
     logging.basicConfig(
@@ -108,7 +109,7 @@ def serve(
     server_config = uvicorn.Config(
         app,
         loop="uvloop",
-        http=protocol_with_limits(edge_limits(settings, raise_descriptor_limit())),
+        http=protocol_with_limits(edge_limits(settings)),
         timeout_keep_alive=settings.keepalive_timeout_s,  # type: ignore[arg-type]
         lifespan="on",
         access_log=False,

@@ -1,13 +1,15 @@
 """The limits the HTTP protocol enforces on every connection, before any request reaches the app.
 
 They come from Settings once at start. The connection caps also depend on the process's
-descriptor limit (RLIMIT_NOFILE): every accepted connection is a descriptor, and every call
-in flight may hold a second one upstream, so the number of connections is kept low enough
-that the spool, the store and the upstream pool always find a free descriptor.
+descriptor limit (RLIMIT_NOFILE), read at each new connection so that a limit lowered while
+the server runs (`prlimit --pid`) is followed too: every accepted connection is a descriptor,
+and every call in flight may hold a second one upstream, so the number of connections is kept
+low enough that the spool, the store and the upstream pool always find a free descriptor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import resource
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -29,8 +31,16 @@ class EdgeLimits:
     max_url_bytes: int = 8 * 1024
     head_timeout_s: float = 10.0
     body_idle_timeout_s: float = 30.0
-    max_connections: int = 1000  # served; more are answered 503
-    connection_ceiling: int = 2000  # accepted at all; more are closed at once
+    max_connections: int = 1000  # the setting; connection_caps() lowers it to fit RLIMIT_NOFILE
+
+    def connection_caps(self) -> tuple[int, int]:
+        """(connections served, connections kept at all) under the current descriptor limit.
+
+        Connections past the first are answered 503; past the second, closed at once.
+        """
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        nofile = 1 << 20 if soft == resource.RLIM_INFINITY else soft
+        return connection_caps(self.max_connections, nofile)
 
 
 def connection_caps(max_connections: int, nofile: int) -> tuple[int, int]:
@@ -44,28 +54,26 @@ def connection_caps(max_connections: int, nofile: int) -> tuple[int, int]:
     return served, max(served, usable - served)
 
 
-def raise_descriptor_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard one (as nginx and Go do); the new soft limit."""
+def raise_descriptor_limit() -> None:
+    """Raise the soft RLIMIT_NOFILE to the hard one, as Go's runtime does at start.
+
+    The soft limit is often 1024 while the hard one is far higher; connections beyond a
+    quarter of that would otherwise be refused for no reason.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not permitted: keep the soft limit
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):  # not permitted here: keep the soft limit
-            pass
-    return soft
 
 
-def edge_limits(settings: Settings, nofile: int) -> EdgeLimits:
-    served, ceiling = connection_caps(settings.max_connections, nofile)
+def edge_limits(settings: Settings) -> EdgeLimits:
     return EdgeLimits(
         max_head_bytes=settings.max_head_bytes,
         max_header_count=settings.max_header_count,
         max_url_bytes=settings.max_url_bytes,
         head_timeout_s=settings.head_timeout_s,
         body_idle_timeout_s=settings.body_idle_timeout_s,
-        max_connections=served,
-        connection_ceiling=ceiling,
+        max_connections=settings.max_connections,
     )
 
 

@@ -87,7 +87,8 @@ class CasePreservingProtocol(HttpToolsProtocol):
         self._head_size = 0  # of the request line and the headers parsed so far
         self._header_count = 0
         self._body_progress = 0.0
-        if len(self.connections) > self.limits.connection_ceiling:
+        self._max_served, ceiling = self.limits.connection_caps()
+        if len(self.connections) > ceiling:
             # Past the ceiling even a 503 would cost descriptors the spool and store need.
             transport.abort()
             return
@@ -147,7 +148,7 @@ class CasePreservingProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        if len(self.connections) > self.limits.max_connections:
+        if len(self.connections) > self._max_served:
             self._stop(503, "Too many open connections; retry shortly")
         self._reading_head = False
         self._head_bytes = 0
