@@ -31,6 +31,7 @@ from heliograph.gateway.edge_limits import EdgeLimits, refusal
 from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 
 _PREFIX_LEN = len(PROPERTY_PREFIX)
+LINGER_S = 2.0  # longest wait for a refused client to stop sending before the connection closes
 
 
 class CoalescingTransport:
@@ -61,6 +62,10 @@ class CoalescingTransport:
         self._send_waiting()
         self._transport.close()
 
+    def write_eof(self) -> None:
+        self._send_waiting()
+        self._transport.write_eof()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
@@ -81,6 +86,7 @@ class CasePreservingProtocol(HttpToolsProtocol):
         coalescing = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)  # type: ignore[arg-type]
         self._refused: Refused | None = None
+        self._lingering = False
         self._timer: asyncio.TimerHandle | None = None
         self._reading_head = True
         self._head_bytes = 0  # received since the head began, counted before parsing
@@ -99,7 +105,7 @@ class CasePreservingProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
+        if self._lingering or self.transport.is_closing():
             return
         self._unset_keepalive_if_required()
         if self._reading_head:
@@ -179,7 +185,19 @@ class CasePreservingProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the app's receive() answers http.disconnect
             cycle.message_event.set()
-        self.transport.close()
+        self._close_lingering()
+
+    def _close_lingering(self) -> None:
+        """Close after the client had time to read the refusal (nginx's lingering close).
+
+        Closing a socket with unread input sends a reset, and a client still sending its
+        head or body would lose the answer; so the write side is shut and what still arrives
+        is discarded until the client closes or LINGER_S passes.
+        """
+        self._lingering = True
+        self.flow.resume_reading()
+        self.transport.write_eof()
+        self._arm(LINGER_S, self.transport.close)
 
     def _arm(self, delay: float, callback: Any) -> None:
         self._disarm()
