@@ -45,7 +45,7 @@ class Settings:
     max_header_count: int = 100
     max_url_bytes: int = 8 * 1024
     max_gateway_body_bytes: int = 100 * 1024 * 1024  # proxied and unified gateway calls
-    max_async_log_body_bytes: int = 100 * 1024 * 1024  # async logging: request and response
+    max_async_log_body_bytes: int = 10 * 1024 * 1024  # async logging, as sent (Helicone: 10 MiB)
     max_api_body_bytes: int = 10 * 1024 * 1024  # every other REST API route
     head_timeout_s: float = 10.0  # from a connection's start or a request's first byte
     body_idle_timeout_s: float = 30.0  # longest wait for the next part of a request body
