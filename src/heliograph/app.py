@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from heliograph.alerts.evaluator import AlertEvaluator
 from heliograph.alerts.notify import Notifier
@@ -12,7 +13,9 @@ from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
+from heliograph.errors import envelope, openai_error
 from heliograph.gateway.asgi import Receive, Scope, Send
+from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.guard import CallGuard
@@ -141,6 +144,10 @@ class HeliographApp:
         )
         self._api = create_api(services)
         settings = services.settings
+        self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
+        self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, envelope)
+        self._async_log_body = BodyLimit(settings.max_async_log_body_bytes, envelope)
+        self._api_body = BodyLimit(settings.max_api_body_bytes, envelope)
         self._alerts = AlertEvaluator(
             services.alerts,
             services.engine,
@@ -151,14 +158,17 @@ class HeliographApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if scope["path"] in GATEWAY_PATHS:
-                await self._gateway(scope, receive, send)
-                return
-            route = None if scope["path"] in ASYNC_LOG_PATHS else self._routes.match(scope["path"])
-            if route is not None:
-                await self._proxy(route, scope, receive, send)
-                return
-        elif scope["type"] == "lifespan":
+            path = scope["path"]
+            if path in GATEWAY_PATHS:
+                await self._gateway_body(self._gateway, scope, receive, send)
+            elif path in ASYNC_LOG_PATHS:
+                await self._async_log_body(self._api, scope, receive, send)
+            elif (route := self._routes.match(path)) is not None:
+                await self._proxy_body(partial(self._proxy, route), scope, receive, send)
+            else:
+                await self._api_body(self._api, scope, receive, send)
+            return
+        if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         await self._api(scope, receive, send)

@@ -88,9 +88,11 @@ def serve(
     import uvicorn
 
     from heliograph.app import create_app
-    from heliograph.gateway.http_protocol import CasePreservingProtocol
+    from heliograph.gateway.edge_limits import edge_limits, raise_descriptor_limit
+    from heliograph.gateway.http_protocol import protocol_with_limits
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir, demo=demo)
+    raise_descriptor_limit()
     _prepare_data_dir(settings.data_dir)
     sock = _bind(settings.host, settings.port)
     logging.basicConfig(
@@ -107,7 +109,8 @@ def serve(
     server_config = uvicorn.Config(
         app,
         loop="uvloop",
-        http=CasePreservingProtocol,
+        http=protocol_with_limits(edge_limits(settings)),
+        timeout_keep_alive=settings.keepalive_timeout_s,  # type: ignore[arg-type]
         lifespan="on",
         access_log=False,
         proxy_headers=False,  # nothing reads the client address: one ASGI layer less per call

@@ -37,6 +37,20 @@ class Settings:
     log_batch_rows: int = 2000
     log_batch_ms: int = 1000
     spool_fsync_ms: int = 1000
+    # Limits at the edge (docs/security.md): a request head past its size or header count is
+    # refused with 431, a longer request line with 414, a body past its route's limit with
+    # 413, a head or a stalled body not received in time with 408, a connection past
+    # max_connections with 503 (capped below the descriptor limit, see gateway/edge_limits.py).
+    max_head_bytes: int = 64 * 1024
+    max_header_count: int = 100
+    max_url_bytes: int = 8 * 1024
+    max_gateway_body_bytes: int = 100 * 1024 * 1024  # proxied and unified gateway calls
+    max_async_log_body_bytes: int = 10 * 1024 * 1024  # async logging, as sent (Helicone: 10 MiB)
+    max_api_body_bytes: int = 10 * 1024 * 1024  # every other REST API route
+    head_timeout_s: float = 10.0  # from a connection's start or a request's first byte
+    body_idle_timeout_s: float = 30.0  # longest wait for the next part of a request body
+    keepalive_timeout_s: float = 5.0  # an idle connection between requests is closed after it
+    max_connections: int = 1000
     upstream_connect_timeout_s: float = 10.0
     upstream_read_timeout_s: float = 600.0
     # The outbound policy (docs/security.md): hosts, host:port pairs and CIDR ranges calls

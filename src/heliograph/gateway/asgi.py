@@ -16,7 +16,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-MAX_REQUEST_BYTES = 100 * 1024 * 1024
 STATUS_CLIENT_GONE = 499  # nginx's "client closed request"
 RESPONSE_SKIP = frozenset(
     {
@@ -61,17 +60,13 @@ class DisconnectWatcher:
 
 
 async def read_body(receive: Receive) -> bytes:
+    """The whole request body; its size is bounded by the route's BodyLimit (body_limit.py)."""
     parts: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
-        part = message.get("body", b"")
-        size += len(part)
-        if size > MAX_REQUEST_BYTES:
-            raise HeliographError(f"Request body over {MAX_REQUEST_BYTES} bytes", status=413)
-        parts.append(part)
+        parts.append(message.get("body", b""))
         if not message.get("more_body", False):
             return parts[0] if len(parts) == 1 else b"".join(parts)
 

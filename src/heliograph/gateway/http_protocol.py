@@ -7,18 +7,31 @@
 - What a request's handler writes in one go reaches the socket in one write. uvicorn writes
   a response's head and each body part separately: two or three system calls and TCP
   segments for every response, where one does (CoalescingTransport).
+
+It also enforces the edge limits (EdgeLimits) while it parses, before the app sees a request:
+the head's size and header count, the request line's length, the time to receive a head and
+the pauses within a body, the number of open connections. Each refusal is a short JSON
+response and a closed connection.
+
+Why the head is counted here: httptools hands a long header value over in pieces, one per
+read, and joins them with `+=`, copying all that came before each time; a 128 MiB header took
+tens of seconds of event-loop time. Counting the bytes of a head as they arrive and refusing
+once they pass max_head_bytes bounds what is ever joined, so parsing stays linear.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from heliograph.gateway.edge_limits import EdgeLimits, refusal
 from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 
 _PREFIX_LEN = len(PROPERTY_PREFIX)
+LINGER_S = 2.0  # longest wait for a refused client to stop sending before the connection closes
 
 
 class CoalescingTransport:
@@ -49,17 +62,171 @@ class CoalescingTransport:
         self._send_waiting()
         self._transport.close()
 
+    def write_eof(self) -> None:
+        self._send_waiting()
+        self._transport.write_eof()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
 
+class Refused(Exception):
+    """Raised in a parser callback to stop parsing a request the protocol refuses."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class CasePreservingProtocol(HttpToolsProtocol):
+    limits: ClassVar[EdgeLimits] = EdgeLimits()
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         coalescing = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)  # type: ignore[arg-type]
+        self._refused: Refused | None = None
+        self._lingering = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_head = True
+        self._head_bytes = 0  # received since the head began, counted before parsing
+        self._head_size = 0  # of the request line and the headers parsed so far
+        self._header_count = 0
+        self._body_progress = 0.0
+        self._max_served, ceiling = self.limits.connection_caps()
+        if len(self.connections) > ceiling:
+            # Past the ceiling even a 503 would cost descriptors the spool and store need.
+            transport.abort()
+            return
+        self._arm(self.limits.head_timeout_s, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering or self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        if self._reading_head:
+            if self._timer is None:  # the first byte of a request on a kept-alive connection
+                self._arm(self.limits.head_timeout_s, self._head_timed_out)
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self._refused is not None:
+                self._refuse(self._refused.status, self._refused.message)
+                return
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._reading_head and self._head_bytes > self.limits.max_head_bytes:
+            self._refuse(431, f"Request head over {self.limits.max_head_bytes} bytes")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_size = 0
+        self._header_count = 0
+
+    def on_url(self, url: bytes) -> None:
+        if len(self.url) + len(url) > self.limits.max_url_bytes:
+            self._stop(414, f"Request line over {self.limits.max_url_bytes} bytes")
+        self._head_size += len(url)
+        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        if self._header_count > self.limits.max_header_count:
+            self._stop(431, f"More than {self.limits.max_header_count} request headers")
+        if self._head_size > self.limits.max_head_bytes:
+            self._stop(431, f"Request head over {self.limits.max_head_bytes} bytes")
         if name[:_PREFIX_LEN].lower() == PROPERTY_PREFIX:
             scope: dict[str, list[bytes]] = self.scope  # type: ignore[assignment]
             scope.setdefault(RAW_PROPERTY_NAMES, []).append(name)
         super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if len(self.connections) > self._max_served:
+            self._stop(503, "Too many open connections; retry shortly")
+        self._reading_head = False
+        self._head_bytes = 0
+        self._body_progress = self.loop.time()
+        self._arm(self.limits.body_idle_timeout_s, self._body_timed_out)
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_progress = self.loop.time()
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        self._reading_head = True
+        super().on_message_complete()
+
+    def _stop(self, status: int, message: str) -> None:
+        """Refuse the request being parsed: raising stops httptools at once."""
+        self._refused = Refused(status, message)
+        raise self._refused
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer `status` with a short JSON error and close, unless a response has begun."""
+        self._disarm()
+        cycle = None if self._reading_head else self.cycle  # a kept-alive one is finished
+        if cycle is None or not cycle.response_started:
+            self.transport.write(refusal(status, message))
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the app's receive() answers http.disconnect
+            cycle.message_event.set()
+        self._close_lingering()
+
+    def _close_lingering(self) -> None:
+        """Close after the client had time to read the refusal (nginx's lingering close).
+
+        Closing a socket with unread input sends a reset, and a client still sending its
+        head or body would lose the answer; so the write side is shut and what still arrives
+        is discarded until the client closes or LINGER_S passes.
+        """
+        self._lingering = True
+        self.flow.resume_reading()
+        self.transport.write_eof()
+        self._arm(LINGER_S, self.transport.close)
+
+    def _arm(self, delay: float, callback: Any) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(delay, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_timed_out(self) -> None:
+        self._timer = None
+        self._refuse(408, f"Request head not received within {self.limits.head_timeout_s}s")
+
+    def _body_timed_out(self) -> None:
+        """Refuse a body that made no progress for body_idle_timeout_s.
+
+        A pause while the app does not read (uvicorn paused reading) is not the client's.
+        """
+        self._timer = None
+        idle = self.loop.time() - self._body_progress
+        if idle < self.limits.body_idle_timeout_s or self.flow.read_paused:
+            waited = 0.0 if self.flow.read_paused else idle
+            self._arm(self.limits.body_idle_timeout_s - waited, self._body_timed_out)
+            return
+        limit = self.limits.body_idle_timeout_s
+        self._refuse(408, f"Request body stalled for more than {limit}s")
+
+
+def protocol_with_limits(limits: EdgeLimits) -> type[CasePreservingProtocol]:
+    """The protocol class uvicorn instantiates per connection, enforcing `limits`."""
+    return type("EdgeProtocol", (CasePreservingProtocol,), {"limits": limits})

@@ -1,0 +1,76 @@
+"""A request body size limit in front of an ASGI app, in the error format of its surface.
+
+A Content-Length over the limit is refused before the app runs; a body without one (chunked)
+is counted as the app reads it, and refused as soon as the count passes the limit. Either
+way the answer is 413 with the surface's JSON error and the connection is closed, so the
+rest of the body is never read. Nothing the app began to answer is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from heliograph.errors import HeliographError
+from heliograph.gateway.asgi import Receive, Scope, Send, send_error
+
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+CLOSE = [(b"connection", b"close")]
+
+
+class BodyTooLarge(HeliographError):
+    status = 413
+    kind = "invalid_request_error"
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length, or None when it has none (or an unreadable one)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimit:
+    """Runs apps with request bodies of at most `limit` bytes; errors rendered by `render`."""
+
+    def __init__(self, limit: int, render: Callable[[HeliographError], bytes]) -> None:
+        self.limit = limit
+        self._render = render
+
+    def _error(self) -> BodyTooLarge:
+        return BodyTooLarge(f"Request body over {self.limit} bytes")
+
+    async def __call__(self, app: App, scope: Scope, receive: Receive, send: Send) -> None:
+        length = declared_length(scope)
+        if length is not None and length > self.limit:
+            await send_error(send, self._error(), CLOSE, self._render)
+            return
+        counted = 0
+        too_large = started = False
+
+        async def counting_receive() -> dict[str, Any]:
+            nonlocal counted, too_large
+            message = await receive()
+            counted += len(message.get("body", b""))
+            if counted > self.limit:
+                too_large = True
+                raise self._error()
+            return message
+
+        async def guarded_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if not too_large:  # what the app answers to the exception is not sent
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        try:
+            await app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await send_error(send, self._error(), CLOSE, self._render)
