@@ -39,6 +39,8 @@ from bench.faults_load import Load, ServerSampler, Target
 from bench.faults_services import Heliograph, OwnPostgres, OwnRedis, Tmpfs
 
 RESULTS_DIR = Path(__file__).parent / "results"
+SMOKE_MINUTES = 0.75  # 4.5 s of warm-up, each fault for 3.4 s then 3.4 s steady
+SMOKE_DRAIN_S = 15.0  # a server that cannot drain shows it in 15 s as well as in 60
 ORGS = ("faults-org-b", "faults-org-c")  # besides the default org of the first key
 
 
@@ -49,6 +51,7 @@ class Plan:
     mode: str
     minutes: float
     rate: float = 20.0  # calls a second, all threads together
+    faults: tuple[str, ...] = tuple(FAULTS)  # in this order
     tmpfs_mib: int = 256
     drain_timeout_s: float = 60.0
 
@@ -63,17 +66,17 @@ class Plan:
     @property
     def window_s(self) -> float:
         """Each fault's window; as long again of steady load follows it."""
-        slots = len(FAULTS) * self.cycles
+        slots = len(self.faults) * self.cycles
         return (self.minutes * 60 - self.warmup_s) / slots / 2
 
 
-def _check_can_run() -> list[str]:
+def _check_can_run(faults: tuple[str, ...]) -> list[str]:
     missing = [
         f"{tool} not found on PATH"
         for tool in ("redis-server", "runuser", "mount")
         if shutil.which(tool) is None
     ]
-    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+    if "postgres" in faults and not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         missing.append("PostgreSQL's initdb not found under /usr/lib/postgresql/*/bin")
     if os.geteuid() != 0:
         missing.append("not root: mounting the tmpfs for the disk-full fault needs root")
@@ -85,12 +88,12 @@ def _schedule(plan: Plan, services: Services, began: float) -> list[Window]:
     windows: list[Window] = []
     time.sleep(plan.warmup_s)
     for cycle in range(plan.cycles):
-        for name, fault_type in FAULTS.items():
+        for name in plan.faults:
             label = f"{len(windows) + 1}:{name}"
             window = Window(label, round(time.monotonic() - began, 1))
             windows.append(window)
             services.target.window = label
-            fault = fault_type(services)
+            fault = FAULTS[name](services)
             try:
                 fault.begin()
                 time.sleep(plan.window_s)
@@ -127,11 +130,14 @@ def run(plan: Plan, tmp: Path) -> dict[str, Any]:
         cleanup.callback(tmpfs.close)
         redis = OwnRedis(tmp)
         cleanup.callback(redis.close)
-        postgres = OwnPostgres()
-        cleanup.callback(postgres.close)
+        settings = {"HELIOGRAPH_REDIS_URL": redis.url}
+        postgres = None  # without the postgres fault, the metadata stays in SQLite: quicker
+        if "postgres" in plan.faults:
+            postgres = OwnPostgres()
+            cleanup.callback(postgres.close)
+            settings["HELIOGRAPH_DATABASE_URL"] = postgres.url
         fake, upstream = stack.start_fake(tmp, None)
         cleanup.callback(fake.stop)
-        settings = {"HELIOGRAPH_REDIS_URL": redis.url, "HELIOGRAPH_DATABASE_URL": postgres.url}
         server = Heliograph(tmp, upstream, settings)
         cleanup.callback(server.close)
         keys = [server.api_key, *(server.create_key(org) for org in ORGS)]
@@ -149,7 +155,6 @@ def run(plan: Plan, tmp: Path) -> dict[str, Any]:
         document["server_exit_code"] = server.close()
         copies = faults_report.stored_copies(tmpfs.path / "clickhouse")
     document["faults"] = [asdict(w) for w in windows]
-    document["healthz"] = sampler.healthz_by_window()
     document["summary"] = faults_report.summarize(load.records, copies, sampler.samples)
     document["samples"] = sampler.as_dicts()
     harness.finish(document, document["summary"]["problems"])
@@ -162,13 +167,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="about a minute, every fault once")
     parser.add_argument("--rate", type=float, default=20.0, help="calls a second in all")
     parser.add_argument("--out", type=Path, help="results path; .json and .md are written")
+    parser.add_argument(
+        "--faults",
+        default=",".join(FAULTS),
+        help=f"which faults, in this order (default: all: {','.join(FAULTS)})",
+    )
     args = parser.parse_args(argv)
-    missing = _check_can_run()
+    faults = tuple(name.strip() for name in args.faults.split(",") if name.strip())
+    unknown = [name for name in faults if name not in FAULTS]
+    if unknown or not faults:
+        parser.error(f"unknown faults {unknown}; choose from {', '.join(FAULTS)}")
+    missing = _check_can_run(faults)
     if missing:
         print("bench.faults: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 2
     mode = "smoke" if args.smoke else "soak"
-    plan = Plan(mode, 1.0 if args.smoke else args.minutes, args.rate)
+    if args.smoke:
+        plan = Plan(mode, SMOKE_MINUTES, args.rate, faults, drain_timeout_s=SMOKE_DRAIN_S)
+    else:
+        plan = Plan(mode, args.minutes, args.rate, faults)
     out: Path = args.out or RESULTS_DIR / f"faults-{'smoke' if args.smoke else 'latest'}"
 
     def body(tmp: Path) -> int:

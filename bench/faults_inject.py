@@ -25,7 +25,6 @@ from bench.faults_hostile import HostileClients
 from bench.faults_load import Target
 from bench.faults_services import Heliograph, OwnPostgres, OwnRedis, Tmpfs
 
-NAMES = ("disk-full", "descriptors", "redis", "postgres", "kill", "hostile")
 FD_HEADROOM = 16  # the lowered limit: what the server holds now plus this
 IDLE_CONNECTIONS = 200
 FILL_CHUNK = 1 << 20
@@ -37,7 +36,7 @@ class Services:
 
     tmpfs: Tmpfs
     redis: OwnRedis
-    postgres: OwnPostgres
+    postgres: OwnPostgres | None  # None: the metadata is in SQLite, no postgres fault
     server: Heliograph
     target: Target
 
@@ -126,10 +125,14 @@ class RedisDown(Fault):
 
 class PostgresDown(Fault):
     def begin(self) -> None:
-        self.services.postgres.stop()
+        self.postgres = self.services.postgres
+        if self.postgres is None:
+            raise ValueError("the postgres fault needs the harness's PostgreSQL")
+        self.postgres.stop()
 
     def end(self) -> None:
-        self.services.postgres.start()
+        if self.postgres is not None:
+            self.postgres.start()
 
 
 class Kill(Fault):

@@ -191,13 +191,5 @@ class ServerSampler:
                 health = _healthz_status(self.target.base_url)
                 self.samples.append(Sample(seconds, start, window, rss, fds, health))
 
-    def healthz_by_window(self) -> dict[str, dict[int, int]]:
-        """How often /healthz answered each status, per window."""
-        found: dict[str, dict[int, int]] = {}
-        for sample in self.samples:
-            counts = found.setdefault(sample.window, {})
-            counts[sample.healthz] = counts.get(sample.healthz, 0) + 1
-        return found
-
     def as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.samples]

@@ -78,18 +78,36 @@ def _window_rows(records: list[CallRecord], copies: dict[str, int]) -> list[dict
 
 
 def _first_last(samples: list[Sample]) -> dict[str, Any]:
-    """Medians of the first and the last tenth of the run (at least 3 samples each)."""
-    if not samples:
+    """Medians of the first and the last tenth (at least 3 samples) of the steady samples:
+    during a fault the server holds what the fault gave it (idle sockets, say)."""
+    steady = [s for s in samples if s.window == "steady"]
+    if not steady:
         return {}
-    size = max(3, len(samples) // 10)
-    first, last = samples[:size], samples[-size:]
-    result: dict[str, Any] = {"samples": len(samples), "slice_samples": size}
+    size = max(3, len(steady) // 10)
+    first, last = steady[:size], steady[-size:]
+    result: dict[str, Any] = {"steady_samples": len(steady), "slice_samples": size}
     for name in ("rss_mib", "open_fds"):
         a = statistics.median(getattr(s, name) for s in first)
         b = statistics.median(getattr(s, name) for s in last)
         result[name] = {"first": a, "last": b, "growth": round(b - a, 1)}
     result["server_starts"] = samples[-1].start
     return result
+
+
+def _server_by_window(samples: list[Sample]) -> list[dict[str, Any]]:
+    """Per window: median RSS and descriptors, and how often /healthz answered each status."""
+    rows = []
+    for window in dict.fromkeys(s.window for s in samples):
+        mine = [s for s in samples if s.window == window]
+        rows.append(
+            {
+                "window": window,
+                "rss_mib": statistics.median(s.rss_mib for s in mine),
+                "open_fds": statistics.median(s.open_fds for s in mine),
+                "healthz": dict(sorted(Counter(s.healthz for s in mine).items())),
+            }
+        )
+    return rows
 
 
 def summarize(
@@ -100,11 +118,12 @@ def summarize(
     ok = tally.get("2xx", {})
     summary = {
         "calls": len(records),
-        "logged_calls": _tally(logged, copies),
+        "logged_calls": tally,
         "reads": dict(sorted(Counter(_answer(r) for r in records if not r.logged).items())),
         "stored_rows_total": sum(copies.values()),
         "windows": _window_rows(records, copies),
         "server": _first_last(samples),
+        "server_by_window": _server_by_window(samples),
     }
     problems = []
     if ok.get("missing"):
@@ -119,6 +138,18 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _server_table(server: dict[str, Any]) -> str:
+    if not server:
+        return "no samples"
+    rows = [
+        [name, server[name]["first"], server[name]["last"], server[name]["growth"]]
+        for name in ("rss_mib", "open_fds")
+    ]
+    table = _table(["", "first", "last", "growth"], rows)
+    starts = server["server_starts"]
+    return f"{table}\n\nSteady samples only. Server starts: {starts} (the kill fault adds one)."
 
 
 def markdown(document: dict[str, Any]) -> str:
@@ -158,8 +189,16 @@ def markdown(document: dict[str, Any]) -> str:
             ["fault", "from s", "to s", "details"],
             [[w["name"], w["began_s"], w["ended_s"], w["details"]] for w in document["faults"]],
         ),
-        "## Server (median of the first and last tenth of the run)",
-        f"{summary['server']}",
-        f"Healthz during the run: {document['healthz']}",
+        "## Server, first vs last tenth of the run (medians)",
+        _server_table(summary["server"]),
+        "## Server per window (medians; /healthz statuses, 0: no answer)",
+        _table(
+            ["window", "RSS MiB", "open fds", "/healthz"],
+            [
+                [w["window"], w["rss_mib"], w["open_fds"], w["healthz"]]
+                for w in summary["server_by_window"]
+            ],
+        ),
+        f"Log pipeline after the drain: {document['log_pipeline']}",
     ]
     return "\n\n".join(parts) + "\n"
