@@ -4,7 +4,7 @@ killed, and hostile clients hold its sockets?
 
     make bench-faults                                  # python -m bench.faults: 30 minutes
     make bench-faults BENCH_ARGS="--minutes 3"
-    python -m bench.faults --smoke                     # about a minute
+    python -m bench.faults --smoke                     # 30 s of load, about a minute
 
 Needs root (it mounts a tmpfs), redis-server and PostgreSQL's initdb/pg_ctl
 (/usr/lib/postgresql/*/bin). One `heliograph serve` with its data dir on a tmpfs of its own,
@@ -39,8 +39,8 @@ from bench.faults_load import Load, ServerSampler, Target
 from bench.faults_services import Heliograph, OwnPostgres, OwnRedis, Tmpfs
 
 RESULTS_DIR = Path(__file__).parent / "results"
-SMOKE_MINUTES = 0.75  # 4.5 s of warm-up, each fault for 3.4 s then 3.4 s steady
-SMOKE_DRAIN_S = 15.0  # a server that cannot drain shows it in 15 s as well as in 60
+SMOKE_MINUTES = 0.5  # 3 s of warm-up, then each of six faults for 2.25 s and 2.25 s steady
+SMOKE_DRAIN_S = 10.0  # a server that cannot drain shows it in 10 s as well as in 60
 ORGS = ("faults-org-b", "faults-org-c")  # besides the default org of the first key
 
 
@@ -164,7 +164,7 @@ def run(plan: Plan, tmp: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--smoke", action="store_true", help="about a minute, every fault once")
+    parser.add_argument("--smoke", action="store_true", help="30 s of load, every fault once")
     parser.add_argument("--rate", type=float, default=20.0, help="calls a second in all")
     parser.add_argument("--out", type=Path, help="results path; .json and .md are written")
     parser.add_argument(
