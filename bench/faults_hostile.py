@@ -106,25 +106,21 @@ class HostileClients:
     def _slow(self, sock: socket.socket, in_head: bool) -> str:
         """A byte every SLOW_STEP_S, of the head or (after a whole head) of a body, until the
         window ends or the server answers or hangs up."""
-        headers = self.auth
-        if not in_head:
-            sock.sendall(
-                _head(stack.GATEWAY_ROUTE, self.host, headers + "Content-Length: 4096\r\n\r\n")
-            )
-            headers = '{"model": "gpt-4o-mini/openai", "messages": ' + " " * 4000
+        if in_head:
+            head = _head(stack.GATEWAY_ROUTE, self.host, self.auth)
+            trickle = head + b"X-Slow: " + b"a" * 8000
         else:
-            headers = (
-                _head(stack.GATEWAY_ROUTE, self.host, headers).decode() + "X-Slow: " + "a" * 8000
-            )
+            length = "Content-Length: 4096\r\n\r\n"
+            sock.sendall(_head(stack.GATEWAY_ROUTE, self.host, self.auth + length))
+            trickle = b'{"model": "gpt-4o-mini/openai", "messages": ' + b" " * 4000
         sock.settimeout(SLOW_STEP_S)
-        for byte in headers.encode():
+        for byte in trickle:
             if self._stop.is_set():
                 return "held"
             try:
                 sock.sendall(bytes([byte]))
-                data = sock.recv(4096)  # times out while the server waits: the usual case
-                return _status(data)
-            except TimeoutError:
+                return _status(sock.recv(4096))  # an answer, or b"" when the server hung up
+            except TimeoutError:  # the server is still waiting for more: the usual case
                 continue
             except OSError:
                 return "closed"

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import resource
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from bench.faults_services import Heliograph, OwnPostgres, OwnRedis, Tmpfs
 
 FD_HEADROOM = 16  # the lowered limit: what the server holds now plus this
 IDLE_CONNECTIONS = 200
+IDLE_CONNECT_S = 5.0  # at most this long opening them
 FILL_CHUNK = 1 << 20
 
 
@@ -100,7 +102,10 @@ class Descriptors(Fault):
         self.details["nofile_lowered_to"] = lowered
         parts = urlsplit(self.services.target.base_url)
         self.idle: list[socket.socket] = []
+        deadline = time.monotonic() + IDLE_CONNECT_S
         for _ in range(IDLE_CONNECTIONS):
+            if time.monotonic() > deadline:  # a full accept queue makes each connect wait
+                break
             try:
                 sock = socket.create_connection((parts.hostname, parts.port), timeout=2)
             except OSError:
