@@ -201,4 +201,12 @@ def markdown(document: dict[str, Any]) -> str:
         ),
         f"Log pipeline after the drain: {document['log_pipeline']}",
     ]
+    pipeline = document["log_pipeline"]
+    if not pipeline.get("drained"):
+        parts.append(
+            f"Not drained within {document['plan']['drain_timeout_s']:.0f} s: "
+            f"{pipeline.get('backlog_rows', '?')} rows were still in the spool backlog. "
+            "Heliograph replays its spool when it starts, so a restart may store them; here "
+            "they count as missing, as they were when the server stopped."
+        )
     return "\n\n".join(parts) + "\n"
