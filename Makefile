@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-routes bench-profile clean
+.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-faults bench-routes bench-profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench-smoke: $(STAMP)
 bench-soak: $(STAMP)
 	bench/tools.sh --debian
 	$(BIN)/python -m bench.soak
+
+# Soak under injected faults (docs/benchmarks.md, "Faults"): 30 minutes; needs root,
+# redis-server and PostgreSQL's initdb. E.g. make bench-faults BENCH_ARGS="--minutes 3".
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench.faults $(BENCH_ARGS)
 
 # Heliograph's own routes (passthrough, gateway, translation) and its cache and rate limits.
 bench-routes: $(STAMP)
