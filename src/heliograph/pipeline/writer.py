@@ -3,8 +3,9 @@
 The request path calls `submit`, which appends the row to the spool and keeps it in a
 short in-memory batch; nothing on the request path waits for the store. A background
 task flushes a batch every `batch_ms` or as soon as `batch_rows` are waiting. When the
-store fails, batches stay on disk and are replayed, with de-duplication by request id,
-once it answers again; the same replay runs at start-up for anything a crash left.
+store fails, batches stay on disk and are replayed once it answers again, skipping rows
+already stored by (organization, request id): two organizations may log the same id. The
+same replay runs at start-up for anything a crash left.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
+from heliograph.store.relogged import RequestKey, row_key
 
 log = logging.getLogger("heliograph.pipeline")
 
@@ -34,7 +35,6 @@ StoredListener = Callable[[Sequence[bytes]], Awaitable[None]]
 # up), e.g. to give the store more CPU while that grows. Runs on the event loop: be quick.
 BacklogListener = Callable[[int], None]
 
-_REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
 MAX_MEMORY_ROWS = 20_000
 WARN_INTERVAL_S = 60.0
 
@@ -186,9 +186,9 @@ class LogPipeline:
         if path in self._unsent:  # written whole by this process, none of it sent
             fresh, segment = lines, path
         else:
-            ids = [_request_id(line) for line in lines]
-            stored = await self._sink.stored_request_ids([i for i in ids if i])
-            fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
+            keys = [_row_key(line) for line in lines]
+            stored = await self._sink.stored_request_keys([k for k in keys if k is not None])
+            fresh = [line for line, key in zip(lines, keys, strict=True) if key not in stored]
             segment = None
         rejected = await self._write_isolating(fresh, segment)
         if rejected:
@@ -298,9 +298,9 @@ class StoreRefusedAll(Exception):
         super().__init__(f"the log store refused all {rows} rows one by one")
 
 
-def _request_id(line: bytes) -> str | None:
-    match = _REQUEST_ID.search(line, 0, 4096)
-    return match.group(1).decode().lower() if match else None
+def _row_key(line: bytes) -> RequestKey | None:
+    found = row_key(line)
+    return found[0] if found is not None else None
 
 
 def _fsync_and_close(fd: int) -> None:
