@@ -88,6 +88,7 @@ class LogPipeline:
         self._segment_in_memory = True
         self._store_ok = True
         self._fsync_error: str | None = None
+        self._store_error = ""
         self._writer_error: str | None = None
         self._reported_lost = 0
         self._last_report = time.monotonic()
@@ -152,7 +153,10 @@ class LogPipeline:
 
     @property
     def backlog_segments(self) -> int:
-        return len(self._spool.sealed_segments())
+        try:
+            return len(self._spool.sealed_segments())
+        except OSError:  # no descriptor to list the spool with: those this process sealed
+            return len(self._sealed_rows)
 
     @property
     def backlog_rows(self) -> int:
@@ -179,7 +183,10 @@ class LogPipeline:
         if self._fsync_error is not None:
             return f"the log spool cannot be synced to disk ({self._fsync_error})"
         if not self._store_ok:
-            return f"the log store is failing; {self.backlog_rows} row(s) wait in the spool"
+            return (
+                f"the log store is failing ({self._store_error}); "
+                f"{self.backlog_rows} row(s) wait in the spool"
+            )
         if self._writer_error is not None:
             return f"the log writer is failing ({self._writer_error})"
         return None
@@ -385,6 +392,7 @@ class LogPipeline:
 
     def _store_failed(self, exc: Exception) -> None:
         self._store_ok = False
+        self._store_error = describe(exc)
         self.stats.store_failures += 1
         self._warnings.warning(
             "store",
