@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from heliograph.pipeline.isolate import set_aside, write_isolating
 from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.throttled_log import ThrottledLog, describe
@@ -315,9 +316,10 @@ class LogPipeline:
             stored = await self._sink.stored_request_keys([k for k in keys if k is not None])
             fresh = [line for line, key in zip(lines, keys, strict=True) if key not in stored]
             segment = None
-        rejected = await self._write_isolating(fresh, segment)
+        rejected = await write_isolating(self._sink, fresh, segment)
         if rejected:
-            self._set_aside(rejected, path)
+            self.stats.rejected += len(rejected)
+            set_aside(rejected, self._spool.directory / "rejected", path)
         self.stats.replayed += len(fresh) - len(rejected)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
         await self._notify([line for line in lines if line not in rejected] if rejected else lines)
@@ -327,61 +329,6 @@ class LogPipeline:
         self._sealed_rows.pop(segment, None)
         self._unsent.discard(segment)
         Spool.discard(segment)
-
-    async def _write_isolating(
-        self, lines: Sequence[bytes], segment: Path | None = None
-    ) -> set[bytes]:
-        """Write `lines`; when the store refuses some, store the rest and return those.
-
-        A row the store can never take (a value out of its column's range, say) must not
-        hold every later row back forever. Halving the batch finds such rows in a few
-        writes each. If not one row goes in, the store itself is failing: raise, keep all.
-        (Replays get here only after the store answered a read, so an unreachable store
-        costs one write, not a halving.)
-        """
-        refused: set[bytes] = set()
-        taken = 0
-
-        async def write(part: Sequence[bytes]) -> None:
-            nonlocal taken
-            try:
-                await self._sink.write(part)
-                taken += len(part)
-            except Exception:
-                if len(part) == 1:
-                    refused.add(part[0])
-                    return
-                middle = len(part) // 2
-                await write(part[:middle])
-                await write(part[middle:])
-
-        try:
-            await self._sink.write(lines, segment)
-            return set()
-        except Exception:
-            if len(lines) <= 1:
-                raise
-        middle = len(lines) // 2
-        await write(lines[:middle])
-        await write(lines[middle:])
-        if taken == 0:
-            raise StoreRefusedAll(len(lines))
-        return refused
-
-    def _set_aside(self, rejected: set[bytes], segment: Path) -> None:
-        directory = self._spool.directory / "rejected"
-        directory.mkdir(exist_ok=True)
-        target = directory / f"{segment.stem}-{int(time.time())}.jsonl"
-        with open(target, "ab") as out:
-            out.writelines(sorted(rejected))
-            out.flush()
-            os.fsync(out.fileno())
-        self.stats.rejected += len(rejected)
-        log.warning(
-            "log store refused %d row(s) it will never take; they are kept in %s",
-            len(rejected),
-            target,
-        )
 
     async def _notify(self, lines: Sequence[bytes]) -> None:
         for listener in self._listeners:
@@ -447,11 +394,6 @@ class LogPipeline:
                 self._spool.sync_failed()
                 self._fsync_error = describe(exc)
                 self._warnings.warning("fsync", "log spool fsync failed (%s)", describe(exc))
-
-
-class StoreRefusedAll(Exception):
-    def __init__(self, rows: int) -> None:
-        super().__init__(f"the log store refused all {rows} rows one by one")
 
 
 def _row_key(line: bytes) -> RequestKey | None:
