@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -26,8 +27,9 @@ BUFFER_BYTES = 8192  # a few rows: the policy applies after a handful of calls
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real tmpfs of DISK_SIZE mounted for the test (the data dir goes on it)."""
-    mount_point = tmp_path / "disk"
+    """A real tmpfs of DISK_SIZE mounted for the test, used as the data dir (the server's
+    own log goes beside it, on the ordinary disk)."""
+    mount_point = tmp_path / "data"
     mount_point.mkdir()
     subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mount_point)],
@@ -93,7 +95,7 @@ def test_full_disk_holds_rows_applies_the_policy_and_recovers(
     small_disk: Path, start_server: Callable[..., HeliographProcess], policy: str
 ):
     server = start_server(
-        small_disk / "data",
+        small_disk,
         env={
             "HELIOGRAPH_LOG_MEMORY_BUFFER_BYTES": str(BUFFER_BYTES),
             "HELIOGRAPH_LOG_LOSS_POLICY": policy,
@@ -135,13 +137,32 @@ def test_full_disk_holds_rows_applies_the_policy_and_recovers(
     lost = recovered["log_pipeline"]["lost_rows"]
     assert call(server, str(uuid.uuid4())).status_code == 200, "calls are served again"
     server.stop()
-    assert "Traceback" not in server.log()
+    log = server.log()
+    assert "No space left on device" in log
+    assert "Traceback" not in log
 
-    counts = stored_counts(small_disk / "data")
+    counts = stored_counts(small_disk)
     assert all(n == 1 for n in counts.values()), "no row is stored twice"
     served_and_stored = [rid for rid in served if rid in counts]
     assert len(served_and_stored) == len(served) - lost, "every served call is stored or counted"
     assert not any(rid in counts for rid in refused)
     if policy == "refuse":
         assert lost == 0
-    assert os.stat(small_disk / "data").st_mode & 0o777 == 0o700
+    assert os.stat(small_disk).st_mode & 0o777 == 0o700
+
+
+def test_shutdown_on_a_full_disk_succeeds_and_counts_the_rows_it_could_not_write(
+    small_disk: Path, start_server: Callable[..., HeliographProcess]
+):
+    server = start_server(small_disk)
+    fill(small_disk)
+    for _ in range(3):
+        assert call(server, str(uuid.uuid4())).status_code == 200  # held in memory
+    assert health(server)[1]["log_pipeline"]["held_rows"] == 3
+    assert server.process is not None
+    server.process.send_signal(signal.SIGTERM)
+    # uvicorn re-raises the SIGTERM it caught once its graceful shutdown is done.
+    assert server.process.wait(timeout=30) == -signal.SIGTERM
+    log = server.log()
+    assert "3 log row(s) could not be written to the spool before shutdown and are lost" in log
+    assert "Traceback" not in log and "shutdown failed" not in log.lower()
