@@ -389,7 +389,7 @@ class LogPipeline:
                 if fd is not None:
                     await asyncio.to_thread(_fsync_and_close, fd)
                 self._fsync_error = None
-            except OSError as exc:
+            except Exception as exc:  # an I/O error, no descriptor for the dup: next round
                 self.stats.fsync_failures += 1
                 self._spool.sync_failed()
                 self._fsync_error = describe(exc)
