@@ -120,15 +120,10 @@ class LogPipeline:
         While the spool cannot be written the row is held in memory; once the memory
         buffer is full, the "drop" policy loses it (counted), "refuse" still takes it.
         """
-        spool = self._spool
-        if (
-            self._drop_when_full
-            and spool.last_error is not None
-            and spool.waiting_bytes >= self._memory_buffer_bytes
-        ):
+        if self._drop_when_full and self._buffer_full():
             self.stats.lost += 1
             return
-        spool.append(line)
+        self._spool.append(line)
         self._segment_rows += 1
         self.stats.submitted += 1
         if self._store_ok and len(self._pending) < MAX_MEMORY_ROWS:
@@ -137,17 +132,17 @@ class LogPipeline:
                 self._wake.set()
         else:
             self._segment_in_memory = False
-        if spool.last_error is not None:
+        if self._spool.last_error is not None:
             self._check_admission()
 
-    def _check_admission(self) -> None:
-        """Refuse new calls while the rows held in memory fill the buffer ("refuse")."""
+    def _buffer_full(self) -> bool:
+        """Whether the rows held in memory, the spool failing, fill the memory buffer."""
         spool = self._spool
-        self.refusing = (
-            not self._drop_when_full
-            and spool.last_error is not None
-            and spool.waiting_bytes >= self._memory_buffer_bytes
-        )
+        return spool.last_error is not None and spool.waiting_bytes >= self._memory_buffer_bytes
+
+    def _check_admission(self) -> None:
+        """Refuse new calls while the memory buffer is full ("refuse")."""
+        self.refusing = not self._drop_when_full and self._buffer_full()
 
     def count_refused(self) -> None:
         self.stats.refused_calls += 1
