@@ -13,8 +13,8 @@ from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
-from heliograph.errors import envelope, openai_error
-from heliograph.gateway.asgi import Receive, Scope, Send
+from heliograph.errors import HeliographError, envelope, openai_error
+from heliograph.gateway.asgi import Receive, Scope, Send, send_error
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
@@ -49,6 +49,13 @@ log = logging.getLogger("heliograph")
 # `/anthropic/...` would otherwise be taken by the passthrough proxy.
 ASYNC_LOG_PATHS = frozenset(
     {"/custom/v1/log", "/oai/v1/log", "/anthropic/v1/log", "/v1/trace/log", "/v1/traces"}
+)
+
+# The answer to a call while its log row could not be stored (log_loss_policy = "refuse").
+LOGGING_UNAVAILABLE = HeliographError(
+    "logging is unavailable: this gateway cannot store request logs right now "
+    "(see /healthz); retry later",
+    status=503,
 )
 
 
@@ -89,6 +96,8 @@ def build_services(settings: Settings) -> Services:
         batch_rows=settings.log_batch_rows,
         batch_ms=settings.log_batch_ms,
         fsync_ms=settings.spool_fsync_ms,
+        memory_buffer_bytes=settings.log_memory_buffer_bytes,
+        loss_policy=settings.log_loss_policy,
     )
     pipeline.watch_backlog(engine.priority.follow_log_backlog)
     catalog = PriceCatalog.load_default()
@@ -127,6 +136,7 @@ class HeliographApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._routes = RouteTable(services.settings.provider_base_urls)
+        self._pipeline = services.pipeline
         calls = CallLog(services.pipeline, services.rows)
         guard = CallGuard(services.limiter, services.cache, calls)
         limits = RetryLimits.from_settings(services.settings)
@@ -159,11 +169,17 @@ class HeliographApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path in GATEWAY_PATHS:
+            gateway = path in GATEWAY_PATHS
+            async_log = path in ASYNC_LOG_PATHS
+            route = None if gateway or async_log else self._routes.match(path)
+            # Every call that would be logged, while its row could not be stored.
+            if self._pipeline.refusing and (gateway or async_log or route is not None):
+                await self._refuse(send)
+            elif gateway:
                 await self._gateway_body(self._gateway, scope, receive, send)
-            elif path in ASYNC_LOG_PATHS:
+            elif async_log:
                 await self._async_log_body(self._api, scope, receive, send)
-            elif (route := self._routes.match(path)) is not None:
+            elif route is not None:
                 await self._proxy_body(partial(self._proxy, route), scope, receive, send)
             else:
                 await self._api_body(self._api, scope, receive, send)
@@ -172,6 +188,11 @@ class HeliographApp:
             await self._lifespan(receive, send)
             return
         await self._api(scope, receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        """A call that would be logged, while logging cannot store (the "refuse" policy)."""
+        self._pipeline.count_refused()
+        await send_error(send, LOGGING_UNAVAILABLE, render=openai_error)
 
     async def startup(self) -> None:
         services = self.services

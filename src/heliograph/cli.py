@@ -30,9 +30,16 @@ def _settings(config: str | None, **overrides: Any) -> Settings:
 
 
 def _prepare_data_dir(path: Path) -> int:
-    """Create the data dir, prove it is writable and lock it; returns the lock's descriptor."""
+    """Create the data dir, prove it is writable and lock it; returns the lock's descriptor.
+
+    Everything in it (request bodies in the store, webhook payloads in metadata.db, keys) is
+    for the owner only: the process umask makes what is created from now on (chDB's parts
+    too, written in this process) 0700/0600, and what an older version left is fixed here.
+    """
+    os.umask(0o077)
     try:
         path.mkdir(parents=True, exist_ok=True)
+        _owner_only(path)
         probe = path / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
@@ -44,6 +51,22 @@ def _prepare_data_dir(path: Path) -> int:
     except OSError:
         _fail(f"data dir {path} is in use by another Heliograph process")
     return lock_fd
+
+
+def _owner_only(root: Path) -> None:
+    """Take group and other permissions off `root` and everything under it (no symlinks)."""
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        os.chmod(directory, os.stat(directory).st_mode & 0o700)
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                    if mode & 0o077:
+                        os.chmod(entry.path, mode & 0o700)
 
 
 def _bind(host: str, port: int) -> socket.socket:

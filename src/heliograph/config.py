@@ -37,6 +37,12 @@ class Settings:
     log_batch_rows: int = 2000
     log_batch_ms: int = 1000
     spool_fsync_ms: int = 1000
+    # While the spool cannot be written (a full disk, no descriptors), log rows wait in a
+    # memory buffer of this many bytes; once it is full, `log_loss_policy` applies: "refuse"
+    # answers new calls 503 until logging works again, "drop" keeps serving and counts the
+    # rows lost (docs/operations.md).
+    log_memory_buffer_bytes: int = 64 * 1024 * 1024
+    log_loss_policy: str = "refuse"
     # Limits at the edge (docs/security.md): a request head past its size or header count is
     # refused with 431, a longer request line with 414, a body past its route's limit with
     # 413, a head or a stalled body not received in time with 408, a connection past
@@ -192,4 +198,8 @@ def load_settings(
     )
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
+    if settings.log_loss_policy not in ("refuse", "drop"):
+        raise ConfigError(
+            f'log_loss_policy must be "refuse" or "drop", not {settings.log_loss_policy!r}'
+        )
     return settings

@@ -11,6 +11,7 @@ import orjson
 
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.store.relogged import RequestKey
 
 
 class FlakySink:
@@ -32,16 +33,20 @@ class FlakySink:
         self.writes += 1
         self.rows.extend(orjson.loads(line) for line in lines)
 
-    async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
+    async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
         if self.down:
             raise ConnectionError("store is down")
-        self.looked_up.update(request_ids)
-        have = {str(row["request_id"]) for row in self.rows}
-        return have & set(request_ids)
+        self.looked_up.update(request_id for _, request_id in keys)
+        have = {(str(row["organization_id"]), str(row["request_id"])) for row in self.rows}
+        return have & set(keys)
+
+
+ORG = str(uuid.uuid4())
 
 
 def row() -> bytes:
-    return orjson.dumps({"request_id": str(uuid.uuid4()), "status": 200}) + b"\n"
+    fields = {"request_id": str(uuid.uuid4()), "organization_id": ORG, "status": 200}
+    return orjson.dumps(fields) + b"\n"
 
 
 def test_batches_by_size_and_time(tmp_path: Path):

@@ -1,10 +1,11 @@
-"""Liveness and a glance at the log pipeline."""
+"""Liveness and a glance at the log pipeline: 503 while log rows are not being stored."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 import heliograph
 from heliograph.api.schemas.gateway import Health
@@ -12,13 +13,15 @@ from heliograph.api.schemas.gateway import Health
 router = APIRouter()
 
 
-@router.get("/healthz", response_model=Health)
-async def healthz(request: Request) -> dict[str, Any]:
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+async def healthz(request: Request) -> Any:
     services = request.app.state.services
     pipeline = services.pipeline
     stats = pipeline.stats
-    return {
-        "status": "ok",
+    problem = pipeline.problem()
+    body = {
+        "status": "ok" if problem is None else "degraded",
+        "reason": problem,
         "version": heliograph.__version__,
         "log_pipeline": {
             "submitted": stats.submitted,
@@ -28,7 +31,15 @@ async def healthz(request: Request) -> dict[str, Any]:
             "backlog_segments": pipeline.backlog_segments,
             "backlog_rows": pipeline.backlog_rows,
             "store_level": services.engine.priority.level,
+            "held_rows": pipeline.held_rows,
+            "lost_rows": stats.lost,
+            "refused_calls": stats.refused_calls,
+            "spool_write_failures": pipeline.spool_write_failures,
+            "store_failures": stats.store_failures,
         },
         # Calls whose model has no price: logged with cost 0, counted here per provider/model.
         "unknown_cost_models": dict(services.rows.stats.unknown_cost_models),
     }
+    if problem is None:
+        return body
+    return JSONResponse(Health.model_validate(body).model_dump(mode="json"), status_code=503)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.relogged import copy_relogged
+from heliograph.store.relogged import RequestKey, copy_relogged, stored_keys
 
 REQUEST_TABLE = "request_response_rmt"
 
@@ -19,8 +19,9 @@ class LogSink(Protocol):
         `segment`, when given, is the sealed spool segment holding exactly these lines.
         """
 
-    async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
-        """Which of these request ids the store already holds (for idempotent replay)."""
+    async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
+        """Which of these (organization, request id) pairs the store already holds (for an
+        idempotent replay: two organizations may log the same request id)."""
 
 
 class ClickHouseSink:
@@ -34,12 +35,5 @@ class ClickHouseSink:
         await copy_relogged(self._engine, lines)
         await self._engine.insert_json_lines(REQUEST_TABLE, lines, segment)
 
-    async def stored_request_ids(self, request_ids: Sequence[str]) -> set[str]:
-        if not request_ids:
-            return set()
-        rows = await self._engine.select(
-            f"SELECT DISTINCT toString(request_id) AS id FROM {REQUEST_TABLE} "
-            "WHERE request_id IN {ids:Array(UUID)}",
-            {"ids": list(request_ids)},
-        )
-        return {row["id"] for row in rows}
+    async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
+        return await stored_keys(self._engine, keys)

@@ -3,8 +3,9 @@
 The request path calls `submit`, which appends the row to the spool and keeps it in a
 short in-memory batch; nothing on the request path waits for the store. A background
 task flushes a batch every `batch_ms` or as soon as `batch_rows` are waiting. When the
-store fails, batches stay on disk and are replayed, with de-duplication by request id,
-once it answers again; the same replay runs at start-up for anything a crash left.
+store fails, batches stay on disk and are replayed once it answers again, skipping rows
+already stored by (organization, request id): two organizations may log the same id. The
+same replay runs at start-up for anything a crash left.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from heliograph.pipeline.isolate import set_aside, write_isolating
 from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
+from heliograph.pipeline.throttled_log import ThrottledLog, describe
+from heliograph.store.relogged import RequestKey, row_key
 
 log = logging.getLogger("heliograph.pipeline")
 
@@ -34,9 +37,14 @@ StoredListener = Callable[[Sequence[bytes]], Awaitable[None]]
 # up), e.g. to give the store more CPU while that grows. Runs on the event loop: be quick.
 BacklogListener = Callable[[int], None]
 
-_REQUEST_ID = re.compile(rb'"request_id":"([0-9a-fA-F-]{36})"')
 MAX_MEMORY_ROWS = 20_000
-WARN_INTERVAL_S = 60.0
+REPORT_INTERVAL_S = 60.0
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 5.0
+# When rows held in memory (the spool cannot be written) reach the buffer's size:
+# "refuse" refuses new calls until logging works (the rows of calls already admitted are
+# still taken, so nothing served is lost); "drop" keeps serving and counts the rows lost.
+LOSS_POLICIES = ("refuse", "drop")
 
 
 @dataclass
@@ -47,6 +55,10 @@ class PipelineStats:
     skipped_duplicates: int = 0
     store_failures: int = 0
     rejected: int = 0  # rows the store refused while taking their neighbours: set aside
+    lost: int = 0  # rows never stored: the memory buffer was full ("drop"), or at shutdown
+    refused_calls: int = 0  # calls answered 503 because logging was unavailable ("refuse")
+    writer_failures: int = 0  # unexpected errors in the writer's background loops
+    fsync_failures: int = 0
 
 
 class LogPipeline:
@@ -58,17 +70,30 @@ class LogPipeline:
         batch_rows: int = 500,
         batch_ms: int = 200,
         fsync_ms: int = 1000,
+        memory_buffer_bytes: int = 64 << 20,
+        loss_policy: str = "refuse",
     ) -> None:
+        if loss_policy not in LOSS_POLICIES:
+            raise ValueError(f"loss policy must be one of {LOSS_POLICIES}, not {loss_policy!r}")
         self._spool = spool
         self._sink = sink
         self._batch_rows = batch_rows
         self._batch_s = batch_ms / 1000
         self._fsync_s = fsync_ms / 1000
+        self._memory_buffer_bytes = memory_buffer_bytes
+        self._drop_when_full = loss_policy == "drop"
+        # Read on the hot path before each call (app.py): True while new calls are refused.
+        self.refusing = False
         self._pending: list[bytes] = []
-        self._segment_rows = 0
+        self._segment_rows = 0  # rows submitted and not yet sealed (in memory or on disk)
         self._segment_in_memory = True
         self._store_ok = True
-        self._last_warning = 0.0
+        self._fsync_error: str | None = None
+        self._store_error = ""
+        self._writer_error: str | None = None
+        self._reported_lost = 0
+        self._last_report = time.monotonic()
+        self._warnings = ThrottledLog(log)
         self._wake = asyncio.Event()
         self._closing = False
         self._flush_task: asyncio.Task[None] | None = None
@@ -90,7 +115,14 @@ class LogPipeline:
         self._backlog_listeners.append(listener)
 
     def submit(self, line: bytes) -> None:
-        """Make one JSON row durable and queue it for the store. Never blocks on the store."""
+        """Make one JSON row durable and queue it for the store. Never blocks or raises.
+
+        While the spool cannot be written the row is held in memory; once the memory
+        buffer is full, the "drop" policy loses it (counted), "refuse" still takes it.
+        """
+        if self._drop_when_full and self._buffer_full():
+            self.stats.lost += 1
+            return
         self._spool.append(line)
         self._segment_rows += 1
         self.stats.submitted += 1
@@ -100,15 +132,60 @@ class LogPipeline:
                 self._wake.set()
         else:
             self._segment_in_memory = False
+        if self._spool.last_error is not None:
+            self._check_admission()
+
+    def _buffer_full(self) -> bool:
+        """Whether the rows held in memory, the spool failing, fill the memory buffer."""
+        spool = self._spool
+        return spool.last_error is not None and spool.waiting_bytes >= self._memory_buffer_bytes
+
+    def _check_admission(self) -> None:
+        """Refuse new calls while the memory buffer is full ("refuse")."""
+        self.refusing = not self._drop_when_full and self._buffer_full()
+
+    def count_refused(self) -> None:
+        self.stats.refused_calls += 1
 
     @property
     def backlog_segments(self) -> int:
-        return len(self._spool.sealed_segments())
+        try:
+            return len(self._spool.sealed_segments())
+        except OSError:  # no descriptor to list the spool with: those this process sealed
+            return len(self._sealed_rows)
 
     @property
     def backlog_rows(self) -> int:
         """Rows submitted by this process and not yet stored."""
         return self._segment_rows + sum(self._sealed_rows.values())
+
+    @property
+    def held_rows(self) -> int:
+        """Rows held in memory because the spool could not be written."""
+        return self._spool.waiting_rows if self._spool.last_error is not None else 0
+
+    @property
+    def spool_write_failures(self) -> int:
+        return self._spool.write_failures
+
+    def problem(self) -> str | None:
+        """Why rows are not being stored right now, or None while they are."""
+        spool_error = self._spool.last_error
+        if spool_error is not None:
+            return (
+                f"the log spool cannot be written ({describe(spool_error)}); "
+                f"{self._spool.waiting_rows} row(s) are held in memory"
+            )
+        if self._fsync_error is not None:
+            return f"the log spool cannot be synced to disk ({self._fsync_error})"
+        if not self._store_ok:
+            return (
+                f"the log store is failing ({self._store_error}); "
+                f"{self.backlog_rows} row(s) wait in the spool"
+            )
+        if self._writer_error is not None:
+            return f"the log writer is failing ({self._writer_error})"
+        return None
 
     async def start(self) -> None:
         await self._replay_sealed()
@@ -119,6 +196,7 @@ class LogPipeline:
         ]
 
     async def close(self) -> None:
+        """Store what can be stored; rows that cannot even be written are counted as lost."""
         self._closing = True
         self._wake.set()
         for task in self._timed_tasks:
@@ -129,44 +207,87 @@ class LogPipeline:
             # Let a batch in flight finish rather than leave it for the next start's replay.
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
-        await self.flush()
-        self._spool.close()
+        try:
+            await self.flush()
+        except Exception as exc:  # what stays on disk is replayed at the next start
+            log.warning("log rows left in the spool at shutdown: %s", describe(exc))
+        lost = self._spool.close()
+        if lost:
+            self.stats.lost += lost
+            log.error(
+                "%d log row(s) could not be written to the spool before shutdown and are lost (%s)",
+                lost,
+                describe(self._spool.last_error) if self._spool.last_error else "unknown",
+            )
 
     async def flush(self) -> None:
-        """Send what is waiting now; on failure it stays on disk for a later replay."""
+        """Send what is on disk now; on failure it stays there for a later replay."""
         if self._segment_rows == 0:
             return
-        lines, in_memory, rows = self._pending, self._segment_in_memory, self._segment_rows
-        self._pending, self._segment_rows, self._segment_in_memory = [], 0, True
         sealed = self._spool.seal()
-        self._sealed_rows[sealed] = rows
+        if sealed is None:  # nothing on disk yet: rows are held until the spool works
+            return
+        segment, rows = sealed
+        in_memory = self._segment_in_memory
+        lines = self._pending[:rows]
+        del self._pending[:rows]
+        self._segment_rows -= rows
+        if not in_memory:
+            self._pending.clear()
+        # Rows held back from this segment go into the next one; it is in memory only if
+        # they are (there are none, or this segment was).
+        self._segment_in_memory = in_memory or self._segment_rows == 0
+        self._sealed_rows[segment] = rows
         if not in_memory or not self._store_ok:
-            self._unsent.add(sealed)
+            self._unsent.add(segment)
             return
         try:
-            await self._sink.write(lines, sealed)
+            await self._sink.write(lines, segment)
         except Exception as exc:
             self._store_failed(exc)
             return
         self.stats.stored += len(lines)
         await self._notify(lines)
-        self._discard(sealed)
+        self._discard(segment)
 
     async def _flush_loop(self) -> None:
-        retry_s = 1.0
+        """Flush every batch period; survives any error, backing off while they last."""
+        retry_s = RETRY_FIRST_S
         while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._batch_s)
             self._wake.clear()
-            await self.flush()
+            try:
+                stored_all = await self._flush_and_replay()
+                self._writer_error = None
+            except Exception as exc:
+                self._writer_failed("flush", exc)
+                stored_all = False
             if self._closing:
                 return
-            if not self._store_ok or self._spool.sealed_segments():
-                if await self._replay_sealed():
-                    retry_s = 1.0
-                else:
-                    await asyncio.sleep(retry_s)
-                    retry_s = min(retry_s * 2, 30.0)
+            if stored_all:
+                retry_s = RETRY_FIRST_S
+            else:
+                await asyncio.sleep(retry_s)
+                retry_s = min(retry_s * 2, RETRY_MAX_S)
+
+    async def _flush_and_replay(self) -> bool:
+        """One round of the writer; False when something still fails (the caller backs off)."""
+        spool_ok = self._spool.write_waiting()  # the retry of rows held in memory
+        self._check_admission()
+        if not spool_ok:
+            self._warnings.warning(
+                "spool",
+                "log spool cannot be written (%s); %d row(s) are held in memory",
+                describe(self._spool.last_error or OSError()),
+                self._spool.waiting_rows,
+            )
+        await self.flush()
+        if self._closing:
+            return True
+        if not self._store_ok or self._spool.sealed_segments():
+            return await self._replay_sealed() and spool_ok
+        return spool_ok
 
     async def _replay_sealed(self) -> bool:
         """Store every sealed segment left on disk, skipping rows already stored."""
@@ -186,13 +307,14 @@ class LogPipeline:
         if path in self._unsent:  # written whole by this process, none of it sent
             fresh, segment = lines, path
         else:
-            ids = [_request_id(line) for line in lines]
-            stored = await self._sink.stored_request_ids([i for i in ids if i])
-            fresh = [line for line, rid in zip(lines, ids, strict=True) if rid not in stored]
+            keys = [_row_key(line) for line in lines]
+            stored = await self._sink.stored_request_keys([k for k in keys if k is not None])
+            fresh = [line for line, key in zip(lines, keys, strict=True) if key not in stored]
             segment = None
-        rejected = await self._write_isolating(fresh, segment)
+        rejected = await write_isolating(self._sink, fresh, segment)
         if rejected:
-            self._set_aside(rejected, path)
+            self.stats.rejected += len(rejected)
+            set_aside(rejected, self._spool.directory / "rejected", path)
         self.stats.replayed += len(fresh) - len(rejected)
         self.stats.skipped_duplicates += len(lines) - len(fresh)
         await self._notify([line for line in lines if line not in rejected] if rejected else lines)
@@ -203,61 +325,6 @@ class LogPipeline:
         self._unsent.discard(segment)
         Spool.discard(segment)
 
-    async def _write_isolating(
-        self, lines: Sequence[bytes], segment: Path | None = None
-    ) -> set[bytes]:
-        """Write `lines`; when the store refuses some, store the rest and return those.
-
-        A row the store can never take (a value out of its column's range, say) must not
-        hold every later row back forever. Halving the batch finds such rows in a few
-        writes each. If not one row goes in, the store itself is failing: raise, keep all.
-        (Replays get here only after the store answered a read, so an unreachable store
-        costs one write, not a halving.)
-        """
-        refused: set[bytes] = set()
-        taken = 0
-
-        async def write(part: Sequence[bytes]) -> None:
-            nonlocal taken
-            try:
-                await self._sink.write(part)
-                taken += len(part)
-            except Exception:
-                if len(part) == 1:
-                    refused.add(part[0])
-                    return
-                middle = len(part) // 2
-                await write(part[:middle])
-                await write(part[middle:])
-
-        try:
-            await self._sink.write(lines, segment)
-            return set()
-        except Exception:
-            if len(lines) <= 1:
-                raise
-        middle = len(lines) // 2
-        await write(lines[:middle])
-        await write(lines[middle:])
-        if taken == 0:
-            raise StoreRefusedAll(len(lines))
-        return refused
-
-    def _set_aside(self, rejected: set[bytes], segment: Path) -> None:
-        directory = self._spool.directory / "rejected"
-        directory.mkdir(exist_ok=True)
-        target = directory / f"{segment.stem}-{int(time.time())}.jsonl"
-        with open(target, "ab") as out:
-            out.writelines(sorted(rejected))
-            out.flush()
-            os.fsync(out.fileno())
-        self.stats.rejected += len(rejected)
-        log.warning(
-            "log store refused %d row(s) it will never take; they are kept in %s",
-            len(rejected),
-            target,
-        )
-
     async def _notify(self, lines: Sequence[bytes]) -> None:
         for listener in self._listeners:
             try:
@@ -267,40 +334,66 @@ class LogPipeline:
 
     def _store_failed(self, exc: Exception) -> None:
         self._store_ok = False
+        self._store_error = describe(exc)
         self.stats.store_failures += 1
-        now = time.monotonic()
-        if now - self._last_warning >= WARN_INTERVAL_S:
-            self._last_warning = now
-            log.warning(
-                "log store unavailable (%s); rows are kept in the spool at %s "
-                "and replayed when it answers",
-                str(exc).splitlines()[0][:200],
-                self._spool.directory,
-            )
+        self._warnings.warning(
+            "store",
+            "log store unavailable (%s); rows are kept in the spool at %s "
+            "and replayed when it answers",
+            describe(exc),
+            self._spool.directory,
+        )
+
+    def _writer_failed(self, kind: str, exc: Exception) -> None:
+        """An unexpected error in a background loop: counted, logged, and the loop goes on."""
+        self.stats.writer_failures += 1
+        self._writer_error = describe(exc)
+        self._warnings.warning(kind, "log writer: %s failed (%s); retrying", kind, describe(exc))
 
     async def _backlog_loop(self) -> None:
         while not self._closing:
             await asyncio.sleep(self._batch_s)
             rows_behind = max(0, self.backlog_rows - self._batch_rows)
             for listener in self._backlog_listeners:
-                listener(rows_behind)
+                try:
+                    listener(rows_behind)
+                except Exception as exc:
+                    self._writer_failed("backlog listener", exc)
+            if time.monotonic() - self._last_report >= REPORT_INTERVAL_S:
+                self._report(rows_behind)
+
+    def _report(self, rows_behind: int) -> None:
+        """Once a minute, while rows wait beyond a batch or were lost: how many."""
+        self._last_report = time.monotonic()
+        lost = self.stats.lost - self._reported_lost
+        self._reported_lost = self.stats.lost
+        if self.held_rows or rows_behind or lost:
+            log.warning(
+                "log rows not stored yet: %d held in memory, %d in the spool; "
+                "%d lost in the last minute",
+                self.held_rows,
+                self.backlog_rows - self.held_rows,
+                lost,
+            )
 
     async def _fsync_loop(self) -> None:
         while not self._closing:
             await asyncio.sleep(self._fsync_s)
-            fd = self._spool.sync_handle()
-            if fd is not None:
-                await asyncio.to_thread(_fsync_and_close, fd)
+            try:
+                fd = self._spool.sync_handle()
+                if fd is not None:
+                    await asyncio.to_thread(_fsync_and_close, fd)
+                self._fsync_error = None
+            except Exception as exc:  # an I/O error, no descriptor for the dup: next round
+                self.stats.fsync_failures += 1
+                self._spool.sync_failed()
+                self._fsync_error = describe(exc)
+                self._warnings.warning("fsync", "log spool fsync failed (%s)", describe(exc))
 
 
-class StoreRefusedAll(Exception):
-    def __init__(self, rows: int) -> None:
-        super().__init__(f"the log store refused all {rows} rows one by one")
-
-
-def _request_id(line: bytes) -> str | None:
-    match = _REQUEST_ID.search(line, 0, 4096)
-    return match.group(1).decode().lower() if match else None
+def _row_key(line: bytes) -> RequestKey | None:
+    found = row_key(line)
+    return found[0] if found is not None else None
 
 
 def _fsync_and_close(fd: int) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import orjson
 
@@ -35,14 +35,13 @@ _LEADING_KEYS = re.compile(
 )
 
 
-def request_key(line: bytes) -> RequestKey | None:
-    """The organization and request id of a JSON row, or None when it has no such ids or
-    when Heliograph made its id up for it (a new id: no other row can hold it)."""
+def row_key(line: bytes) -> tuple[RequestKey, bool] | None:
+    """The organization and request id of a JSON row, and whether Heliograph made the id
+    up for it; None when the row has no such ids."""
     match = _LEADING_KEYS.match(line)
     if match is not None:
-        if match.group(3):
-            return None
-        return match.group(2).decode().lower(), match.group(1).decode().lower()
+        key = (match.group(2).decode().lower(), match.group(1).decode().lower())
+        return key, match.group(3) is not None
     try:
         row = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -52,7 +51,27 @@ def request_key(line: bytes) -> RequestKey | None:
     organization_id, request_id = row.get("organization_id"), row.get("request_id")
     if not isinstance(organization_id, str) or not isinstance(request_id, str):
         return None
-    return organization_id.lower(), request_id.lower()
+    return (organization_id.lower(), request_id.lower()), False
+
+
+def request_key(line: bytes) -> RequestKey | None:
+    """The organization and request id of a JSON row, or None when it has no such ids or
+    when Heliograph made its id up for it (a new id: no other row can hold it)."""
+    found = row_key(line)
+    return None if found is None or found[1] else found[0]
+
+
+async def stored_keys(engine: ClickHouseEngine, keys: Iterable[RequestKey]) -> set[RequestKey]:
+    """Which of these (organization, request id) pairs the store already holds."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    found = await engine.select(
+        f"SELECT toString(organization_id) AS org, toString(request_id) AS id FROM {IDS_TABLE} "
+        "WHERE request_id IN {ids:Array(UUID)}",
+        {"ids": sorted({request_id for _, request_id in wanted})},
+    )
+    return {(row["org"], row["id"]) for row in found} & wanted
 
 
 async def copy_relogged(engine: ClickHouseEngine, lines: Sequence[bytes]) -> int:
@@ -66,12 +85,7 @@ async def copy_relogged(engine: ClickHouseEngine, lines: Sequence[bytes]) -> int
     known = [key for key in keys if key is not None]
     if not known:
         return 0
-    found = await engine.select(
-        f"SELECT toString(organization_id) AS org, toString(request_id) AS id FROM {IDS_TABLE} "
-        "WHERE request_id IN {ids:Array(UUID)}",
-        {"ids": sorted({request_id for _, request_id in known})},
-    )
-    stored = {(row["org"], row["id"]) for row in found}
+    stored = await stored_keys(engine, known)
     repeated = {key for key, count in Counter(known).items() if count > 1 or key in stored}
     if not repeated:
         return 0

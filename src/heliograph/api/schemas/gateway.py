@@ -19,10 +19,18 @@ class LogPipelineStats(Answer):
     store_level: int = Field(
         description="The store's CPU share: 0 idle (SCHED_IDLE), 1 nice +10, 2 nice +5"
     )
+    held_rows: int = Field(description="Rows held in memory because the spool cannot be written")
+    lost_rows: int = Field(description="Rows never stored: memory buffer full (drop), shutdown")
+    refused_calls: int = Field(description="Calls answered 503 because logging was unavailable")
+    spool_write_failures: int = Field(description="Failed writes to the spool since start")
+    store_failures: int = Field(description="Failed writes or look-ups of the store since start")
 
 
 class Health(Answer):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description='"ok", or "degraded" (HTTP 503) while log rows are not being stored'
+    )
+    reason: str | None = Field(description="Why rows are not being stored; null when ok")
     version: str
     log_pipeline: LogPipelineStats
     unknown_cost_models: dict[str, int] = Field(

@@ -1,0 +1,74 @@
+"""Rows the store will never take: found by halving a refused batch, and set aside on disk."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from heliograph.pipeline.sink import LogSink
+
+log = logging.getLogger("heliograph.pipeline")
+
+
+class StoreRefusedAll(Exception):
+    def __init__(self, rows: int) -> None:
+        super().__init__(f"the log store refused all {rows} rows one by one")
+
+
+async def write_isolating(
+    sink: LogSink, lines: Sequence[bytes], segment: Path | None = None
+) -> set[bytes]:
+    """Write `lines`; when the store refuses some, store the rest and return those.
+
+    A row the store can never take (a value out of its column's range, say) must not
+    hold every later row back forever. Halving the batch finds such rows in a few
+    writes each. If not one row goes in, the store itself is failing: raise, keep all.
+    (Replays get here only after the store answered a read, so an unreachable store
+    costs one write, not a halving.)
+    """
+    refused: set[bytes] = set()
+    taken = 0
+
+    async def write(part: Sequence[bytes]) -> None:
+        nonlocal taken
+        try:
+            await sink.write(part)
+            taken += len(part)
+        except Exception:
+            if len(part) == 1:
+                refused.add(part[0])
+                return
+            middle = len(part) // 2
+            await write(part[:middle])
+            await write(part[middle:])
+
+    try:
+        await sink.write(lines, segment)
+        return set()
+    except Exception:
+        if len(lines) <= 1:
+            raise
+    middle = len(lines) // 2
+    await write(lines[:middle])
+    await write(lines[middle:])
+    if taken == 0:
+        raise StoreRefusedAll(len(lines))
+    return refused
+
+
+def set_aside(rejected: set[bytes], directory: Path, segment: Path) -> None:
+    """Keep rows the store refused in `directory`, named after their segment, synced."""
+    directory.mkdir(exist_ok=True)
+    target = directory / f"{segment.stem}-{int(time.time())}.jsonl"
+    with open(target, "ab") as out:
+        out.writelines(sorted(rejected))
+        out.flush()
+        os.fsync(out.fileno())
+    log.warning(
+        "log store refused %d row(s) it will never take; they are kept in %s",
+        len(rejected),
+        target,
+    )

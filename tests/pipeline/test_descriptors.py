@@ -1,0 +1,125 @@
+"""File-descriptor exhaustion: the log writer holds rows, says so, and recovers by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+
+from heliograph.pipeline.spool import Spool
+from heliograph.pipeline.writer import LogPipeline
+from tests.pipeline.test_writer import FlakySink, row
+from tests.server import HeliographProcess
+
+
+@contextlib.contextmanager
+def descriptors_used_up(below: int) -> Iterator[None]:
+    """Lower this process's descriptor limit to `below` and take every free number under
+    it, so that opening any file fails with EMFILE; all is given back on exit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    taken: list[int] = []
+    resource.setrlimit(resource.RLIMIT_NOFILE, (below, hard))
+    try:
+        with contextlib.suppress(OSError):
+            while True:
+                taken.append(os.open(os.devnull, os.O_RDONLY))
+        yield
+    finally:
+        for fd in taken:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def test_no_descriptor_for_the_next_segment_holds_rows_until_one_is_free(tmp_path: Path):
+    async def scenario() -> None:
+        sink = FlakySink()
+        spool = Spool(tmp_path)
+        pipeline = LogPipeline(spool, sink, batch_rows=1000, batch_ms=20, fsync_ms=20)
+        await pipeline.start()
+        lines = [row() for _ in range(20)]
+        # The open segment's descriptor stays usable above the limit; sealing it frees a
+        # number no new file may take, so the next segment cannot be opened.
+        with descriptors_used_up(below=spool._fd):
+            for line in lines[:10]:
+                pipeline.submit(line)
+            await wait_for(lambda: pipeline.stats.store_failures >= 1)  # sealed, not stored
+            for line in lines[10:]:
+                pipeline.submit(line)
+            await wait_for(lambda: pipeline.held_rows == 10)
+            problem = pipeline.problem()
+            assert problem is not None and "Too many open files" in problem
+            assert pipeline.spool_write_failures >= 1
+            assert sink.rows == []  # the sink cannot read the sealed segment either
+        await wait_for(lambda: len(sink.rows) == 20)
+        assert pipeline.problem() is None and pipeline.held_rows == 0
+        await pipeline.close()
+        stored = sorted(str(r["request_id"]) for r in sink.rows)
+        assert stored == sorted(str(uuid.UUID(line[15:51].decode())) for line in lines)
+
+    asyncio.run(scenario())
+
+
+def _open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_server_out_of_descriptors_says_so_and_recovers(
+    start_server: Callable[..., HeliographProcess],
+):
+    server = start_server()
+    assert server.process is not None
+    pid = server.process.pid
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    with httpx.Client(base_url=server.url, timeout=10) as client:  # one kept-alive connection
+
+        def call(request_id: str) -> httpx.Response:
+            return client.post(
+                "/openai/v1/chat/completions",
+                headers={**server.auth, "Helicone-Request-Id": request_id},
+                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            )
+
+        assert call(ids[0]).status_code == 200  # the upstream connection is pooled now
+        server.wait_for_request(ids[0])
+        limit = _open_fds(pid) + 8
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, hard))
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(limit)]
+        try:
+            deadline = time.monotonic() + 10
+            while _open_fds(pid) < limit - 1:  # the server took connections till none was left
+                assert time.monotonic() < deadline, f"{_open_fds(pid)} of {limit} in use"
+                time.sleep(0.02)
+            assert call(ids[1]).status_code == 200  # served on the connection it has
+            deadline = time.monotonic() + 10
+            while (health := client.get("/healthz")).status_code == 200:
+                assert time.monotonic() < deadline, health.json()
+                time.sleep(0.05)
+            assert health.status_code == 503
+            assert health.json()["status"] == "degraded"
+            assert "Too many open files" in health.json()["reason"]
+        finally:
+            for sock in idle:
+                sock.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        deadline = time.monotonic() + 20
+        while (health := client.get("/healthz")).status_code != 200:
+            assert time.monotonic() < deadline, health.json()
+            time.sleep(0.1)
+    for request_id in ids:
+        assert server.wait_for_request(request_id)["request_id"] == request_id
