@@ -85,6 +85,12 @@ def create_api(services: Any) -> FastAPI:
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
+    @api.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # Nothing in the API recurses deeply on its own: this is a body nested past what the
+        # JSON parser, pydantic or a filter walk can follow (e.g. 100,000 nested arrays).
+        return _error(400, "Invalid request: the JSON body is nested too deeply")
+
     @api.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
