@@ -46,10 +46,6 @@ class BoundedPool:
         job.add_done_callback(lambda _: self._slots.release())
         return await asyncio.wrap_future(job)
 
-    def close(self) -> None:
-        """Stop taking jobs; the ones running finish in their threads."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
 
 def _lowest_cpu_priority() -> None:
     """Run this worker thread (and threads it starts) only on CPU time nothing else wants.
