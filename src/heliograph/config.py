@@ -84,6 +84,23 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "Heliograph Alerts <alerts@localhost>"
     smtp_starttls: bool = True
+    # Sign-in throttling (docs/security.md): failed password sign-ins allowed per (e-mail,
+    # client address) pair, per e-mail from all addresses and per address over all e-mails
+    # before further attempts wait; the wait starts at signin_lockout_s and doubles with each
+    # further failure up to signin_lockout_max_s. At most signin_throttle_entries are kept.
+    signin_max_failures: int = 5
+    signin_account_max_failures: int = 20
+    signin_address_max_failures: int = 50
+    signin_lockout_s: float = 30.0
+    signin_lockout_max_s: float = 900.0
+    signin_throttle_entries: int = 100_000
+    # Password hashing runs on its own threads, never the pool proxied calls need; past
+    # signin_hash_threads + signin_hash_queue waiting sign-ins, more are refused with 503.
+    signin_hash_threads: int = 1
+    signin_hash_queue: int = 8
+    # Empty: the client address is the socket's peer. Behind a trusted reverse proxy, the
+    # header it sets (e.g. "X-Forwarded-For": its last entry is used).
+    signin_client_address_header: str = ""
     provider_base_urls: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS)
     )

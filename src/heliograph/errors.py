@@ -42,6 +42,17 @@ class NotFoundError(HeliographError):
     kind = "not_found_error"
 
 
+class RetryLaterError(HeliographError):
+    """Refused for now (429 throttled, 503 busy); `retry_after_s` becomes `Retry-After`."""
+
+    status = 429
+    kind = "rate_limit_error"
+
+    def __init__(self, message: str, retry_after_s: int, status: int | None = None) -> None:
+        super().__init__(message, status)
+        self.retry_after_s = retry_after_s
+
+
 class UpstreamError(HeliographError):
     status = 502
     kind = "upstream_error"

@@ -18,6 +18,7 @@ from heliograph.alerts.metrics import Measurement, measure
 from heliograph.alerts.notify import AlertEvent, Notifier
 from heliograph.alerts.store import RESOLVED, AlertStore, HistoryEntry, StoredAlert
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.filters import FilterError
 
 log = logging.getLogger("heliograph.alerts")
 
@@ -102,8 +103,20 @@ class AlertEvaluator:
                 return
             try:
                 await self._evaluate(alert)
+            except FilterError as exc:
+                await self._mark_broken(alert, exc)
             except Exception:
                 log.exception("alert %s: evaluation failed", alert.id)
+
+    async def _mark_broken(self, alert: StoredAlert, error: FilterError) -> None:
+        """A filter that cannot be compiled never will be: say so once and stop evaluating."""
+        entry = await asyncio.to_thread(self._store.mark_broken, alert, datetime.now(UTC))
+        if entry is not None:
+            log.warning(
+                "alert %s: its filter cannot be evaluated (%s); marked broken until edited",
+                alert.id,
+                error.message,
+            )
 
     async def _evaluate(self, alert: StoredAlert) -> None:
         measured = await measure(self._engine, alert.organization_id, alert.spec)

@@ -20,6 +20,9 @@ from heliograph.meta.models import Alert, AlertHistory
 
 TRIGGERED = "triggered"
 RESOLVED = "resolved"
+# The rule's filter can no longer be evaluated (e.g. saved before a bound it breaks): not
+# evaluated again until an edit, which sets it back to resolved.
+BROKEN = "broken"
 HISTORY_LIMIT = 1000
 # Helicone's alerts carry this unused column; shown for the same row shape.
 TIME_BLOCK_DURATION_MS = 60_000
@@ -200,6 +203,8 @@ class AlertStore:
                 return None
             for name, value in asdict(spec).items():
                 setattr(row, name, value)
+            if row.status == BROKEN:  # the edited rule (its filter checked again) gets a new try
+                row.status = RESOLVED
             row.updated_at = _utcnow()
             session.flush()
             return StoredAlert.from_row(row)
@@ -232,7 +237,9 @@ class AlertStore:
 
     def enabled_alerts(self) -> list[StoredAlert]:
         with self._sessions() as session:
-            rows = session.scalars(select(Alert).where(Alert.enabled.is_(True))).all()
+            rows = session.scalars(
+                select(Alert).where(Alert.enabled.is_(True), Alert.status != BROKEN)
+            ).all()
             return [StoredAlert.from_row(row) for row in rows]
 
     def record_evaluation(
@@ -278,6 +285,36 @@ class AlertStore:
                 request_count=request_count,
                 status=TRIGGERED,
                 alert_start_time=at,
+                notifications=[],
+                created_at=at,
+                updated_at=at,
+            )
+            session.add(row)
+            session.flush()
+            return HistoryEntry.from_row(row)
+
+    def mark_broken(self, alert: StoredAlert, at: datetime) -> HistoryEntry | None:
+        """Mark the alert broken, with a history row saying when; None when it already was."""
+        with self._sessions.begin() as session:
+            changed = session.execute(
+                update(Alert)
+                .where(Alert.id == alert.id, Alert.status != BROKEN)
+                .values(status=BROKEN, cooldown_started_at=None, updated_at=at)
+            )
+            if not getattr(changed, "rowcount", 0):
+                return None
+            row = AlertHistory(
+                id=str(uuid.uuid4()),
+                organization_id=alert.organization_id,
+                alert_id=alert.id,
+                alert_name=alert.spec.name,
+                alert_metric=alert.spec.metric,
+                threshold=alert.spec.threshold,
+                triggered_value=0.0,
+                request_count=0,
+                status=BROKEN,
+                alert_start_time=at,
+                alert_end_time=at,
                 notifications=[],
                 created_at=at,
                 updated_at=at,

@@ -24,11 +24,13 @@ from heliograph.api.openapi import install_openapi
 from heliograph.api.scores import router as scores_router
 from heliograph.api.sessions import router as sessions_router
 from heliograph.api.signin import router as signin_router
+from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
-from heliograph.errors import HeliographError
+from heliograph.errors import HeliographError, RetryLaterError
 from heliograph.hql.errors import HqlError
 from heliograph.ui.routes import router as ui_router
+from heliograph.workpool import BoundedPool
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -47,6 +49,11 @@ def create_api(services: Any) -> FastAPI:
         redoc_url=None,
     )
     api.state.services = services
+    settings = services.settings
+    api.state.signin_throttle = SignInThrottle(settings)
+    api.state.password_pool = BoundedPool(
+        "password-hashing", settings.signin_hash_threads, settings.signin_hash_queue
+    )
     install_openapi(api)
     api.include_router(health.router)
     api.include_router(requests.router)
@@ -73,7 +80,16 @@ def create_api(services: Any) -> FastAPI:
 
     @api.exception_handler(HeliographError)
     async def _heliograph_error(_: Request, exc: HeliographError) -> JSONResponse:
-        return _error(exc.status, exc.message)
+        response = _error(exc.status, exc.message)
+        if isinstance(exc, RetryLaterError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+
+    @api.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # Nothing in the API recurses deeply on its own: this is a body nested past what the
+        # JSON parser, pydantic or a filter walk can follow (e.g. 100,000 nested arrays).
+        return _error(400, "Invalid request: the JSON body is nested too deeply")
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,8 +16,11 @@ from fastapi import APIRouter, Body, Request, Response
 from heliograph.api.auth import CSRF_HEADER
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.signin import SignedInSession, SignInBody
+from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.errors import AuthError, ForbiddenError, InvalidRequestError
+from heliograph.meta.users import Account, UserStore
 from heliograph.meta.web_sessions import COOKIE_NAME, SESSION_LIFETIME, SignedIn
+from heliograph.workpool import BoundedPool
 
 router = APIRouter(tags=["Dashboard sign-in"])
 WRONG_CREDENTIALS = "Wrong e-mail or password"
@@ -44,6 +47,32 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
     )
 
 
+def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or the trusted proxy's header when configured."""
+    header = request.app.state.services.settings.signin_client_address_header
+    forwarded = request.headers.get(header, "") if header else ""
+    # A proxy appends the address it saw: the last entry is the one it vouches for.
+    address = forwarded.rsplit(",", 1)[-1].strip()
+    if not address and request.client is not None:
+        address = request.client.host
+    return address[:64] or "unknown"
+
+
+async def _check_password(request: Request, email: str, password: str) -> Account:
+    """The account, if not throttled and the password is right; hashing on its own pool."""
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    hashing: BoundedPool = request.app.state.password_pool
+    users: UserStore = request.app.state.services.users
+    address = client_address(request)
+    throttle.check(email, address)
+    account = await hashing.run(users.authenticate, email, password)
+    if account is None:
+        throttle.failed(email, address)
+        raise AuthError(WRONG_CREDENTIALS)
+    throttle.succeeded(email, address)
+    return account
+
+
 @router.post(
     "/v1/auth/sign-in",
     response_model=Envelope[SignedInSession],
@@ -65,11 +94,7 @@ async def sign_in(
             services.web_sessions.create, principal.organization_id, api_key_id=principal.key_id
         )
     elif isinstance(body.get("email"), str) and isinstance(body.get("password"), str):
-        account = await asyncio.to_thread(
-            services.users.authenticate, body["email"], body["password"]
-        )
-        if account is None:
-            raise AuthError(WRONG_CREDENTIALS)
+        account = await _check_password(request, body["email"], body["password"])
         email = account.email
         token, signed_in = await asyncio.to_thread(
             services.web_sessions.create, account.organization_id, user_id=account.user_id

@@ -11,6 +11,7 @@ organization. In-process by default; Redis (atomic Lua) when many gateways share
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -53,7 +54,7 @@ def parse_policy(value: str) -> RateLimitPolicy:
         quota = float(parts[0])
     except ValueError:
         raise InvalidRequestError(f"Rate limit quota must be a number. Use {GRAMMAR}") from None
-    if quota <= 0:
+    if not 0 < quota < math.inf:  # NaN fails too: it is neither above 0 nor below inf
         raise InvalidRequestError(f"Rate limit quota must be positive. Use {GRAMMAR}")
     fields: dict[str, str] = {}
     for part in parts[1:]:
@@ -63,12 +64,14 @@ def parse_policy(value: str) -> RateLimitPolicy:
         fields[name] = raw.strip()
     if "w" not in fields:
         raise InvalidRequestError(f"Rate limit policy needs a window w=. Use {GRAMMAR}")
-    if not fields["w"].isdecimal() or int(fields["w"]) < MIN_WINDOW_S:
+    window = fields["w"]
+    # More than 12 digits is longer than any window worth keeping (and int() refuses 4,300).
+    if not window.isdecimal() or len(window) > 12 or int(window) < MIN_WINDOW_S:
         raise InvalidRequestError(f"Rate limit window must be whole seconds >= 60. Use {GRAMMAR}")
     unit = fields.get("u", "request")
     if unit not in ("request", "cents"):
         raise InvalidRequestError(f"Rate limit unit must be request or cents. Use {GRAMMAR}")
-    return RateLimitPolicy(quota, int(fields["w"]), unit, fields.get("s"))
+    return RateLimitPolicy(quota, int(window), unit, fields.get("s"))
 
 
 def segment_key(

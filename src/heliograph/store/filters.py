@@ -21,6 +21,11 @@ from heliograph.store.scores import EFFECTIVE_SCORES
 
 MAX_DEPTH = 64
 MAX_LEAVES = 512
+# Checked on the raw JSON before compiling: every operator's value counts as one condition,
+# so one leaf cannot carry thousands of them into a query ClickHouse refuses.
+MAX_CONDITIONS = 100  # the compiled SQL grows with each; 256 took ClickHouse ~5 s
+MAX_ELEMENTS = 4096  # objects, keys and values of every kind together
+_LEAF_LEVELS = 4  # table -> field -> map key -> operator, under the deepest branch
 MAX_VALUE_CHARS = 10_000
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 TIMESTAMP = "DateTime64(3, 'UTC')"
@@ -150,8 +155,38 @@ class _Side:
     having: bool
 
 
+def check_size(node: Any) -> None:
+    """FilterError unless `node` is within MAX_DEPTH, MAX_CONDITIONS and MAX_ELEMENTS.
+
+    A walk with its own stack, not recursion: it must survive what it is meant to refuse.
+    """
+    stack: list[tuple[Any, int]] = [(node, 0)]
+    conditions = elements = 0
+    while stack:
+        value, depth = stack.pop()
+        elements += 1
+        if depth > MAX_DEPTH + _LEAF_LEVELS:
+            raise FilterError(f"Filter nested deeper than {MAX_DEPTH} levels")
+        if elements > MAX_ELEMENTS:
+            raise FilterError(f"Filter has more than {MAX_ELEMENTS} elements")
+        if isinstance(value, dict):
+            is_branch = "left" in value or "right" in value
+            stack.extend(
+                (child, depth + 1)
+                for key, child in value.items()
+                if not (is_branch and key == "operator")
+            )
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+        elif depth > 0:
+            conditions += 1
+            if conditions > MAX_CONDITIONS:
+                raise FilterError(f"Filter has more than {MAX_CONDITIONS} conditions")
+
+
 def compile_filter(node: Any, params: Params) -> str:
     """SQL condition for a filter node; raises FilterError naming what is wrong."""
+    check_size(node)
     counter = [0]
     return _node(node, params, 0, counter, None)
 
@@ -164,6 +199,7 @@ def compile_grouped_filter(node: Any, params: Params, group_fields: GroupFields)
     the WHERE half reads group leaves as true and the HAVING half reads row leaves as true,
     which is exact for the AND-trees the docs show.
     """
+    check_size(node)
     where = _node(node, params, 0, [0], _Side(group_fields, having=False))
     having = _node(node, params, 0, [0], _Side(group_fields, having=True))
     return where, having

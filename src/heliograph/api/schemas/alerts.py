@@ -279,7 +279,7 @@ class Alert(Answer):
     slack_channels: list[str]
     webhook_urls: list[str]
     enabled: bool
-    status: Literal["triggered", "resolved"]
+    status: Literal["triggered", "resolved", "broken"]
     soft_delete: bool
     last_evaluated_at: str | None
     last_value: Number | None
@@ -321,7 +321,7 @@ class AlertHistoryEntry(Answer):
     alert_start_time: str
     alert_end_time: str | None
     triggered_value: str
-    status: Literal["triggered", "resolved"]
+    status: Literal["triggered", "resolved", "broken"]
     soft_delete: bool
     threshold: Number
     value: Number

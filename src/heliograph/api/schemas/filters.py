@@ -9,7 +9,8 @@ so filter fields are typed `Any` and documented by these schemas, one family per
 - `SessionFilterNode`: adds the per-session totals of `sessions_request_response_rmt`;
 - `UserFilterNode`: adds the per-user `users_view` fields.
 
-What JSON Schema cannot say: a filter nests at most 64 levels and holds at most 512 leaves.
+What JSON Schema cannot say: a filter nests at most 64 levels and holds at most 512 leaves,
+100 conditions (operator values) and 4,096 JSON elements.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from heliograph.api.schemas.components import JsonSchema, component, ref
 from heliograph.api.schemas.timestamps import TIMESTAMP
 from heliograph.store.filters import (
     LEGACY_FIELDS,
+    MAX_CONDITIONS,
     MAX_DEPTH,
     MAX_LEAVES,
     MAX_VALUE_CHARS,
@@ -187,8 +189,8 @@ def _node_components(context: str, tables: dict[str, JsonSchema]) -> dict[str, J
     return {
         node: {
             "anyOf": [ref(f"{context}FilterLeaf"), ref(f"{context}FilterBranch"), {"const": "all"}],
-            "description": f'"all", a leaf or a branch; at most {MAX_DEPTH} levels deep and '
-            f"{MAX_LEAVES} leaves",
+            "description": f'"all", a leaf or a branch; at most {MAX_DEPTH} levels deep, '
+            f"{MAX_LEAVES} leaves and {MAX_CONDITIONS} conditions",
         },
         f"{context}FilterLeaf": {
             "type": "object",
