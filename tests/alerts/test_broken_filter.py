@@ -44,7 +44,12 @@ def test_alert_api_refuses_a_filter_past_the_bound(server: HeliographProcess):
 def test_a_saved_filter_that_cannot_be_evaluated_marks_the_alert_once(
     start_server: Callable[..., HeliographProcess],
 ):
-    server = start_server(env={"HELIOGRAPH_ALERT_CHECK_SECONDS": "0.2"})
+    server = start_server(
+        env={
+            "HELIOGRAPH_ALERT_CHECK_SECONDS": "0.2",
+            "HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9",  # HOOK, the discard port
+        }
+    )
     broken_id = create(server, error_rate_alert(name="old rule")).json()["data"]
     heartbeat_id = create(server, error_rate_alert(name="heartbeat")).json()["data"]
     # As saved by a version that knew no bound: written straight into the metadata DB.
