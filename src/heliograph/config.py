@@ -47,7 +47,7 @@ class Settings:
     # refused with 431, a longer request line with 414, a body past its route's limit with
     # 413, a head or a stalled body not received in time with 408, a connection past
     # max_connections with 503 (capped below the descriptor limit, see gateway/edge_limits.py).
-    max_head_bytes: int = 64 * 1024
+    max_head_bytes: int = 128 * 1024  # as Cloudflare, which Helicone's own gateway runs behind
     max_header_count: int = 100
     max_url_bytes: int = 8 * 1024
     max_gateway_body_bytes: int = 100 * 1024 * 1024  # proxied and unified gateway calls

@@ -13,6 +13,7 @@ their failures are printed, but only the others fail the test.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
 from heliograph.api.metrics import MetricsTimeFilter, OverTimeQuery, over_time_buckets, window_of
 from heliograph.errors import InvalidRequestError
 from heliograph.mock_provider import FakeProvider
+from heliograph.outbound.allowlist import AllowList
+from heliograph.outbound.policy import OutboundPolicy
 from heliograph.store.evals import bucket_starts, time_window
 from heliograph.store.filters import check_size
 from tests.server import HeliographProcess
@@ -249,14 +252,46 @@ def _keep_sql_rules(case: Case) -> Case:
     return case
 
 
+FILTER_FIELDS = ("filter", "userFilter")
+
+
 def _keep_filter_rules(case: Case) -> Case:
     """A generated filter past the bounds JSON Schema cannot say (conditions, depth) is "all"."""
     body = case.body
-    if isinstance(body, dict) and "filter" in body:
-        try:
-            check_size(body["filter"])
-        except InvalidRequestError:
-            case.body = {**body, "filter": "all"}
+    for field in FILTER_FIELDS:
+        if isinstance(body, dict) and field in body:
+            try:
+                check_size(body[field])
+            except InvalidRequestError:
+                body = case.body = {**body, field: "all"}
+    return case
+
+
+# A URL the server would call (webhooks, alert webhooks) must also pass the outbound policy,
+# which JSON Schema cannot state: a generated one the policy refuses becomes a public one.
+OUTBOUND_FIELDS = ("destination", "webhook_urls")
+PUBLIC_URL = "https://hooks.example.com/heliograph"
+
+
+def _allowed(url: Any) -> Any:
+    try:
+        asyncio.run(OutboundPolicy(AllowList()).check(url))
+    except ValueError:  # refused by the policy (OutboundRefused, OutboundUrlError)
+        return PUBLIC_URL
+    except OSError:  # does not resolve: the server takes it and checks again at delivery
+        pass
+    return url
+
+
+def _keep_outbound_rules(case: Case) -> Case:
+    body = case.body
+    if isinstance(body, dict) and any(field in body for field in OUTBOUND_FIELDS):
+        changed = dict(body)
+        if isinstance(body.get("destination"), str):
+            changed["destination"] = _allowed(body["destination"])
+        if isinstance(body.get("webhook_urls"), list):
+            changed["webhook_urls"] = [_allowed(url) for url in body["webhook_urls"]]
+        case.body = changed
     return case
 
 
@@ -275,6 +310,7 @@ def _failure(
             .map(_keep_metrics_rules)
             .map(_keep_sql_rules)
             .map(_keep_filter_rules)
+            .map(_keep_outbound_rules)
         )
 
     @given(case=strategy)

@@ -26,7 +26,7 @@ FD_RESERVE = 256
 
 @dataclass(frozen=True, slots=True)
 class EdgeLimits:
-    max_head_bytes: int = 64 * 1024
+    max_head_bytes: int = 128 * 1024
     max_header_count: int = 100
     max_url_bytes: int = 8 * 1024
     head_timeout_s: float = 10.0
