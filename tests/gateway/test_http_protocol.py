@@ -67,3 +67,29 @@ def test_writes_after_close_are_dropped_not_raised():
         peer.close()
 
     asyncio.run(run())
+
+
+def test_a_large_answer_written_in_one_step_meets_the_transports_back_pressure():
+    """A handler that writes megabytes without pausing must be paused by a slow reader
+    (the transport's pause_writing) within that step, not buffer everything first."""
+
+    class Recording(asyncio.Protocol):
+        paused = False
+
+        def pause_writing(self) -> None:
+            self.paused = True
+
+    async def run() -> None:
+        ours, theirs = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_connection(Recording, sock=ours)
+        coalescing = CoalescingTransport(transport, loop)
+        piece = b"x" * 16384
+        for _ in range(256):  # 4 MiB, one step, a peer that reads nothing
+            coalescing.write(piece)
+        assert protocol.paused
+        assert transport.get_write_buffer_size() > 0
+        coalescing.close()
+        theirs.close()
+
+    asyncio.run(run())

@@ -34,6 +34,9 @@ _PREFIX_LEN = len(PROPERTY_PREFIX)
 LINGER_S = 2.0  # longest wait for a refused client to stop sending before the connection closes
 
 
+COALESCE_BYTES = 64 * 1024  # past this, writes waiting for the step's end go out at once
+
+
 class CoalescingTransport:
     """A transport whose writes wait for the end of the current event-loop step.
 
@@ -41,20 +44,30 @@ class CoalescingTransport:
     chunked-encoding end) go out together as soon as it pauses or ends; nothing waits
     longer than that. Closing sends what is waiting first. Everything else is the wrapped
     transport's own.
+
+    Once COALESCE_BYTES wait, they go to the wrapped transport at once: only then can it see
+    a slow reader and pause the protocol's writing, so that a handler sending a large
+    answer without pausing waits for the client (uvicorn's drain) instead of piling the whole
+    answer into memory.
     """
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._waiting: list[bytes] = []
+        self._waiting_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._waiting:
             self._loop.call_soon(self._send_waiting)
         self._waiting.append(bytes(data))
+        self._waiting_bytes += len(data)
+        if self._waiting_bytes >= COALESCE_BYTES:
+            self._send_waiting()
 
     def _send_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
+        self._waiting_bytes = 0
         if waiting and not self._transport.is_closing():
             self._transport.write(waiting[0] if len(waiting) == 1 else b"".join(waiting))
 
