@@ -11,13 +11,12 @@ more and every table in it must be one of ours.
 
 from __future__ import annotations
 
-import re
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from heliograph.hql import errors
+from heliograph.hql.call_heads import rendered_call_names
 from heliograph.hql.errors import HqlError
 from heliograph.hql.functions import function_allowed
 from heliograph.hql.scoping import (
@@ -56,7 +55,6 @@ _QUERY_PARTS = frozenset(
 )
 # Calls whose name the caller wrote; other functions are sqlglot's own and named by rendering.
 _NAMED_CALLS = (exp.Anonymous, exp.AnonymousAggFunc, exp.ParameterizedAgg)
-_CALL_HEAD = re.compile(r'\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\(')
 
 
 def confine(sql: str, limit: int, database: str) -> str:
@@ -166,8 +164,10 @@ def _check(tree: exp.Expr) -> None:
             _check_in(node)
         elif isinstance(node, exp.Apply):
             _check_apply(node)
-        if isinstance(node, exp.Func):
-            _check_function(node)
+        if isinstance(node, _NAMED_CALLS):
+            _require_function(node.name)
+    for name in sorted(rendered_call_names(tree)):
+        _require_function(name)
 
 
 def _check_parts(query: exp.Expr) -> None:
@@ -210,14 +210,6 @@ def _check_apply(node: exp.Apply) -> None:
     target = node.expression
     if isinstance(target, exp.Var | exp.Identifier | exp.Column):
         _require_function(target.name)
-
-
-def _check_function(node: exp.Func) -> None:
-    if isinstance(node, _NAMED_CALLS):
-        _require_function(node.name)
-    head = _CALL_HEAD.match(node.sql(dialect=DIALECT, comments=False))
-    if head:
-        _require_function(head.group(1))
 
 
 def _require_function(name: str) -> None:
