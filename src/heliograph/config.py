@@ -49,6 +49,12 @@ class Settings:
     alert_check_seconds: float = 60.0
     alert_resolve_cooldown_seconds: float = 300.0
     alert_notify_timeout_s: float = 10.0
+    # Fair reads (docs/security.md): the reads of one organization (HQL, request queries,
+    # metrics, sessions, users...) in flight at once, how long one more waits for a slot
+    # before it is answered 429, and the longest HQL query text checked (413 above).
+    reads_per_org: int = 2
+    read_queue_timeout_s: float = 15.0
+    hql_max_sql_chars: int = 20_000
     # SMTP for alert e-mails; empty host: e-mail notifications fail (recorded in history).
     smtp_host: str = ""
     smtp_port: int = 587
@@ -170,4 +176,7 @@ def load_settings(
     )
     if not 0 < settings.port < 65536:
         raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
+    for name in ("reads_per_org", "read_queue_timeout_s", "hql_max_sql_chars"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be positive, not {getattr(settings, name)}")
     return settings
