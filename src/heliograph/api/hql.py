@@ -8,6 +8,7 @@ and checked here, not by FastAPI, so that even a body that is not JSON is answer
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from heliograph.api.auth import require_principal
-from heliograph.api.fair_reads import Reader
+from heliograph.api.fair_reads import read_turn
 from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.hql import (
@@ -72,6 +73,19 @@ def render_error(_: Request, exc: Exception) -> Response:
     """HqlError's envelope, the error an object with a code (registered in api/app.py)."""
     assert isinstance(exc, HqlError)
     return Response(orjson.dumps(exc.wire()), status_code=exc.status, media_type="application/json")
+
+
+async def _hql_reader(request: Request, caller: Caller) -> AsyncIterator[Principal]:
+    """The caller holding a read slot (api/fair_reads.py); a full queue is HQL_RATE_LIMITED."""
+
+    def busy(exc: Exception) -> HqlError:
+        return HqlError(errors.RATE_LIMITED, str(exc))
+
+    async with read_turn(request, caller.organization_id, busy):
+        yield caller
+
+
+Reader = Annotated[Principal, Depends(_hql_reader, scope="function")]
 
 
 def _hql(request: Request) -> HqlService:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.parser import Parser
+from sqlglot.tokenizer_core import Token, TokenType
 
 from heliograph.hql import errors
 from heliograph.hql.call_heads import rendered_call_names
@@ -29,6 +32,7 @@ from heliograph.hql.scoping import (
 
 # The default of the hql_max_sql_chars setting: a check takes ~0.5 s at this length.
 MAX_SQL_CHARS = 20_000
+MAX_TYPE_NESTING = 8  # sqlglot parses these in time doubling per level: ~40 ms at 8
 RESULT_ALIAS = "hql_result"
 # Parts of a SELECT (or UNION/subquery) HQL understands; any other (SETTINGS, FORMAT,
 # INTO, FOR UPDATE, hints, ...) is refused by name.
@@ -82,8 +86,11 @@ def _parse(sql: str, max_chars: int) -> exp.Expr:
         raise HqlError(errors.QUERY_TOO_LARGE, f"The query is longer than {max_chars} characters")
     if "\x00" in sql:
         raise HqlError(errors.INVALID_SQL_CONSTRUCT, "The query contains a NUL byte")
+    dialect = Dialect.get_or_raise(DIALECT)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        tokens = dialect.tokenize(sql)
+        _check_type_nesting(tokens)
+        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except ParseError as exc:
         first = _first_word(sql)
         if first not in ("SELECT", "WITH", "("):
@@ -108,6 +115,28 @@ def _parse(sql: str, max_chars: int) -> exp.Expr:
             f"Only SELECT statements are allowed, found {_statement_kind(tree)}",
         )
     return tree
+
+
+def _check_type_nesting(tokens: list[Token]) -> None:
+    """Refuse calls named like types nested deeper than MAX_TYPE_NESTING.
+
+    sqlglot reads `tuple(`, `Decimal(`, `Variant(`... as a type or as a call, trying both
+    at every level: `tuple(tuple(...))` 16 deep took 3.4 s to parse, each level doubling.
+    """
+    opened: list[bool] = []  # per open parenthesis: does it follow a type's name?
+    previous: Token | None = None
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            opened.append(previous is not None and previous.token_type in Parser.TYPE_TOKENS)
+            if sum(opened) > MAX_TYPE_NESTING:
+                raise HqlError(
+                    errors.SYNTAX_ERROR,
+                    f"The query nests type-like calls (tuple, Decimal, ...) more than "
+                    f"{MAX_TYPE_NESTING} deep",
+                )
+        elif token.token_type == TokenType.R_PAREN and opened:
+            opened.pop()
+        previous = token
 
 
 def _first_word(sql: str) -> str:

@@ -3,9 +3,11 @@
 chDB runs one query at a time, so whoever queues first is served first: four 30 s
 queries of one organization held another's request query for 89 s. Here reads wait in
 one queue per organization and are handed to the engine one at a time, the organizations
-taken in turn: a read waits behind at most one running query of each other organization
-with reads waiting, and the log writer's inserts (which do not queue here) behind at most
-one read. A read whose caller goes away while it waits is dropped.
+taken in turn. An organization with no read waiting goes to the front of the line: its
+read waits behind the running query only, whatever another organization has queued; an
+organization with reads waiting gets one turn per round. The log writer's inserts (which
+do not queue here) wait behind at most one read. A read whose caller goes away while it
+waits is dropped.
 
 The organization a task reads for is `reading_for`, set by the API for the request
 (api/fair_reads.py); reads of the server itself (alerts, the schema) share the "" queue.
@@ -45,7 +47,12 @@ class RoundRobin:
     async def run(self, fn: Callable[[], _T]) -> _T:
         """Run `fn` on the executor when its organization's turn comes."""
         turn = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(reading_for.get(), deque()).append(turn)
+        organization = reading_for.get()
+        if organization in self._waiting:
+            self._waiting[organization].append(turn)
+        else:
+            self._waiting[organization] = deque([turn])
+            self._waiting.move_to_end(organization, last=False)
         self._hand_over()
         try:
             await turn
