@@ -51,6 +51,11 @@ class JsonRows:
         self.rows += len(rows)
         self._spool.write(piece)
 
+    def finish(self) -> None:
+        """Take in a last row that came without its newline."""
+        if self._partial:
+            self.write(b"\n")
+
 
 class ExecuteAnswer:
     """A finished query's answer: its length, then its bytes read back from the spool."""

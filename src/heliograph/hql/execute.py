@@ -118,9 +118,13 @@ async def execute(
     except StoreError as exc:
         spool.close()
         raise engine_error(exc) from None
+    except HqlError:  # the answer outgrew max_result_bytes: the query has stopped
+        spool.close()
+        raise
     except BaseException:
         spool.cancel()  # the engine thread may still be writing: it stops at its next chunk
         raise
+    rows.finish()
     spool.finish()
     return ExecuteAnswer(spool, rows, round((time.perf_counter() - started) * 1000))
 
