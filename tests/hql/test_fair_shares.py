@@ -81,22 +81,25 @@ def test_huge_queries_do_not_stall_other_callers(private_server: HeliographProce
 
 def test_one_organization_flooding_does_not_hold_another(server: HeliographProcess):
     flooder, other = new_key(server, "flooder"), new_key(server, "other")
-    alone, response = timed(lambda: hql(server, flooder, heavy(10_000), limit=BIG_LIMIT))
+    response = hql(server, flooder, heavy(10_000), limit=BIG_LIMIT)  # ~1 s of engine time
     assert response.status_code == 200, response.text
     with ThreadPoolExecutor(8) as pool:
         flood = [
             pool.submit(hql, server, flooder, heavy(10_000), 60, limit=BIG_LIMIT) for _ in range(6)
         ]
         wait(flood, return_when="FIRST_COMPLETED")  # the other five are queued by now
-        waited, response = timed(lambda: hql(server, other, COUNT_ROWS))
-        assert response.status_code == 200, response.text
+        response = hql(server, other, COUNT_ROWS)
+        flood_waiting_after_hql = sum(not future.done() for future in flood)
         with server.api(other) as client:
-            queried, answer = timed(lambda: client.post("/v1/request/query", json={"limit": 5}))
-        assert answer.status_code == 200, answer.text
+            answer = client.post("/v1/request/query", json={"limit": 5})
+        flood_waiting_after_query = sum(not future.done() for future in flood)
         statuses = [future.result().status_code for future in flood]
-    # Behind at most the flooder's running query (first come, first served: five).
-    assert waited < 2.5 * alone, (waited, alone)
-    assert queried < 2.5 * alone, (queried, alone)
+    assert response.status_code == 200, response.text
+    assert answer.status_code == 200, answer.text
+    # Each answered behind the flooder's running query, its queue still waiting (first
+    # come, first served, the other organization waited for all five).
+    assert flood_waiting_after_hql >= 3, flood_waiting_after_hql
+    assert flood_waiting_after_query >= 2, flood_waiting_after_query
     assert set(statuses) <= {200, 429}, statuses
 
 
