@@ -77,6 +77,12 @@ class Settings:
     alert_check_seconds: float = 60.0
     alert_resolve_cooldown_seconds: float = 300.0
     alert_notify_timeout_s: float = 10.0
+    # Fair reads (docs/security.md): the reads of one organization (HQL, request queries,
+    # metrics, sessions, users...) in flight at once, how long one more waits for a slot
+    # before it is answered 429, and the longest HQL query text checked (413 above).
+    reads_per_org: int = 2
+    read_queue_timeout_s: float = 15.0
+    hql_max_sql_chars: int = 20_000
     # SMTP for alert e-mails; empty host: e-mail notifications fail (recorded in history).
     smtp_host: str = ""
     smtp_port: int = 587
@@ -219,4 +225,7 @@ def load_settings(
         raise ConfigError(
             f'log_loss_policy must be "refuse" or "drop", not {settings.log_loss_policy!r}'
         )
+    for name in ("reads_per_org", "read_queue_timeout_s", "hql_max_sql_chars"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be positive, not {getattr(settings, name)}")
     return settings

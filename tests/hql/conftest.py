@@ -52,11 +52,12 @@ class World:
 
     def run(self, sql: str, org: Org | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """HQL as organization `org` (default A): the rows, or HqlError raised."""
-        answer = self.loop.run_until_complete(
-            execute(self.engine, (org or self.a).id, sql, limit, TEST_LIMITS)
-        )
+        answer = self.loop.run_until_complete(self._answer(sql, org or self.a, limit))
         rows: list[dict[str, Any]] = orjson.loads(answer)["data"]["rows"]
         return rows
+
+    async def _answer(self, sql: str, org: Org, limit: int) -> bytes:
+        return await (await execute(self.engine, org.id, sql, limit, TEST_LIMITS)).read()
 
     def refusal(self, sql: str) -> HqlError:
         with pytest.raises(HqlError) as caught:

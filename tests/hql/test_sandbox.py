@@ -176,7 +176,7 @@ def test_generated_sql_that_is_not_confined_is_refused():
     [
         ("", errors.MISSING_QUERY_SQL),
         ("   \n ", errors.MISSING_QUERY_SQL),
-        ("SELECT 1 " + " " * MAX_SQL_CHARS, errors.INVALID_SQL_CONSTRUCT),
+        ("SELECT 1 " + " " * MAX_SQL_CHARS, errors.QUERY_TOO_LARGE),
         ("SELECT FROM WHERE", errors.SYNTAX_ERROR),
         ("SELECT (1", errors.SYNTAX_ERROR),
         ("SELECT 'unterminated", errors.SYNTAX_ERROR),
@@ -191,7 +191,7 @@ def test_bad_sql_gets_a_clear_code(sql: str, code: str):
     with pytest.raises(HqlError) as caught:
         confine(sql, 10, DB)
     assert caught.value.code == code
-    assert caught.value.status == 400
+    assert caught.value.status == (413 if code == errors.QUERY_TOO_LARGE else 400)
     assert caught.value.message
 
 

@@ -68,7 +68,7 @@ def property_is(key: str, value: str) -> dict[str, Any]:
 
 
 async def hql_rows(engine: ChdbEngine, sql: str, org: str = ORG) -> list[dict[str, Any]]:
-    answer = await execute_hql(engine, org, sql, 100, HqlLimits())
+    answer = await (await execute_hql(engine, org, sql, 100, HqlLimits())).read()
     rows: list[dict[str, Any]] = orjson.loads(answer)["data"]["rows"]
     return rows
 

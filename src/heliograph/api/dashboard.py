@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.scores import DataOverTimeRequest, ScoreOverTime
-from heliograph.meta.keys import Principal
 from heliograph.store.evals import scores_over_time, time_window
 
 router = APIRouter(tags=["Dashboard"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 @router.post("/v1/dashboard/scores/query", response_model=Envelope[list[ScoreOverTime]])
 async def query_scores_over_time(
-    request: Request, caller: Caller, query: DataOverTimeRequest
+    request: Request, caller: Reader, query: DataOverTimeRequest
 ) -> dict[str, Any]:
     """Average value of each score per time bucket (`score_sum`, named as in Helicone)."""
     window = time_window(query.timeFilter.start, query.timeFilter.end, query.timeZoneDifference)

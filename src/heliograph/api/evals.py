@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.scores import Eval, EvalBody, EvalQueryParams, ScoreDistribution
 from heliograph.api.scores import BODY_REQUIRED, RequestId, score_name, score_request, score_value
@@ -30,7 +31,7 @@ def _services(request: Request) -> Any:
 
 
 @router.post("/v1/evals/query", response_model=Envelope[list[Eval]])
-async def query_evals(request: Request, caller: Caller, query: EvalQueryParams) -> dict[str, Any]:
+async def query_evals(request: Request, caller: Reader, query: EvalQueryParams) -> dict[str, Any]:
     """Per score name: average, min, max, count, and hourly counts and averages."""
     window = time_window(query.timeFilter.start, query.timeFilter.end, query.timeZoneDifference)
     engine = _services(request).engine
@@ -42,7 +43,7 @@ async def query_evals(request: Request, caller: Caller, query: EvalQueryParams) 
 
 
 @router.get("/v1/evals/scores", response_model=Envelope[list[str]])
-async def list_eval_scores(request: Request, caller: Caller) -> dict[str, Any]:
+async def list_eval_scores(request: Request, caller: Reader) -> dict[str, Any]:
     """The score names used on the organization's requests."""
     names = await score_names(_services(request).engine, caller.organization_id)
     return {"data": names, "error": None}
@@ -52,7 +53,7 @@ async def list_eval_scores(request: Request, caller: Caller) -> dict[str, Any]:
     "/v1/evals/score-distributions/query", response_model=Envelope[list[ScoreDistribution]]
 )
 async def query_score_distributions(
-    request: Request, caller: Caller, query: EvalQueryParams
+    request: Request, caller: Reader, query: EvalQueryParams
 ) -> dict[str, Any]:
     """Per score name, a 10-bin histogram of its values in the window."""
     window = time_window(query.timeFilter.start, query.timeFilter.end, query.timeZoneDifference)

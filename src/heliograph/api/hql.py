@@ -8,6 +8,8 @@ and checked here, not by FastAPI, so that even a body that is not JSON is answer
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import read_turn
 from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.hql import (
@@ -26,7 +29,14 @@ from heliograph.api.schemas.hql import (
 from heliograph.hql import errors
 from heliograph.hql.download import open_csv
 from heliograph.hql.errors import HqlError
-from heliograph.hql.execute import DEFAULT_LIMIT, MAX_LIMIT, execute, prepare, schema
+from heliograph.hql.execute import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    HqlLimits,
+    execute,
+    prepare,
+    schema,
+)
 from heliograph.hql.saved_queries import validated
 from heliograph.hql.service import DOWNLOADS_PER_MINUTE, EXECUTE_PER_MINUTE, HqlService
 from heliograph.meta.keys import Principal
@@ -43,7 +53,9 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Refused: the code says why (HQL_SYNTAX_ERROR, HQL_INVALID_TABLE, ...)",
         404: "HQL_QUERY_NOT_FOUND, or HQL_NO_DATA_RETURNED for a download",
-        429: "HQL_RATE_LIMITED: 100 queries and 10 downloads per minute per organization",
+        413: "HQL_QUERY_TOO_LARGE: the query is longer than hql_max_sql_chars",
+        429: "HQL_RATE_LIMITED: 100 queries and 10 downloads per minute per organization, "
+        "or the organization's queries in flight stayed at reads_per_org too long",
         500: "HQL_UNEXPECTED_ERROR, HQL_SCHEMA_FETCH_FAILED",
         503: "HQL_QUERY_TIMEOUT (30 s), HQL_MEMORY_LIMIT_EXCEEDED, HQL_RESULT_LIMIT_EXCEEDED",
     }
@@ -63,9 +75,27 @@ def render_error(_: Request, exc: Exception) -> Response:
     return Response(orjson.dumps(exc.wire()), status_code=exc.status, media_type="application/json")
 
 
+async def _hql_reader(request: Request, caller: Caller) -> AsyncIterator[Principal]:
+    """The caller holding a read slot (api/fair_reads.py); a full queue is HQL_RATE_LIMITED."""
+
+    def busy(exc: Exception) -> HqlError:
+        return HqlError(errors.RATE_LIMITED, str(exc))
+
+    async with read_turn(request, caller.organization_id, busy):
+        yield caller
+
+
+Reader = Annotated[Principal, Depends(_hql_reader, scope="function")]
+
+
 def _hql(request: Request) -> HqlService:
     service: HqlService = request.app.state.services.hql
     return service
+
+
+def _limits(request: Request) -> HqlLimits:
+    settings = request.app.state.services.settings
+    return replace(_hql(request).limits, max_sql_chars=settings.hql_max_sql_chars)
 
 
 async def _json(request: Request) -> Any:
@@ -98,18 +128,23 @@ def _sql_and_limit(body: Any, default_limit: int) -> tuple[str, int]:
 @router.post(
     "/execute",
     response_model=Envelope[ExecuteSqlResponse],
-    responses=_errors(400, 429, 500, 503),
+    responses=_errors(400, 413, 429, 500, 503),
     openapi_extra=_body("ExecuteSqlRequest"),
 )
-async def execute_sql(request: Request, caller: Caller) -> Response:
+async def execute_sql(request: Request, caller: Reader) -> Response:
     """Run one SELECT over your requests: rows plus elapsedMilliseconds, size and rowCount."""
     sql, limit = _sql_and_limit(await _json(request), DEFAULT_LIMIT)
     hql = _hql(request)
     hql.rates.admit(caller.organization_id, "query", EXECUTE_PER_MINUTE)
     engine = request.app.state.services.engine
-    async with hql.gate:
-        answer = await execute(engine, caller.organization_id, sql, limit, hql.limits)
-    return Response(answer, media_type="application/json")
+    answer = await execute(
+        engine, caller.organization_id, sql, limit, _limits(request), hql.checker
+    )
+    return StreamingResponse(
+        answer.chunks(),
+        media_type="application/json",
+        headers={"content-length": str(answer.length)},
+    )
 
 
 @router.get(
@@ -117,7 +152,7 @@ async def execute_sql(request: Request, caller: Caller) -> Response:
     response_model=Envelope[list[ClickHouseTableSchema]],
     responses=_errors(500),
 )
-async def get_schema(request: Request, caller: Caller) -> dict[str, Any]:
+async def get_schema(request: Request, caller: Reader) -> dict[str, Any]:
     """The tables HQL can read and their columns (the tenant column left out)."""
     tables = await schema(request.app.state.services.engine)
     return {"data": tables, "error": None}
@@ -128,18 +163,19 @@ async def get_schema(request: Request, caller: Caller) -> dict[str, Any]:
     response_class=CsvResponse,
     responses={
         200: {"description": "The result as CSV, a header row first"},
-        **_errors(400, 404, 429, 500, 503),
+        **_errors(400, 404, 413, 429, 500, 503),
     },
     openapi_extra=_body("DownloadCsvRequest"),
 )
-async def download_csv(request: Request, caller: Caller) -> Response:
+async def download_csv(request: Request, caller: Reader) -> Response:
     """The full result of a query (up to 300,000 rows) as CSV, streamed as it is read."""
     sql, limit = _sql_and_limit(await _json(request), MAX_LIMIT)
     hql = _hql(request)
     hql.rates.admit(caller.organization_id, "download", DOWNLOADS_PER_MINUTE)
-    confined, params = prepare(sql, caller.organization_id, limit)
+    limits = _limits(request)
+    confined, params = await prepare(sql, caller.organization_id, limit, limits, hql.checker)
     engine = request.app.state.services.engine
-    chunks = await open_csv(engine, confined, params, hql.limits, hql.gate)
+    chunks = await open_csv(engine, confined, params, limits)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     return StreamingResponse(
         chunks,

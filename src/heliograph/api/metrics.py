@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.metrics_models import (
     Breakdown,
     BucketMetrics,
@@ -43,7 +43,6 @@ from heliograph.store.metrics_time import MAX_TIMEZONE_MINUTES, Buckets, Window
 from heliograph.store.params import Params
 
 router = APIRouter(tags=["Metrics"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 # Timestamps are clamped to what the store can hold: "from year 1" means "from 1970".
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -206,7 +205,7 @@ def _engine(request: Request) -> Any:
 
 @router.post("/v1/metrics/overview", response_model_exclude_unset=True)
 async def metrics_overview(
-    request: Request, caller: Caller, query: MetricsQuery
+    request: Request, caller: Reader, query: MetricsQuery
 ) -> MetricsOverviewResponse:
     """Totals over the window: requests, errors, cost, tokens, latency, cache, users."""
     data = await totals(_engine(request), _scope(caller, query), query.metric_names())
@@ -215,7 +214,7 @@ async def metrics_overview(
 
 @router.post("/v1/metrics/over-time", response_model_exclude_unset=True)
 async def metrics_over_time(
-    request: Request, caller: Caller, query: OverTimeQuery
+    request: Request, caller: Reader, query: OverTimeQuery
 ) -> MetricsOverTimeResponse:
     """The same metrics per time bucket, every bucket present; per top group with `groupBy`."""
     scope = _scope(caller, query)
@@ -252,7 +251,7 @@ async def metrics_over_time(
 
 @router.post("/v1/metrics/breakdown", response_model_exclude_unset=True)
 async def metrics_breakdown(
-    request: Request, caller: Caller, query: BreakdownQuery
+    request: Request, caller: Reader, query: BreakdownQuery
 ) -> MetricsBreakdownResponse:
     """The metrics per model, provider, user, status or property value; the top `limit`."""
     groups, count = await breakdown(

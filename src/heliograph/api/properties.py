@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.properties import (
     PropertyKeyCount,
@@ -16,12 +16,10 @@ from heliograph.api.schemas.properties import (
     PropertyValueMetrics,
     TimeFilter,
 )
-from heliograph.meta.keys import Principal
 from heliograph.store.filters import EARLIEST, LATEST, parse_timestamp
 from heliograph.store.properties import property_keys, property_metrics, property_values
 
 router = APIRouter(tags=["Property"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 def _time(value: str | None) -> str | None:
@@ -33,7 +31,7 @@ def _time(value: str | None) -> str | None:
 
 
 @router.post("/v1/property/query", response_model=Envelope[list[PropertyKeyCount]])
-async def query_properties(request: Request, caller: Caller) -> dict[str, Any]:
+async def query_properties(request: Request, caller: Reader) -> dict[str, Any]:
     """Distinct custom property keys of the organization, with the number of requests."""
     keys = await property_keys(request.app.state.services.engine, caller.organization_id)
     return {"data": keys, "error": None}
@@ -43,7 +41,7 @@ async def query_properties(request: Request, caller: Caller) -> dict[str, Any]:
     "/v1/property/{property_key}/search", response_model=Envelope[list[PropertyValueCount]]
 )
 async def search_property_values(
-    property_key: str, request: Request, caller: Caller, query: PropertySearch
+    property_key: str, request: Request, caller: Reader, query: PropertySearch
 ) -> dict[str, Any]:
     """Values of one property containing `searchTerm` (case-insensitive), most used first."""
     values = await property_values(
@@ -60,7 +58,7 @@ async def search_property_values(
     "/v1/property/{property_key}/top-costs", response_model=Envelope[list[PropertyValueMetrics]]
 )
 async def property_value_metrics(
-    property_key: str, request: Request, caller: Caller, query: PropertyMetricsQuery
+    property_key: str, request: Request, caller: Reader, query: PropertyMetricsQuery
 ) -> dict[str, Any]:
     """Requests, cost, average latency and tokens per value of one property, costliest first."""
     window = query.timeFilter or TimeFilter()

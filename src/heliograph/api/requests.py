@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope
 from heliograph.api.schemas.requests import (
     MAX_PROPERTY_BYTES,
@@ -33,7 +34,7 @@ def _services(request: Request) -> Any:
 
 
 @router.get("/v1/request/{request_id}", response_model=Envelope[HeliconeRequest])
-async def read_request(request_id: RequestId, request: Request, caller: Caller) -> dict[str, Any]:
+async def read_request(request_id: RequestId, request: Request, caller: Reader) -> dict[str, Any]:
     """One logged request of the caller's organization, in Helicone's request-row shape."""
     canonical = valid_uuid(request_id)
     row = None
@@ -62,7 +63,7 @@ async def _query(request: Request, caller: Principal, params: RequestQueryParams
 
 @router.post("/v1/request/query-clickhouse", response_model=Envelope[list[HeliconeRequest]])
 async def query_clickhouse(
-    request: Request, caller: Caller, params: RequestQueryParams
+    request: Request, caller: Reader, params: RequestQueryParams
 ) -> dict[str, Any]:
     """Requests matching a filter AST, newest first unless `sort` says otherwise."""
     return await _query(request, caller, params)
@@ -70,7 +71,7 @@ async def query_clickhouse(
 
 @router.post("/v1/request/query", response_model=Envelope[list[HeliconeRequest]])
 async def query_legacy(
-    request: Request, caller: Caller, params: RequestQueryParams
+    request: Request, caller: Reader, params: RequestQueryParams
 ) -> dict[str, Any]:
     """The legacy query endpoint: same body and answer as /v1/request/query-clickhouse."""
     return await _query(request, caller, params)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.sessions import (
     MINUTES_IN_DAY,
@@ -47,7 +48,7 @@ def _check_timezone(minutes: float) -> None:
 
 
 @router.post("/v1/session/query", response_model=Envelope[list[SessionResult]])
-async def query(request: Request, caller: Caller, params: SessionQueryParams) -> dict[str, Any]:
+async def query(request: Request, caller: Reader, params: SessionQueryParams) -> dict[str, Any]:
     """Sessions of the caller's organization with requests in the time window, newest first."""
     _check_timezone(params.timezoneDifference)
     scope = SessionScope(
@@ -70,7 +71,7 @@ async def query(request: Request, caller: Caller, params: SessionQueryParams) ->
 
 @router.post("/v1/session/metrics/query", response_model=Envelope[SessionMetrics])
 async def metrics(
-    request: Request, caller: Caller, params: SessionMetricsQueryParams
+    request: Request, caller: Reader, params: SessionMetricsQueryParams
 ) -> dict[str, Any]:
     """Distributions of requests, duration (s) and cost (USD) per session, and their means."""
     _check_timezone(params.timezoneDifference)
@@ -97,7 +98,7 @@ async def feedback(
 
 
 @router.get("/v1/session/{session_id:path}", response_model=Envelope[SessionDetail])
-async def read_session(session_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+async def read_session(session_id: str, request: Request, caller: Reader) -> dict[str, Any]:
     """One session: its summary and its requests as the tree of their session paths."""
     engine = _engine(request)
     summary = await get_session(engine, caller.organization_id, session_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope
 from heliograph.api.schemas.users import (
     MAX_LIMIT,
@@ -19,11 +19,9 @@ from heliograph.api.schemas.users import (
     UserUsage,
 )
 from heliograph.errors import InvalidRequestError
-from heliograph.meta.keys import Principal
 from heliograph.store.users import TimeWindow, user_metrics, user_metrics_overview, user_usage
 
 router = APIRouter(tags=["User"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 def _window(time_filter: TimeFilterSeconds | None) -> TimeWindow:
@@ -33,7 +31,7 @@ def _window(time_filter: TimeFilterSeconds | None) -> TimeWindow:
 
 
 @router.post("/v1/user/query", response_model=Envelope[list[UserUsage]])
-async def query_users(request: Request, caller: Caller, params: UserQueryParams) -> dict[str, Any]:
+async def query_users(request: Request, caller: Reader, params: UserQueryParams) -> dict[str, Any]:
     """Requests, tokens and cost per user, for the given user ids (default: all users)."""
     rows = await user_usage(
         request.app.state.services.engine,
@@ -46,7 +44,7 @@ async def query_users(request: Request, caller: Caller, params: UserQueryParams)
 
 @router.post("/v1/user/metrics/query", response_model=Envelope[UserMetrics])
 async def query_user_metrics(
-    request: Request, caller: Caller, params: UserMetricsQueryParams
+    request: Request, caller: Reader, params: UserMetricsQueryParams
 ) -> dict[str, Any]:
     """One page of per-user metrics, the number of matching users, and whether any exist."""
     if params.limit > MAX_LIMIT:
@@ -66,7 +64,7 @@ async def query_user_metrics(
 
 @router.post("/v1/user/metrics-overview/query", response_model=Envelope[UserMetricsOverview])
 async def user_metrics_distribution(
-    request: Request, caller: Caller, params: UserMetricsOverviewParams
+    request: Request, caller: Reader, params: UserMetricsOverviewParams
 ) -> dict[str, Any]:
     """Distributions of requests and cost (USD) per user."""
     data = await user_metrics_overview(

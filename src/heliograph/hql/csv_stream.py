@@ -74,6 +74,11 @@ class ChunkSpool:
                 data = os.pread(self._fd, min(READ_SIZE, available - offset), offset)
                 offset += len(data)
                 yield data
+                # Let the loop run before the next read: the server's transport writes
+                # what it was given at the end of a loop step (gateway/http_protocol.py),
+                # and only then can a slow reader's full socket push back. Without this,
+                # a whole parked answer went into the transport's buffer.
+                await asyncio.sleep(0)
                 continue
             if self._finished:
                 return

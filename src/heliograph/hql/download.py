@@ -21,7 +21,6 @@ async def open_csv(
     confined: str,
     params: QueryParams,
     limits: HqlLimits,
-    gate: asyncio.Semaphore,
 ) -> AsyncIterator[bytes]:
     """Start the query and wait for its first bytes, so that a refused or failing query is
     still answered with an HQL error; then the CSV follows as an async iterator."""
@@ -35,10 +34,7 @@ async def open_csv(
     spool = ChunkSpool()
 
     async def run(on_chunk: Callable[[bytes], None]) -> None:
-        async with gate:
-            await engine.stream(
-                confined, params, CSV_FORMAT, on_chunk, limits.settings(streamed=True)
-            )
+        await engine.stream(confined, params, CSV_FORMAT, on_chunk, limits.settings(True))
 
     task = asyncio.create_task(stream_to_spool(spool, run))
     try:

@@ -1,9 +1,9 @@
 """HQL's typed errors: Helicone's `HqlErrorCode`s, rendered as `{"code": ..., "message": ...}`.
 
 The codes and HTTP statuses follow Helicone's `HqlErrors.ts`; INVALID_FUNCTION,
-INVALID_SQL_CONSTRUCT, INVALID_LIMIT and RATE_LIMITED are ours. One deliberate difference:
-EXECUTION_FAILED (the engine refused the query: unknown column, bad types) answers 400,
-since the SQL is the caller's, where Helicone answers 500.
+INVALID_SQL_CONSTRUCT, INVALID_LIMIT, QUERY_TOO_LARGE and RATE_LIMITED are ours. One
+deliberate difference: EXECUTION_FAILED (the engine refused the query: unknown column,
+bad types) answers 400, since the SQL is the caller's, where Helicone answers 500.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ INVALID_FUNCTION = "HQL_INVALID_FUNCTION"
 INVALID_SQL_CONSTRUCT = "HQL_INVALID_SQL_CONSTRUCT"
 SYNTAX_ERROR = "HQL_SYNTAX_ERROR"
 INVALID_LIMIT = "HQL_INVALID_LIMIT"
+QUERY_TOO_LARGE = "HQL_QUERY_TOO_LARGE"
 QUERY_TIMEOUT = "HQL_QUERY_TIMEOUT"
 MEMORY_LIMIT_EXCEEDED = "HQL_MEMORY_LIMIT_EXCEEDED"
 RESULT_LIMIT_EXCEEDED = "HQL_RESULT_LIMIT_EXCEEDED"
@@ -39,6 +40,7 @@ STATUS = {
     INVALID_SQL_CONSTRUCT: 400,
     SYNTAX_ERROR: 400,
     INVALID_LIMIT: 400,
+    QUERY_TOO_LARGE: 413,
     MISSING_QUERY_ID: 400,
     MISSING_QUERY_NAME: 400,
     MISSING_QUERY_SQL: 400,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from heliograph.hql import errors
+from heliograph.hql.answer import ExecuteAnswer, JsonRows
+from heliograph.hql.csv_stream import ChunkSpool
 from heliograph.hql.errors import HqlError
-from heliograph.hql.sandbox import confine
+from heliograph.hql.sandbox import MAX_SQL_CHARS, confine
 from heliograph.hql.tables import ALLOWED_TABLES, HIDDEN_COLUMNS, ORG_PARAM
 from heliograph.store.chdb_engine import DATABASE
 from heliograph.store.engine import ClickHouseEngine, QuerySettings, StoreError
@@ -39,24 +41,39 @@ class HqlLimits:
 
     max_execution_s: int = 30
     max_memory_bytes: int = 2_000_000_000
-    # Rows of an execute answer are held in memory before they are sent: bound their size.
+    # An execute answer is parked on disk until it is sent: bound its size.
     max_result_bytes: int = 512 * 1024 * 1024
+    # The longest query text checked (setting hql_max_sql_chars): checking takes about
+    # 25 us of CPU per character, the GIL held, whichever thread it runs on.
+    max_sql_chars: int = MAX_SQL_CHARS
 
-    def settings(self, *, streamed: bool = False) -> QuerySettings:
+    def settings(self, streamed: bool = False) -> QuerySettings:
         settings: dict[str, int | str] = {
             "max_execution_time": self.max_execution_s,
             "timeout_overflow_mode": "throw",
             "max_memory_usage": self.max_memory_bytes,
         }
-        if not streamed:
+        if streamed:
+            # Blocks of a few MB, even of wide rows or joins (65,409 rows by default):
+            # a streamed answer is converted and parked one block at a time.
+            settings |= {"max_block_size": 4096, "max_joined_block_size_rows": 4096}
+        else:
             settings["max_result_bytes"] = self.max_result_bytes
         settings["readonly"] = 1  # last: nothing after it could change a setting
         return settings
 
 
-def prepare(sql: str, organization_id: str, limit: int) -> tuple[str, dict[str, str]]:
-    """The confined SQL and its parameters; raises HqlError when the SQL is refused."""
-    return confine(sql, limit, DATABASE), {ORG_PARAM: organization_id}
+async def prepare(
+    sql: str, organization_id: str, limit: int, limits: HqlLimits, checker: Executor | None = None
+) -> tuple[str, dict[str, str]]:
+    """The confined SQL and its parameters; raises HqlError when the SQL is refused.
+
+    `checker`, when given, is the thread the check runs on, away from the event loop."""
+    loop = asyncio.get_running_loop()
+    confined = await loop.run_in_executor(
+        checker, confine, sql, limit, DATABASE, limits.max_sql_chars
+    )
+    return confined, {ORG_PARAM: organization_id}
 
 
 def engine_error(exc: StoreError) -> HqlError:
@@ -82,21 +99,34 @@ def engine_error(exc: StoreError) -> HqlError:
 
 
 async def execute(
-    engine: ClickHouseEngine, organization_id: str, sql: str, limit: int, limits: HqlLimits
-) -> bytes:
-    """Run HQL and answer Helicone's ExecuteSqlResponse envelope, serialized once."""
-    confined, params = prepare(sql, organization_id, limit)
+    engine: ClickHouseEngine,
+    organization_id: str,
+    sql: str,
+    limit: int,
+    limits: HqlLimits,
+    checker: Executor | None = None,
+) -> ExecuteAnswer:
+    """Run HQL into Helicone's ExecuteSqlResponse envelope, parked on disk until sent.
+
+    Cancelled (the client went away), the query stops at its next block of rows."""
+    confined, params = await prepare(sql, organization_id, limit, limits, checker)
+    spool = ChunkSpool()
+    rows = JsonRows(spool, limits.max_result_bytes)
     started = time.perf_counter()
     try:
-        rows = await engine.select(confined, params, limits.settings())
+        await engine.stream(confined, params, "JSONEachRow", rows.write, limits.settings(True))
     except StoreError as exc:
+        spool.close()
         raise engine_error(exc) from None
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
-    body = orjson.dumps(rows[:limit])
-    meta = orjson.dumps(
-        {"elapsedMilliseconds": elapsed_ms, "size": len(body), "rowCount": min(len(rows), limit)}
-    )
-    return b'{"data":{"rows":' + body + b"," + meta[1:] + b',"error":null}'
+    except HqlError:  # the answer outgrew max_result_bytes: the query has stopped
+        spool.close()
+        raise
+    except BaseException:
+        spool.cancel()  # the engine thread may still be writing: it stops at its next chunk
+        raise
+    rows.finish()
+    spool.finish()
+    return ExecuteAnswer(spool, rows, round((time.perf_counter() - started) * 1000))
 
 
 async def schema(engine: ClickHouseEngine) -> list[dict[str, Any]]:

@@ -11,13 +11,15 @@ more and every table in it must be one of ours.
 
 from __future__ import annotations
 
-import re
-
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.parser import Parser
+from sqlglot.tokenizer_core import Token, TokenType
 
 from heliograph.hql import errors
+from heliograph.hql.call_heads import rendered_call_names
 from heliograph.hql.errors import HqlError
 from heliograph.hql.functions import function_allowed
 from heliograph.hql.scoping import (
@@ -28,7 +30,9 @@ from heliograph.hql.scoping import (
     verify_confined,
 )
 
-MAX_SQL_CHARS = 100_000
+# The default of the hql_max_sql_chars setting: a check takes ~0.5 s at this length.
+MAX_SQL_CHARS = 20_000
+MAX_TYPE_NESTING = 8  # sqlglot parses these in time doubling per level: ~40 ms at 8
 RESULT_ALIAS = "hql_result"
 # Parts of a SELECT (or UNION/subquery) HQL understands; any other (SETTINGS, FORMAT,
 # INTO, FOR UPDATE, hints, ...) is refused by name.
@@ -56,12 +60,13 @@ _QUERY_PARTS = frozenset(
 )
 # Calls whose name the caller wrote; other functions are sqlglot's own and named by rendering.
 _NAMED_CALLS = (exp.Anonymous, exp.AnonymousAggFunc, exp.ParameterizedAgg)
-_CALL_HEAD = re.compile(r'\s*[`"]?([A-Za-z_][A-Za-z0-9_]*)[`"]?\s*\(')
 
 
-def confine(sql: str, limit: int, database: str) -> str:
-    """The caller's SQL as safe ClickHouse SQL reading only `{hql_org:UUID}`'s rows."""
-    tree = _parse(sql)
+def confine(sql: str, limit: int, database: str, max_chars: int = MAX_SQL_CHARS) -> str:
+    """The caller's SQL as safe ClickHouse SQL reading only `{hql_org:UUID}`'s rows.
+
+    Linear in the length of `sql`, which must be at most `max_chars` long."""
+    tree = _parse(sql, max_chars)
     try:
         _check(tree)
         Scoper(database).scope(tree, {})
@@ -74,17 +79,18 @@ def confine(sql: str, limit: int, database: str) -> str:
     return confined
 
 
-def _parse(sql: str) -> exp.Expr:
+def _parse(sql: str, max_chars: int) -> exp.Expr:
     if not sql.strip():
         raise HqlError(errors.MISSING_QUERY_SQL, "Query SQL is required")
-    if len(sql) > MAX_SQL_CHARS:
-        raise HqlError(
-            errors.INVALID_SQL_CONSTRUCT, f"The query is longer than {MAX_SQL_CHARS} characters"
-        )
+    if len(sql) > max_chars:
+        raise HqlError(errors.QUERY_TOO_LARGE, f"The query is longer than {max_chars} characters")
     if "\x00" in sql:
         raise HqlError(errors.INVALID_SQL_CONSTRUCT, "The query contains a NUL byte")
+    dialect = Dialect.get_or_raise(DIALECT)
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        tokens = dialect.tokenize(sql)
+        _check_type_nesting(tokens)
+        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except ParseError as exc:
         first = _first_word(sql)
         if first not in ("SELECT", "WITH", "("):
@@ -109,6 +115,28 @@ def _parse(sql: str) -> exp.Expr:
             f"Only SELECT statements are allowed, found {_statement_kind(tree)}",
         )
     return tree
+
+
+def _check_type_nesting(tokens: list[Token]) -> None:
+    """Refuse calls named like types nested deeper than MAX_TYPE_NESTING.
+
+    sqlglot reads `tuple(`, `Decimal(`, `Variant(`... as a type or as a call, trying both
+    at every level: `tuple(tuple(...))` 16 deep took 3.4 s to parse, each level doubling.
+    """
+    opened: list[bool] = []  # per open parenthesis: does it follow a type's name?
+    previous: Token | None = None
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            opened.append(previous is not None and previous.token_type in Parser.TYPE_TOKENS)
+            if sum(opened) > MAX_TYPE_NESTING:
+                raise HqlError(
+                    errors.SYNTAX_ERROR,
+                    f"The query nests type-like calls (tuple, Decimal, ...) more than "
+                    f"{MAX_TYPE_NESTING} deep",
+                )
+        elif token.token_type == TokenType.R_PAREN and opened:
+            opened.pop()
+        previous = token
 
 
 def _first_word(sql: str) -> str:
@@ -166,8 +194,10 @@ def _check(tree: exp.Expr) -> None:
             _check_in(node)
         elif isinstance(node, exp.Apply):
             _check_apply(node)
-        if isinstance(node, exp.Func):
-            _check_function(node)
+        if isinstance(node, _NAMED_CALLS):
+            _require_function(node.name)
+    for name in sorted(rendered_call_names(tree)):
+        _require_function(name)
 
 
 def _check_parts(query: exp.Expr) -> None:
@@ -210,14 +240,6 @@ def _check_apply(node: exp.Apply) -> None:
     target = node.expression
     if isinstance(target, exp.Var | exp.Identifier | exp.Column):
         _require_function(target.name)
-
-
-def _check_function(node: exp.Func) -> None:
-    if isinstance(node, _NAMED_CALLS):
-        _require_function(node.name)
-    head = _CALL_HEAD.match(node.sql(dialect=DIALECT, comments=False))
-    if head:
-        _require_function(head.group(1))
 
 
 def _require_function(name: str) -> None:

@@ -33,16 +33,19 @@ class Scoper:
         self._ctes = 0
 
     def scope(self, node: exp.Expr, visible: Mapping[str, str]) -> None:
-        with_ = node.args.get("with_")
-        if isinstance(with_, exp.With):
-            visible = self._with(with_, visible)
-        for child in list(node.iter_expressions()):
-            if child is with_:
+        # Depth first through a list, not by recursion: a chain of 1,000 ORs is a tree
+        # 1,000 levels deep, past Python's recursion limit.
+        pending: list[tuple[exp.Expr, Mapping[str, str]]] = [(node, visible)]
+        while pending:
+            node, visible = pending.pop()
+            if isinstance(node, exp.Table):
+                self._table(node, visible)
                 continue
-            if isinstance(child, exp.Table):
-                self._table(child, visible)
-            else:
-                self.scope(child, visible)
+            with_ = node.args.get("with_")
+            if isinstance(with_, exp.With):
+                visible = self._with(with_, visible)
+            children = [child for child in node.iter_expressions() if child is not with_]
+            pending.extend((child, visible) for child in reversed(children))
 
     def _with(self, with_: exp.With, outer: Mapping[str, str]) -> dict[str, str]:
         visible = dict(outer)

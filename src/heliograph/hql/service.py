@@ -1,10 +1,10 @@
-"""HQL's per-app state: saved queries, the documented rate limits, one query at a time."""
+"""HQL's per-app state: saved queries, the documented rate limits, the checker's thread."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +43,7 @@ class HqlService:
         self.saved = SavedQueryStore(sessions)
         self.limits = limits or HqlLimits()
         self.rates = RateWindows()
-        # The embedded engine runs one query at a time: letting HQL queries (up to 30 s
-        # each) queue back to back would hold up request logging and every other read.
-        self.gate = asyncio.Semaphore(1)
+        # Queries are checked on this one thread, one at a time, off the event loop (which
+        # still shares the GIL with it: the length limit is what bounds the check).
+        # Fair turns on the engine come from store/fair_reads.py.
+        self.checker = ThreadPoolExecutor(1, thread_name_prefix="hql-check")

@@ -9,6 +9,9 @@ it, which inherit it: on a machine with few cores, a batch insert's parsing woul
 otherwise take the core from the event loop for milliseconds at a time, and every request
 waiting meanwhile would take that long. The store still gets the CPU the request path
 leaves (store/thread_priority.py), and spooled rows wait on disk if it falls behind.
+
+Reads reach that thread one at a time, organizations in turn (store/fair_reads.py);
+inserts and statements go straight to it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +29,7 @@ import orjson
 
 from heliograph.fileio import write_all
 from heliograph.store.engine import QueryParams, QuerySettings, StoreError
+from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.thread_priority import StoreThreadPriority
 
 DATABASE = "heliograph"
@@ -80,6 +85,8 @@ class ChdbEngine:
             1, thread_name_prefix="chdb", initializer=self.priority.adopt_current_thread
         )
         self._session: Any = None
+        self.reads = RoundRobin(self._executor)
+        self.org_slots = OrgSlots()  # held per API request by api/fair_reads.py
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -109,6 +116,9 @@ class ChdbEngine:
         call = loop.run_in_executor(self._executor, fn, *args)
         return await self.priority.watch(call, log_write=log_write)
 
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self.priority.watch(self.reads.run(functools.partial(fn, *args)))
+
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         await self._run(self._query, sql, "CSV", params)
 
@@ -116,13 +126,15 @@ class ChdbEngine:
         self, sql: str, params: QueryParams | None, settings: QuerySettings | None = None
     ) -> list[dict[str, Any]]:
         result = self._query(sql + _settings_clause(settings), "JSONEachRow", params)
-        data = result.bytes()
-        return [orjson.loads(line) for line in data.splitlines() if line]
+        # A cut multi-byte character (substring() of a Japanese body) is not UTF-8:
+        # answered as U+FFFD rather than failing the whole read.
+        data = result.bytes().decode("utf-8", "replace")
+        return [orjson.loads(line) for line in data.split("\n") if line]
 
     async def select(
         self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
     ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await self._run(self._select, sql, params, settings)
+        rows: list[dict[str, Any]] = await self._read(self._select, sql, params, settings)
         return rows
 
     def _stream(
@@ -161,7 +173,7 @@ class ChdbEngine:
         on_chunk: Callable[[bytes], None],
         settings: QuerySettings | None = None,
     ) -> None:
-        await self._run(self._stream, sql, params, fmt, on_chunk, settings)
+        await self._read(self._stream, sql, params, fmt, on_chunk, settings)
 
     def _insert(self, table: str, lines: Sequence[bytes], source: Path | None) -> None:
         # The rows go through a file, not inline in the query: chDB holds the GIL while it
