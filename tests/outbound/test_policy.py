@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heliograph.config import Settings
+from heliograph.config import ConfigError, Settings
 from heliograph.errors import InvalidRequestError
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.routes import ProxyRoute, upstream_target
@@ -85,6 +85,11 @@ def test_configured_provider_base_urls_are_allowed():
     asyncio.run(policy.addresses("127.0.0.1", 11434))
     with pytest.raises(OutboundRefused):
         asyncio.run(policy.addresses("127.0.0.1", 11435))
+
+
+def test_a_malformed_allow_list_is_a_config_error():
+    with pytest.raises(ConfigError, match="outbound_allow"):
+        OutboundPolicy.from_settings(Settings(outbound_allow="10.0.0.0/8:99999"))
 
 
 @pytest.mark.parametrize(

@@ -274,24 +274,7 @@ class AlertStore:
             )
             if not getattr(changed, "rowcount", 0):
                 return None
-            row = AlertHistory(
-                id=str(uuid.uuid4()),
-                organization_id=alert.organization_id,
-                alert_id=alert.id,
-                alert_name=alert.spec.name,
-                alert_metric=alert.spec.metric,
-                threshold=alert.spec.threshold,
-                triggered_value=value,
-                request_count=request_count,
-                status=TRIGGERED,
-                alert_start_time=at,
-                notifications=[],
-                created_at=at,
-                updated_at=at,
-            )
-            session.add(row)
-            session.flush()
-            return HistoryEntry.from_row(row)
+            return _add_history(session, alert, TRIGGERED, value, request_count, at)
 
     def mark_broken(self, alert: StoredAlert, at: datetime) -> HistoryEntry | None:
         """Mark the alert broken, with a history row saying when; None when it already was."""
@@ -303,25 +286,7 @@ class AlertStore:
             )
             if not getattr(changed, "rowcount", 0):
                 return None
-            row = AlertHistory(
-                id=str(uuid.uuid4()),
-                organization_id=alert.organization_id,
-                alert_id=alert.id,
-                alert_name=alert.spec.name,
-                alert_metric=alert.spec.metric,
-                threshold=alert.spec.threshold,
-                triggered_value=0.0,
-                request_count=0,
-                status=BROKEN,
-                alert_start_time=at,
-                alert_end_time=at,
-                notifications=[],
-                created_at=at,
-                updated_at=at,
-            )
-            session.add(row)
-            session.flush()
-            return HistoryEntry.from_row(row)
+            return _add_history(session, alert, BROKEN, 0.0, 0, at, ended=True)
 
     def resolve(self, alert: StoredAlert, value: float, at: datetime) -> HistoryEntry | None:
         """Mark the alert resolved and close its open history row; None when it already was."""
@@ -354,3 +319,35 @@ class AlertStore:
             if row is not None:
                 row.notifications = [*(row.notifications or []), *results]
                 row.updated_at = _utcnow()
+
+
+def _add_history(
+    session: Session,
+    alert: StoredAlert,
+    status: str,
+    value: float,
+    request_count: int,
+    at: datetime,
+    *,
+    ended: bool = False,
+) -> HistoryEntry:
+    """A new history row of `alert` starting at `at` (and ending then too, when `ended`)."""
+    row = AlertHistory(
+        id=str(uuid.uuid4()),
+        organization_id=alert.organization_id,
+        alert_id=alert.id,
+        alert_name=alert.spec.name,
+        alert_metric=alert.spec.metric,
+        threshold=alert.spec.threshold,
+        triggered_value=value,
+        request_count=request_count,
+        status=status,
+        alert_start_time=at,
+        alert_end_time=at if ended else None,
+        notifications=[],
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(row)
+    session.flush()
+    return HistoryEntry.from_row(row)

@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 
-from heliograph.config import Settings
+from heliograph.config import ConfigError, Settings
 from heliograph.errors import InvalidRequestError
 from heliograph.outbound.addresses import is_public
 from heliograph.outbound.allowlist import AllowList
@@ -55,7 +55,11 @@ class OutboundPolicy:
                 origins.append(destination(url))
             except OutboundUrlError:
                 continue  # the gateway reports an unusable base URL when it is called
-        return cls(AllowList.parse(settings.outbound_allow).with_origins(origins))
+        try:
+            allow = AllowList.parse(settings.outbound_allow)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'outbound_allow': {exc}") from None
+        return cls(allow.with_origins(origins))
 
     async def addresses(self, host: str, port: int) -> list[str]:
         """The addresses to connect to for host:port, all of them allowed.
