@@ -37,6 +37,29 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"data": None, "error": message}, status_code=status)
 
 
+ROUTERS = (
+    health.router,
+    requests.router,
+    properties.router,
+    models.router,
+    provider_keys.router,
+    cache.router,
+    alerts_router,
+    sessions_router,
+    users_router,
+    signin_router,
+    api_keys_router,
+    scores_router,
+    evals_router,
+    dashboard_router,
+    metrics_router,
+    webhooks_router,
+    async_log_router,
+    hql_router,
+    ui_router,
+)
+
+
 def create_api(services: Any) -> FastAPI:
     # FastAPIOffline serves /docs with Swagger UI from files shipped in the package, not a CDN.
     api = FastAPIOffline(
@@ -55,26 +78,14 @@ def create_api(services: Any) -> FastAPI:
         "password-hashing", settings.signin_hash_threads, settings.signin_hash_queue
     )
     install_openapi(api)
-    api.include_router(health.router)
-    api.include_router(requests.router)
-    api.include_router(properties.router)
-    api.include_router(models.router)
-    api.include_router(provider_keys.router)
-    api.include_router(cache.router)
-    api.include_router(alerts_router)
-    api.include_router(sessions_router)
-    api.include_router(users_router)
-    api.include_router(signin_router)
-    api.include_router(api_keys_router)
-    api.include_router(scores_router)
-    api.include_router(evals_router)
-    api.include_router(dashboard_router)
-    api.include_router(metrics_router)
-    api.include_router(webhooks_router)
-    api.include_router(async_log_router)
-    api.include_router(hql_router)
-    api.include_router(ui_router)
+    for router in ROUTERS:
+        api.include_router(router)
+    _add_error_handlers(api)
+    return api
 
+
+def _add_error_handlers(api: FastAPI) -> None:
+    """Every error in Helicone's envelope, `{"data": null, "error": "..."}`."""
     # HQL errors carry a code: {"error": {"code", "message"}} (api/hql.py).
     api.add_exception_handler(HqlError, render_hql_error)
 
@@ -102,5 +113,3 @@ def create_api(services: Any) -> FastAPI:
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
         message = "Not found" if exc.status_code == 404 else str(exc.detail)
         return _error(exc.status_code, message)
-
-    return api
