@@ -7,7 +7,7 @@ import io
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,8 +88,13 @@ def receiver() -> Iterator[str]:
 
 
 def test_create_a_webhook_see_its_delivery_then_delete_it(
-    server: HeliographProcess, browser: Any, screenshots: Path, receiver: str
+    start_server: Callable[..., HeliographProcess],
+    browser: Any,
+    screenshots: Path,
+    receiver: str,
 ):
+    # The receiver listens on loopback, which the outbound policy allows only when listed.
+    server = start_server(env={"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1"})
     org = new_org(server)
     ui = open_browser(browser, server.url)
     ui.sign_in_with_password(org.email)
