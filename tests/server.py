@@ -23,6 +23,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def open_descriptors(pid: int) -> int:
+    """How many file descriptors process `pid` holds now."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def clean_environ() -> dict[str, str]:
     """The test process environment without provider keys or Heliograph settings."""
     return {

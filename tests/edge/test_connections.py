@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -12,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from tests.edge.raw import connect, exchange, request
-from tests.server import HeliographProcess
+from tests.server import HeliographProcess, open_descriptors
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -51,10 +50,6 @@ def test_connections_past_the_max_get_503_and_are_served_after_others_close(
         for sock in idle:
             sock.close()
     assert status_when_served_again(server.port) == 200
-
-
-def open_descriptors(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def test_a_flood_of_connections_never_exhausts_descriptors_and_calls_are_logged_after(

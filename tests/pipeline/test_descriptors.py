@@ -17,7 +17,7 @@ import httpx
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from tests.pipeline.test_writer import FlakySink, row
-from tests.server import HeliographProcess
+from tests.server import HeliographProcess, open_descriptors
 
 
 @contextlib.contextmanager
@@ -81,10 +81,6 @@ def _no_descriptor_for_the_next_segment(directory: str) -> None:
     asyncio.run(scenario())
 
 
-def _open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 def test_server_out_of_descriptors_says_so_and_recovers(
     start_server: Callable[..., HeliographProcess],
 ):
@@ -106,7 +102,7 @@ def test_server_out_of_descriptors_says_so_and_recovers(
         # No descriptor left: the limit lowered to what the server holds. (Idle connections
         # can no longer use them up: the edge caps connections below the limit.)
         soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-        resource.prlimit(pid, resource.RLIMIT_NOFILE, (_open_fds(pid), hard))
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_descriptors(pid), hard))
         try:
             assert call(ids[1]).status_code == 200  # served on the connection it has
             deadline = time.monotonic() + 10

@@ -7,24 +7,17 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from heliograph.outbound.headers import FRAMING_HEADERS
+
 PROPERTY_PREFIX = b"helicone-property-"
 RAW_PROPERTY_NAMES = "heliograph.property_names"  # scope key set by CasePreservingProtocol
 
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"trailers",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-        b"content-length",
-    }
-)
+# The client's own framing and hop-by-hop headers never go upstream (the outbound policy's
+# list, as bytes for the per-header lookup on the hot path; proxy-* spelled out).
+HOP_BY_HOP = frozenset(name.encode() for name in FRAMING_HEADERS) | {
+    b"proxy-authenticate",
+    b"proxy-authorization",
+}
 
 # Helicone headers whose values are kept as properties, under these keys (Helicone does the same).
 _PROPERTY_ALIASES = {
