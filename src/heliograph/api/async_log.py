@@ -42,7 +42,6 @@ log = logging.getLogger("heliograph.asynclog")
 router = APIRouter(tags=["Async logging"])
 Caller = Annotated[Principal, Depends(require_principal)]
 
-MAX_BODY_BYTES = 10 * 1024 * 1024  # Helicone's limit for one async log
 PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
 MAX_LISTED_PROBLEMS = 5
@@ -228,13 +227,15 @@ def _record(services: Any, lines: list[bytes]) -> None:
 
 
 async def _body(request: Request) -> bytes:
-    """The request body, decompressed, refused past MAX_BODY_BYTES either way."""
+    """The request body, decompressed, refused past `max_async_log_body_bytes` either way
+    (Helicone's 10 MiB by default; the edge counts the bytes sent too, app.py's BodyLimit)."""
+    limit = request.app.state.services.settings.max_async_log_body_bytes
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"Payload too large: the limit is {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise PayloadTooLarge(f"Payload too large: the limit is {limit} bytes")
         chunks.append(chunk)
     data = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
@@ -244,11 +245,11 @@ async def _body(request: Request) -> bytes:
         raise UnsupportedMediaType(f"Unsupported Content-Encoding '{encoding}': use gzip")
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header
     try:
-        plain = decompressor.decompress(data, MAX_BODY_BYTES + 1)
+        plain = decompressor.decompress(data, limit + 1)
     except zlib.error as exc:
         raise InvalidRequestError(f"Invalid {encoding} body: {exc}") from None
-    if len(plain) > MAX_BODY_BYTES or decompressor.unconsumed_tail:
-        raise PayloadTooLarge(f"Payload too large: the limit is {MAX_BODY_BYTES} bytes")
+    if len(plain) > limit or decompressor.unconsumed_tail:
+        raise PayloadTooLarge(f"Payload too large: the limit is {limit} bytes")
     return plain
 
 
