@@ -46,8 +46,11 @@ class BodyLimit:
 
     async def __call__(self, app: App, scope: Scope, receive: Receive, send: Send) -> None:
         length = declared_length(scope)
-        if length is not None and length > self.limit:
-            await send_error(send, self._error(), CLOSE, self._render)
+        if length is not None:
+            if length > self.limit:
+                await send_error(send, self._error(), CLOSE, self._render)
+            else:  # the HTTP parser delivers no more than the declared length: nothing to count
+                await app(scope, receive, send)
             return
         counted = 0
         too_large = started = False
