@@ -9,13 +9,17 @@ import os
 import resource
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
 
+from heliograph.pipeline.sink import REQUEST_TABLE, ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.relogged import RequestKey
+from heliograph.store.schema import apply_migrations
 from tests.pipeline.test_writer import FlakySink, row
 from tests.server import HeliographProcess, open_descriptors
 
@@ -120,3 +124,69 @@ def test_server_out_of_descriptors_says_so_and_recovers(
             time.sleep(0.1)
     for request_id in ids:
         assert server.wait_for_request(request_id)["request_id"] == request_id
+
+
+class StarvedSink:
+    """The real chDB sink, but writes holding any of `starved` rows run with no descriptor
+    free (as when a merge holds them all) until `starving` is turned off."""
+
+    def __init__(self, sink: ClickHouseSink, starved: set[bytes]) -> None:
+        self._sink = sink
+        self.starved = starved
+        self.starving = True
+        self.failures: list[str] = []
+
+    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+        if not (self.starving and self.starved & set(lines)):
+            return await self._sink.write(lines, segment)
+        try:
+            with descriptors_used_up(below=64):
+                await self._sink.write(lines, segment)
+        except Exception as exc:
+            self.failures.append(str(exc))
+            raise
+
+    async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
+        return await self._sink.stored_request_keys(keys)
+
+
+def test_rows_failing_for_want_of_descriptors_are_retried_not_set_aside(tmp_path: Path):
+    # Only rows the store refuses for their data may be set aside; "too many open files"
+    # while some halves of a batch went in is the store failing, and those rows wait.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(_starved_halves_are_retried, (str(tmp_path),))
+
+
+def _starved_halves_are_retried(directory: str) -> None:
+    async def scenario() -> None:
+        engine = ChdbEngine(Path(directory) / "chdb")
+        await engine.open()
+        await apply_migrations(engine)
+        first, second = [row() for _ in range(8)], [row() for _ in range(8)]
+        sink = StarvedSink(ClickHouseSink(engine), set(first))
+        pipeline = LogPipeline(
+            Spool(Path(directory) / "spool"), sink, batch_rows=8, batch_ms=20, fsync_ms=20
+        )
+        await pipeline.start()
+        for line in first:
+            pipeline.submit(line)
+        await wait_for(lambda: pipeline.stats.store_failures >= 1)
+        for line in second:  # sealed while the store fails: replayed whole, then in halves
+            pipeline.submit(line)
+        await wait_for(lambda: pipeline.backlog_segments == 2)
+        failed = len(sink.failures)
+        sink.starved = set(second[4:])
+        await wait_for(lambda: len(sink.failures) >= failed + 4)  # batch, half, quarters...
+        assert "Too many open files" in sink.failures[-1]
+        sink.starving = False
+        await wait_for(lambda: pipeline.backlog_segments == 0)
+        await pipeline.close()
+        assert pipeline.stats.rejected == 0
+        assert not (Path(directory) / "spool" / "rejected").exists()
+        stored = await engine.select(f"SELECT request_id FROM {REQUEST_TABLE}")  # no FINAL
+        await engine.close()
+        assert sorted(r["request_id"] for r in stored) == sorted(
+            str(uuid.UUID(line[15:51].decode())) for line in first + second
+        ), "every row stored once"
+
+    asyncio.run(scenario())

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from heliograph.pipeline.sink import LogSink
+from heliograph.store.engine import is_row_refusal
 
 log = logging.getLogger("heliograph.pipeline")
 
@@ -26,6 +27,8 @@ async def write_isolating(
     A row the store can never take (a value out of its column's range, say) must not
     hold every later row back forever. Halving the batch finds such rows in a few
     writes each. If not one row goes in, the store itself is failing: raise, keep all.
+    A row is set aside only when the store refused its data: when the store fails for
+    another reason (too many open files during a merge, say), that raises too.
     (Replays get here only after the store answered a read, so an unreachable store
     costs one write, not a halving.)
     """
@@ -37,8 +40,10 @@ async def write_isolating(
         try:
             await sink.write(part)
             taken += len(part)
-        except Exception:
+        except Exception as exc:
             if len(part) == 1:
+                if not is_row_refusal(exc):
+                    raise
                 refused.add(part[0])
                 return
             middle = len(part) // 2

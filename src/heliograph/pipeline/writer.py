@@ -311,7 +311,12 @@ class LogPipeline:
             stored = await self._sink.stored_request_keys([k for k in keys if k is not None])
             fresh = [line for line, key in zip(lines, keys, strict=True) if key not in stored]
             segment = None
-        rejected = await write_isolating(self._sink, fresh, segment)
+        try:
+            rejected = await write_isolating(self._sink, fresh, segment)
+        except Exception:
+            # Part of the segment may be stored now: the next try skips what is.
+            self._unsent.discard(path)
+            raise
         if rejected:
             self.stats.rejected += len(rejected)
             set_aside(rejected, self._spool.directory / "rejected", path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,6 +14,22 @@ QuerySettings = Mapping[str, int | str]
 
 class StoreError(RuntimeError):
     """The analytics store refused or failed a statement."""
+
+
+_ERROR_CODE = re.compile(r"Code: (\d+)\.")
+# ClickHouse errors that come from the machine, not from the rows: memory, disk, parts,
+# time, concurrency, cancellation. Errors naming an errno (EMFILE, ENOSPC) are such too.
+RESOURCE_ERROR_CODES = frozenset({159, 202, 209, 210, 236, 241, 243, 252, 394, 425, 1000, 1001})
+
+
+def is_row_refusal(exc: BaseException) -> bool:
+    """Whether the store refused the data itself (a value it cannot parse or fit), which
+    no retry will change, rather than failing for a while (files, memory, disk, network)."""
+    message = str(exc)
+    code = _ERROR_CODE.search(message)
+    if code is None or "errno" in message:
+        return False
+    return int(code.group(1)) not in RESOURCE_ERROR_CODES
 
 
 class ClickHouseEngine(Protocol):
