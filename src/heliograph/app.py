@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from dataclasses import dataclass
@@ -153,6 +154,7 @@ class HeliographApp:
             limits,
         )
         self._api = create_api(services)
+        self._started = contextlib.AsyncExitStack()
         settings = services.settings
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
         self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, envelope)
@@ -195,25 +197,31 @@ class HeliographApp:
         await send_error(send, LOGGING_UNAVAILABLE, render=openai_error)
 
     async def startup(self) -> None:
+        """Start everything; when a step fails, what already started is stopped again."""
         services = self.services
-        await services.engine.open()
-        await apply_migrations(services.engine)
-        await services.pipeline.start()
-        await self._alerts.start()
-        await services.webhooks.start()
+        async with contextlib.AsyncExitStack() as started:
+            # Built, not started, but each holds sockets or threads to release.
+            started.push_async_callback(services.cache.close)
+            started.push_async_callback(services.limiter.close)
+            started.callback(services.upstream.close)
+            await services.engine.open()
+            started.push_async_callback(services.engine.close)
+            await apply_migrations(services.engine)
+            await services.pipeline.start()
+            started.push_async_callback(services.pipeline.close)
+            await self._alerts.start()
+            started.push_async_callback(self._alerts.stop)  # before the engine it reads closes
+            await services.webhooks.start()
+            # Rows the pipeline flushes at close still queue their deliveries: stopped first.
+            started.push_async_callback(services.webhooks.stop)
+            self._started = started.pop_all()
         # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
         gc.collect()
         gc.freeze()
 
     async def shutdown(self) -> None:
-        services = self.services
-        await self._alerts.stop()  # before the engine it reads closes
-        await services.webhooks.stop()  # rows flushed below still queue their deliveries
-        services.upstream.close()
-        await services.cache.close()
-        await services.limiter.close()
-        await services.pipeline.close()
-        await services.engine.close()
+        """Stop what startup started, last started first."""
+        await self._started.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -152,6 +152,20 @@ def serve(
     uvicorn.Server(server_config).run(sockets=[sock])
 
 
+@main.command("settings")
+@click.option("--config", default=None, help="A heliograph.toml settings file [HELIOGRAPH_CONFIG]")
+@click.option("--markdown", is_flag=True, help="Print the README's table of every setting")
+def show_settings(config: str | None, markdown: bool) -> None:
+    """Print the settings a server started here would use (secrets only as set or not)."""
+    from heliograph.settings_table import effective, markdown_table
+
+    if markdown:
+        click.echo(markdown_table(), nl=False)
+        return
+    for name, value in effective(_settings(config)):
+        click.echo(f"{name} = {value}")
+
+
 def _metadata_sessions(config: str | None, data_dir: str | None) -> Any:
     """The migrated metadata database of a server's settings, for offline admin commands."""
     from heliograph.meta import db

@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_PREFIX = "HELIOGRAPH_"
 
@@ -21,92 +21,206 @@ class ConfigError(ValueError):
     """A setting has a value Heliograph cannot use."""
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    """What the registry knows of a setting besides its type and default."""
+
+    help: str
+    shown_default: str = ""  # the default as the settings table shows it, when not the value
+    low: float | None = None  # the smallest value allowed (inclusive)
+    high: float | None = None  # the largest value allowed (inclusive)
+    choices: tuple[str, ...] = ()
+    option: str = ""  # the `heliograph serve` option that sets it, if any
+    secret: bool = False  # never printed (`heliograph settings` shows it as set or not)
+
+
+def setting(default: T, help: str, **info: Any) -> T:
+    """A Settings field: its default, its help and its checks (the registry of settings)."""
+    return field(default=default, metadata={"info": SettingInfo(help, **info)})
+
+
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8585
-    data_dir: Path = Path(".heliograph")
-    database_url: str = ""  # empty: SQLite file under data_dir
-    api_key: str = ""  # created for the default org at start when missing
-    azure_api_version: str = "2024-10-21"
-    aws_region: str = "us-east-1"  # Bedrock's default region (also AWS_REGION)
-    redis_url: str = ""  # shared cache and rate limits for many gateway processes
-    ratelimit_fail: str = "open"  # with Redis down: "open" lets calls through, "closed" refuses
-    secret_key: str = ""  # encrypts stored provider keys; empty: a key file in data_dir
-    demo: bool = False
-    log_batch_rows: int = 2000
-    log_batch_ms: int = 1000
-    spool_fsync_ms: int = 1000
-    # While the spool cannot be written (a full disk, no descriptors), log rows wait in a
-    # memory buffer of this many bytes; once it is full, `log_loss_policy` applies: "refuse"
-    # answers new calls 503 until logging works again, "drop" keeps serving and counts the
-    # rows lost (docs/operations.md).
-    log_memory_buffer_bytes: int = 64 * 1024 * 1024
-    log_loss_policy: str = "refuse"
-    # Limits at the edge (docs/security.md): a request head past its size or header count is
-    # refused with 431, a longer request line with 414, a body past its route's limit with
-    # 413, a head or a stalled body not received in time with 408, a connection past
-    # max_connections with 503 (capped below the descriptor limit, see gateway/edge_limits.py).
-    max_head_bytes: int = 128 * 1024  # as Cloudflare, which Helicone's own gateway runs behind
-    max_header_count: int = 100
-    max_url_bytes: int = 8 * 1024
-    max_gateway_body_bytes: int = 100 * 1024 * 1024  # proxied and unified gateway calls
-    max_async_log_body_bytes: int = 10 * 1024 * 1024  # async logging, as sent (Helicone: 10 MiB)
-    max_api_body_bytes: int = 10 * 1024 * 1024  # every other REST API route
-    head_timeout_s: float = 10.0  # from a connection's start or a request's first byte
-    body_idle_timeout_s: float = 30.0  # longest wait for the next part of a request body
-    keepalive_timeout_s: float = 5.0  # an idle connection between requests is closed after it
-    max_connections: int = 1000
-    upstream_connect_timeout_s: float = 10.0
-    upstream_read_timeout_s: float = 600.0
-    # The outbound policy (docs/security.md): hosts, host:port pairs and CIDR ranges calls
-    # may reach besides global unicast addresses, e.g. "127.0.0.1:11434,10.0.0.0/8,ollama.lan".
-    # Configured provider base URLs are allowed without being listed here.
-    outbound_allow: str = ""
-    # Retries one request may make across all its fallbacks (each fallback is still called
-    # once), and the shortest wait between retries whatever Helicone-Retry-Min-Timeout asks.
-    upstream_max_retries: int = 10
-    upstream_retry_min_backoff_ms: int = 100
-    # Webhooks (docs/webhooks.md): per-attempt timeout, first retry delay (doubling, at most
-    # an hour apart) and how long a delivery is retried before it is marked failed.
-    webhook_timeout_s: float = 120.0
-    webhook_retry_base_ms: int = 10_000
-    webhook_retry_window_s: float = 86_400.0
-    # Alerts (docs/alerts.md): how often rules are evaluated, how long a metric must stay
-    # under its threshold before the alert resolves, and the notification timeout.
-    alert_check_seconds: float = 60.0
-    alert_resolve_cooldown_seconds: float = 300.0
-    alert_notify_timeout_s: float = 10.0
-    # Fair reads (docs/security.md): the reads of one organization (HQL, request queries,
-    # metrics, sessions, users...) in flight at once, how long one more waits for a slot
-    # before it is answered 429, and the longest HQL query text checked (413 above).
-    reads_per_org: int = 2
-    read_queue_timeout_s: float = 15.0
-    hql_max_sql_chars: int = 20_000
-    # SMTP for alert e-mails; empty host: e-mail notifications fail (recorded in history).
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_username: str = ""
-    smtp_password: str = field(default="", repr=False)
-    smtp_from: str = "Heliograph Alerts <alerts@localhost>"
-    smtp_starttls: bool = True
-    # Sign-in throttling (docs/security.md): failed password sign-ins allowed per (e-mail,
-    # client address) pair, per e-mail from all addresses and per address over all e-mails
-    # before further attempts wait; the wait starts at signin_lockout_s and doubles with each
-    # further failure up to signin_lockout_max_s. At most signin_throttle_entries are kept.
-    signin_max_failures: int = 5
-    signin_account_max_failures: int = 20
-    signin_address_max_failures: int = 50
-    signin_lockout_s: float = 30.0
-    signin_lockout_max_s: float = 900.0
-    signin_throttle_entries: int = 100_000
-    # Password hashing runs on its own threads, never the pool proxied calls need; past
-    # signin_hash_threads + signin_hash_queue waiting sign-ins, more are refused with 503.
-    signin_hash_threads: int = 1
-    signin_hash_queue: int = 8
-    # Empty: the client address is the socket's peer. Behind a trusted reverse proxy, the
-    # header it sets (e.g. "X-Forwarded-For": its last entry is used).
-    signin_client_address_header: str = ""
+    """Every setting of Heliograph; the README's settings table is generated from these."""
+
+    host: str = setting("127.0.0.1", "Interface to listen on", option="--host")
+    port: int = setting(
+        8585, "Port to listen on (0: any free port)", low=0, high=65535, option="--port"
+    )
+    data_dir: Path = setting(
+        Path(".heliograph"),
+        "Where everything is stored (owner-only: 0700, files 0600)",
+        shown_default="./.heliograph",
+        option="--data-dir",
+    )
+    database_url: str = setting(
+        "",
+        "Metadata database; `postgresql+psycopg://...` for PostgreSQL",
+        shown_default="SQLite in the data dir",
+        secret=True,
+    )
+    api_key: str = setting(
+        "", "An API key created for the default organization at start when missing", secret=True
+    )
+    secret_key: str = setting(
+        "",
+        "Encrypts stored provider keys",
+        shown_default="a key file in the data dir",
+        secret=True,
+    )
+    demo: bool = setting(
+        False,
+        "A mock provider, sample traffic and a signed-in dashboard",
+        option="--demo",
+    )
+    azure_api_version: str = setting("2024-10-21", "The `api-version` of Azure OpenAI calls")
+    aws_region: str = setting(
+        "us-east-1", "Bedrock's region when a model names none (also `AWS_REGION`)"
+    )
+    redis_url: str = setting(
+        "",
+        "Redis for a cache and rate limits shared by many gateway processes",
+        shown_default="none: in-process",
+        secret=True,
+    )
+    ratelimit_fail: str = setting(
+        "open",
+        "With Redis down: `open` lets calls through, `closed` refuses them",
+        choices=("open", "closed"),
+    )
+    log_batch_rows: int = setting(2000, "Log rows stored in one batch at most", low=1)
+    log_batch_ms: int = setting(1000, "Longest wait before a batch of log rows is stored", low=1)
+    spool_fsync_ms: int = setting(
+        1000,
+        "How often the spool is synced to disk (a process kill loses nothing either way)",
+        low=1,
+    )
+    log_memory_buffer_bytes: int = setting(
+        64 * 1024 * 1024,
+        "Bytes of log rows held in memory while the spool cannot be written "
+        "(a full disk, no descriptors)",
+        low=0,
+    )
+    log_loss_policy: str = setting(
+        "refuse",
+        "Once that buffer is full: `refuse` answers new calls 503 until logging works, "
+        "`drop` keeps serving and counts the rows lost ([operations](docs/operations.md))",
+        choices=("refuse", "drop"),
+    )
+    # Limits at the edge (docs/security.md): see gateway/edge_limits.py.
+    max_head_bytes: int = setting(
+        128 * 1024,
+        "Request head size; more is refused with 431 (Cloudflare's limit, which Helicone's "
+        "own gateway runs behind)",
+        low=1024,
+    )
+    max_header_count: int = setting(100, "Request headers; more are refused with 431", low=1)
+    max_url_bytes: int = setting(8 * 1024, "Request line; longer is refused with 414", low=64)
+    max_gateway_body_bytes: int = setting(
+        100 * 1024 * 1024, "Body of a proxied or unified gateway call (413 above)", low=1
+    )
+    max_async_log_body_bytes: int = setting(
+        10 * 1024 * 1024, "Body of an async log, as sent (Helicone: 10 MiB)", low=1
+    )
+    max_api_body_bytes: int = setting(10 * 1024 * 1024, "Body of any other REST API call", low=1)
+    head_timeout_s: float = setting(
+        10.0, "Seconds to receive a request head, from a connection's start (408)", low=0.001
+    )
+    body_idle_timeout_s: float = setting(
+        30.0, "Longest wait for the next part of a request body (408)", low=0.001
+    )
+    keepalive_timeout_s: float = setting(
+        5.0, "An idle connection between requests is closed after it", low=0.001
+    )
+    max_connections: int = setting(
+        1000, "Open connections; more are answered 503 (lowered to fit the descriptor limit)", low=1
+    )
+    upstream_connect_timeout_s: float = setting(10.0, "Seconds to connect to a provider", low=0.001)
+    upstream_read_timeout_s: float = setting(
+        600.0, "Longest wait for the next bytes of a provider's answer", low=0.001
+    )
+    outbound_allow: str = setting(
+        "",
+        "Hosts, host:port pairs and CIDR ranges outbound calls may reach besides global "
+        'addresses, e.g. "127.0.0.1:11434,10.0.0.0/8,ollama.lan"; configured provider base '
+        "URLs are allowed without being listed ([outbound policy]"
+        "(docs/security.md#the-outbound-policy))",
+        shown_default="none",
+    )
+    upstream_max_retries: int = setting(
+        10, "Retries one request may make across all its fallbacks", low=0
+    )
+    upstream_retry_min_backoff_ms: int = setting(
+        100, "Shortest wait between retries, whatever Helicone-Retry-Min-Timeout asks", low=0
+    )
+    webhook_timeout_s: float = setting(
+        120.0, "Timeout of one webhook delivery attempt ([webhooks](docs/webhooks.md))", low=0.001
+    )
+    webhook_retry_base_ms: int = setting(
+        10_000, "First webhook retry delay, doubling up to an hour", low=1
+    )
+    webhook_retry_window_s: float = setting(
+        86_400.0, "How long a webhook delivery is retried before it is marked failed", low=0
+    )
+    alert_check_seconds: float = setting(
+        60.0, "How often alert rules are evaluated ([alerts](docs/alerts.md))", low=0.001
+    )
+    alert_resolve_cooldown_seconds: float = setting(
+        300.0, "How long a metric stays under its threshold before its alert resolves", low=0
+    )
+    alert_notify_timeout_s: float = setting(10.0, "Timeout of an alert notification", low=0.001)
+    reads_per_org: int = setting(
+        2,
+        "Reads of one organization (HQL, request queries, metrics...) in flight at once "
+        "([fair shares](docs/security.md#fair-shares-between-organizations))",
+        low=1,
+    )
+    read_queue_timeout_s: float = setting(
+        15.0, "How long one more read waits for a slot before it is answered 429", low=0.001
+    )
+    hql_max_sql_chars: int = setting(20_000, "Longest HQL query text (413 above)", low=1)
+    smtp_host: str = setting(
+        "", "SMTP server for alert e-mails", shown_default="none: alert e-mails fail, recorded"
+    )
+    smtp_port: int = setting(587, "SMTP port", low=1, high=65535)
+    smtp_username: str = setting("", "SMTP user name", shown_default="none")
+    smtp_password: str = field(
+        default="",
+        repr=False,
+        metadata={"info": SettingInfo("SMTP password", shown_default="none", secret=True)},
+    )
+    smtp_from: str = setting("Heliograph Alerts <alerts@localhost>", "Sender of alert e-mails")
+    smtp_starttls: bool = setting(True, "Use STARTTLS with the SMTP server")
+    # Sign-in throttling (docs/security.md#sign-in-throttling-and-worker-pools).
+    signin_max_failures: int = setting(
+        5, "Failed sign-ins per (e-mail, client address) before further attempts wait", low=1
+    )
+    signin_account_max_failures: int = setting(
+        20, "Failed sign-ins per e-mail from all addresses before attempts wait", low=1
+    )
+    signin_address_max_failures: int = setting(
+        50, "Failed sign-ins per client address over all e-mails before attempts wait", low=1
+    )
+    signin_lockout_s: float = setting(
+        30.0, "The first wait after too many failures; doubles with each further one", low=0
+    )
+    signin_lockout_max_s: float = setting(900.0, "The longest such wait", low=0)
+    signin_throttle_entries: int = setting(100_000, "Sign-in failure records kept at most", low=1)
+    signin_hash_threads: int = setting(
+        1, "Threads hashing passwords (never the pool proxied calls need)", low=1
+    )
+    signin_hash_queue: int = setting(
+        8, "Sign-ins waiting for a hashing thread; more are refused with 503", low=0
+    )
+    signin_client_address_header: str = setting(
+        "",
+        'Behind a trusted reverse proxy, the header it sets (e.g. "X-Forwarded-For": its '
+        "last entry is used)",
+        shown_default="none: the socket's peer",
+    )
     provider_base_urls: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS)
     )
@@ -142,18 +256,50 @@ PROVIDER_KEY_ENV = {
 }
 
 
+def scalar_settings() -> list[str]:
+    """The names of every setting but the two provider maps, in declaration order."""
+    return list(_SCALARS)
+
+
+def setting_info(name: str) -> SettingInfo:
+    info: SettingInfo = _SCALARS[name].metadata["info"]
+    return info
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def _coerce(name: str, raw: Any) -> Any:
     kind = type(getattr(Settings(), name))
     try:
         if kind is bool:
             if isinstance(raw, bool):
                 return raw
-            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            text = str(raw).strip().lower()
+            if text not in _TRUE | _FALSE:
+                raise ValueError("use true or false")
+            return text in _TRUE
         if kind is Path:
             return Path(raw)
+        if kind is int and isinstance(raw, float | bool):
+            raise ValueError("not a whole number")
         return kind(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot use {raw!r} ({exc})") from None
+
+
+def _check(settings: Settings) -> None:
+    """Each setting within the range or among the choices its registry entry gives."""
+    for name in _SCALARS:
+        info, value = setting_info(name), getattr(settings, name)
+        if info.choices and value not in info.choices:
+            allowed = ", ".join(repr(choice) for choice in info.choices)
+            raise ConfigError(f"setting {name!r} must be one of {allowed}, not {value!r}")
+        if info.low is not None and value < info.low:
+            raise ConfigError(f"setting {name!r} must be at least {info.low:g}, not {value!r}")
+        if info.high is not None and value > info.high:
+            raise ConfigError(f"setting {name!r} must be at most {info.high:g}, not {value!r}")
 
 
 def load_settings(
@@ -219,13 +365,5 @@ def load_settings(
     settings = replace(
         Settings(), provider_base_urls=base_urls, provider_api_keys=api_keys, **values
     )
-    if not 0 < settings.port < 65536:
-        raise ConfigError(f"port must be between 1 and 65535, not {settings.port}")
-    if settings.log_loss_policy not in ("refuse", "drop"):
-        raise ConfigError(
-            f'log_loss_policy must be "refuse" or "drop", not {settings.log_loss_policy!r}'
-        )
-    for name in ("reads_per_org", "read_queue_timeout_s", "hql_max_sql_chars"):
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"{name} must be positive, not {getattr(settings, name)}")
+    _check(settings)
     return settings
