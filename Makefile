@@ -21,12 +21,14 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Heliograph against LiteLLM and Portkey (docs/benchmarks.md): about 13 minutes.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--seconds 5 --soak 300".
