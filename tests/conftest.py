@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.databases import fresh_postgres_database
 from tests.server import HeliographProcess, clean_environ
-
-POSTGRES_URL = os.environ.get(
-    "HELIOGRAPH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +18,23 @@ def _no_developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Provider keys and Heliograph settings from the developer's shell never leak in."""
     for key in set(os.environ) - set(clean_environ()):
         monkeypatch.delenv(key)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty metadata database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'metadata.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (e.g. shared by two servers)."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
 from heliograph.alerts.definition import AlertSpec, parse_alert
 from heliograph.alerts.evaluator import HOLD, RESOLVE, TRIGGER, decide
@@ -17,32 +15,18 @@ from heliograph.alerts.metrics import Measurement
 from heliograph.alerts.store import AlertStore, StoredAlert
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
-from tests.conftest import POSTGRES_URL
 
 FILTER = {"request_response_rmt": {"properties": {"environment": {"equals": "production"}}}}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = db.connect(f"sqlite:///{tmp_path / 'metadata.db'}")
-        db.migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    name = f"heliograph_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = db.connect(make_url(POSTGRES_URL).set(database=name).render_as_string(False))
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = db.connect(database_url)
     try:
         db.migrate(engine)
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def spec(**changes: object) -> AlertSpec:

@@ -10,13 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from heliograph.errors import InvalidRequestError
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter, parse_policy
 from heliograph.mock_provider import FakeProvider
-from tests.conftest import POSTGRES_URL
 from tests.gateway.conftest import serve_on_backend
 from tests.server import HeliographProcess
 
@@ -135,24 +132,9 @@ def test_sliding_window_is_exact_at_the_edges(monkeypatch: pytest.MonkeyPatch, b
     assert asyncio.run(scenario()) == [True, True, False, True, False]
 
 
-@pytest.fixture
-def shared_database() -> Iterator[str]:
-    """A fresh PostgreSQL database: two gateway processes share organizations through it."""
-    name = f"heliograph_rl_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_two_processes_sharing_redis_admit_exactly_the_quota(start_server, shared_database: str):
+def test_two_processes_sharing_redis_admit_exactly_the_quota(start_server, postgres_database: str):
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {"HELIOGRAPH_REDIS_URL": REDIS_URL, "HELIOGRAPH_DATABASE_URL": shared_database}
+    env = {"HELIOGRAPH_REDIS_URL": REDIS_URL, "HELIOGRAPH_DATABASE_URL": postgres_database}
     servers = [start_server(env=env)]
     servers.append(start_server(env=env))  # started second: finds the first one's organization
     policy = f"20;w=60;s={uuid.uuid4().hex}"

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from heliograph.hql.saved_queries import SavedQueryStore
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.models import SavedQuery
-from tests.conftest import POSTGRES_URL
 from tests.server import HeliographProcess
 
 BASE = "/v1/helicone-sql"
@@ -143,23 +139,6 @@ def test_unknown_and_malformed_ids_are_not_found(server: HeliographProcess):
             response = client.get(f"{BASE}/saved-query/{query_id}")
             assert response.status_code == 404
             assert response.json()["error"]["code"] == "HQL_QUERY_NOT_FOUND"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'metadata.db'}"
-        return
-    name = f"heliograph_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_store_on_sqlite_and_postgresql(database_url: str):

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text, update
-from sqlalchemy.engine import make_url
 
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore, hash_key
 from heliograph.meta.models import ApiKey
-from tests.conftest import POSTGRES_URL
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'metadata.db'}"
-        return
-    name = f"heliograph_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -92,29 +72,19 @@ def test_revoked_key_no_longer_resolves(store: KeyStore, database_url: str):
     assert store.lookup(created.key) is None
 
 
-def test_server_runs_on_postgresql(start_server, tmp_path: Path):
-    name = f"heliograph_srv_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        server = start_server(env={"HELIOGRAPH_DATABASE_URL": url})
-        import httpx
+def test_server_runs_on_postgresql(start_server, tmp_path: Path, postgres_database: str):
+    server = start_server(env={"HELIOGRAPH_DATABASE_URL": postgres_database})
+    import httpx
 
-        response = httpx.post(
-            server.url + "/openai/v1/chat/completions",
-            headers=server.auth,
-            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-        )
-        assert response.status_code == 200
-        assert server.wait_for_request(response.headers["helicone-id"])["response_status"] == 200
-        assert not (tmp_path / "data0" / "metadata.db").exists()
-        server.stop()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    response = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers=server.auth,
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.status_code == 200
+    assert server.wait_for_request(response.headers["helicone-id"])["response_status"] == 200
+    assert not (tmp_path / "data0" / "metadata.db").exists()
+    server.stop()
 
 
 def test_revoking_through_the_store_stops_a_cached_key_at_once(store: KeyStore):
