@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from dataclasses import dataclass
 from functools import partial
 
 from heliograph.alerts.evaluator import AlertEvaluator
 from heliograph.alerts.notify import Notifier
 from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
+from heliograph.api.services import Services
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import HeliographError, envelope, openai_error
@@ -23,7 +23,7 @@ from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
-from heliograph.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from heliograph.gateway.retry import RetryLimits
 from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
@@ -42,6 +42,7 @@ from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.schema import apply_migrations
+from heliograph.ui.routes import router as dashboard_router
 from heliograph.webhooks.service import Webhooks
 
 log = logging.getLogger("heliograph")
@@ -58,28 +59,6 @@ LOGGING_UNAVAILABLE = HeliographError(
     "(see /healthz); retry later",
     status=503,
 )
-
-
-@dataclass
-class Services:
-    """Everything a request handler may need, built once per app."""
-
-    settings: Settings
-    keys: KeyStore
-    engine: ChdbEngine
-    pipeline: LogPipeline
-    catalog: PriceCatalog
-    upstream: ConnectionPool  # every proxied call goes out through this one pool
-    rows: RowBuilder
-    router: Router
-    provider_keys: ProviderKeyStore
-    cache: ResponseCache
-    limiter: RateLimiter
-    alerts: AlertStore
-    users: UserStore
-    web_sessions: WebSessionStore
-    webhooks: Webhooks
-    hql: HqlService
 
 
 def build_services(settings: Settings) -> Services:
@@ -154,6 +133,7 @@ class HeliographApp:
             limits,
         )
         self._api = create_api(services)
+        self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
         settings = services.settings
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)

@@ -10,20 +10,20 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from heliograph.alerts.definition import AlertSpec, apply_changes, parse_alert
 from heliograph.alerts.store import HISTORY_LIMIT, AlertStore, StoredAlert
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.schemas.alerts import Alert, AlertHistoryEntry, AlertsAndHistory
 from heliograph.api.schemas.components import ref
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
+from heliograph.api.services import services_of
 from heliograph.errors import NotFoundError
 from heliograph.meta.keys import Principal
 from heliograph.outbound.policy import OutboundPolicy
 
 router = APIRouter(tags=["Alert"])
-Caller = Annotated[Principal, Depends(require_principal)]
 # The body is validated by heliograph.alerts.definition (Helicone's messages); the schemas
 # (api/schemas/alerts.py) only document it.
 JsonBody = Annotated[Any, Body()]
@@ -35,7 +35,7 @@ def _documented_body(component: str) -> dict[str, Any]:
 
 
 def _store(request: Request) -> AlertStore:
-    store: AlertStore = request.app.state.services.alerts
+    store: AlertStore = services_of(request).alerts
     return store
 
 
@@ -48,7 +48,7 @@ def _checked_id(alert_id: str) -> str:
 
 async def _allowed(request: Request, spec: AlertSpec) -> AlertSpec:
     """`spec` once its webhook URLs pass the outbound policy (a 400 otherwise)."""
-    policy = OutboundPolicy.from_settings(request.app.state.services.settings)
+    policy = OutboundPolicy.from_settings(services_of(request).settings)
     await policy.check_destinations("Invalid webhook_urls", spec.webhook_urls)
     return spec
 
@@ -68,13 +68,12 @@ async def query_alerts(request: Request, caller: Caller) -> dict[str, Any]:
     store = _store(request)
     alerts = await asyncio.to_thread(store.list_alerts, caller.organization_id)
     history = await asyncio.to_thread(store.history, caller.organization_id)
-    return {
-        "data": {
+    return ok(
+        {
             "alerts": [alert.to_json() for alert in alerts],
             "history": [entry.to_json() for entry in history],
-        },
-        "error": None,
-    }
+        }
+    )
 
 
 @router.post(
@@ -86,13 +85,13 @@ async def create_alert(request: Request, caller: Caller, payload: JsonBody) -> d
     """Create an alert; the answer's data is its id, as in Jawn."""
     spec = await _allowed(request, parse_alert(payload))
     alert = await asyncio.to_thread(_store(request).create, caller.organization_id, spec)
-    return {"data": alert.id, "error": None}
+    return ok(alert.id)
 
 
 @router.get("/v1/alert/{alert_id}", response_model=Envelope[Alert])
 async def get_alert(alert_id: str, request: Request, caller: Caller) -> dict[str, Any]:
     alert = await _existing(request, caller, alert_id)
-    return {"data": alert.to_json(), "error": None}
+    return ok(alert.to_json())
 
 
 @router.patch(
@@ -111,7 +110,7 @@ async def update_alert(
     )
     if updated is None:
         raise NotFoundError("Alert not found")
-    return {"data": updated.to_json(), "error": None}
+    return ok(updated.to_json())
 
 
 @router.delete("/v1/alert/{alert_id}", response_model=Envelope[None])
@@ -122,7 +121,7 @@ async def delete_alert(alert_id: str, request: Request, caller: Caller) -> dict[
     )
     if not deleted:
         raise NotFoundError("Alert not found")
-    return {"data": None, "error": None}
+    return ok(None)
 
 
 @router.get("/v1/alert/{alert_id}/history", response_model=Envelope[list[AlertHistoryEntry]])
@@ -137,4 +136,4 @@ async def alert_history(
     entries = await asyncio.to_thread(
         _store(request).history, caller.organization_id, alert.id, limit
     )
-    return {"data": [entry.to_json() for entry in entries], "error": None}
+    return ok([entry.to_json() for entry in entries])

@@ -8,23 +8,23 @@ stored again at the next start, so it is changed in the configuration instead.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.schemas.api_keys import ApiKey, CreatedApiKey, NewApiKey
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.meta.keys import ApiKeyInfo, Principal, hash_key
 
 router = APIRouter(tags=["API keys"])
-Caller = Annotated[Principal, Depends(require_principal)]
 KEY_NOT_FOUND = "API key not found"
 
 
 def _configured_hash(request: Request) -> str | None:
-    configured: str = request.app.state.services.settings.api_key
+    configured: str = services_of(request).settings.api_key
     return hash_key(configured) if configured else None
 
 
@@ -42,11 +42,9 @@ def _shown(info: ApiKeyInfo, caller: Principal, configured: str | None) -> dict[
 @router.get("/v1/api-keys", response_model=Envelope[list[ApiKey]])
 async def list_api_keys(request: Request, caller: Caller) -> dict[str, Any]:
     """The organization's live API keys, as previews."""
-    keys = await asyncio.to_thread(
-        request.app.state.services.keys.list_keys, caller.organization_id
-    )
+    keys = await asyncio.to_thread(services_of(request).keys.list_keys, caller.organization_id)
     configured = _configured_hash(request)
-    return {"data": [_shown(info, caller, configured) for info in keys], "error": None}
+    return ok([_shown(info, caller, configured) for info in keys])
 
 
 @router.post("/v1/api-keys", response_model=Envelope[CreatedApiKey])
@@ -58,18 +56,15 @@ async def create_api_key(request: Request, caller: Caller, body: NewApiKey) -> d
     if "\x00" in name:
         raise InvalidRequestError("name must not contain a NUL character")
     created = await asyncio.to_thread(
-        request.app.state.services.keys.create_in, caller.organization_id, name
+        services_of(request).keys.create_in, caller.organization_id, name
     )
-    return {
-        "data": {"id": created.key_id, "name": name, "apiKey": created.key},
-        "error": None,
-    }
+    return ok({"id": created.key_id, "name": name, "apiKey": created.key})
 
 
 @router.delete("/v1/api-keys/{key_id}", response_model=Envelope[None])
 async def revoke_api_key(key_id: str, request: Request, caller: Caller) -> dict[str, Any]:
     """Revoke a key at once; sessions signed in with it end too."""
-    keys = request.app.state.services.keys
+    keys = services_of(request).keys
     listed = await asyncio.to_thread(keys.list_keys, caller.organization_id)
     found = next((info for info in listed if info.id == key_id), None)
     if found is None:
@@ -80,4 +75,4 @@ async def revoke_api_key(key_id: str, request: Request, caller: Caller) -> dict[
         )
     if not await asyncio.to_thread(keys.revoke, caller.organization_id, key_id):
         raise NotFoundError(KEY_NOT_FOUND)
-    return {"data": None, "error": None}
+    return ok(None)

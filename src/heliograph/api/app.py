@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +20,7 @@ from heliograph.api.hql import router as hql_router
 from heliograph.api.metrics import router as metrics_router
 from heliograph.api.openapi import install_openapi
 from heliograph.api.scores import router as scores_router
+from heliograph.api.services import Services
 from heliograph.api.sessions import router as sessions_router
 from heliograph.api.signin import router as signin_router
 from heliograph.api.signin_throttle import SignInThrottle
@@ -29,7 +28,6 @@ from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
 from heliograph.errors import HeliographError, RetryLaterError
 from heliograph.hql.errors import HqlError
-from heliograph.ui.routes import router as ui_router
 from heliograph.workpool import BoundedPool
 
 
@@ -56,11 +54,10 @@ ROUTERS = (
     webhooks_router,
     async_log_router,
     hql_router,
-    ui_router,
 )
 
 
-def create_api(services: Any) -> FastAPI:
+def create_api(services: Services) -> FastAPI:
     # FastAPIOffline serves /docs with Swagger UI from files shipped in the package, not a CDN.
     api = FastAPIOffline(
         title="Heliograph",

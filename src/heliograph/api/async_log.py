@@ -14,14 +14,16 @@ import logging
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.schemas.components import ref
+from heliograph.api.schemas.envelope import ok
+from heliograph.api.services import services_of
 from heliograph.asynclog.calls import LOG_ENDPOINTS, build_row, logged_call
 from heliograph.asynclog.genai import association_headers, is_llm_span, span_call
 from heliograph.asynclog.headers import http_headers, layered_headers, mapping_headers
@@ -40,7 +42,6 @@ from heliograph.pipeline.rows import RowBuilder
 
 log = logging.getLogger("heliograph.asynclog")
 router = APIRouter(tags=["Async logging"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
 JSON_TYPES = frozenset({"application/json", "text/plain", ""})
@@ -95,7 +96,7 @@ class UnsupportedMediaType(HeliographError):
 @router.post("/anthropic/v1/log", include_in_schema=False)
 async def async_log(request: Request, caller: Caller) -> JSONResponse:
     """Log one call: `{providerRequest, providerResponse, timing?}`, as Helicone takes it."""
-    services = request.app.state.services
+    services = services_of(request)
     document = _json(await _body(request))
     payload = parse_async_log(document, time.time())
     headers = layered_headers(mapping_headers(payload.meta), http_headers(request.scope))
@@ -109,9 +110,7 @@ async def async_log(request: Request, caller: Caller) -> JSONResponse:
     reply_headers = {"helicone-id": call.request_id}
     if warnings:
         reply_headers["helicone-warning"] = _header_text("; ".join(warnings))
-    return JSONResponse(
-        {"data": {"request_id": call.request_id}, "error": None}, headers=reply_headers
-    )
+    return JSONResponse(ok({"request_id": call.request_id}), headers=reply_headers)
 
 
 @router.post("/v1/traces", include_in_schema=False)
@@ -189,7 +188,7 @@ async def _ingest_traces(request: Request, caller: Principal) -> tuple[bool, Tra
     is_protobuf = content_type in PROTOBUF_TYPES
     body = await _body(request)
     batch = spans_from_protobuf(body) if is_protobuf else spans_from_json(_json(body))
-    services = request.app.state.services
+    services = services_of(request)
     outcome = _trace_rows(batch, request, caller, services.rows)
     _record(services, outcome.rows)
     return is_protobuf, outcome
@@ -229,7 +228,7 @@ def _record(services: Any, lines: list[bytes]) -> None:
 async def _body(request: Request) -> bytes:
     """The request body, decompressed, refused past `max_async_log_body_bytes` either way
     (Helicone's 10 MiB by default; the edge counts the bytes sent too, app.py's BodyLimit)."""
-    limit = request.app.state.services.settings.max_async_log_body_bytes
+    limit = services_of(request).settings.max_async_log_body_bytes
     chunks = []
     size = 0
     async for chunk in request.stream():

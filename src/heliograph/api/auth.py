@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from heliograph.api.services import services_of
 from heliograph.errors import AuthError, ForbiddenError
 from heliograph.gateway.headers import bearer_token
 from heliograph.meta.keys import KeyStore, Principal
@@ -41,7 +42,7 @@ async def require_principal(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
 ) -> Principal:
-    keys: KeyStore = request.app.state.services.keys
+    keys: KeyStore = services_of(request).keys
     token = api_key(request.headers.get("authorization")) or api_key(
         request.headers.get("helicone-auth")
     )
@@ -50,7 +51,7 @@ async def require_principal(
         if principal is None:
             raise AuthError(MISSING_KEY)
         return principal
-    web_sessions: WebSessionStore = request.app.state.services.web_sessions
+    web_sessions: WebSessionStore = services_of(request).web_sessions
     signed_in = await web_sessions.resolve(request.cookies.get(COOKIE_NAME))
     if signed_in is None:
         raise AuthError(MISSING_KEY)
@@ -59,3 +60,7 @@ async def require_principal(
     ):
         raise ForbiddenError("Missing or wrong X-CSRF-Token for a signed-in session")
     return Principal(signed_in.organization_id, signed_in.api_key_id or "")
+
+
+# The caller of a route: `caller: Caller` in a handler's signature authenticates the request.
+Caller = Annotated[Principal, Depends(require_principal)]

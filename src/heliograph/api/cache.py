@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from heliograph.api.auth import require_principal
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.gateway import CacheCleared, CacheMetrics
+from heliograph.api.services import services_of
 from heliograph.meta.keys import Principal
 from heliograph.store.newest import newest_rows
 from heliograph.store.params import Params
@@ -21,8 +22,8 @@ async def clear_cache(
     request: Request, caller: Annotated[Principal, Depends(require_principal)]
 ) -> dict[str, Any]:
     """Forget every cached response of the caller's organization."""
-    cleared = await request.app.state.services.cache.clear(caller.organization_id)
-    return {"data": {"cleared": cleared}, "error": None}
+    cleared = await services_of(request).cache.clear(caller.organization_id)
+    return ok({"cleared": cleared})
 
 
 @router.get("/v1/cache/metrics", response_model=Envelope[CacheMetrics])
@@ -32,7 +33,7 @@ async def cache_metrics(
     hours: Annotated[int, Query(ge=1, le=24 * 366)] = 24 * 30,
 ) -> dict[str, Any]:
     """Cache hits, hit rate and what the hits saved, over the last `hours` hours."""
-    engine = request.app.state.services.engine
+    engine = services_of(request).engine
     params = {"org": caller.organization_id, "hours": hours}
     saved = await engine.select(
         "SELECT sum(cache_hit_count) AS hits, sum(saved_cost) AS saved_cost, "
@@ -52,8 +53,8 @@ async def cache_metrics(
     row, total = saved[0], totals[0]
     hits = int(row["hits"] or 0)
     cacheable = int(total["cacheable"] or 0)
-    return {
-        "data": {
+    return ok(
+        {
             "hours": hours,
             "requests": int(total["requests"] or 0),
             "cache_enabled_requests": cacheable,
@@ -62,6 +63,5 @@ async def cache_metrics(
             "saved_cost_usd": int(row["saved_cost"] or 0) / 1_000_000_000,
             "saved_prompt_tokens": int(row["saved_prompt_tokens"] or 0),
             "saved_completion_tokens": int(row["saved_completion_tokens"] or 0),
-        },
-        "error": None,
-    }
+        }
+    )

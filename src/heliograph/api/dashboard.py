@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.scores import DataOverTimeRequest, ScoreOverTime
+from heliograph.api.services import services_of
 from heliograph.store.evals import scores_over_time, time_window
 
 router = APIRouter(tags=["Dashboard"])
@@ -21,10 +22,10 @@ async def query_scores_over_time(
     """Average value of each score per time bucket (`score_sum`, named as in Helicone)."""
     window = time_window(query.timeFilter.start, query.timeFilter.end, query.timeZoneDifference)
     rows = await scores_over_time(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         window,
         query.dbIncrement,
         query.userFilter,
     )
-    return {"data": rows, "error": None}
+    return ok(rows)

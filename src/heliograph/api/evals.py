@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.scores import Eval, EvalBody, EvalQueryParams, ScoreDistribution
 from heliograph.api.scores import BODY_REQUIRED, RequestId, score_name, score_request, score_value
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError
-from heliograph.meta.keys import Principal
 from heliograph.store.evals import eval_summaries, page, score_distributions, time_window
 from heliograph.store.scores import score_names
 
 router = APIRouter(tags=["Evals"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 def _services(request: Request) -> Any:
-    return request.app.state.services
+    return services_of(request)
 
 
 @router.post("/v1/evals/query", response_model=Envelope[list[Eval]])
@@ -39,14 +38,14 @@ async def query_evals(request: Request, caller: Reader, query: EvalQueryParams) 
     evals = await eval_summaries(
         engine, caller.organization_id, page(names, query.offset, query.limit), window, query.filter
     )
-    return {"data": evals, "error": None}
+    return ok(evals)
 
 
 @router.get("/v1/evals/scores", response_model=Envelope[list[str]])
 async def list_eval_scores(request: Request, caller: Reader) -> dict[str, Any]:
     """The score names used on the organization's requests."""
     names = await score_names(_services(request).engine, caller.organization_id)
-    return {"data": names, "error": None}
+    return ok(names)
 
 
 @router.post(
@@ -60,7 +59,7 @@ async def query_score_distributions(
     histograms = await score_distributions(
         _services(request).engine, caller.organization_id, window, query.filter
     )
-    return {"data": page(histograms, query.offset, query.limit), "error": None}
+    return ok(page(histograms, query.offset, query.limit))
 
 
 @router.post("/v1/evals/{request_id}", response_model=Envelope[None], openapi_extra=BODY_REQUIRED)

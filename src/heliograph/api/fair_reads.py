@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from heliograph.api.auth import require_principal
+from heliograph.api.services import services_of
 from heliograph.errors import HeliographError
 from heliograph.meta.keys import Principal
 from heliograph.store.fair_reads import ReadsBusy, reading_for
@@ -33,8 +34,8 @@ async def read_turn(
     request: Request, organization: str, busy: Callable[[ReadsBusy], Exception] = lambda e: e
 ) -> AsyncIterator[None]:
     """Hold a read slot of `organization`; `busy` makes the error of a full queue."""
-    settings = request.app.state.services.settings
-    slots = request.app.state.services.engine.org_slots
+    settings = services_of(request).settings
+    slots = services_of(request).engine.org_slots
     # Read the body now: from here on, the only message left to receive is the disconnect.
     await request.body()
     async with contextlib.AsyncExitStack() as stack:

@@ -9,13 +9,14 @@ from fastapi.responses import JSONResponse
 
 import heliograph
 from heliograph.api.schemas.gateway import Health
+from heliograph.api.services import services_of
 
 router = APIRouter()
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 async def healthz(request: Request) -> Any:
-    services = request.app.state.services
+    services = services_of(request)
     pipeline = services.pipeline
     stats = pipeline.stats
     problem = pipeline.problem()

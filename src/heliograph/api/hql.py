@@ -17,15 +17,16 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import read_turn
 from heliograph.api.schemas.components import ref
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.hql import (
     ClickHouseTableSchema,
     ExecuteSqlResponse,
     HqlSavedQuery,
 )
+from heliograph.api.services import services_of
 from heliograph.hql import errors
 from heliograph.hql.download import open_csv
 from heliograph.hql.errors import HqlError
@@ -42,7 +43,6 @@ from heliograph.hql.service import DOWNLOADS_PER_MINUTE, EXECUTE_PER_MINUTE, Hql
 from heliograph.meta.keys import Principal
 
 router = APIRouter(prefix="/v1/helicone-sql", tags=["HeliconeSql"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 class CsvResponse(StreamingResponse):
@@ -89,12 +89,12 @@ Reader = Annotated[Principal, Depends(_hql_reader, scope="function")]
 
 
 def _hql(request: Request) -> HqlService:
-    service: HqlService = request.app.state.services.hql
+    service: HqlService = services_of(request).hql
     return service
 
 
 def _limits(request: Request) -> HqlLimits:
-    settings = request.app.state.services.settings
+    settings = services_of(request).settings
     return replace(_hql(request).limits, max_sql_chars=settings.hql_max_sql_chars)
 
 
@@ -136,7 +136,7 @@ async def execute_sql(request: Request, caller: Reader) -> Response:
     sql, limit = _sql_and_limit(await _json(request), DEFAULT_LIMIT)
     hql = _hql(request)
     hql.rates.admit(caller.organization_id, "query", EXECUTE_PER_MINUTE)
-    engine = request.app.state.services.engine
+    engine = services_of(request).engine
     answer = await execute(
         engine, caller.organization_id, sql, limit, _limits(request), hql.checker
     )
@@ -154,8 +154,8 @@ async def execute_sql(request: Request, caller: Reader) -> Response:
 )
 async def get_schema(request: Request, caller: Reader) -> dict[str, Any]:
     """The tables HQL can read and their columns (the tenant column left out)."""
-    tables = await schema(request.app.state.services.engine)
-    return {"data": tables, "error": None}
+    tables = await schema(services_of(request).engine)
+    return ok(tables)
 
 
 @router.post(
@@ -174,7 +174,7 @@ async def download_csv(request: Request, caller: Reader) -> Response:
     hql.rates.admit(caller.organization_id, "download", DOWNLOADS_PER_MINUTE)
     limits = _limits(request)
     confined, params = await prepare(sql, caller.organization_id, limit, limits, hql.checker)
-    engine = request.app.state.services.engine
+    engine = services_of(request).engine
     chunks = await open_csv(engine, confined, params, limits)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     return StreamingResponse(
@@ -187,7 +187,7 @@ async def download_csv(request: Request, caller: Reader) -> Response:
 @router.get("/saved-queries", response_model=Envelope[list[HqlSavedQuery]])
 async def list_saved_queries(request: Request, caller: Caller) -> dict[str, Any]:
     queries = await asyncio.to_thread(_hql(request).saved.list_queries, caller.organization_id)
-    return {"data": [query.shown() for query in queries], "error": None}
+    return ok([query.shown() for query in queries])
 
 
 @router.post(
@@ -201,7 +201,7 @@ async def create_saved_query(request: Request, caller: Caller) -> dict[str, Any]
     """Save a query for the organization; answers a list holding it, as Helicone does."""
     name, sql = validated(await _json(request))
     query = await asyncio.to_thread(_hql(request).saved.create, caller.organization_id, name, sql)
-    return {"data": [query.shown()], "error": None}
+    return ok([query.shown()])
 
 
 @router.get(
@@ -213,7 +213,7 @@ async def get_saved_query(query_id: str, request: Request, caller: Caller) -> di
     query = await asyncio.to_thread(_hql(request).saved.get, caller.organization_id, query_id)
     if query is None:
         raise _not_found(query_id)
-    return {"data": query.shown(), "error": None}
+    return ok(query.shown())
 
 
 @router.put(
@@ -229,7 +229,7 @@ async def update_saved_query(query_id: str, request: Request, caller: Caller) ->
     )
     if query is None:
         raise _not_found(query_id)
-    return {"data": query.shown(), "error": None}
+    return ok(query.shown())
 
 
 @router.delete(
@@ -260,7 +260,7 @@ async def bulk_delete_saved_queries(request: Request, caller: Caller) -> dict[st
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise HqlError(errors.MISSING_QUERY_ID, 'Body must be {"ids": ["<query id>", ...]}')
     await asyncio.to_thread(_hql(request).saved.delete, caller.organization_id, ids)
-    return {"data": None, "error": None}
+    return ok(None)
 
 
 def _not_found(query_id: str) -> HqlError:

@@ -26,6 +26,7 @@ from heliograph.api.metrics_models import (
 )
 from heliograph.api.schemas.filters import RequestFilter
 from heliograph.api.schemas.timestamps import ISO_TIMESTAMP
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError
 from heliograph.meta.keys import Principal
 from heliograph.store.filters import FilterError, compile_filter, parse_timestamp
@@ -200,7 +201,7 @@ def _ranking(query: OverTimeQuery | BreakdownQuery) -> Ranking:
 
 
 def _engine(request: Request) -> Any:
-    return request.app.state.services.engine
+    return services_of(request).engine
 
 
 @router.post("/v1/metrics/overview", response_model_exclude_unset=True)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from heliograph.api.schemas.gateway import ModelList
+from heliograph.api.services import services_of
 from heliograph.gateway.token_limits import context_window
 
 router = APIRouter(tags=["AI Gateway"])
@@ -15,7 +16,7 @@ router = APIRouter(tags=["AI Gateway"])
 @router.get("/v1/models", response_model=ModelList)
 async def list_models(request: Request) -> dict[str, Any]:
     """Every model the gateway can route by name, with its providers and USD per token."""
-    services = request.app.state.services
+    services = services_of(request)
     router_ = services.router
     by_helicone = {p.helicone_name: p for p in router_.providers.values()}
     models: dict[str, dict[str, Any]] = {}

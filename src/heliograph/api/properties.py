@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.properties import (
     PropertyKeyCount,
     PropertyMetricsQuery,
@@ -16,6 +16,7 @@ from heliograph.api.schemas.properties import (
     PropertyValueMetrics,
     TimeFilter,
 )
+from heliograph.api.services import services_of
 from heliograph.store.filters import EARLIEST, LATEST, parse_timestamp
 from heliograph.store.properties import property_keys, property_metrics, property_values
 
@@ -33,8 +34,8 @@ def _time(value: str | None) -> str | None:
 @router.post("/v1/property/query", response_model=Envelope[list[PropertyKeyCount]])
 async def query_properties(request: Request, caller: Reader) -> dict[str, Any]:
     """Distinct custom property keys of the organization, with the number of requests."""
-    keys = await property_keys(request.app.state.services.engine, caller.organization_id)
-    return {"data": keys, "error": None}
+    keys = await property_keys(services_of(request).engine, caller.organization_id)
+    return ok(keys)
 
 
 @router.post(
@@ -45,13 +46,13 @@ async def search_property_values(
 ) -> dict[str, Any]:
     """Values of one property containing `searchTerm` (case-insensitive), most used first."""
     values = await property_values(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         property_key,
         query.searchTerm,
         query.limit,
     )
-    return {"data": values, "error": None}
+    return ok(values)
 
 
 @router.post(
@@ -63,11 +64,11 @@ async def property_value_metrics(
     """Requests, cost, average latency and tokens per value of one property, costliest first."""
     window = query.timeFilter or TimeFilter()
     rows = await property_metrics(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         property_key,
         _time(window.start),
         _time(window.end),
         query.limit,
     )
-    return {"data": rows, "error": None}
+    return ok(rows)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.auth import Caller
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.gateway import NewProviderKey, ProviderKey
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.meta.keys import Principal
 from heliograph.meta.provider_keys import ProviderKeyInfo
 
 router = APIRouter(tags=["Provider keys"])
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 def _shown(info: ProviderKeyInfo) -> dict[str, Any]:
@@ -33,7 +32,7 @@ async def add_provider_key(
     request: Request, caller: Caller, body: NewProviderKey
 ) -> dict[str, Any]:
     """Store a provider key for the caller's organization; it is tried before the server's."""
-    services = request.app.state.services
+    services = services_of(request)
     provider = body.provider.strip().lower()
     if provider not in services.router.providers:
         known = ", ".join(sorted(services.router.providers))
@@ -41,23 +40,23 @@ async def add_provider_key(
     info = await asyncio.to_thread(
         services.provider_keys.add, caller.organization_id, provider, body.key, body.name
     )
-    return {"data": _shown(info), "error": None}
+    return ok(_shown(info))
 
 
 @router.get("/v1/provider-keys", response_model=Envelope[list[ProviderKey]])
 async def list_provider_keys(request: Request, caller: Caller) -> dict[str, Any]:
     """The organization's provider keys, as previews only."""
     keys = await asyncio.to_thread(
-        request.app.state.services.provider_keys.list_keys, caller.organization_id
+        services_of(request).provider_keys.list_keys, caller.organization_id
     )
-    return {"data": [_shown(info) for info in keys], "error": None}
+    return ok([_shown(info) for info in keys])
 
 
 @router.delete("/v1/provider-keys/{key_id}", response_model=Envelope[None])
 async def delete_provider_key(key_id: str, request: Request, caller: Caller) -> dict[str, Any]:
     deleted = await asyncio.to_thread(
-        request.app.state.services.provider_keys.delete, caller.organization_id, key_id
+        services_of(request).provider_keys.delete, caller.organization_id, key_id
     )
     if not deleted:
         raise NotFoundError("Provider key not found")
-    return {"data": None, "error": None}
+    return ok(None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope
+from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope, ok
 from heliograph.api.schemas.requests import (
     MAX_PROPERTY_BYTES,
     MAX_QUERY_LIMIT,
@@ -16,6 +16,7 @@ from heliograph.api.schemas.requests import (
     PropertyUpdateBody,
     RequestQueryParams,
 )
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.gateway.headers import valid_uuid
 from heliograph.meta.keys import Principal
@@ -25,12 +26,11 @@ from heliograph.store.requests import get_request, query_requests
 router = APIRouter(tags=["Request"])
 REQUEST_NOT_FOUND = "Request not found"
 
-Caller = Annotated[Principal, Depends(require_principal)]
 RequestId = Annotated[str, Path(json_schema_extra=REQUEST_ID_SCHEMA)]
 
 
 def _services(request: Request) -> Any:
-    return request.app.state.services
+    return services_of(request)
 
 
 @router.get("/v1/request/{request_id}", response_model=Envelope[HeliconeRequest])
@@ -42,7 +42,7 @@ async def read_request(request_id: RequestId, request: Request, caller: Reader) 
         row = await get_request(_services(request).engine, caller.organization_id, canonical)
     if row is None:
         raise NotFoundError(REQUEST_NOT_FOUND)
-    return {"data": row, "error": None}
+    return ok(row)
 
 
 async def _query(request: Request, caller: Principal, params: RequestQueryParams) -> dict[str, Any]:
@@ -58,7 +58,7 @@ async def _query(request: Request, caller: Principal, params: RequestQueryParams
         cached_only=params.isCached,
         scored_only=params.isScored,
     )
-    return {"data": rows, "error": None}
+    return ok(rows)
 
 
 @router.post("/v1/request/query-clickhouse", response_model=Envelope[list[HeliconeRequest]])
@@ -122,4 +122,4 @@ async def put_property(
         _services(request).engine, caller.organization_id, canonical, updates
     ):
         raise NotFoundError(REQUEST_NOT_FOUND)
-    return {"data": None, "error": None}
+    return ok(None)

@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 
-from heliograph.api.auth import require_principal
-from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope
+from heliograph.api.auth import Caller
+from heliograph.api.schemas.envelope import REQUEST_ID_SCHEMA, Envelope, ok
 from heliograph.api.schemas.scores import (
     INT64_MAX,
     INT64_MIN,
@@ -27,6 +27,7 @@ from heliograph.api.schemas.scores import (
     FeedbackBody,
     ScoresBody,
 )
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.gateway.headers import valid_uuid
 from heliograph.meta.keys import Principal
@@ -34,7 +35,6 @@ from heliograph.store.filters import FEEDBACK_SCORE
 from heliograph.store.scores import add_scores, request_logged
 
 router = APIRouter(tags=["Request"])
-Caller = Annotated[Principal, Depends(require_principal)]
 # Malformed ids are refused by the handler (400), with its own message.
 RequestId = Annotated[str, Path(json_schema_extra=REQUEST_ID_SCHEMA)]
 BODY_REQUIRED = {"requestBody": {"required": True}}
@@ -122,7 +122,7 @@ def parse_scores(body: Any) -> dict[str, int | float]:
 
 
 async def _logged(request: Request, organization_id: str, request_id: str) -> bool:
-    services = request.app.state.services
+    services = services_of(request)
     if await request_logged(services.engine, organization_id, request_id):
         return True
     pipeline = services.pipeline
@@ -148,8 +148,8 @@ async def score_request(
         raise InvalidRequestError(INVALID_ID)
     if not await _logged(request, caller.organization_id, canonical):
         raise NotFoundError(NOT_FOUND)
-    await add_scores(request.app.state.services.engine, caller.organization_id, canonical, scores)
-    return {"data": None, "error": None}
+    await add_scores(services_of(request).engine, caller.organization_id, canonical, scores)
+    return ok(None)
 
 
 @router.post(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.sessions import (
     MINUTES_IN_DAY,
     SessionDetail,
@@ -18,8 +18,8 @@ from heliograph.api.schemas.sessions import (
     SessionQueryParams,
     SessionResult,
 )
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.meta.keys import Principal
 from heliograph.store.session_tree import build_tree
 from heliograph.store.sessions import (
     SessionScope,
@@ -31,13 +31,12 @@ from heliograph.store.sessions import (
 )
 
 router = APIRouter(tags=["Session"])
-Caller = Annotated[Principal, Depends(require_principal)]
 SESSION_NOT_FOUND = "Session not found"
 MAX_TREE_REQUESTS = 10_000
 
 
 def _engine(request: Request) -> Any:
-    return request.app.state.services.engine
+    return services_of(request).engine
 
 
 def _check_timezone(minutes: float) -> None:
@@ -66,7 +65,7 @@ async def query(request: Request, caller: Reader, params: SessionQueryParams) ->
         offset=params.offset,
         limit=params.limit,
     )
-    return {"data": sessions, "error": None}
+    return ok(sessions)
 
 
 @router.post("/v1/session/metrics/query", response_model=Envelope[SessionMetrics])
@@ -84,7 +83,7 @@ async def metrics(
         name_contains=params.nameContains,
     )
     data = await session_metrics(_engine(request), scope, params.pSize, params.useInterquartile)
-    return {"data": data, "error": None}
+    return ok(data)
 
 
 @router.post("/v1/session/{session_id:path}/feedback", response_model=Envelope[None])
@@ -94,7 +93,7 @@ async def feedback(
     """Rate a session; the rating is kept as the `Helicone-Session-Feedback` property."""
     if not await rate_session(_engine(request), caller.organization_id, session_id, body.rating):
         raise NotFoundError(SESSION_NOT_FOUND)
-    return {"data": None, "error": None}
+    return ok(None)
 
 
 @router.get("/v1/session/{session_id:path}", response_model=Envelope[SessionDetail])
@@ -107,11 +106,10 @@ async def read_session(session_id: str, request: Request, caller: Reader) -> dic
     rows = await session_requests(engine, caller.organization_id, session_id, MAX_TREE_REQUESTS)
     rating = rows[0]["rating"] if rows else ""
     summary["feedback"] = {"1": True, "0": False}.get(rating)
-    return {
-        "data": {
+    return ok(
+        {
             "session": summary,
             "tree": build_tree(rows),
             "truncated": len(rows) < summary["total_requests"],
-        },
-        "error": None,
-    }
+        }
+    )

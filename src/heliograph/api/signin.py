@@ -14,8 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 
 from heliograph.api.auth import CSRF_HEADER
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.signin import SignedInSession, SignInBody
+from heliograph.api.services import services_of
 from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.errors import AuthError, ForbiddenError, InvalidRequestError
 from heliograph.meta.users import Account, UserStore
@@ -49,7 +50,7 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
 
 def client_address(request: Request) -> str:
     """The caller's address: the socket peer, or the trusted proxy's header when configured."""
-    header = request.app.state.services.settings.signin_client_address_header
+    header = services_of(request).settings.signin_client_address_header
     forwarded = request.headers.get(header, "") if header else ""
     # A proxy appends the address it saw: the last entry is the one it vouches for.
     address = forwarded.rsplit(",", 1)[-1].strip()
@@ -62,7 +63,7 @@ async def _check_password(request: Request, email: str, password: str) -> Accoun
     """The account, if not throttled and the password is right; hashing on its own pool."""
     throttle: SignInThrottle = request.app.state.signin_throttle
     hashing: BoundedPool = request.app.state.password_pool
-    users: UserStore = request.app.state.services.users
+    users: UserStore = services_of(request).users
     address = client_address(request)
     throttle.check(email, address)
     account = await hashing.run(users.authenticate, email, password)
@@ -82,7 +83,7 @@ async def sign_in(
     request: Request, response: Response, body: Annotated[SignInBody, Body()] = None
 ) -> dict[str, Any]:
     """`{"email": ..., "password": ...}` or `{"apiKey": "sk-helicone-..."}`."""
-    services = request.app.state.services
+    services = services_of(request)
     if not isinstance(body, dict):
         raise InvalidRequestError('Body must be {"email", "password"} or {"apiKey"}')
     email = None
@@ -102,13 +103,13 @@ async def sign_in(
     else:
         raise InvalidRequestError('Body must be {"email", "password"} or {"apiKey"}')
     _set_cookie(request, response, token)
-    return {"data": _session_view(signed_in, email), "error": None}
+    return ok(_session_view(signed_in, email))
 
 
 @router.get("/v1/auth/session", response_model=Envelope[SignedInSession])
 async def current_session(request: Request, response: Response) -> dict[str, Any]:
     """Who is signed in, with the CSRF token; in demo mode, signs in to the default org."""
-    services = request.app.state.services
+    services = services_of(request)
     signed_in = await services.web_sessions.resolve(request.cookies.get(COOKIE_NAME))
     if signed_in is None and services.settings.demo:
         org = await asyncio.to_thread(services.keys.organization)
@@ -120,12 +121,12 @@ async def current_session(request: Request, response: Response) -> dict[str, Any
     if signed_in.user_id is not None:
         account = await asyncio.to_thread(services.users.get, signed_in.user_id)
         email = account.email if account else None
-    return {"data": _session_view(signed_in, email), "error": None}
+    return ok(_session_view(signed_in, email))
 
 
 @router.post("/v1/auth/sign-out", response_model=Envelope[None])
 async def sign_out(request: Request, response: Response) -> dict[str, Any]:
-    services = request.app.state.services
+    services = services_of(request)
     token = request.cookies.get(COOKIE_NAME)
     signed_in = await services.web_sessions.resolve(token)
     if signed_in is not None and token is not None:
@@ -133,4 +134,4 @@ async def sign_out(request: Request, response: Response) -> dict[str, Any]:
             raise ForbiddenError("Missing or wrong X-CSRF-Token for a signed-in session")
         await asyncio.to_thread(services.web_sessions.end, token)
     response.delete_cookie(COOKIE_NAME, path="/")
-    return {"data": None, "error": None}
+    return ok(None)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from heliograph.api.fair_reads import Reader
-from heliograph.api.schemas.envelope import Envelope
+from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.users import (
     MAX_LIMIT,
     TimeFilterSeconds,
@@ -18,6 +18,7 @@ from heliograph.api.schemas.users import (
     UserQueryParams,
     UserUsage,
 )
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError
 from heliograph.store.users import TimeWindow, user_metrics, user_metrics_overview, user_usage
 
@@ -34,12 +35,12 @@ def _window(time_filter: TimeFilterSeconds | None) -> TimeWindow:
 async def query_users(request: Request, caller: Reader, params: UserQueryParams) -> dict[str, Any]:
     """Requests, tokens and cost per user, for the given user ids (default: all users)."""
     rows = await user_usage(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         params.userIds,
         _window(params.timeFilter),
     )
-    return {"data": rows, "error": None}
+    return ok(rows)
 
 
 @router.post("/v1/user/metrics/query", response_model=Envelope[UserMetrics])
@@ -50,7 +51,7 @@ async def query_user_metrics(
     if params.limit > MAX_LIMIT:
         raise InvalidRequestError(f"Limit cannot be greater than {MAX_LIMIT}")
     data = await user_metrics(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         params.filter,
         window=_window(params.timeFilter),
@@ -59,7 +60,7 @@ async def query_user_metrics(
         limit=params.limit,
         timezone_minutes=params.timeZoneDifferenceMinutes,
     )
-    return {"data": data, "error": None}
+    return ok(data)
 
 
 @router.post("/v1/user/metrics-overview/query", response_model=Envelope[UserMetricsOverview])
@@ -68,10 +69,10 @@ async def user_metrics_distribution(
 ) -> dict[str, Any]:
     """Distributions of requests and cost (USD) per user."""
     data = await user_metrics_overview(
-        request.app.state.services.engine,
+        services_of(request).engine,
         caller.organization_id,
         params.filter,
         params.pSize,
         params.useInterquartile,
     )
-    return {"data": data, "error": None}
+    return ok(data)

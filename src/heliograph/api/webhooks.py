@@ -5,22 +5,21 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from heliograph.api.auth import require_principal
+from heliograph.api.auth import Caller
 from heliograph.api.schemas.components import ref
-from heliograph.api.schemas.envelope import UUID_PATTERN, Envelope
+from heliograph.api.schemas.envelope import UUID_PATTERN, Envelope, ok
 from heliograph.api.schemas.webhooks import DeliveryStatus, Webhook, WebhookDelivery
+from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.gateway.headers import valid_uuid
-from heliograph.meta.keys import Principal
 from heliograph.webhooks.queue import DeliveryRecord
 from heliograph.webhooks.rules import parse_config, validate_destination
 from heliograph.webhooks.service import Webhooks
 from heliograph.webhooks.store import WebhookInfo
 
 router = APIRouter(tags=["Webhooks"])
-Caller = Annotated[Principal, Depends(require_principal)]
 WEBHOOK_NOT_FOUND = "Webhook not found"
 WEBHOOK_FIELDS = frozenset({"destination", "config", "includeData"})
 MAX_DELIVERIES_LIMIT = 1000
@@ -35,7 +34,7 @@ WEBHOOK_DATA_BODY = {
 
 
 def _webhooks(request: Request) -> Webhooks:
-    webhooks: Webhooks = request.app.state.services.webhooks
+    webhooks: Webhooks = services_of(request).webhooks
     return webhooks
 
 
@@ -74,7 +73,7 @@ async def new_webhook(request: Request, caller: Caller) -> dict[str, Any]:
     destination = validate_destination(body.get("destination"))
     config = parse_config(body.get("config"), body.get("includeData"))
     created = await _webhooks(request).create(caller.organization_id, destination, config)
-    return {"data": _shown(created.info, created.hmac_key), "error": None}
+    return ok(_shown(created.info, created.hmac_key))
 
 
 @router.get("/v1/webhooks", response_model=Envelope[list[Webhook]])
@@ -82,7 +81,7 @@ async def get_webhooks(request: Request, caller: Caller) -> dict[str, Any]:
     """The organization's webhooks; secrets appear only as previews."""
     webhooks = _webhooks(request)
     infos = await asyncio.to_thread(webhooks.store.list_for, caller.organization_id)
-    return {"data": [_shown(info) for info in infos], "error": None}
+    return ok([_shown(info) for info in infos])
 
 
 @router.delete("/v1/webhooks/{webhook_id}", response_model=Envelope[None])
@@ -90,7 +89,7 @@ async def delete_webhook(webhook_id: str, request: Request, caller: Caller) -> d
     """Delete a webhook, with its pending deliveries and delivery log."""
     if not await _webhooks(request).delete(caller.organization_id, webhook_id):
         raise NotFoundError(WEBHOOK_NOT_FOUND)
-    return {"data": None, "error": None}
+    return ok(None)
 
 
 def _delivery(record: DeliveryRecord) -> dict[str, Any]:
@@ -147,4 +146,4 @@ async def get_deliveries(
         limit=limit,
         offset=offset,
     )
-    return {"data": [_delivery(r) for r in records], "error": None}
+    return ok([_delivery(r) for r in records])

@@ -17,6 +17,11 @@ NON_BLANK = "[^\\s\\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u20
 REQUEST_ID_SCHEMA = {"format": "uuid", "pattern": UUID_PATTERN, "description": "A request id"}
 
 
+def ok(data: T) -> dict[str, T | None]:
+    """Helicone's success envelope around `data`: every route answers with this."""
+    return {"data": data, "error": None}
+
+
 class Envelope(BaseModel, Generic[T]):
     """A successful answer: the data, and `error: null`."""
 

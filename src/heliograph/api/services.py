@@ -1,0 +1,52 @@
+"""The services every REST route may use, built once per app (app.py), typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from heliograph.alerts.store import AlertStore
+from heliograph.config import Settings
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.gateway.cache import ResponseCache
+from heliograph.gateway.http_client import ConnectionPool
+from heliograph.gateway.ratelimit import RateLimiter
+from heliograph.gateway.routing import Router
+from heliograph.hql.service import HqlService
+from heliograph.meta.keys import KeyStore
+from heliograph.meta.provider_keys import ProviderKeyStore
+from heliograph.meta.users import UserStore
+from heliograph.meta.web_sessions import WebSessionStore
+from heliograph.pipeline.rows import RowBuilder
+from heliograph.pipeline.writer import LogPipeline
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.webhooks.service import Webhooks
+
+
+@dataclass
+class Services:
+    """Everything a request handler may need, built once per app."""
+
+    settings: Settings
+    keys: KeyStore
+    engine: ChdbEngine
+    pipeline: LogPipeline
+    catalog: PriceCatalog
+    upstream: ConnectionPool  # every proxied call goes out through this one pool
+    rows: RowBuilder
+    router: Router
+    provider_keys: ProviderKeyStore
+    cache: ResponseCache
+    limiter: RateLimiter
+    alerts: AlertStore
+    users: UserStore
+    web_sessions: WebSessionStore
+    webhooks: Webhooks
+    hql: HqlService
+
+
+def services_of(request: Request) -> Services:
+    """The app's services, as a route handler reaches them."""
+    services: Services = request.app.state.services
+    return services
