@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from heliograph.config import DEFAULT_PROVIDER_BASE_URLS, Settings, load_settings
@@ -17,6 +19,7 @@ from heliograph.provider_specs import (
     ProviderSpec,
     canonical_name,
 )
+from heliograph.providers.registry import FORMATS, model_in_path, wire_format
 
 IDS = [spec.name for spec in SPECS]
 
@@ -122,3 +125,53 @@ def test_azure_calls_go_to_the_deployment() -> None:
     assert azure.url("/embeddings", "text-embedding-3-small", None).startswith(
         "https://r.openai.azure.com/openai/deployments/text-embedding-3-small/embeddings?"
     )
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_a_provider_path_is_read_in_its_spec_wire_format(spec: ProviderSpec) -> None:
+    assert wire_format(spec.helicone_name, "/v1/some/endpoint") is FORMATS[spec.wire]
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "wire"),
+    [
+        ("GOOGLE", "/v1beta/models/gemini-2.0-flash:generateContent", "gemini"),
+        ("GOOGLE", "/v1beta/openai/chat/completions", "openai"),  # Google's OpenAI endpoint
+        ("CUSTOM", "/v1beta/models/gemini-2.0-flash:streamGenerateContent", "gemini"),
+        ("AWS", "/model/amazon.nova-lite-v1:0/converse", "bedrock"),
+        ("CUSTOM", "/v1/messages", "anthropic"),
+        ("ANTHROPIC", "/v1/messages/count_tokens", "anthropic"),
+        ("AZURE", "/openai/deployments/gpt-4o/chat/completions", "openai"),
+        ("CUSTOM", "/anything", "openai"),
+    ],
+)
+def test_a_distinctive_path_decides_the_wire_format(provider: str, path: str, wire: str) -> None:
+    assert wire_format(provider, path) is FORMATS[wire]  # type: ignore[index]
+
+
+CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+PROFILE = "arn:aws:bedrock:us-east-1:1:inference-profile/us.amazon.nova-lite-v1:0"
+VERTEX = "/v1/projects/p/locations/l/publishers/google/models"
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/v1beta/models/gemini-2.0-flash:generateContent", "gemini-2.0-flash"),
+        (f"{VERTEX}/gemini-2.5-pro:streamGenerateContent", "gemini-2.5-pro"),
+        (f"/model/{CLAUDE}/converse", CLAUDE),
+        (f"/model/{PROFILE}/converse-stream", PROFILE),  # an ARN's slash, decoded
+        ("/v1/chat/completions", None),
+        ("/v1beta/models/gemini-2.0-flash:countTokens", None),
+    ],
+)
+def test_the_model_in_a_path(path: str, model: str | None) -> None:
+    assert model_in_path(path) == model
+
+
+def test_the_gateway_docs_name_every_provider_and_key_variable() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "gateway.md").read_text()
+    for spec in SPECS:
+        assert f"`{spec.name}`" in docs
+        for variable in spec.key_env:
+            assert f"`{variable}`" in docs or variable == f"{spec.name.upper()}_API_KEY"
