@@ -9,12 +9,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from heliograph.provider_specs import SPECS, default_base_urls
+
 ENV_PREFIX = "HELIOGRAPH_"
 
-DEFAULT_PROVIDER_BASE_URLS: dict[str, str] = {
-    "openai": "https://api.openai.com",
-    "anthropic": "https://api.anthropic.com",
-}
+DEFAULT_PROVIDER_BASE_URLS: dict[str, str] = default_base_urls()
 
 
 class ConfigError(ValueError):
@@ -239,21 +238,6 @@ class Settings:
 _SCALARS = {
     f.name: f for f in fields(Settings) if f.name not in ("provider_base_urls", "provider_api_keys")
 }
-# Conventional environment variables of provider keys, beside HELIOGRAPH_<NAME>_API_KEY.
-PROVIDER_KEY_ENV = {
-    "openai": ("OPENAI_API_KEY",),
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "groq": ("GROQ_API_KEY",),
-    "deepseek": ("DEEPSEEK_API_KEY",),
-    "xai": ("XAI_API_KEY",),
-    "mistral": ("MISTRAL_API_KEY",),
-    "openrouter": ("OPENROUTER_API_KEY",),
-    "together": ("TOGETHER_API_KEY", "TOGETHERAI_API_KEY"),
-    "fireworks": ("FIREWORKS_API_KEY",),
-    "perplexity": ("PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"),
-    "azure": ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
-}
 
 
 def scalar_settings() -> list[str]:
@@ -340,10 +324,10 @@ def load_settings(
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if environ.get(name) and ENV_PREFIX + "AWS_REGION" not in environ:
             values.setdefault("aws_region", environ[name])
-    for provider, names in PROVIDER_KEY_ENV.items():
-        for name in names:
+    for spec in SPECS:  # conventional variables (OPENAI_API_KEY), the first one set
+        for name in spec.key_env:
             if environ.get(name):
-                api_keys.setdefault(provider, environ[name])
+                api_keys.setdefault(spec.name, environ[name])
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX) and key.endswith("_BASE_URL") and raw:
             provider = key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()

@@ -3,12 +3,19 @@ effective values `heliograph settings` prints (secrets shown only as set or not)
 
 from __future__ import annotations
 
-from heliograph.config import ENV_PREFIX, Settings, scalar_settings, setting_info
+from heliograph.config import (
+    DEFAULT_PROVIDER_BASE_URLS,
+    ENV_PREFIX,
+    Settings,
+    scalar_settings,
+    setting_info,
+)
 
+_DEFAULT_BASES = ", ".join(f"`{name}`" for name in DEFAULT_PROVIDER_BASE_URLS)
 # The two settings that are maps of provider name to value, read from several places.
 _PROVIDER_ROWS = (
     "| `[providers.NAME] base_url` (`provider_base_urls`) | `HELIOGRAPH_<NAME>_BASE_URL` "
-    "| `openai`, `anthropic` official APIs | A provider's base URL; any other NAME adds a "
+    f"| {_DEFAULT_BASES} official APIs | A provider's base URL; any other NAME adds a "
     "`/NAME/...` passthrough route |",
     "| `[providers.NAME] api_key` (`provider_api_keys`) | `HELIOGRAPH_<NAME>_API_KEY`, "
     "`<NAME>_API_KEY` | none | The unified gateway's provider keys "

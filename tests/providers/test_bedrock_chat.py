@@ -24,8 +24,8 @@ from heliograph.errors import AuthError, InvalidRequestError, UpstreamError
 from heliograph.mock_provider import FakeProvider
 from heliograph.mock_provider.bedrock import event, exception, frame
 from heliograph.mock_provider.generation import prompt_tokens, sentence
+from heliograph.providers.aws_eventstream import EventStreamDecoder, EventStreamError
 from heliograph.providers.bedrock_chat import BedrockChatAdapter
-from heliograph.providers.bedrock_stream import EventStreamDecoder, EventStreamError
 from heliograph.providers.chat import ChatAdapter
 from heliograph.providers.sse import parse_events
 

@@ -1,13 +1,15 @@
-"""The providers the unified gateway can call, and how to reach each one."""
+"""The providers the unified gateway can call, and how to reach each one (from their specs)."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from heliograph.config import Settings
 from heliograph.errors import InvalidRequestError
+from heliograph.provider_specs import PROVIDERS, SPECS, Auth, ProviderSpec
 from heliograph.providers.chat import ChatAdapter
 
 # A model string's segments end up in the upstream URL: a region in Bedrock's host name, an
@@ -33,7 +35,8 @@ class GatewayProvider:
     adapter: ChatAdapter | None = None  # None: the provider speaks OpenAI's format
     api_key: str | None = None
     needs_key: bool = True
-    azure_api_version: str | None = None  # set for Azure OpenAI: deployment URLs, api-key
+    auth: Auth = "bearer"
+    api_version: str = ""  # Azure OpenAI's, for chat paths that name a deployment
     region: str | None = None  # for providers addressed by region (Bedrock)
 
     @property
@@ -42,13 +45,11 @@ class GatewayProvider:
 
     def url(self, endpoint_suffix: str, model: str, deployment: str | None) -> str:
         """Where an OpenAI-format call for `model` goes (`endpoint_suffix`: "/chat/completions")."""
-        if self.azure_api_version is not None:
+        path = self.chat_path.replace("/chat/completions", endpoint_suffix)
+        if "{deployment}" in path:  # Azure OpenAI: the deployment stands for the model
             name = checked_segment(_AZURE_DEPLOYMENT, deployment or model, "Azure deployment")
-            return (
-                f"{self.base_url}/openai/deployments/{name}{endpoint_suffix}"
-                f"?api-version={self.azure_api_version}"
-            )
-        return self.base_url + self.chat_path.replace("/chat/completions", endpoint_suffix)
+            path = path.format(deployment=name, api_version=self.api_version)
+        return self.base_url + path
 
     def base_for(self, deployment: str | None) -> str:
         """The base URL, in the deployment's region for providers addressed by region."""
@@ -58,44 +59,18 @@ class GatewayProvider:
         return self.base_url
 
     def auth_headers(self) -> dict[str, str]:
-        if not self.api_key:
+        if not self.api_key or self.auth == "sigv4":
             return {}
-        if self.azure_api_version is not None:
-            return {"api-key": self.api_key}
-        return {"authorization": f"Bearer {self.api_key}"}
+        if self.auth == "bearer":
+            return {"authorization": f"Bearer {self.api_key}"}
+        return {self.auth: self.api_key}
 
 
-# name -> (Helicone name, default base URL, chat path)
-_OPENAI_COMPATIBLE = {
-    "openai": ("OPENAI", "https://api.openai.com", "/v1/chat/completions"),
-    "groq": ("GROQ", "https://api.groq.com/openai", "/v1/chat/completions"),
-    "deepseek": ("DEEPSEEK", "https://api.deepseek.com", "/chat/completions"),
-    "xai": ("X", "https://api.x.ai", "/v1/chat/completions"),
-    "mistral": ("MISTRAL", "https://api.mistral.ai", "/v1/chat/completions"),
-    "openrouter": ("OPENROUTER", "https://openrouter.ai/api", "/v1/chat/completions"),
-    "together": ("TOGETHER", "https://api.together.xyz", "/v1/chat/completions"),
-    "fireworks": ("FIREWORKS", "https://api.fireworks.ai/inference", "/v1/chat/completions"),
-    "perplexity": ("PERPLEXITY", "https://api.perplexity.ai", "/chat/completions"),
-}
-_ADAPTED = {
-    "anthropic": ("ANTHROPIC", "https://api.anthropic.com"),
-    "google": ("GOOGLE", "https://generativelanguage.googleapis.com"),
-}
-PROVIDER_ALIASES = {"gemini": "google", "x": "xai", "grok": "xai", "claude": "anthropic"}
-
-
-def _adapter(name: str) -> ChatAdapter:
-    if name == "bedrock":
-        from heliograph.providers.bedrock_chat import BedrockChatAdapter
-
-        return BedrockChatAdapter()
-    if name == "anthropic":
-        from heliograph.providers.anthropic_chat import AnthropicChatAdapter
-
-        return AnthropicChatAdapter()
-    from heliograph.providers.gemini_chat import GeminiChatAdapter
-
-    return GeminiChatAdapter()
+def load_adapter(path: str) -> ChatAdapter:
+    """The chat adapter a spec names ("module:Class"), imported only when it is used."""
+    module, _, name = path.partition(":")
+    adapter: ChatAdapter = getattr(importlib.import_module(module), name)()
+    return adapter
 
 
 def gateway_providers(settings: Settings) -> dict[str, GatewayProvider]:
@@ -103,41 +78,39 @@ def gateway_providers(settings: Settings) -> dict[str, GatewayProvider]:
     bases: Mapping[str, str] = settings.provider_base_urls
     keys: Mapping[str, str] = settings.provider_api_keys
     providers: dict[str, GatewayProvider] = {}
-    for name, (helicone, base, path) in _OPENAI_COMPATIBLE.items():
-        providers[name] = GatewayProvider(
-            name, helicone, bases.get(name, base).rstrip("/"), path, api_key=keys.get(name)
-        )
-    for name, (helicone, base) in _ADAPTED.items():
-        providers[name] = GatewayProvider(
-            name,
-            helicone,
-            bases.get(name, base).rstrip("/"),
-            adapter=_adapter(name),
-            api_key=keys.get(name),
-        )
-    if "azure" in bases:  # Azure OpenAI needs the resource's URL: https://NAME.openai.azure.com
-        providers["azure"] = GatewayProvider(
-            "azure",
-            "AZURE",
-            bases["azure"].rstrip("/"),
-            api_key=keys.get("azure"),
-            azure_api_version=settings.azure_api_version,
-        )
-    # Bedrock signs with AWS credentials (botocore's chain), not a key; a deployment segment
-    # (`model/bedrock/us-west-2`) picks another region.
-    region = settings.aws_region
-    providers["bedrock"] = GatewayProvider(
-        "bedrock",
-        "BEDROCK",
-        bases.get("bedrock", f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/"),
-        adapter=_adapter("bedrock"),
-        needs_key=False,
-        region=region,
-    )
+    for spec in SPECS:
+        provider = _from_spec(spec, settings, bases.get(spec.name), keys.get(spec.name))
+        if provider is not None:
+            providers[spec.name] = provider
     # Any other configured base URL is an OpenAI-compatible server (Ollama, vLLM, llama.cpp).
     for name, base in bases.items():
-        if name not in providers and name != "bedrock":
+        if name not in PROVIDERS:
             providers[name] = GatewayProvider(
                 name, name.upper(), base.rstrip("/"), api_key=keys.get(name), needs_key=False
             )
     return providers
+
+
+def _from_spec(
+    spec: ProviderSpec, settings: Settings, base: str | None, key: str | None
+) -> GatewayProvider | None:
+    """A known provider, or None when it has no default base URL and none is configured."""
+    region = settings.aws_region if "{region}" in (spec.base_url or "") else None
+    if base is None and spec.base_url is not None:
+        # Bedrock signs with AWS credentials (botocore's chain); a deployment segment
+        # (`model/bedrock/us-west-2`) picks another region than the settings' one.
+        base = spec.base_url.replace("{region}", region or "")
+    if base is None:
+        return None  # Azure OpenAI needs the resource's URL: https://NAME.openai.azure.com
+    return GatewayProvider(
+        spec.name,
+        spec.helicone_name,
+        base.rstrip("/"),
+        spec.chat_path,
+        adapter=load_adapter(spec.adapter) if spec.adapter else None,
+        api_key=key if spec.needs_key else None,
+        needs_key=spec.needs_key,
+        auth=spec.auth,
+        api_version=settings.azure_api_version,
+        region=region,
+    )

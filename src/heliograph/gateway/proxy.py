@@ -68,7 +68,7 @@ from heliograph.providers.openai import (
     usage_chunk_filter,
     with_usage_requested,
 )
-from heliograph.providers.registry import OPENAI_FORMAT, wire_format
+from heliograph.providers.registry import OPENAI_FORMAT, model_in_path, wire_format
 from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
 
@@ -139,7 +139,8 @@ class PassthroughProxy:
             request_json=request_json,
             user_id=headers.user_id,
             properties=headers.properties,
-            model_override=headers.model_override,
+            # Gemini and Bedrock name the model in the path, not in the body.
+            model_override=headers.model_override or model_in_path(route.upstream_path),
             omit_request=headers.omit_request,
             omit_response=headers.omit_response,
         )

@@ -1,4 +1,8 @@
-"""Which paths are proxied, and where to: the passthrough routing table."""
+"""Which paths are proxied, and where to: the passthrough routing table.
+
+Every configured base URL opens a /<name>/ route; known providers are logged under their
+spec's Helicone name (provider_specs.py), any other name upper-cased.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.errors import InvalidRequestError
+from heliograph.provider_specs import JAWN_ALIASES, helicone_name
 
-# Helicone's provider names for the providers we have a dedicated passthrough route for.
-PROVIDER_NAMES = {
-    "openai": "OPENAI",
-    "anthropic": "ANTHROPIC",
-    "azure": "AZURE",
-    "google": "GOOGLE",
-}
 GATEWAY_PREFIX = "gateway"  # generic: the upstream comes from Helicone-Target-Url
-# Self-hosted Helicone (Jawn) serves the same proxies under /v1/gateway/<name>/...
-JAWN_ALIASES = {"oai": "openai", "anthropic": "anthropic"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +34,13 @@ class RouteTable:
         if head == GATEWAY_PREFIX:
             return ProxyRoute("", None, "/" + tail, "/" + head)
         if head in self._bases:
-            return ProxyRoute(_provider_name(head), self._bases[head], "/" + tail, "/" + head)
+            return ProxyRoute(helicone_name(head), self._bases[head], "/" + tail, "/" + head)
         if head == "v1" and tail.startswith("gateway/"):
             alias, _, rest = tail[len("gateway/") :].partition("/")
             name = JAWN_ALIASES.get(alias, "")
             if name in self._bases:
                 prefix = f"/v1/gateway/{alias}"
-                return ProxyRoute(_provider_name(name), self._bases[name], "/" + rest, prefix)
+                return ProxyRoute(helicone_name(name), self._bases[name], "/" + rest, prefix)
         return None
 
 
@@ -59,7 +55,3 @@ def upstream_target(route: ProxyRoute, scope: MutableMapping[str, Any]) -> str:
         raise InvalidRequestError("The route's own path segments must not be percent-encoded")
     query: bytes = scope.get("query_string", b"")
     return (rest or "/") + ("?" + query.decode("latin-1") if query else "")
-
-
-def _provider_name(configured: str) -> str:
-    return PROVIDER_NAMES.get(configured, configured.upper())

@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import AuthError, InvalidRequestError
-from heliograph.gateway.providers import PROVIDER_ALIASES, GatewayProvider
+from heliograph.gateway.providers import GatewayProvider
+from heliograph.provider_specs import canonical_name
 
 MAX_CHAIN = 50
 MAX_CACHED_MODEL_STRINGS = 4096
@@ -38,10 +39,10 @@ def parse_model_string(value: str, known: set[str]) -> tuple[list[ChainEntry], s
         if not item:
             continue
         if item.startswith("!"):
-            excluded.add(PROVIDER_ALIASES.get(item[1:].lower(), item[1:].lower()))
+            excluded.add(canonical_name(item[1:]))
             continue
         parts = item.split("/")
-        names = [PROVIDER_ALIASES.get(p.lower(), p.lower()) for p in parts]
+        names = [canonical_name(p) for p in parts]
         if len(parts) >= 2 and names[-1] in known:
             entries.append(ChainEntry("/".join(parts[:-1]), names[-1]))
         elif len(parts) >= 3 and names[-2] in known:

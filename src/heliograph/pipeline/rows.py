@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from heliograph.costs.catalog import PriceCatalog
-from heliograph.providers.base import ResponseSummary, WireFormat
+from heliograph.providers.base import ReadsBinaryStreams, ResponseSummary, WireFormat
 from heliograph.providers.sse import parse_events
 from heliograph.redact import redact_url
 
@@ -104,6 +104,10 @@ class RowBuilder:
         try:
             body = orjson.loads(call.response_body) if call.response_body else None
         except orjson.JSONDecodeError:
+            if isinstance(call.wire, ReadsBinaryStreams):  # relayed whole, like any other body
+                binary = call.wire.assemble_binary(call.response_body)
+                if binary is not None:
+                    return binary, binary.body
             return ResponseSummary(None, None), call.response_body.decode("utf-8", "replace")
         return call.wire.summarize(body), body
 

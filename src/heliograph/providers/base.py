@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from heliograph.providers.sse import SSEEvent
 from heliograph.usage import Usage
@@ -26,6 +26,14 @@ class WireFormat(Protocol):
 
     def assemble_stream(self, events: list[SSEEvent]) -> ResponseSummary:
         """The final message a stream adds up to, with its model and usage."""
+
+
+@runtime_checkable
+class ReadsBinaryStreams(Protocol):
+    """A wire format whose streams are binary frames, not SSE (Bedrock's AWS event stream)."""
+
+    def assemble_binary(self, data: bytes) -> ResponseSummary | None:
+        """The final message such a stream adds up to; None when `data` is not one."""
 
 
 def as_int(value: Any) -> int:

@@ -15,7 +15,9 @@ import orjson
 
 from heliograph.providers import openai_shapes as oa
 from heliograph.providers.base import as_int, dig
+from heliograph.providers.gemini import parts_of, usage_from
 from heliograph.providers.sse import EventBuffer
+from heliograph.usage import Usage
 
 # A functionCall's thought signature rides in the OpenAI tool call id after this mark, since
 # the id is the one field every OpenAI client sends back; Gemini 3 refuses a replayed call
@@ -52,30 +54,18 @@ def _finish_reason(reason: Any, called_tools: bool) -> str:
 
 
 def _usage(metadata: Any) -> dict[str, Any]:
-    """OpenAI usage from `usageMetadata`: thinking counts as completion, cache inside prompt."""
-    prompt = as_int(dig(metadata, "promptTokenCount")) + as_int(
-        dig(metadata, "toolUsePromptTokenCount")
-    )
-    thoughts = as_int(dig(metadata, "thoughtsTokenCount"))
-    completion = as_int(dig(metadata, "candidatesTokenCount")) + thoughts
+    """OpenAI usage from `usageMetadata` (zeros without it), counted as gemini.usage_from does."""
+    counted = usage_from(metadata) or Usage()
     prompt_details = {
-        "cached_tokens": as_int(dig(metadata, "cachedContentTokenCount")),
-        "audio_tokens": _audio(dig(metadata, "promptTokensDetails")),
+        "cached_tokens": counted.cache_read_tokens,
+        "audio_tokens": counted.prompt_audio_tokens,
     }
     completion_details = {
-        "reasoning_tokens": thoughts,
-        "audio_tokens": _audio(dig(metadata, "candidatesTokensDetails")),
+        "reasoning_tokens": counted.reasoning_tokens,
+        "audio_tokens": counted.completion_audio_tokens,
     }
-    return oa.openai_usage(prompt, completion, prompt_details, completion_details)
-
-
-def _audio(details: Any) -> int:
-    if not isinstance(details, list):
-        return 0
-    return sum(
-        as_int(d.get("tokenCount"))
-        for d in details
-        if isinstance(d, dict) and d.get("modality") == "AUDIO"
+    return oa.openai_usage(
+        counted.prompt_tokens, counted.completion_tokens, prompt_details, completion_details
     )
 
 
@@ -97,11 +87,6 @@ def _tool_call(part: dict[str, Any], call_id: str) -> dict[str, Any]:
     args = call.get("args")
     arguments = orjson.dumps(args if isinstance(args, dict) else {}).decode()
     return oa.tool_call(call_id, str(call.get("name") or ""), arguments)
-
-
-def _parts_of(candidate: dict[str, Any]) -> list[dict[str, Any]]:
-    parts = dig(candidate, "content", "parts")
-    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
 
 
 def _is_thought(part: dict[str, Any]) -> bool:
@@ -141,7 +126,7 @@ def _choice(candidate: dict[str, Any], position: int, completion_id: str) -> dic
     texts: list[str] = []
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
-    for part in _parts_of(candidate):
+    for part in parts_of(candidate):
         text = part.get("text")
         if isinstance(text, str):
             (thoughts if _is_thought(part) else texts).append(text)
@@ -231,7 +216,7 @@ class GeminiStreamTranslator:
             index = candidate.get("index")
             index = index if isinstance(index, int) else position
             choice = self._start(index, out)
-            for part in _parts_of(candidate):
+            for part in parts_of(candidate):
                 self._part(index, choice, part, out)
             if candidate.get("finishReason"):
                 self._finish(index, candidate["finishReason"], out)
