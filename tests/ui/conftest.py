@@ -24,7 +24,9 @@ def _chromium_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it
+# is open, and tests run after the browser tests (asyncio.run) need that thread back.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     missing = _chromium_missing()
     if missing:
