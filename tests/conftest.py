@@ -10,6 +10,7 @@ import pytest
 
 from heliograph.mock_provider import FakeProvider
 from tests.databases import fresh_postgres_database
+from tests.inprocess import InProcessServer
 from tests.server import HeliographProcess, clean_environ
 
 
@@ -58,6 +59,17 @@ def server(
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    """The one in-process app (see tests/inprocess.py); tests tell their rows apart by id."""
+    app = InProcessServer(tmp_path_factory.mktemp("inprocess") / "data", fake_provider.url)
+    app.start()
+    yield app
+    app.stop()
 
 
 @pytest.fixture

@@ -8,33 +8,38 @@ import uuid
 import httpx
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
+
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
-def logged_call(server: HeliographProcess, **headers: str) -> str:
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
-        headers={**server.auth, **headers},
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-    )
+@pytest.fixture
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def logged_call(server: InProcessServer, key: str | None = None, **headers: str) -> str:
+    auth = {"Helicone-Auth": f"Bearer {key or server.api_key}"}
+    with server.client({**auth, **headers}) as client:
+        response = client.post("/openai/v1/chat/completions", json=CHAT)
     assert response.status_code == 200
     request_id = response.headers["helicone-id"]
-    server.wait_for_request(request_id)
+    server.wait_for_request(request_id, key)
     return request_id
 
 
 def put(
-    server: HeliographProcess, request_id: str, body: object, key: str | None = None
+    server: InProcessServer, request_id: str, body: object, key: str | None = None
 ) -> httpx.Response:
     with server.api(key) as client:
         return client.put(f"/v1/request/{request_id}/property", json=body)
 
 
-def properties_of(server: HeliographProcess, request_id: str) -> dict[str, str]:
+def properties_of(server: InProcessServer, request_id: str) -> dict[str, str]:
     return dict(server.wait_for_request(request_id)["properties"])
 
 
-def test_both_documented_bodies_update_properties(server: HeliographProcess):
+def test_both_documented_bodies_update_properties(server: InProcessServer):
     request_id = logged_call(server, **{"Helicone-Property-Environment": "staging"})
     single = put(server, request_id, {"key": "environment", "value": "production"})
     assert single.status_code == 200 and single.json() == {"data": None, "error": None}
@@ -61,7 +66,7 @@ def test_both_documented_bodies_update_properties(server: HeliographProcess):
     assert request_id not in {row["request_id"] for row in stale}, "only the newest version is seen"
 
 
-def test_unknown_malformed_and_foreign_ids_are_not_found(server: HeliographProcess):
+def test_unknown_malformed_and_foreign_ids_are_not_found(server: InProcessServer):
     assert put(server, "req_123abc", {"key": "a", "value": "b"}).json() == {
         "data": None,
         "error": "Request not found",
@@ -86,19 +91,17 @@ def test_unknown_malformed_and_foreign_ids_are_not_found(server: HeliographProce
         None,
     ],
 )
-def test_bad_bodies_are_400(server: HeliographProcess, body: object):
+def test_bad_bodies_are_400(server: InProcessServer, body: object):
     response = put(server, str(uuid.uuid4()), body)
     assert response.status_code == 400
     assert response.json()["data"] is None and response.json()["error"]
 
 
-def test_fifty_concurrent_updates_of_distinct_keys_keep_every_key(server: HeliographProcess):
+def test_fifty_concurrent_updates_of_distinct_keys_keep_every_key(server: InProcessServer):
     request_id = logged_call(server, **{"Helicone-Property-Original": "kept"})
 
     async def burst() -> list[int]:
-        async with httpx.AsyncClient(
-            base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=60
-        ) as client:
+        async with server.async_client({"Authorization": f"Bearer {server.api_key}"}) as client:
             responses = await asyncio.gather(
                 *(
                     client.put(
@@ -110,17 +113,18 @@ def test_fifty_concurrent_updates_of_distinct_keys_keep_every_key(server: Heliog
             )
         return [r.status_code for r in responses]
 
-    assert asyncio.run(burst()) == [200] * 50
+    assert server.run(burst) == [200] * 50
     expected = {"Original": "kept"} | {f"k{i}": f"v{i}" for i in range(50)}
     assert properties_of(server, request_id) == expected
 
 
-def test_property_keys_values_and_metrics(start_server):
-    server = start_server()
+def test_property_keys_values_and_metrics(server: InProcessServer):
+    key = server.new_organization("properties")  # sees only its own rows' properties
     for env, app in [("production", "web"), ("production", "mobile"), ("staging", "web")]:
-        logged_call(server, **{"Helicone-Property-Environment": env, "Helicone-Property-App": app})
-    logged_call(server, **{"Helicone-Session-Id": "s1"})
-    with server.api() as client:
+        properties = {"Helicone-Property-Environment": env, "Helicone-Property-App": app}
+        logged_call(server, key, **properties)
+    logged_call(server, key, **{"Helicone-Session-Id": "s1"})
+    with server.api(key) as client:
         keys = client.post("/v1/property/query", json={}).json()
         assert keys == {
             "data": [{"property": "App", "count": 3}, {"property": "Environment", "count": 3}],
@@ -135,22 +139,16 @@ def test_property_keys_values_and_metrics(start_server):
     assert all(m["cost"] > 0 for m in metrics)
 
 
-def test_long_properties_warn_and_oversized_ones_are_refused(server: HeliographProcess):
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
-        headers={**server.auth, "Helicone-Property-Essay": "x" * 1500},
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-    )
+def test_long_properties_warn_and_oversized_ones_are_refused(server: InProcessServer):
+    with server.client({**server.auth, "Helicone-Property-Essay": "x" * 1500}) as client:
+        response = client.post("/openai/v1/chat/completions", json=CHAT)
     assert response.status_code == 200
     assert "exceeds 1000 chars" in response.headers["helicone-warning"]
     assert properties_of(server, response.headers["helicone-id"])["Essay"] == "x" * 1500
 
     huge = {f"Helicone-Property-Big{i}": "y" * 10_000 for i in range(7)}
-    refused = httpx.post(
-        server.url + "/openai/v1/chat/completions",
-        headers={**server.auth, **huge},
-        json={"model": "gpt-4o-mini", "messages": []},
-    )
+    with server.client({**server.auth, **huge}) as client:
+        refused = client.post("/openai/v1/chat/completions", json={**CHAT, "messages": []})
     assert refused.status_code == 400
     assert refused.json() == {
         "data": None,
@@ -158,7 +156,7 @@ def test_long_properties_warn_and_oversized_ones_are_refused(server: HeliographP
     }
 
 
-def test_per_request_property_wins_over_global(server: HeliographProcess):
+def test_per_request_property_wins_over_global(server: InProcessServer):
     import openai
 
     client = openai.OpenAI(
@@ -169,6 +167,7 @@ def test_per_request_property_wins_over_global(server: HeliographProcess):
             "Helicone-Property-Environment": "production",
             "Helicone-Property-App": "idea_generator",
         },
+        http_client=server.client(),  # the SDK, into the in-process app
     )
     raw = client.chat.completions.with_raw_response.create(
         model="gpt-4o-mini",
