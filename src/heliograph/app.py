@@ -38,6 +38,7 @@ from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
+from heliograph.pipeline.throttled_log import ThrottledLog
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.schema import apply_migrations
@@ -85,7 +86,9 @@ def build_services(settings: Settings) -> Services:
     metadata = db.connect(settings.metadata_url)
     db.migrate(metadata)
     sessions = db.session_factory(metadata)
-    keys = KeyStore(sessions)
+    # One line a minute about a down metadata database, whichever store noticed it.
+    metadata_warnings = ThrottledLog(logging.getLogger("heliograph.meta"))
+    keys = KeyStore(sessions, cache_s=settings.key_cache_s, warnings=metadata_warnings)
     keys.organization()  # the default organization exists from the first start
     if settings.api_key:
         keys.ensure(settings.api_key)
@@ -115,7 +118,9 @@ def build_services(settings: Settings) -> Services:
         ),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
-        provider_keys=ProviderKeyStore(sessions, fernet),
+        provider_keys=ProviderKeyStore(
+            sessions, fernet, cache_s=settings.provider_key_cache_s, warnings=metadata_warnings
+        ),
         cache=ResponseCache(
             RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
         ),

@@ -27,6 +27,10 @@ class Settings:
     port: int = 8585
     data_dir: Path = Path(".heliograph")
     database_url: str = ""  # empty: SQLite file under data_dir
+    # How long the request path trusts a looked-up API key and an organization's provider
+    # keys; while the metadata database is down, the cached answers stand (docs/operations.md).
+    key_cache_s: float = 60.0
+    provider_key_cache_s: float = 30.0
     api_key: str = ""  # created for the default org at start when missing
     azure_api_version: str = "2024-10-21"
     aws_region: str = "us-east-1"  # Bedrock's default region (also AWS_REGION)
@@ -225,7 +229,13 @@ def load_settings(
         raise ConfigError(
             f'log_loss_policy must be "refuse" or "drop", not {settings.log_loss_policy!r}'
         )
-    for name in ("reads_per_org", "read_queue_timeout_s", "hql_max_sql_chars"):
+    for name in (
+        "reads_per_org",
+        "read_queue_timeout_s",
+        "hql_max_sql_chars",
+        "key_cache_s",
+        "provider_key_cache_s",
+    ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive, not {getattr(settings, name)}")
     return settings
