@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.postgres_cluster import PostgresCluster, missing_reason
 from tests.server import HeliographProcess, clean_environ
 
 POSTGRES_URL = os.environ.get(
@@ -65,3 +66,16 @@ def start_server(
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of the test's own, which it may stop (the shared one it may not)."""
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(f"no private PostgreSQL cluster: {reason}")
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
