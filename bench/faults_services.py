@@ -70,10 +70,14 @@ class OwnRedis:
 
 
 def _pg_bin(name: str) -> str:
+    """Debian's newest versioned binary, else the one on PATH (e.g. /usr/local/bin)."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not found:
-        raise BenchError(f"{name} not found under /usr/lib/postgresql/*/bin")
-    return found[-1]
+    if found:
+        return found[-1]
+    on_path = shutil.which(name)
+    if on_path is None:
+        raise BenchError(f"{name} not found under /usr/lib/postgresql/*/bin nor on PATH")
+    return on_path
 
 
 class OwnPostgres:

@@ -11,6 +11,7 @@ import pytest
 from heliograph.mock_provider import FakeProvider
 from tests.databases import fresh_postgres_database
 from tests.inprocess import InProcessServer
+from tests.postgres_cluster import PostgresCluster, missing_reason
 from tests.server import HeliographProcess, clean_environ
 
 
@@ -91,3 +92,16 @@ def start_server(
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of the test's own, which it may stop (the shared one it may not)."""
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(f"no private PostgreSQL cluster: {reason}")
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()

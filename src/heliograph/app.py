@@ -42,6 +42,7 @@ from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.schema import apply_migrations
+from heliograph.throttled_log import ThrottledLog
 from heliograph.ui.routes import router as dashboard_router
 from heliograph.webhooks.service import Webhooks
 
@@ -65,7 +66,9 @@ def build_services(settings: Settings) -> Services:
     metadata = db.connect(settings.metadata_url)
     db.migrate(metadata)
     sessions = db.session_factory(metadata)
-    keys = KeyStore(sessions)
+    # One line a minute about a down metadata database, whichever store noticed it.
+    metadata_warnings = ThrottledLog(logging.getLogger("heliograph.meta"))
+    keys = KeyStore(sessions, cache_s=settings.key_cache_s, warnings=metadata_warnings)
     keys.organization()  # the default organization exists from the first start
     if settings.api_key:
         keys.ensure(settings.api_key)
@@ -95,7 +98,9 @@ def build_services(settings: Settings) -> Services:
         ),
         rows=RowBuilder(catalog),
         router=Router(gateway_providers(settings), catalog),
-        provider_keys=ProviderKeyStore(sessions, fernet),
+        provider_keys=ProviderKeyStore(
+            sessions, fernet, cache_s=settings.provider_key_cache_s, warnings=metadata_warnings
+        ),
         cache=ResponseCache(
             RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
         ),

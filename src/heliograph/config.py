@@ -61,6 +61,16 @@ class Settings:
         shown_default="SQLite in the data dir",
         secret=True,
     )
+    key_cache_s: float = setting(
+        60.0,
+        "How long the request path trusts a looked-up API key; while the metadata database "
+        "is down, cached answers stand ([operations]"
+        "(docs/operations.md#when-the-metadata-database-is-down))",
+        low=0.001,
+    )
+    provider_key_cache_s: float = setting(
+        30.0, "The same for an organization's stored provider keys", low=0.001
+    )
     api_key: str = setting(
         "", "An API key created for the default organization at start when missing", secret=True
     )

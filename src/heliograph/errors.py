@@ -53,6 +53,17 @@ class RetryLaterError(HeliographError):
         self.retry_after_s = retry_after_s
 
 
+class MetaUnavailable(RetryLaterError):
+    """The metadata database (keys, organizations) cannot be reached and nothing cached can
+    answer for it: 503, never a 500, and never the database's address in the message."""
+
+    status = 503
+    kind = "service_unavailable_error"
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__("Metadata store unavailable; retry shortly", retry_after_s)
+
+
 class UpstreamError(HeliographError):
     status = 502
     kind = "upstream_error"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 import heliograph
@@ -26,8 +29,9 @@ from heliograph.api.signin import router as signin_router
 from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
-from heliograph.errors import HeliographError, RetryLaterError
+from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError
 from heliograph.hql.errors import HqlError
+from heliograph.throttled_log import ThrottledLog, describe
 from heliograph.workpool import BoundedPool
 
 
@@ -81,17 +85,29 @@ def create_api(services: Services) -> FastAPI:
     return api
 
 
+def _rendered(exc: HeliographError) -> JSONResponse:
+    response = _error(exc.status, exc.message)
+    if isinstance(exc, RetryLaterError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
 def _add_error_handlers(api: FastAPI) -> None:
     """Every error in Helicone's envelope, `{"data": null, "error": "..."}`."""
     # HQL errors carry a code: {"error": {"code", "message"}} (api/hql.py).
     api.add_exception_handler(HqlError, render_hql_error)
+    warnings = ThrottledLog(logging.getLogger("heliograph.api"))
 
     @api.exception_handler(HeliographError)
     async def _heliograph_error(_: Request, exc: HeliographError) -> JSONResponse:
-        response = _error(exc.status, exc.message)
-        if isinstance(exc, RetryLaterError):
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return _rendered(exc)
+
+    @api.exception_handler(OperationalError)
+    async def _metadata_down(_: Request, exc: OperationalError) -> JSONResponse:
+        # The metadata database refused or dropped the connection (the key lookups fall
+        # back on their cache first): a 503 to retry, not a 500, and never its URL.
+        warnings.warning("metadata-database-down", "metadata database error: %s", describe(exc))
+        return _rendered(MetaUnavailable())
 
     @api.exception_handler(RecursionError)
     async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:

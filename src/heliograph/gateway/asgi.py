@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.errors import HeliographError, envelope
+from heliograph.errors import HeliographError, RetryLaterError, envelope
 from heliograph.gateway.http_response import UpstreamResponse
 
 Scope = MutableMapping[str, Any]
@@ -99,6 +99,8 @@ async def send_error(
     render: Callable[[HeliographError], bytes] = envelope,
 ) -> None:
     """Answer with an error: Helicone's envelope by default, or another surface's `render`."""
+    if isinstance(error, RetryLaterError):
+        extra = [*(extra or []), (b"retry-after", str(error.retry_after_s).encode())]
     await send_json(send, error.status, render(error), extra)
 
 

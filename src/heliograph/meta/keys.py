@@ -6,10 +6,8 @@ enough) and shown in full only once, at creation.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.meta.models import ApiKey, Organization
+from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
+from heliograph.throttled_log import ThrottledLog
 
 KEY_PREFIX = "sk-helicone-"
 DEFAULT_ORG_NAME = "default"
-_CACHE_TTL_S = 60.0
-_MISS_TTL_S = 2.0
+KEY_CACHE_S = 60.0
+UNKNOWN_KEY_CACHE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +64,24 @@ def _preview(key: str) -> str:
 
 
 class KeyStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        cache_s: float = KEY_CACHE_S,
+        unknown_cache_s: float = UNKNOWN_KEY_CACHE_S,
+        retry_s: float = RETRY_S,
+        warnings: ThrottledLog | None = None,
+    ) -> None:
         self._sessions = sessions
         # By the key itself, not its hash: a hit costs no SHA-256 (the key is in memory anyway).
-        self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self._cache: StaleIfDownCache[str, Principal | None] = StaleIfDownCache(
+            self.lookup,
+            "API keys",
+            lambda principal: cache_s if principal else unknown_cache_s,
+            retry_s,
+            warnings,
+        )
 
     def organization(self, name: str | None = None) -> Organization:
         """The organization of this name (the default one when None), created if missing."""
@@ -133,9 +147,9 @@ class KeyStore:
                 return False
             record.revoked_at = datetime.now(UTC)
         # Forget cached lookups at once, so the key stops working now, not in a minute.
-        for cached_key, (principal, _) in list(self._cache.items()):
-            if principal is not None and principal.key_id == key_id:
-                self._cache.pop(cached_key, None)
+        self._cache.forget_where(
+            lambda principal: principal is not None and principal.key_id == key_id
+        )
         return True
 
     def ensure(self, key: str, name: str = "bootstrap") -> Principal:
@@ -154,15 +168,8 @@ class KeyStore:
             return None if record is None else Principal(record.organization_id, record.id)
 
     async def resolve(self, key: str | None) -> Principal | None:
-        """Cached lookup for the request path; the database is asked at most once a minute."""
+        """Cached lookup for the request path: the database is asked at most once a minute
+        per key, and while it is down the last answer stands (MetaUnavailable without one)."""
         if not key:
             return None
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        principal = await asyncio.to_thread(self.lookup, key)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (principal, now + (_CACHE_TTL_S if principal else _MISS_TTL_S))
-        return principal
+        return await self._cache.get(key)

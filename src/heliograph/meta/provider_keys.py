@@ -6,9 +6,7 @@ that use one PostgreSQL) or, embedded, from `secret.key` created in the data dir
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +17,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.meta.models import ProviderKey
+from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
+from heliograph.throttled_log import ThrottledLog
 
-_CACHE_TTL_S = 30.0
+PROVIDER_KEY_CACHE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,20 @@ def _preview(key: str) -> str:
 
 
 class ProviderKeyStore:
-    def __init__(self, sessions: sessionmaker[Session], fernet: Fernet) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        fernet: Fernet,
+        *,
+        cache_s: float = PROVIDER_KEY_CACHE_S,
+        retry_s: float = RETRY_S,
+        warnings: ThrottledLog | None = None,
+    ) -> None:
         self._sessions = sessions
         self._fernet = fernet
-        self._cache: dict[str, tuple[dict[str, str], float]] = {}
+        self._cache: StaleIfDownCache[str, dict[str, str]] = StaleIfDownCache(
+            self._decrypted, "provider keys", lambda _: cache_s, retry_s, warnings
+        )
 
     def add(self, organization_id: str, provider: str, key: str, name: str) -> ProviderKeyInfo:
         record = ProviderKey(
@@ -65,7 +75,7 @@ class ProviderKeyStore:
         )
         with self._sessions.begin() as session:
             session.add(record)
-        self._cache.pop(organization_id, None)
+        self._cache.forget(organization_id)
         return ProviderKeyInfo(record.id, provider, name, record.key_preview, record.created_at)
 
     def list_keys(self, organization_id: str) -> list[ProviderKeyInfo]:
@@ -86,7 +96,7 @@ class ProviderKeyStore:
                     ProviderKey.organization_id == organization_id, ProviderKey.id == key_id
                 )
             )
-        self._cache.pop(organization_id, None)
+        self._cache.forget(organization_id)
         return bool(getattr(result, "rowcount", 0))
 
     def _decrypted(self, organization_id: str) -> dict[str, str]:
@@ -105,11 +115,6 @@ class ProviderKeyStore:
         return keys
 
     async def keys_for(self, organization_id: str) -> dict[str, str]:
-        """Provider -> newest key of the organization; cached briefly for the request path."""
-        now = time.monotonic()
-        cached = self._cache.get(organization_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        keys = await asyncio.to_thread(self._decrypted, organization_id)
-        self._cache[organization_id] = (keys, now + _CACHE_TTL_S)
-        return keys
+        """Provider -> newest key of the organization; cached briefly for the request path,
+        and kept while the database is down (MetaUnavailable when nothing is cached)."""
+        return await self._cache.get(organization_id)

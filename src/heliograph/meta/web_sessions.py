@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from heliograph.errors import MetaUnavailable
 from heliograph.meta.models import ApiKey, WebSession
+from heliograph.meta.stale_cache import DATABASE_DOWN
 
 SESSION_LIFETIME = timedelta(days=14)
 COOKIE_NAME = "heliograph_session"
@@ -69,9 +71,14 @@ class WebSessionStore:
             )
 
     async def resolve(self, token: str | None) -> SignedIn | None:
+        """The signed-in session of a cookie (read each time, so that signing out or revoking
+        the key ends it at once); MetaUnavailable (503) while the database is down."""
         if not token:
             return None
-        return await asyncio.to_thread(self.lookup, token)
+        try:
+            return await asyncio.to_thread(self.lookup, token)
+        except DATABASE_DOWN as exc:
+            raise MetaUnavailable() from exc
 
     def end(self, token: str) -> None:
         with self._sessions.begin() as session:

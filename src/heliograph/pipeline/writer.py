@@ -22,8 +22,8 @@ from pathlib import Path
 from heliograph.pipeline.isolate import set_aside, write_isolating
 from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
-from heliograph.pipeline.throttled_log import ThrottledLog, describe
 from heliograph.store.relogged import RequestKey, row_key
+from heliograph.throttled_log import ThrottledLog, describe
 
 log = logging.getLogger("heliograph.pipeline")
 
