@@ -62,11 +62,13 @@ def server(
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
-    """The one in-process app (see tests/inprocess.py); tests tell their rows apart by id."""
+    """An in-process app (see tests/inprocess.py) for a test module; its tests tell their rows
+    apart by id. Per module: chDB opens one store at a time in a process, and other modules
+    open their own (tests/hql, tests/store), so each closes its store when it is done."""
     app = InProcessServer(tmp_path_factory.mktemp("inprocess") / "data", fake_provider.url)
     app.start()
     yield app
