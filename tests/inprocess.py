@@ -2,10 +2,10 @@
 
 The app runs on one event loop in a thread of its own (an anyio blocking portal), started
 once; every client sends its requests there through `InProcessTransport`. chDB serves one
-store directory at a time in a process, so an in-process app is module-scoped
-(`app_server` in conftest.py) and closes its store before the next module opens one. Where the socket or the process is
-the point (the relay, streaming, limits at the edge, durability, the CLI, the browser), tests
-use `tests.server.HeliographProcess` instead.
+store directory at a time in a process, so an in-process app is module-scoped (`app_server`
+in conftest.py) and closes its store before the next module opens one. Where the socket or
+the process is the point (the relay, streaming, limits at the edge, durability, the CLI,
+the browser), tests use `tests.server.HeliographProcess` instead.
 """
 
 from __future__ import annotations

@@ -78,6 +78,31 @@ def test_cents_are_checked_before_and_charged_after(limited: HeliographProcess):
     assert second.status_code == 429 and second.headers["helicone-ratelimit-remaining"] == "0"
 
 
+@pytest.mark.parametrize(
+    ("path", "stream"),
+    [
+        ("/openai/v1/chat/completions", True),
+        ("/v1/chat/completions", False),
+        ("/v1/chat/completions", True),
+    ],
+)
+def test_cents_are_charged_for_streams_and_on_the_gateway_route(
+    gateway: HeliographProcess, path: str, stream: bool
+):
+    # Any cost at all spends a millionth of a cent: the second call is refused only if the
+    # first one's row handed its cost to the limiter.
+    headers = {
+        **gateway.auth,
+        "Helicone-RateLimit-Policy": "0.000001;w=60;u=cents;s=user",
+        "Helicone-User-Id": str(uuid.uuid4()),
+    }
+    body = {**BODY, "stream": stream}
+    first = httpx.post(gateway.url + path, headers=headers, json=body)
+    assert first.status_code == 200
+    second = httpx.post(gateway.url + path, headers=headers, json=body)
+    assert second.status_code == 429
+
+
 def test_other_spelling_and_gateway_route(limited: HeliographProcess):
     segment = f"s={uuid.uuid4().hex}"
     response = httpx.post(

@@ -107,7 +107,7 @@ def logged_row(
         properties=properties,
         cache_reference_id=cache_reference_id,
     )
-    return request_id, RowBuilder(PriceCatalog.load_default()).build(call)
+    return request_id, RowBuilder(PriceCatalog.load_default()).build(call).line
 
 
 async def _seed(engine: ChdbEngine) -> tuple[Org, Org, str]:

@@ -18,7 +18,7 @@ from heliograph.pipeline.sink import REQUEST_TABLE, ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
-from heliograph.store.relogged import RequestKey
+from heliograph.store.log_row import LogRow, RequestKey
 from heliograph.store.schema import apply_migrations
 from tests.pipeline.test_writer import FlakySink, row
 from tests.server import HeliographProcess, open_descriptors
@@ -80,7 +80,7 @@ def _no_descriptor_for_the_next_segment(directory: str) -> None:
         assert pipeline.problem() is None and pipeline.held_rows == 0
         await pipeline.close()
         stored = sorted(str(r["request_id"]) for r in sink.rows)
-        assert stored == sorted(str(uuid.UUID(line[15:51].decode())) for line in lines)
+        assert stored == sorted(line.request_id for line in lines)
 
     asyncio.run(scenario())
 
@@ -130,18 +130,18 @@ class StarvedSink:
     """The real chDB sink, but writes holding any of `starved` rows run with no descriptor
     free (as when a merge holds them all) until `starving` is turned off."""
 
-    def __init__(self, sink: ClickHouseSink, starved: set[bytes]) -> None:
+    def __init__(self, sink: ClickHouseSink, starved: set[LogRow]) -> None:
         self._sink = sink
         self.starved = starved
         self.starving = True
         self.failures: list[str] = []
 
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
-        if not (self.starving and self.starved & set(lines)):
-            return await self._sink.write(lines, segment)
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
+        if not (self.starving and self.starved & set(rows)):
+            return await self._sink.write(rows, segment)
         try:
             with descriptors_used_up(below=64):
-                await self._sink.write(lines, segment)
+                await self._sink.write(rows, segment)
         except Exception as exc:
             self.failures.append(str(exc))
             raise
@@ -186,7 +186,7 @@ def _starved_halves_are_retried(directory: str) -> None:
         stored = await engine.select(f"SELECT request_id FROM {REQUEST_TABLE}")  # no FINAL
         await engine.close()
         assert sorted(r["request_id"] for r in stored) == sorted(
-            str(uuid.UUID(line[15:51].decode())) for line in first + second
+            line.request_id for line in first + second
         ), "every row stored once"
 
     asyncio.run(scenario())

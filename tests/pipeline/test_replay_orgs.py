@@ -12,6 +12,7 @@ from heliograph.pipeline.sink import REQUEST_TABLE, ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.log_row import LogRow
 from heliograph.store.schema import apply_migrations
 
 
@@ -42,7 +43,7 @@ def test_replay_keeps_a_row_whose_id_another_organization_stored(tmp_path: Path)
         try:
             await apply_migrations(engine)
             sink = ClickHouseSink(engine)
-            await sink.write([row(request_id, org_a)])
+            await sink.write([LogRow.from_line(row(request_id, org_a))])
             pipeline = LogPipeline(Spool(spool_dir), sink)
             await pipeline.start()  # replays the segment
             await pipeline.close()

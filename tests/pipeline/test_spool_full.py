@@ -45,7 +45,7 @@ def fill_but(disk: Path, left: int) -> Path:
 def test_a_write_failing_part_way_keeps_whole_rows_and_finishes_later(tiny_disk: Path):
     spool = Spool(tiny_disk / "spool")
     filler = fill_but(tiny_disk, 4096)
-    lines = [row() for _ in range(100)]  # ~100 bytes each: more than the page left
+    lines = [row().line for _ in range(100)]  # ~100 bytes each: more than the page left
     for line in lines:
         spool.append(line)  # outside an event loop: written at once, or held
     assert spool.last_error is not None and spool.waiting_rows > 0

@@ -11,7 +11,7 @@ import orjson
 
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
-from heliograph.store.relogged import RequestKey
+from heliograph.store.log_row import LogRow, RequestKey
 
 
 class FlakySink:
@@ -24,14 +24,14 @@ class FlakySink:
         self.from_segments = 0
         self.looked_up: set[str] = set()
 
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
         if self.down:
             raise ConnectionError("store is down")
         if segment is not None:  # the sink may read the segment instead: it must be the batch
-            assert segment.read_bytes() == b"".join(lines)
+            assert segment.read_bytes() == b"".join(row.line for row in rows)
             self.from_segments += 1
         self.writes += 1
-        self.rows.extend(orjson.loads(line) for line in lines)
+        self.rows.extend(orjson.loads(row.line) for row in rows)
 
     async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
         if self.down:
@@ -44,9 +44,11 @@ class FlakySink:
 ORG = str(uuid.uuid4())
 
 
-def row() -> bytes:
-    fields = {"request_id": str(uuid.uuid4()), "organization_id": ORG, "status": 200}
-    return orjson.dumps(fields) + b"\n"
+def row() -> LogRow:
+    """A row as RowBuilder hands it on: its line and what it says."""
+    request_id = str(uuid.uuid4())
+    fields = {"request_id": request_id, "organization_id": ORG, "status": 200}
+    return LogRow(orjson.dumps(fields) + b"\n", request_id, ORG, False, 0)
 
 
 def test_batches_by_size_and_time(tmp_path: Path):
@@ -85,7 +87,7 @@ def test_store_outage_keeps_rows_on_disk_then_replays(tmp_path: Path):
             await asyncio.sleep(0.1)
         await pipeline.close()
         ids = sorted(str(r["request_id"]) for r in sink.rows)
-        assert ids == sorted(orjson.loads(line)["request_id"] for line in lines)
+        assert ids == sorted(line.request_id for line in lines)
 
     asyncio.run(scenario())
 
@@ -95,26 +97,44 @@ def test_replay_at_start_skips_rows_already_stored(tmp_path: Path):
         lines = [row() for _ in range(6)]
         spool = Spool(tmp_path)
         for line in lines:
-            spool.append(line)
+            spool.append(line.line)
         spool.seal()
         spool.append(b'{"request_id":"torn-write-no-newli')  # a kill mid-write
         spool.close()
 
         sink = FlakySink()
-        sink.rows.append(orjson.loads(lines[0]))  # stored before the crash, not yet discarded
+        sink.rows.append(orjson.loads(lines[0].line))  # stored before the crash, not discarded
         pipeline = LogPipeline(Spool(tmp_path), sink)
         await pipeline.start()
         await pipeline.close()
         ids = [str(r["request_id"]) for r in sink.rows]
-        assert sorted(ids) == sorted(orjson.loads(line)["request_id"] for line in lines)
+        assert sorted(ids) == sorted(line.request_id for line in lines)
         assert pipeline.stats.skipped_duplicates == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_replayed_line_without_ids_still_goes_to_the_store(tmp_path: Path):
+    # Not a RowBuilder row: no key to look up, so never skipped; the store decides.
+    async def scenario() -> None:
+        spool = Spool(tmp_path)
+        spool.append(row().line)
+        spool.append(b'{"status":200}\n')
+        spool.seal()
+        spool.close()
+        sink = FlakySink()
+        pipeline = LogPipeline(Spool(tmp_path), sink)
+        await pipeline.start()
+        await pipeline.close()
+        assert [r["status"] for r in sink.rows] == [200, 200]
+        assert len(sink.looked_up) == 1 and pipeline.stats.replayed == 2
 
     asyncio.run(scenario())
 
 
 def test_spool_survives_without_close(tmp_path: Path):
     spool = Spool(tmp_path)
-    line = row()
+    line = row().line
     spool.append(line)  # no fsync, no close: a process kill keeps what the kernel has
     (segment,) = list(tmp_path.iterdir())
     assert Spool.read_segment(segment) == [line]
@@ -124,7 +144,7 @@ def test_rows_of_one_loop_step_are_written_together_before_later_callbacks(tmp_p
     async def scenario() -> None:
         spool = Spool(tmp_path)
         (segment,) = list(tmp_path.iterdir())
-        lines = [row() for _ in range(3)]
+        lines = [row().line for _ in range(3)]
         seen_by_later_callback: list[list[bytes]] = []
         spool.append(lines[0])
         # Scheduled after the first append, as a response's write is after its row's.
@@ -136,7 +156,7 @@ def test_rows_of_one_loop_step_are_written_together_before_later_callbacks(tmp_p
         assert segment.read_bytes() == b""  # nothing written within the step
         await asyncio.sleep(0)
         assert seen_by_later_callback == [lines]
-        spool.append(row())
+        spool.append(row().line)
         spool.close()  # what waits is written before the segment closes
         assert len(Spool.read_segment(segment)) == 4
 
@@ -146,13 +166,13 @@ def test_rows_of_one_loop_step_are_written_together_before_later_callbacks(tmp_p
 def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
     async def scenario() -> None:
         sink = FlakySink()
-        heard: list[bytes] = []
+        heard: list[LogRow] = []
 
-        async def broken_listener(lines: Sequence[bytes]) -> None:
+        async def broken_listener(rows: Sequence[LogRow]) -> None:
             raise RuntimeError("a listener bug")
 
-        async def listener(lines: Sequence[bytes]) -> None:
-            heard.extend(lines)
+        async def listener(rows: Sequence[LogRow]) -> None:
+            heard.extend(rows)
 
         pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=5, batch_ms=50, fsync_ms=50)
         pipeline.add_listener(broken_listener)
@@ -172,6 +192,7 @@ def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
                 break
             await asyncio.sleep(0.05)
         await pipeline.close()
+        # The replayed rows are read back from the spool: the same values again.
         assert set(heard) == set(lines), "a failing listener does not stop the others"
 
     asyncio.run(scenario())
@@ -180,23 +201,25 @@ def test_listeners_hear_every_stored_row_including_replays(tmp_path: Path):
 class PickySink(FlakySink):
     """Refuses any batch holding a row marked poison, as ClickHouse refuses a bad value."""
 
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
-        if any(b'"poison"' in line for line in lines):
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
+        if any(b'"poison"' in row.line for row in rows):
             raise ValueError("Code: 53. Cannot convert value")
-        await super().write(lines, segment)
+        await super().write(rows, segment)
 
 
-def poison() -> bytes:
-    return orjson.dumps({"request_id": str(uuid.uuid4()), "status": "poison"}) + b"\n"
+def poison() -> LogRow:
+    request_id = str(uuid.uuid4())
+    line = orjson.dumps({"request_id": request_id, "status": "poison"}) + b"\n"
+    return LogRow(line, request_id, "", False, 0)
 
 
 def test_rows_the_store_never_takes_are_set_aside_not_retried_forever(tmp_path: Path):
     async def scenario() -> None:
         sink = PickySink()
-        heard: list[bytes] = []
+        heard: list[LogRow] = []
 
-        async def listener(lines: Sequence[bytes]) -> None:
-            heard.extend(lines)
+        async def listener(rows: Sequence[LogRow]) -> None:
+            heard.extend(rows)
 
         pipeline = LogPipeline(Spool(tmp_path), sink, batch_rows=50, batch_ms=50, fsync_ms=50)
         pipeline.add_listener(listener)
@@ -218,12 +241,12 @@ def test_rows_the_store_never_takes_are_set_aside_not_retried_forever(tmp_path: 
             await asyncio.sleep(0.05)
         await pipeline.close()
         assert sorted(str(r["request_id"]) for r in sink.rows) == sorted(
-            orjson.loads(line)["request_id"] for line in good + later
+            line.request_id for line in good + later
         ), "every good row is stored once, and the pipeline keeps flowing"
         assert pipeline.stats.rejected == 2
         assert not set(bad) & set(heard), "listeners hear only of stored rows"
         kept = b"".join(path.read_bytes() for path in (tmp_path / "rejected").iterdir())
-        assert sorted(kept.splitlines(keepends=True)) == sorted(bad), "nothing is lost"
+        assert sorted(kept.splitlines(keepends=True)) == sorted(r.line for r in bad), "no loss"
         assert pipeline.backlog_segments == 0
 
     asyncio.run(scenario())
@@ -271,10 +294,9 @@ def test_rows_never_sent_are_stored_from_their_segment_without_a_lookup(tmp_path
                 break
             await asyncio.sleep(0.1)
         await pipeline.close()
-        tried_ids = {orjson.loads(line)["request_id"] for line in lines[:5]}
-        assert sink.looked_up == tried_ids
+        assert sink.looked_up == {line.request_id for line in lines[:5]}
         assert sorted(str(r["request_id"]) for r in sink.rows) == sorted(
-            orjson.loads(line)["request_id"] for line in lines
+            line.request_id for line in lines
         )
         assert sink.from_segments >= 1, "a segment never sent is written as it is"
         assert pipeline.backlog_rows == 0
@@ -289,9 +311,9 @@ class GatedSink(FlakySink):
         super().__init__()
         self.gate = asyncio.Event()
 
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
         await self.gate.wait()
-        await super().write(lines, segment)
+        await super().write(rows, segment)
 
 
 def test_backlog_listeners_hear_rows_waiting_beyond_a_batch(tmp_path: Path):

@@ -21,12 +21,12 @@ from heliograph.alerts.definition import AlertSpec
 from heliograph.alerts.metrics import measure
 from heliograph.hql.execute import HqlLimits
 from heliograph.hql.execute import execute as execute_hql
-from heliograph.pipeline.rows import NEW_ID_FIELD
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.store import schema
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.engine import ClickHouseEngine, QueryParams, QuerySettings
 from heliograph.store.evals import score_distributions, time_window
+from heliograph.store.log_row import NEW_ID_FIELD, LogRow
 from heliograph.store.metrics import Grouping, Ranking, Scope, breakdown, totals
 from heliograph.store.metrics_time import Window
 from heliograph.store.properties import property_keys, property_values, update_properties
@@ -43,13 +43,20 @@ WINDOW = Window(datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 2, tzinfo=UT
 
 
 def row(
-    request_id: str, minute: int, org: str = ORG, stage: str = "draft", logged_s: int = 1
-) -> bytes:
-    """A logged request as the log pipeline writes it (ids first, as pipeline/rows.py does);
-    `logged_s`: when it was logged, seconds into its minute (the newest log wins)."""
+    request_id: str,
+    minute: int,
+    org: str = ORG,
+    stage: str = "draft",
+    logged_s: int = 1,
+    id_is_new: bool = False,
+) -> LogRow:
+    """A logged request as the log pipeline hands it to the sink (its line as
+    pipeline/rows.py writes it); `logged_s`: when it was logged, seconds into its minute
+    (the newest log wins); `id_is_new`: Heliograph made the request id up."""
     fields = {
         "request_id": request_id,
         "organization_id": org,
+        NEW_ID_FIELD: id_is_new,
         "request_created_at": f"2025-03-01 12:{minute:02d}:00.000",
         "updated_at": f"2025-03-01 12:{minute:02d}:{logged_s:02d}.000",
         "status": 200,
@@ -60,7 +67,7 @@ def row(
         "cost": 2_000_000,
         "properties": {"Stage": stage, "Helicone-Session-Id": SESSION},
     }
-    return orjson.dumps(fields) + b"\n"
+    return LogRow(orjson.dumps(fields) + b"\n", request_id, org, id_is_new, 2_000_000)
 
 
 def property_is(key: str, value: str) -> dict[str, Any]:
@@ -242,7 +249,7 @@ def test_a_batch_of_new_ids_costs_one_lookup(run):
         fresh = [row(str(uuid.uuid4()), minute) for minute in range(50)]
         assert await copy_relogged(store, fresh) == 0
         assert counting.calls == ["select"]
-        await engine.insert_json_lines("request_response_rmt", fresh)
+        await engine.insert_json_lines("request_response_rmt", [r.line for r in fresh])
 
         counting.calls.clear()
         assert await copy_relogged(store, [fresh[0], row(str(uuid.uuid4()), 9)]) == 1
@@ -255,20 +262,16 @@ def test_ids_heliograph_made_up_are_never_looked_up(run):
     async def body(engine: ChdbEngine) -> None:
         counting = CountingEngine(engine)
         store = cast(ClickHouseEngine, counting)
-        made_up = [
-            row(str(uuid.uuid4()), minute).replace(
-                f'"organization_id":"{ORG}"'.encode(),
-                f'"organization_id":"{ORG}","{NEW_ID_FIELD}":true'.encode(),
-            )
-            for minute in range(20)
-        ]
-        assert all(request_key(line) is None for line in made_up)
+        made_up = [row(str(uuid.uuid4()), minute, id_is_new=True) for minute in range(20)]
+        assert all(request_key(r) is None for r in made_up)
         assert await copy_relogged(store, made_up) == 0
         assert counting.calls == []
-        given = row(str(uuid.uuid4()), 3).replace(
-            f'"organization_id":"{ORG}"'.encode(),
-            f'"organization_id":"{ORG}","{NEW_ID_FIELD}":false'.encode(),
-        )
+        # A replay reads whether the id is new back from the line.
+        replayed = [LogRow.from_line(r.line) for r in made_up]
+        assert replayed == made_up
+        assert await copy_relogged(store, replayed) == 0
+        assert counting.calls == []
+        given = row(str(uuid.uuid4()), 3)
         assert request_key(given) is not None
         assert await copy_relogged(store, [given]) == 0
         assert counting.calls == ["select"]
@@ -310,10 +313,10 @@ def test_the_migration_registers_requests_stored_with_several_rows(tmp_path: Pat
         # Merges would fold rows of one sort key into one, leaving nothing to register.
         await engine.execute("SYSTEM STOP MERGES request_response_rmt")
         changed, doubled, plain = (str(uuid.uuid4()) for _ in range(3))
-        stored = [row(changed, 1), row(doubled, 2), row(plain, 3)]
+        stored = [row(changed, 1).line, row(doubled, 2).line, row(plain, 3).line]
         await engine.insert_json_lines("request_response_rmt", stored)
         # Another insert: one insert folds its own rows of one sort key (optimize_on_insert).
-        logged_again = row(doubled, 2, stage="again", logged_s=30)
+        logged_again = row(doubled, 2, stage="again", logged_s=30).line
         await engine.insert_json_lines("request_response_rmt", [logged_again])
         await update_properties(engine, ORG, changed, {"Stage": "final"})
 

@@ -21,6 +21,7 @@ from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.rows import LoggedCall, RowBuilder
 from heliograph.providers.registry import OPENAI_FORMAT
+from heliograph.store.log_row import LogRow
 from heliograph.webhooks.dispatcher import WebhookDispatcher
 from heliograph.webhooks.payload import build_payload
 from heliograph.webhooks.queue import DeliveryQueue, NewDelivery, utcnow
@@ -179,8 +180,8 @@ def test_concurrent_claims_never_overlap(meta: Meta):
     assert len(every) == 40 and len(set(every)) == 40
 
 
-def row(organization_id: str, **fields: object) -> tuple[str, bytes]:
-    """A real `request_response_rmt` line, as the pipeline stores it."""
+def row(organization_id: str, **fields: object) -> tuple[str, LogRow]:
+    """A real `request_response_rmt` row, as the pipeline stores it."""
     request_id = str(uuid.uuid4())
     call = LoggedCall(
         request_id=request_id,
@@ -211,11 +212,11 @@ class CountingQueue(DeliveryQueue):
         self.inner.enqueue(deliveries)
 
 
-def dispatch(dispatcher: WebhookDispatcher, lines: list[bytes]) -> None:
+def dispatch(dispatcher: WebhookDispatcher, rows: list[LogRow]) -> None:
     """Await the listener on an event loop of its own thread: a test that ran before may
     have left a loop running in this one (Playwright's sync API does)."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, dispatcher(lines)).result()
+        pool.submit(asyncio.run, dispatcher(rows)).result()
 
 
 def test_dispatcher_queues_matching_rows_once(meta: Meta):
@@ -237,7 +238,7 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     prod_id, prod = row(owner, properties={"env": "prod"}, user_id="u1")
     dev_id, dev = row(owner, properties={"env": "dev"})
     dispatch(dispatcher, [prod, dev, *quiet])
-    dispatch(dispatcher, [prod, dev])  # replayed
+    dispatch(dispatcher, [LogRow.from_line(r.line) for r in (prod, dev)])  # read back, replayed
     assert woken == [True, True]
     assert [d.request_id for d in meta.queue.deliveries(filtered.id)] == [prod_id]
     assert sorted(d.request_id for d in meta.queue.deliveries(everything.id)) == sorted(
@@ -245,7 +246,7 @@ def test_dispatcher_queues_matching_rows_once(meta: Meta):
     )
     claimed, _ = meta.queue.claim_due(10, timedelta(minutes=1))
     sent = {(c.webhook_id, c.request_id): c.payload for c in claimed}
-    assert sent[(filtered.id, prod_id)] == build_payload(orjson.loads(prod), True)
+    assert sent[(filtered.id, prod_id)] == build_payload(orjson.loads(prod.line), True)
     assert orjson.loads(sent[(filtered.id, prod_id)])["user_id"] == "u1"
 
     meta.store.delete(owner, filtered.id)

@@ -39,6 +39,7 @@ from heliograph.errors import HeliographError, InvalidRequestError
 from heliograph.gateway.headers import PropertiesTooLarge, property_warnings
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import RowBuilder
+from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.asynclog")
 router = APIRouter(tags=["Async logging"])
@@ -155,7 +156,7 @@ async def trace_log(request: Request, caller: Caller) -> Response:
 
 @dataclass
 class TraceOutcome:
-    rows: list[bytes] = field(default_factory=list)
+    rows: list[LogRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # names of spans that are not LLM calls
     rejected: list[str] = field(default_factory=list)
 
@@ -216,12 +217,12 @@ def _trace_rows(
     return outcome
 
 
-def _record(services: Any, lines: list[bytes]) -> None:
+def _record(services: Any, rows: list[LogRow]) -> None:
     try:
-        for line in lines:
-            services.pipeline.submit(line)
+        for row in rows:
+            services.pipeline.submit(row)
     except Exception as exc:  # unlike the proxy, the log is the whole answer: say it failed
-        log.exception("could not log %d async call(s)", len(lines))
+        log.exception("could not log %d async call(s)", len(rows))
         raise HeliographError(f"Could not log the call: {type(exc).__name__}") from exc
 
 

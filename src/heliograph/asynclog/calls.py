@@ -21,6 +21,7 @@ from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import LoggedCall, RowBuilder, new_request_id
 from heliograph.providers.base import WireFormat
 from heliograph.providers.registry import ANTHROPIC_FORMAT, OPENAI_FORMAT
+from heliograph.store.log_row import LogRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +83,16 @@ def logged_call(
     )
 
 
-def build_row(rows: RowBuilder, call: LoggedCall) -> bytes:
+def build_row(rows: RowBuilder, call: LoggedCall) -> LogRow:
     """The call's row, refused (400) when ClickHouse would not take it: a row the store
     rejects would stay at the head of the log pipeline's spool, retried forever."""
     try:
-        line = rows.build(call)
+        row = rows.build(call)
     except orjson.JSONEncodeError:  # a count past 64 bits
         raise InvalidRequestError("Invalid log: a token count is out of range") from None
-    row = orjson.loads(line)
-    for key, value in row.items():
+    for key, value in orjson.loads(row.line).items():
         if isinstance(value, int) and not -INT64_LIMIT <= value < INT64_LIMIT:
             raise InvalidRequestError(f"Invalid log: '{key}' is out of range ({value})")
-    if row["cost"] < 0:
+    if row.cost_nano < 0:
         raise InvalidRequestError("Invalid log: the token counts give a negative cost")
-    return line
+    return row

@@ -16,7 +16,7 @@ async def serve_cached(
     index: int,
     extra_headers: list[tuple[bytes, bytes]],
     send: Send,
-    record: Callable[[LoggedCall], None],
+    record: Callable[[LoggedCall], object],
 ) -> None:
     """Send a cached answer, replaying a stream with its original chunking, and log the hit."""
     call.cache_enabled = True

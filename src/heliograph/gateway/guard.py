@@ -94,9 +94,15 @@ class CallGuard:
         return True
 
     async def after(
-        self, policies: CallPolicies, call: LoggedCall, sent: list[bytes], content_type: str
+        self,
+        policies: CallPolicies,
+        call: LoggedCall,
+        sent: list[bytes],
+        content_type: str,
+        cost_nano: int,
     ) -> None:
-        """Keep a successful answer in the cache; charge a cents limit with the call's cost."""
+        """Keep a successful answer in the cache; charge a cents limit with the call's cost
+        (nano-USD, its logged row's)."""
         caching = policies.caching
         if (
             policies.cache_key is not None
@@ -110,4 +116,4 @@ class CallGuard:
             await self._cache.save(policies.cache_key, answer, caching)
         limit = policies.limit
         if policies.admission is not None and limit is not None and limit.unit == "cents":
-            await self._limiter.charge(policies.admission.key, limit.window_s, call.cost_nano / 1e7)
+            await self._limiter.charge(policies.admission.key, limit.window_s, cost_nano / 1e7)

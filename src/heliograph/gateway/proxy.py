@@ -71,6 +71,7 @@ from heliograph.providers.openai import (
 from heliograph.providers.registry import OPENAI_FORMAT, model_in_path, wire_format
 from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
+from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.proxy")
 
@@ -202,7 +203,7 @@ class PassthroughProxy:
         try:
             out_headers = response_headers(response, extra_headers)
             if content_type == "text/event-stream":
-                sent = await self._relay_stream(
+                sent, row = await self._relay_stream(
                     call,
                     response,
                     out_headers,
@@ -212,10 +213,11 @@ class PassthroughProxy:
                     send,
                 )
             else:
-                sent = await self._relay_body(call, response, out_headers, id_header, send)
+                sent, row = await self._relay_body(call, response, out_headers, id_header, send)
         finally:
             response.release()
-        await self._guard.after(policies, call, sent, content_type)
+        cost_nano = row.cost_nano if row is not None else 0
+        await self._guard.after(policies, call, sent, content_type, cost_nano)
 
     async def _request(
         self,
@@ -254,29 +256,29 @@ class PassthroughProxy:
         out_headers: list[tuple[bytes, bytes]],
         id_header: tuple[bytes, bytes],
         send: Send,
-    ) -> list[bytes]:
-        """Relay a whole answer; returns the bytes sent."""
+    ) -> tuple[list[bytes], LogRow | None]:
+        """Relay a whole answer; returns the bytes sent and the call's row."""
         try:
             data = await response.read()
         except TimeoutError:
             await self._fail(
                 call, send, UpstreamTimeout("Upstream timed out mid-body"), [id_header]
             )
-            return []
+            return [], None
         except UpstreamConnectionError as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, send, error, [id_header])
-            return []
+            return [], None
         call.status = response.status
         call.response_body = data
         call.ended_at = time.time()
-        self._calls.record(call)
+        row = self._calls.record(call)
         out_headers.append((b"content-length", str(len(data)).encode()))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
         )
         await send({"type": "http.response.body", "body": data})
-        return [data]
+        return [data], row
 
     async def _relay_stream(
         self,
@@ -287,8 +289,8 @@ class PassthroughProxy:
         whole: bool,
         receive: Receive,
         send: Send,
-    ) -> list[bytes]:
-        """Relay a stream as it arrives; returns the chunks the client got."""
+    ) -> tuple[list[bytes], LogRow | None]:
+        """Relay a stream as it arrives; returns the chunks the client got and the call's row."""
         call.status = response.status
         await send(
             {"type": "http.response.start", "status": response.status, "headers": out_headers}
@@ -299,10 +301,10 @@ class PassthroughProxy:
         elif whole:
             splitter = whole_events()
         sent: list[bytes] = []
-        await relay_stream(
+        row = await relay_stream(
             response, call, receive, send, self._calls.record, relay=splitter, sent=sent
         )
-        return sent
+        return sent, row
 
     async def _fail(
         self,

@@ -10,6 +10,7 @@ from heliograph.gateway.asgi import STATUS_CLIENT_GONE, DisconnectWatcher, Recei
 from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.chat import StreamTranslator
+from heliograph.store.log_row import LogRow
 
 
 async def relay_stream(
@@ -17,12 +18,13 @@ async def relay_stream(
     call: LoggedCall,
     receive: Receive,
     send: Send,
-    record: Callable[[LoggedCall], None],
+    record: Callable[[LoggedCall], LogRow | None],
     translate: StreamTranslator | None = None,
     relay: StreamTranslator | None = None,
     sent: list[bytes] | None = None,
-) -> None:
-    """Send the stream's body (the response start is already sent) and record the call.
+) -> LogRow | None:
+    """Send the stream's body (the response start is already sent) and record the call;
+    returns what `record` returned (the call's row).
 
     `translate` turns provider bytes into the stream the log keeps; `relay` filters what of
     that the client gets. The call is recorded before the last bytes go out, so a client
@@ -69,6 +71,7 @@ async def relay_stream(
         # Let what was relayed leave before the call is logged (parsing every event takes
         # longer than relaying them): a stream that arrived whole is not held back for it.
         await asyncio.sleep(0)
-    record(call)
+    row = record(call)
     if not watcher.client_gone:
         await send({"type": "http.response.body", "body": tail, "more_body": False})
+    return row

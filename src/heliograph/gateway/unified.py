@@ -68,6 +68,7 @@ from heliograph.providers.openai import (
 from heliograph.providers.registry import OPENAI_FORMAT
 from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
+from heliograph.store.log_row import LogRow
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
 
@@ -200,15 +201,16 @@ class UnifiedGateway:
             out = [*extra, (b"helicone-fallback-index", str(index).encode())]
             try:
                 if request.get("stream") is True and response.status < 300:
-                    sent = await self._relay_stream(
+                    sent, row = await self._relay_stream(
                         call, target, endpoint, request, response, out, whole, receive, send
                     )
                 else:
-                    sent = await self._relay_body(call, target, response, out, send)
+                    sent, row = await self._relay_body(call, target, response, out, send)
             finally:
                 response.release()
             kind = "text/event-stream" if call.is_stream else "application/json"
-            await self._guard.after(policies, call, sent, kind)
+            cost_nano = row.cost_nano if row is not None else 0
+            await self._guard.after(policies, call, sent, kind, cost_nano)
             return
         await self._all_failed(call, headers.model_override, attempts, extra, send)
 
@@ -268,14 +270,15 @@ class UnifiedGateway:
         response: UpstreamResponse,
         out: list[tuple[bytes, bytes]],
         send: Send,
-    ) -> list[bytes]:
-        """Relay a JSON answer (translated for adapters); returns the bytes sent."""
+    ) -> tuple[list[bytes], LogRow | None]:
+        """Relay a JSON answer (translated for adapters); returns the bytes sent and the
+        call's row."""
         try:
             data = await response.read()
         except (TimeoutError, UpstreamConnectionError) as exc:
             error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
             await self._fail(call, error, out, send)
-            return []
+            return [], None
         adapter = target.provider.adapter
         if adapter is not None:
             try:
@@ -285,13 +288,13 @@ class UnifiedGateway:
                     data = adapter.error_response(response.status, data)
             except HeliographError as error:
                 await self._fail(call, UpstreamError(error.message), out, send)
-                return []
+                return [], None
         call.status = response.status
         call.response_body = data
         call.ended_at = time.time()
-        self._calls.record(call)
+        row = self._calls.record(call)
         await send_json(send, response.status, data, out)
-        return [data]
+        return [data], row
 
     async def _relay_stream(
         self,
@@ -304,8 +307,9 @@ class UnifiedGateway:
         whole: bool,
         receive: Receive,
         send: Send,
-    ) -> list[bytes]:
-        """Relay a stream (translated for adapters); returns the chunks the client got."""
+    ) -> tuple[list[bytes], LogRow | None]:
+        """Relay a stream (translated for adapters); returns the chunks the client got and
+        the call's row."""
         call.status = response.status
         include_usage = not needs_usage_injection(endpoint.suffix, request)
         adapter = target.provider.adapter
@@ -319,10 +323,10 @@ class UnifiedGateway:
             strip = whole_events()
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
         sent: list[bytes] = []
-        await relay_stream(
+        row = await relay_stream(
             response, call, receive, send, self._calls.record, translate, strip, sent
         )
-        return sent
+        return sent, row
 
     async def _all_failed(
         self,

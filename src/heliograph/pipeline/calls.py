@@ -6,6 +6,7 @@ import logging
 
 from heliograph.pipeline.rows import LoggedCall, RowBuilder
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.pipeline")
 
@@ -15,8 +16,13 @@ class CallLog:
         self._pipeline = pipeline
         self._rows = rows
 
-    def record(self, call: LoggedCall) -> None:
+    def record(self, call: LoggedCall) -> LogRow | None:
+        """Log the call; returns its row (whose cost `u=cents` rate limits charge), or None
+        when it could not be built."""
+        row = None
         try:
-            self._pipeline.submit(self._rows.build(call))
+            row = self._rows.build(call)
+            self._pipeline.submit(row)
         except Exception:  # a logging bug must never break the caller's response
             log.exception("could not log request %s", call.request_id)
+        return row

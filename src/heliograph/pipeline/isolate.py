@@ -10,6 +10,7 @@ from pathlib import Path
 
 from heliograph.pipeline.sink import LogSink
 from heliograph.store.engine import is_row_refusal
+from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.pipeline")
 
@@ -20,9 +21,9 @@ class StoreRefusedAll(Exception):
 
 
 async def write_isolating(
-    sink: LogSink, lines: Sequence[bytes], segment: Path | None = None
-) -> set[bytes]:
-    """Write `lines`; when the store refuses some, store the rest and return those.
+    sink: LogSink, rows: Sequence[LogRow], segment: Path | None = None
+) -> set[LogRow]:
+    """Write `rows`; when the store refuses some, store the rest and return those.
 
     A row the store can never take (a value out of its column's range, say) must not
     hold every later row back forever. Halving the batch finds such rows in a few
@@ -32,10 +33,10 @@ async def write_isolating(
     (Replays get here only after the store answered a read, so an unreachable store
     costs one write, not a halving.)
     """
-    refused: set[bytes] = set()
+    refused: set[LogRow] = set()
     taken = 0
 
-    async def write(part: Sequence[bytes]) -> None:
+    async def write(part: Sequence[LogRow]) -> None:
         nonlocal taken
         try:
             await sink.write(part)
@@ -51,25 +52,25 @@ async def write_isolating(
             await write(part[middle:])
 
     try:
-        await sink.write(lines, segment)
+        await sink.write(rows, segment)
         return set()
     except Exception:
-        if len(lines) <= 1:
+        if len(rows) <= 1:
             raise
-    middle = len(lines) // 2
-    await write(lines[:middle])
-    await write(lines[middle:])
+    middle = len(rows) // 2
+    await write(rows[:middle])
+    await write(rows[middle:])
     if taken == 0:
-        raise StoreRefusedAll(len(lines))
+        raise StoreRefusedAll(len(rows))
     return refused
 
 
-def set_aside(rejected: set[bytes], directory: Path, segment: Path) -> None:
+def set_aside(rejected: set[LogRow], directory: Path, segment: Path) -> None:
     """Keep rows the store refused in `directory`, named after their segment, synced."""
     directory.mkdir(exist_ok=True)
     target = directory / f"{segment.stem}-{int(time.time())}.jsonl"
     with open(target, "ab") as out:
-        out.writelines(sorted(rejected))
+        out.writelines(sorted(row.line for row in rejected))
         out.flush()
         os.fsync(out.fileno())
     log.warning(

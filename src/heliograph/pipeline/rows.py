@@ -1,4 +1,4 @@
-"""Turning one finished LLM call into a `request_response_rmt` row (a JSON line)."""
+"""Turning one finished LLM call into a `request_response_rmt` row (store/log_row.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from heliograph.costs.catalog import PriceCatalog
 from heliograph.providers.base import ReadsBinaryStreams, ResponseSummary, WireFormat
 from heliograph.providers.sse import parse_events
 from heliograph.redact import redact_url
+from heliograph.store.log_row import NEW_ID_FIELD, LogRow
+from heliograph.usage import Usage
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
-# Third in every row (after the two ids): true when Heliograph made the request id up for
-# the call, so that no earlier row can hold it and the log sink need not look it up
-# (store/relogged.py). The store ignores the field.
-NEW_ID_FIELD = "heliograph_new_id"
 
 
 def new_request_id() -> str:
@@ -56,7 +54,6 @@ class LoggedCall:
     error: str | None = None  # what went wrong on our side of the call, if anything
     cache_enabled: bool = False
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
-    cost_nano: int = 0  # set when the row is built (rate limits in cents charge it)
     rate_limited: bool = False
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
@@ -111,26 +108,30 @@ class RowBuilder:
             return ResponseSummary(None, None), call.response_body.decode("utf-8", "replace")
         return call.wire.summarize(body), body
 
-    def build(self, call: LoggedCall) -> bytes:
+    def _cost(self, call: LoggedCall, model: str, usage: Usage | None) -> int:
+        """What the call cost in nano-USD: as the caller reported it, else as priced."""
+        if call.given_cost_nano is not None:
+            return call.given_cost_nano
+        if usage is None or not model:
+            return 0
+        priced = self._catalog.cost_nano_usd(call.provider, model, usage)
+        if priced is None:
+            key = f"{call.provider}/{model}"
+            self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
+            return 0
+        return priced
+
+    def build(self, call: LoggedCall) -> LogRow:
+        """The call's row; the call itself is left as it is."""
         summary, response = self.summarize(call)
         request = call.request_json if isinstance(call.request_json, dict) else {}
         model = call.model_override or _text(request.get("model")) or summary.model or ""
         user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
         usage = summary.usage
-        cost = 0
-        if call.given_cost_nano is not None:
-            cost = call.given_cost_nano
-        elif usage is not None and model:
-            priced = self._catalog.cost_nano_usd(call.provider, model, usage)
-            if priced is None:
-                key = f"{call.provider}/{model}"
-                self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
-            else:
-                cost = priced
+        cost = self._cost(call, model, usage)
         saved = 0
         if call.cache_reference_id is not None:  # a hit costs nothing; what it saved is kept
             saved, cost = cost, 0
-        call.cost_nano = cost
         if call.error is not None:
             response = (
                 {"heliograph_error": call.error, "partial": response}
@@ -176,7 +177,8 @@ class RowBuilder:
             "storage_location": "clickhouse",
             "updated_at": clickhouse_time(call.ended_at),
         }
-        return orjson.dumps(row) + b"\n"
+        line = orjson.dumps(row) + b"\n"
+        return LogRow(line, call.request_id, call.organization_id, call.id_is_new, cost)
 
 
 def _text(value: Any) -> str:

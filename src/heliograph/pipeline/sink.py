@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Protocol
 
 from heliograph.store.engine import ClickHouseEngine
-from heliograph.store.relogged import RequestKey, copy_relogged, stored_keys
+from heliograph.store.log_row import LogRow, RequestKey
+from heliograph.store.relogged import copy_relogged, stored_keys
 
 REQUEST_TABLE = "request_response_rmt"
 
 
 class LogSink(Protocol):
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
-        """Store rows given as JSON lines; raise when the store did not take them.
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
+        """Store the rows; raise when the store did not take them.
 
-        `segment`, when given, is the sealed spool segment holding exactly these lines.
+        `segment`, when given, is the sealed spool segment holding exactly these rows' lines.
         """
 
     async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
@@ -30,10 +31,10 @@ class ClickHouseSink:
     def __init__(self, engine: ClickHouseEngine) -> None:
         self._engine = engine
 
-    async def write(self, lines: Sequence[bytes], segment: Path | None = None) -> None:
+    async def write(self, rows: Sequence[LogRow], segment: Path | None = None) -> None:
         # A request id stored before (a retried export, a reused id) must be read once.
-        await copy_relogged(self._engine, lines)
-        await self._engine.insert_json_lines(REQUEST_TABLE, lines, segment)
+        await copy_relogged(self._engine, rows)
+        await self._engine.insert_json_lines(REQUEST_TABLE, [row.line for row in rows], segment)
 
     async def stored_request_keys(self, keys: Sequence[RequestKey]) -> set[RequestKey]:
         return await stored_keys(self._engine, keys)

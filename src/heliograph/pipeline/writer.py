@@ -22,7 +22,7 @@ from pathlib import Path
 from heliograph.pipeline.isolate import set_aside, write_isolating
 from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.spool import Spool
-from heliograph.store.relogged import RequestKey, row_key
+from heliograph.store.log_row import LogRow
 from heliograph.throttled_log import ThrottledLog, describe
 
 log = logging.getLogger("heliograph.pipeline")
@@ -32,7 +32,7 @@ log = logging.getLogger("heliograph.pipeline")
 # rows that were already stored (a crash between the store and the listener), so a listener
 # must be idempotent by request id. It must not block the event loop: slow work goes to a
 # thread, awaited.
-StoredListener = Callable[[Sequence[bytes]], Awaitable[None]]
+StoredListener = Callable[[Sequence[LogRow]], Awaitable[None]]
 # Told once a batch period how many rows wait beyond one batch (0 while the store keeps
 # up), e.g. to give the store more CPU while that grows. Runs on the event loop: be quick.
 BacklogListener = Callable[[int], None]
@@ -84,7 +84,7 @@ class LogPipeline:
         self._drop_when_full = loss_policy == "drop"
         # Read on the hot path before each call (app.py): True while new calls are refused.
         self.refusing = False
-        self._pending: list[bytes] = []
+        self._pending: list[LogRow] = []
         self._segment_rows = 0  # rows submitted and not yet sealed (in memory or on disk)
         self._segment_in_memory = True
         self._store_ok = True
@@ -114,8 +114,9 @@ class LogPipeline:
         """Tell `listener` how far behind the store is (see BacklogListener)."""
         self._backlog_listeners.append(listener)
 
-    def submit(self, line: bytes) -> None:
-        """Make one JSON row durable and queue it for the store. Never blocks or raises.
+    def submit(self, row: LogRow) -> None:
+        """Make one row durable (its line goes to the spool) and queue it for the store.
+        Never blocks or raises.
 
         While the spool cannot be written the row is held in memory; once the memory
         buffer is full, the "drop" policy loses it (counted), "refuse" still takes it.
@@ -123,11 +124,11 @@ class LogPipeline:
         if self._drop_when_full and self._buffer_full():
             self.stats.lost += 1
             return
-        self._spool.append(line)
+        self._spool.append(row.line)
         self._segment_rows += 1
         self.stats.submitted += 1
         if self._store_ok and len(self._pending) < MAX_MEMORY_ROWS:
-            self._pending.append(line)
+            self._pending.append(row)
             if len(self._pending) >= self._batch_rows:
                 self._wake.set()
         else:
@@ -229,7 +230,7 @@ class LogPipeline:
             return
         segment, rows = sealed
         in_memory = self._segment_in_memory
-        lines = self._pending[:rows]
+        batch = self._pending[:rows]
         del self._pending[:rows]
         self._segment_rows -= rows
         if not in_memory:
@@ -242,12 +243,12 @@ class LogPipeline:
             self._unsent.add(segment)
             return
         try:
-            await self._sink.write(lines, segment)
+            await self._sink.write(batch, segment)
         except Exception as exc:
             self._store_failed(exc)
             return
-        self.stats.stored += len(lines)
-        await self._notify(lines)
+        self.stats.stored += len(batch)
+        await self._notify(batch)
         self._discard(segment)
 
     async def _flush_loop(self) -> None:
@@ -303,13 +304,13 @@ class LogPipeline:
         return True
 
     async def _replay_segment(self, path: Path) -> None:
-        lines = Spool.read_segment(path)
+        rows = [LogRow.from_line(line) for line in Spool.read_segment(path)]
         if path in self._unsent:  # written whole by this process, none of it sent
-            fresh, segment = lines, path
+            fresh, segment = rows, path
         else:
-            keys = [_row_key(line) for line in lines]
+            keys = [row.key for row in rows]
             stored = await self._sink.stored_request_keys([k for k in keys if k is not None])
-            fresh = [line for line, key in zip(lines, keys, strict=True) if key not in stored]
+            fresh = [row for row, key in zip(rows, keys, strict=True) if key not in stored]
             segment = None
         try:
             rejected = await write_isolating(self._sink, fresh, segment)
@@ -321,8 +322,8 @@ class LogPipeline:
             self.stats.rejected += len(rejected)
             set_aside(rejected, self._spool.directory / "rejected", path)
         self.stats.replayed += len(fresh) - len(rejected)
-        self.stats.skipped_duplicates += len(lines) - len(fresh)
-        await self._notify([line for line in lines if line not in rejected] if rejected else lines)
+        self.stats.skipped_duplicates += len(rows) - len(fresh)
+        await self._notify([row for row in rows if row not in rejected] if rejected else rows)
         self._discard(path)
 
     def _discard(self, segment: Path) -> None:
@@ -330,10 +331,10 @@ class LogPipeline:
         self._unsent.discard(segment)
         Spool.discard(segment)
 
-    async def _notify(self, lines: Sequence[bytes]) -> None:
+    async def _notify(self, rows: Sequence[LogRow]) -> None:
         for listener in self._listeners:
             try:
-                await listener(lines)
+                await listener(rows)
             except Exception:  # one listener's bug must not stop the log pipeline
                 log.exception("stored-rows listener %r failed", listener)
 
@@ -394,11 +395,6 @@ class LogPipeline:
                 self._spool.sync_failed()
                 self._fsync_error = describe(exc)
                 self._warnings.warning("fsync", "log spool fsync failed (%s)", describe(exc))
-
-
-def _row_key(line: bytes) -> RequestKey | None:
-    found = row_key(line)
-    return found[0] if found is not None else None
 
 
 def _fsync_and_close(fd: int) -> None:

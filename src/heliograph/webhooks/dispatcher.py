@@ -1,7 +1,7 @@
 """The log pipeline's stored-rows listener: matching rows become queued deliveries.
 
 Called on the event loop with every stored batch (again on replay). Rows of organizations
-without webhooks cost one regex search; only rows of organizations with webhooks are
+without webhooks cost one dictionary lookup; only rows of organizations with webhooks are
 parsed, filtered and sampled, and their deliveries are written to the durable queue
 before the listener returns (the spool segment is deleted right after).
 """
@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
 
+from heliograph.store.log_row import LogRow
 from heliograph.webhooks.payload import build_payload
 from heliograph.webhooks.queue import DeliveryQueue, NewDelivery
 from heliograph.webhooks.rules import WebhookConfig
 from heliograph.webhooks.store import WebhookStore
 
 log = logging.getLogger("heliograph.webhooks")
-
-# The row's own organization id comes before any nested object in a RowBuilder line, and
-# inside a JSON string the quotes would be escaped, so the first match is the real one.
-_ORGANIZATION_ID = re.compile(rb'"organization_id":"([0-9a-fA-F-]{36})"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +37,13 @@ class WebhookDispatcher:
         self._store = store
         self._queue = queue
         self._on_queued = on_queued
-        self._targets: dict[bytes, list[_Target]] = {}
+        self._targets: dict[str, list[_Target]] = {}  # by organization id, lower case
 
     def refresh(self) -> None:
         """Reload which organizations have webhooks (blocking: call from a thread at runtime)."""
-        targets: dict[bytes, list[_Target]] = {}
+        targets: dict[str, list[_Target]] = {}
         for hook in self._store.all_webhooks():
-            key = hook.organization_id.lower().encode()
+            key = hook.organization_id.lower()
             targets.setdefault(key, []).append(_Target(hook.id, hook.config))
         self._targets = targets  # swapped whole: the listener never sees a half-built map
 
@@ -55,17 +51,15 @@ class WebhookDispatcher:
     def organizations(self) -> int:
         return len(self._targets)
 
-    async def __call__(self, lines: Sequence[bytes]) -> None:
+    async def __call__(self, rows: Sequence[LogRow]) -> None:
         targets = self._targets
         if not targets:
             return
         deliveries: list[NewDelivery] = []
-        for line in lines:
-            match = _ORGANIZATION_ID.search(line)
-            if match is None:
-                continue
-            if match.group(1).lower() in targets:
-                deliveries.extend(_deliveries(line, targets))
+        for row in rows:
+            hooks = targets.get(row.organization_id.lower())
+            if hooks is not None:
+                deliveries.extend(_deliveries(row, hooks))
         if not deliveries:
             return
         try:
@@ -76,28 +70,25 @@ class WebhookDispatcher:
         self._on_queued()
 
 
-def _deliveries(line: bytes, targets: dict[bytes, list[_Target]]) -> list[NewDelivery]:
+def _deliveries(row: LogRow, hooks: list[_Target]) -> list[NewDelivery]:
+    """The row's deliveries to the organization's webhooks whose filters it passes."""
     try:
-        row = orjson.loads(line)
+        stored = orjson.loads(row.line)  # the payload carries the whole row
     except orjson.JSONDecodeError:
         return []
-    request_id = row.get("request_id")
-    organization_id = row.get("organization_id")
-    if not isinstance(request_id, str) or not isinstance(organization_id, str):
-        return []
-    # The parsed row decides whose webhooks get it, never the quick match alone.
-    hooks = targets.get(organization_id.lower().encode(), [])
-    properties = row.get("properties")
+    properties = stored.get("properties")
     properties = properties if isinstance(properties, dict) else {}
     payloads: dict[bool, bytes] = {}
     deliveries = []
     for hook in hooks:
-        if not hook.config.matches(request_id, properties):
+        if not hook.config.matches(row.request_id, properties):
             continue
         include = hook.config.include_data
         if include not in payloads:
-            payloads[include] = build_payload(row, include)
+            payloads[include] = build_payload(stored, include)
         deliveries.append(
-            NewDelivery(hook.webhook_id, organization_id, request_id.lower(), payloads[include])
+            NewDelivery(
+                hook.webhook_id, row.organization_id, row.request_id.lower(), payloads[include]
+            )
         )
     return deliveries
