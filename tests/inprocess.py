@@ -161,6 +161,12 @@ class InProcessServer:
         """The API key of a new organization of its own: rows no other test can see."""
         return self.create_key(f"{prefix}-{uuid.uuid4().hex[:12]}")
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to `path` (as HeliographProcess.request: tests may use either)."""
+        kwargs.pop("timeout", None)
+        with self.client() as client:
+            return client.request(method, path, **kwargs)
+
     @property
     def auth(self) -> dict[str, str]:
         return {"Helicone-Auth": f"Bearer {self.api_key}"}

@@ -127,6 +127,10 @@ class HeliographProcess:
     def auth(self) -> dict[str, str]:
         return {"Helicone-Auth": f"Bearer {self.api_key}"}
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to `path` (as InProcessServer.request: tests may use either)."""
+        return httpx.request(method, self.url + path, **{"timeout": 30, **kwargs})
+
     def api(self, key: str | None = None) -> httpx.Client:
         """A client for the REST API, authenticated with `key` (default: the bootstrap key)."""
         return httpx.Client(

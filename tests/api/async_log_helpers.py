@@ -66,7 +66,7 @@ def post_log(
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     auth = {"Authorization": f"Bearer {key or server.api_key}"}
-    return httpx.post(server.url + path, json=body, headers={**auth, **(headers or {})})
+    return server.request("POST", path, json=body, headers={**auth, **(headers or {})})
 
 
 def logged_row(

@@ -100,4 +100,4 @@ def post_traces(
     **headers: str,
 ) -> httpx.Response:
     auth = {"Authorization": f"Bearer {key or server.api_key}"}
-    return httpx.post(server.url + path, json=body, headers={**auth, **headers})
+    return server.request("POST", path, json=body, headers={**auth, **headers})

@@ -15,16 +15,21 @@ import httpx
 import pytest
 
 from tests.api.test_scores import FEEDBACK, OK, feedback, logged_call, post, score, stored
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 IST = timezone(timedelta(hours=5, minutes=30))  # timeZoneDifference -330
 
 
-def new_org(server: HeliographProcess) -> str:
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def new_org(server: InProcessServer) -> str:
     return server.create_key(f"evals-{uuid.uuid4()}")
 
 
-def created_at(server: HeliographProcess, request_id: str, key: str) -> datetime:
+def created_at(server: InProcessServer, request_id: str, key: str) -> datetime:
     text = stored(server, request_id, key)["request_created_at"]
     return datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=UTC)
 
@@ -78,7 +83,7 @@ def expected_eval(
     }
 
 
-def test_eval_names_and_summaries_match_what_was_sent(server: HeliographProcess):
+def test_eval_names_and_summaries_match_what_was_sent(server: InProcessServer):
     key = new_org(server)
     group_a = {"Helicone-Property-Group": "a"}
     r1, r2 = logged_call(server, key, **group_a), logged_call(server, key, **group_a)
@@ -129,7 +134,7 @@ def test_eval_names_and_summaries_match_what_was_sent(server: HeliographProcess)
     ]
 
 
-def test_evals_mix_integer_and_fractional_scores(server: HeliographProcess):
+def test_evals_mix_integer_and_fractional_scores(server: InProcessServer):
     key = new_org(server)
     # Dyadic fractions: sums are exact in any order, so whole answers compare exactly.
     sent: list[dict[str, Any]] = [
@@ -212,7 +217,7 @@ def equal_width_bins(values: list[float], bins: int = 10) -> list[dict[str, floa
     ]
 
 
-def test_score_distributions_are_equal_width_histograms(server: HeliographProcess):
+def test_score_distributions_are_equal_width_histograms(server: InProcessServer):
     key = new_org(server)
     quality = [0, 10, 10, 45, 100, 100, 100]
     for value in quality:
@@ -252,7 +257,7 @@ def _close(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool
     return True
 
 
-def test_dashboard_scores_over_time_averages_per_local_day(server: HeliographProcess):
+def test_dashboard_scores_over_time_averages_per_local_day(server: InProcessServer):
     key = new_org(server)
     sent = [{"accuracy": 60, "tone": 1}, {"accuracy": 80}, {"accuracy": 95, "tone": 0}]
     per_bucket: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -284,7 +289,7 @@ def test_dashboard_scores_over_time_averages_per_local_day(server: HeliographPro
     assert {(row["score_key"], row["score_sum"]) for row in rows} == {("accuracy", 95), ("tone", 0)}
 
 
-def test_post_eval_records_a_score(server: HeliographProcess):
+def test_post_eval_records_a_score(server: InProcessServer):
     key = new_org(server)
     request_id = logged_call(server, key)
     response = post(server, f"/v1/evals/{request_id}", {"name": "helpfulness", "score": 4}, key)
@@ -386,13 +391,13 @@ def test_post_eval_records_a_score(server: HeliographProcess):
         ),
     ],
 )
-def test_bad_query_bodies_are_400(server: HeliographProcess, path: str, body: Any, named: str):
+def test_bad_query_bodies_are_400(server: InProcessServer, path: str, body: Any, named: str):
     response = post(server, path, body)
     assert response.status_code == 400
     assert response.json()["data"] is None and named in response.json()["error"]
 
 
-def test_another_organization_sees_none_of_the_scores(server: HeliographProcess):
+def test_another_organization_sees_none_of_the_scores(server: InProcessServer):
     owner = new_org(server)
     request_id = logged_call(server, owner)
     assert score(server, request_id, {"secret_metric": 42}, owner).json() == OK

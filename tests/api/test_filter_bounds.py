@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.server import HeliographProcess
+import pytest
+
+from tests.inprocess import InProcessServer
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def property_leaf(conditions: int) -> dict[str, Any]:
@@ -13,7 +20,7 @@ def property_leaf(conditions: int) -> dict[str, Any]:
     return {"request_response_rmt": {"properties": keys}}
 
 
-def test_a_leaf_with_1500_conditions_is_a_clear_400(server: HeliographProcess):
+def test_a_leaf_with_1500_conditions_is_a_clear_400(server: InProcessServer):
     with server.api() as client:
         answer = client.post("/v1/request/query-clickhouse", json={"filter": property_leaf(1500)})
     assert answer.status_code == 400, answer.text
@@ -23,7 +30,7 @@ def test_a_leaf_with_1500_conditions_is_a_clear_400(server: HeliographProcess):
     }
 
 
-def test_a_filter_at_the_bound_is_answered(server: HeliographProcess):
+def test_a_filter_at_the_bound_is_answered(server: InProcessServer):
     with server.api() as client:
         answer = client.post("/v1/request/query-clickhouse", json={"filter": property_leaf(100)})
     assert answer.status_code == 200, answer.text

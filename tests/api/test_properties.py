@@ -13,7 +13,7 @@ from tests.inprocess import InProcessServer
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(app_server: InProcessServer) -> InProcessServer:
     return app_server
 

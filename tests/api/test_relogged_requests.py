@@ -7,11 +7,18 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.api.async_log_helpers import example, logged_row, post_log
 from tests.api.otlp_helpers import START_NS, document, post_traces, span
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 USER, SESSION = "relogging-user", "relogging-session"
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def custom_log(request_id: str, answer: str, ended_s: int) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def chat_span() -> dict[str, Any]:
     return span("openai.chat", attributes, start_ns=START_NS)
 
 
-def counts(server: HeliographProcess, key: str) -> dict[str, Any]:
+def counts(server: InProcessServer, key: str) -> dict[str, Any]:
     """What each reader says about the organization's requests."""
     everything_ms = {"startTimeUnixMs": 0, "endTimeUnixMs": int(time.time() * 1000) + 60_000}
     with server.api(key) as client:
@@ -68,7 +75,7 @@ def counts(server: HeliographProcess, key: str) -> dict[str, Any]:
     }
 
 
-def test_a_log_posted_twice_with_one_id_is_one_request(server: HeliographProcess):
+def test_a_log_posted_twice_with_one_id_is_one_request(server: InProcessServer):
     key = server.create_key(f"relog-{uuid.uuid4()}")
     resent, other = str(uuid.uuid4()), str(uuid.uuid4())
     logged_row(server, custom_log(resent, "first answer", 1677721749), key=key)
@@ -86,7 +93,7 @@ def test_a_log_posted_twice_with_one_id_is_one_request(server: HeliographProcess
     assert newest["response_body"]["choices"][0]["message"]["content"] == "newer answer"
 
 
-def test_a_resent_otlp_export_is_one_request(server: HeliographProcess):
+def test_a_resent_otlp_export_is_one_request(server: InProcessServer):
     key = server.create_key(f"relog-{uuid.uuid4()}")
     chat = chat_span()
     body = document(chat)

@@ -21,8 +21,9 @@ OK = {"data": None, "error": None}
 
 def logged_call(server: HeliographProcess, key: str | None = None, **headers: str) -> str:
     request_id = str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={
             "Helicone-Auth": f"Bearer {key or server.api_key}",
             "Helicone-Request-Id": request_id,
@@ -251,8 +252,9 @@ def test_feedback_right_after_the_call_waits_for_the_pending_row(start_server):
     # A long batch interval: the row is still in the log pipeline when feedback arrives.
     server = start_server(env={"HELIOGRAPH_LOG_BATCH_MS": "1500"})
     request_id = str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={**server.auth, "Helicone-Request-Id": request_id},
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
     )

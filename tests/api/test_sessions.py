@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 AGENT_PATHS = ("/plan", "/plan/search", "/plan/search/fetch")
 EVERYTHING = {"startTimeUnixMs": 0, "endTimeUnixMs": 9_999_999_999_999}
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 @dataclass
@@ -29,7 +33,7 @@ class Sent:
 class AgentRun:
     """Three sessions of one run, all tagged with the property `Run`."""
 
-    server: HeliographProcess
+    server: InProcessServer
     run: str
     sessions: dict[str, list[Sent]] = field(default_factory=dict)  # session id -> calls
 
@@ -58,7 +62,7 @@ class AgentRun:
 
 
 def send(
-    server: HeliographProcess,
+    server: InProcessServer,
     content: str,
     words: int,
     headers: dict[str, str],
@@ -66,8 +70,9 @@ def send(
 ) -> Sent:
     """One chat call through the proxy; the fake provider's token counts are deterministic."""
     request_id = str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={
             "Helicone-Auth": f"Bearer {key or server.api_key}",
             "Helicone-Request-Id": request_id,
@@ -93,7 +98,7 @@ def session_headers(session_id: str, name: str, path: str | None, run: str) -> d
 
 
 @pytest.fixture(scope="module")
-def agent_run(server: HeliographProcess) -> AgentRun:
+def agent_run(server: InProcessServer) -> AgentRun:
     """30 calls of an agent in a 3-level tree, then two smaller sessions."""
     data = AgentRun(server, uuid.uuid4().hex[:10])
     calls: list[Sent] = []
@@ -122,7 +127,7 @@ def agent_run(server: HeliographProcess) -> AgentRun:
     return data
 
 
-def query(server: HeliographProcess, body: dict[str, Any], key: str | None = None) -> Any:
+def query(server: InProcessServer, body: dict[str, Any], key: str | None = None) -> Any:
     with server.api(key) as client:
         response = client.post("/v1/session/query", json=body)
     assert response.status_code == 200, response.text
@@ -325,7 +330,7 @@ def test_session_tree(agent_run: AgentRun):
     assert tiny["children"] == [] and len(tiny["requests"]) == 2
 
 
-def test_feedback_is_kept_on_the_first_request(server: HeliographProcess):
+def test_feedback_is_kept_on_the_first_request(server: InProcessServer):
     session_id = f"rated/{uuid.uuid4().hex[:10]}"  # ids may hold slashes
     headers = session_headers(session_id, "Rated", "/step", "rated")
     headers["Helicone-Property-Customer"] = "acme"
@@ -365,7 +370,7 @@ def test_feedback_is_kept_on_the_first_request(server: HeliographProcess):
     ]
 
 
-def test_unknown_session(server: HeliographProcess):
+def test_unknown_session(server: InProcessServer):
     unknown = f"never-{uuid.uuid4().hex}"
     assert query(server, session_query(unknown)) == []
     with server.api() as client:
@@ -435,7 +440,7 @@ def test_another_organization_sees_nothing(agent_run: AgentRun):
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(
-    server: HeliographProcess, path: str, body: dict[str, Any], named: str
+    server: InProcessServer, path: str, body: dict[str, Any], named: str
 ):
     with server.api() as client:
         response = client.post(path, json=body)
@@ -444,12 +449,12 @@ def test_bad_bodies_are_400_naming_the_field(
     assert named in response.json()["error"]
 
 
-def test_without_a_key_is_401(server: HeliographProcess):
-    response = httpx.post(server.url + "/v1/session/query", json=session_query())
+def test_without_a_key_is_401(server: InProcessServer):
+    response = server.request("POST", "/v1/session/query", json=session_query())
     assert response.status_code == 401 and response.json()["data"] is None
 
 
-def test_paths_are_normalized_and_depth_is_bounded(server: HeliographProcess):
+def test_paths_are_normalized_and_depth_is_bounded(server: InProcessServer):
     session_id = f"paths-{uuid.uuid4().hex[:10]}"
     deep = "/" + "/".join(f"s{i}" for i in range(70))
     paths = ["/a", "a/b/", "//a//b", deep]
@@ -483,11 +488,11 @@ def test_paths_are_normalized_and_depth_is_bounded(server: HeliographProcess):
         {"request_response_rmt": {"properties": {"k\x00'\\": {"equals": "v\t\n'"}}}},
     ],
 )
-def test_extreme_filter_values_are_answered(server: HeliographProcess, leaf: dict[str, Any]):
+def test_extreme_filter_values_are_answered(server: InProcessServer, leaf: dict[str, Any]):
     assert query(server, session_query(f"none-{uuid.uuid4().hex}", filter=leaf)) == []
 
 
-def test_non_finite_numbers_are_400(server: HeliographProcess):
+def test_non_finite_numbers_are_400(server: InProcessServer):
     leaf = {"request_response_rmt": {"latency": {"gt": "inf"}}}
     with server.api() as client:
         response = client.post("/v1/session/query", json=session_query(filter=leaf))

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 @dataclass
@@ -24,7 +28,7 @@ class Usage:
 
 @dataclass
 class UserRun:
-    server: HeliographProcess
+    server: InProcessServer
     run: str
     usage: dict[str, Usage] = field(default_factory=dict)  # user id -> what was sent
     started: float = 0.0  # unix seconds, just before the first call
@@ -47,7 +51,7 @@ class UserRun:
 
 
 def send(
-    server: HeliographProcess,
+    server: InProcessServer,
     content: str,
     words: int,
     header_user: str | None = None,
@@ -68,13 +72,13 @@ def send(
     }
     if body_user is not None:
         body["user"] = body_user
-    response = httpx.post(server.url + "/openai/v1/chat/completions", headers=headers, json=body)
+    response = server.request("POST", "/openai/v1/chat/completions", headers=headers, json=body)
     assert response.status_code == 200, response.text
     return request_id
 
 
 @pytest.fixture(scope="module")
-def user_run(server: HeliographProcess) -> UserRun:
+def user_run(server: InProcessServer) -> UserRun:
     """User i makes i + 1 calls; even users are named by header, odd ones by the body."""
     data = UserRun(server, uuid.uuid4().hex[:10], started=time.time() - 1)
     sent = []
@@ -98,7 +102,7 @@ def user_run(server: HeliographProcess) -> UserRun:
     return data
 
 
-def post(server: HeliographProcess, path: str, body: Any, key: str | None = None) -> Any:
+def post(server: InProcessServer, path: str, body: Any, key: str | None = None) -> Any:
     with server.api(key) as client:
         response = client.post(path, json=body)
     assert response.status_code == 200, response.text
@@ -324,7 +328,7 @@ def test_another_organization_sees_no_users(user_run: UserRun):
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(
-    server: HeliographProcess, path: str, body: dict[str, Any], named: str
+    server: InProcessServer, path: str, body: dict[str, Any], named: str
 ):
     with server.api() as client:
         response = client.post(path, json=body)
