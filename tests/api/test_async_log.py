@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from heliograph.usage import Usage
@@ -20,10 +19,15 @@ from tests.api.async_log_helpers import (
     post_log,
     summary,
 )
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 
-def test_basic_example_logs_one_row_like_a_proxied_call(server: HeliographProcess):
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def test_basic_example_logs_one_row_like_a_proxied_call(server: InProcessServer):
     body = example()
     row = logged_row(server, body)
     assert summary(row) == {
@@ -47,7 +51,7 @@ def test_basic_example_logs_one_row_like_a_proxied_call(server: HeliographProces
     assert row["response_body"] == body["providerResponse"]["json"]
 
 
-def test_first_curl_example_without_timing_or_usage(server: HeliographProcess):
+def test_first_curl_example_without_timing_or_usage(server: InProcessServer):
     body = {
         "providerRequest": {
             "url": "custom-model-nopath",
@@ -84,7 +88,7 @@ def test_first_curl_example_without_timing_or_usage(server: HeliographProcess):
     assert row["response_body"] == body["providerResponse"]["json"]
 
 
-def test_string_response_and_time_to_first_token_examples(server: HeliographProcess):
+def test_string_response_and_time_to_first_token_examples(server: InProcessServer):
     joke = "Why did the chicken cross the road? To get to the other side!"
     text = example()
     text["providerRequest"]["json"] = {"model": "my-custom-model", "prompt": "Tell me a joke"}
@@ -120,7 +124,7 @@ def test_string_response_and_time_to_first_token_examples(server: HeliographProc
     ids=["openai", "anthropic", "google", "alternative"],
 )
 def test_every_documented_usage_format_gives_tokens_and_cost(
-    server: HeliographProcess, response_json: dict[str, Any]
+    server: InProcessServer, response_json: dict[str, Any]
 ):
     body = example()
     body["providerRequest"]["json"]["model"] = "gpt-4o-mini"
@@ -130,7 +134,7 @@ def test_every_documented_usage_format_gives_tokens_and_cost(
     assert row["cost"] == pytest.approx(catalog_cost("CUSTOM", "gpt-4o-mini", Usage(10, 20)))
 
 
-def test_meta_sets_properties_session_and_user_as_documented(server: HeliographProcess):
+def test_meta_sets_properties_session_and_user_as_documented(server: InProcessServer):
     body = example()
     body["providerRequest"]["meta"] = {
         "Helicone-Property-User-Id": "user-123",
@@ -153,7 +157,7 @@ def test_meta_sets_properties_session_and_user_as_documented(server: HeliographP
     }
 
 
-def test_http_headers_win_over_meta_entries_of_the_same_name(server: HeliographProcess):
+def test_http_headers_win_over_meta_entries_of_the_same_name(server: InProcessServer):
     body = example()
     body["providerRequest"]["meta"] = {
         "Helicone-Property-Environment": "from-meta",
@@ -177,7 +181,7 @@ def test_http_headers_win_over_meta_entries_of_the_same_name(server: HeliographP
     }
 
 
-def test_request_id_comes_from_the_meta_or_the_header(server: HeliographProcess):
+def test_request_id_comes_from_the_meta_or_the_header(server: InProcessServer):
     in_meta, in_header = new_id(), new_id()
     body = example()
     body["providerRequest"]["meta"] = {"Helicone-Request-Id": in_meta}
@@ -188,7 +192,7 @@ def test_request_id_comes_from_the_meta_or_the_header(server: HeliographProcess)
     assert server.wait_for_request(in_header)["request_id"] == in_header
 
 
-def test_oai_log_is_an_openai_call_priced_with_its_cached_tokens(server: HeliographProcess):
+def test_oai_log_is_an_openai_call_priced_with_its_cached_tokens(server: InProcessServer):
     usage = {
         "prompt_tokens": 1200,
         "completion_tokens": 300,
@@ -209,7 +213,7 @@ def test_oai_log_is_an_openai_call_priced_with_its_cached_tokens(server: Heliogr
     assert row["cost"] == pytest.approx(expected)
 
 
-def test_anthropic_log_as_the_python_page_builds_it(server: HeliographProcess):
+def test_anthropic_log_as_the_python_page_builds_it(server: InProcessServer):
     """`helicone.log_request(provider="anthropic", ...)` with the page's `response_dict`."""
     request = {
         "model": "claude-3-opus-20240229",
@@ -237,7 +241,7 @@ def test_anthropic_log_as_the_python_page_builds_it(server: HeliographProcess):
     assert row["cost"] == pytest.approx(expected)
 
 
-def test_a_given_cost_is_stored_instead_of_the_catalog_price(server: HeliographProcess):
+def test_a_given_cost_is_stored_instead_of_the_catalog_price(server: InProcessServer):
     body = example()
     body["providerRequest"]["json"]["model"] = "gpt-4o-mini"
     body["providerResponse"]["cost"] = 0.0123
@@ -247,7 +251,7 @@ def test_a_given_cost_is_stored_instead_of_the_catalog_price(server: HeliographP
     assert logged_row(server, openrouter)["cost"] == pytest.approx(0.00042)
 
 
-def test_omit_and_model_override_headers_apply(server: HeliographProcess):
+def test_omit_and_model_override_headers_apply(server: InProcessServer):
     body = example()
     body["providerRequest"]["meta"] = {"Helicone-Omit-Request": "true"}
     row = logged_row(
@@ -260,7 +264,7 @@ def test_omit_and_model_override_headers_apply(server: HeliographProcess):
     assert row["cost"] == pytest.approx(catalog_cost("CUSTOM", "gpt-4o-mini", Usage(10, 8)))
 
 
-def test_error_status_is_logged_as_sent(server: HeliographProcess):
+def test_error_status_is_logged_as_sent(server: InProcessServer):
     body = example()
     body["providerResponse"]["status"] = 429
     body["providerResponse"]["json"] = {"error": {"message": "Rate limit reached"}}
@@ -319,9 +323,7 @@ def _setting(path: str, value: Any) -> Any:
         (_setting("provider", 3), "provider"),
     ],
 )
-def test_invalid_bodies_are_400_naming_the_field(
-    server: HeliographProcess, mutate: Any, field: str
-):
+def test_invalid_bodies_are_400_naming_the_field(server: InProcessServer, mutate: Any, field: str):
     body = example()
     mutate(body)
     response = post_log(server, body)
@@ -331,16 +333,17 @@ def test_invalid_bodies_are_400_naming_the_field(
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[]", b'"text"'])
-def test_bodies_that_are_not_a_json_object_are_400(server: HeliographProcess, content: bytes):
-    response = httpx.post(
-        server.url + "/custom/v1/log",
+def test_bodies_that_are_not_a_json_object_are_400(server: InProcessServer, content: bytes):
+    response = server.request(
+        "POST",
+        "/custom/v1/log",
         content=content,
         headers={"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400 and response.json()["data"] is None
 
 
-def test_too_large_bodies_and_properties_are_refused(server: HeliographProcess):
+def test_too_large_bodies_and_properties_are_refused(server: InProcessServer):
     body = example()
     body["providerRequest"]["json"]["messages"][0]["content"] = "x" * (11 * 1024 * 1024)
     assert post_log(server, body).status_code == 413
@@ -351,18 +354,18 @@ def test_too_large_bodies_and_properties_are_refused(server: HeliographProcess):
 
 
 @pytest.mark.parametrize("path", ["/custom/v1/log", "/oai/v1/log", "/anthropic/v1/log"])
-def test_missing_or_unknown_keys_are_401(server: HeliographProcess, path: str):
-    assert httpx.post(server.url + path, json=example()).status_code == 401
+def test_missing_or_unknown_keys_are_401(server: InProcessServer, path: str):
+    assert server.request("POST", path, json=example()).status_code == 401
     wrong = post_log(server, example(), path, key="sk-helicone-not-a-key")
     assert wrong.status_code == 401 and wrong.json()["data"] is None
     # A key in the meta (LiteLLM puts one there) does not authenticate the call.
     body = example()
     body["providerRequest"]["meta"] = {"Helicone-Auth": f"Bearer {server.api_key}"}
-    assert httpx.post(server.url + path, json=body).status_code == 401
+    assert server.request("POST", path, json=body).status_code == 401
 
 
 def test_the_row_belongs_to_the_keys_organization_whatever_the_body_says(
-    server: HeliographProcess,
+    server: InProcessServer,
 ):
     other = server.create_key("async-log-tenant")
     body = example()
@@ -375,7 +378,7 @@ def test_the_row_belongs_to_the_keys_organization_whatever_the_body_says(
         assert client.get(f"/v1/request/{request_id}").status_code == 404
 
 
-def test_counts_the_store_cannot_hold_are_refused_not_queued(server: HeliographProcess):
+def test_counts_the_store_cannot_hold_are_refused_not_queued(server: InProcessServer):
     """A row ClickHouse rejects would block the log pipeline: it is refused up front."""
     body = example()
     body["providerResponse"]["json"]["usage"]["prompt_tokens"] = 2**64 - 1

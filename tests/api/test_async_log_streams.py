@@ -16,9 +16,14 @@ import pytest
 from heliograph.mock_provider import FakeProvider
 from heliograph.usage import Usage
 from tests.api.async_log_helpers import catalog_cost, example, logged_row
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 PROMPT = [{"role": "user", "content": "Write a short story about a robot"}]
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def raw_stream(fake: FakeProvider, path: str, body: dict[str, Any], **headers: str) -> str:
@@ -69,7 +74,7 @@ def assert_openai_stream_row(row: dict[str, Any], chunks: list[Any]) -> None:
 
 
 def test_streamed_data_as_the_streaming_cookbook_logs_it(
-    server: HeliographProcess, fake_provider: FakeProvider
+    server: InProcessServer, fake_provider: FakeProvider
 ):
     chunks = openai_chunks(fake_provider)
     body = example()
@@ -81,7 +86,7 @@ def test_streamed_data_as_the_streaming_cookbook_logs_it(
 
 @pytest.mark.parametrize("separator", ["\n\n", "\n"], ids=["sse", "sse-lines-rejoined"])
 def test_raw_openai_sse_as_text_body(
-    server: HeliographProcess, fake_provider: FakeProvider, separator: str
+    server: InProcessServer, fake_provider: FakeProvider, separator: str
 ):
     request = {"model": "gpt-4o-mini", "messages": PROMPT, "stream": True}
     sse = raw_stream(
@@ -102,7 +107,7 @@ def test_raw_openai_sse_as_text_body(
 
 @pytest.mark.parametrize("as_ndjson", [False, True], ids=["sse", "ndjson"])
 def test_anthropic_stream_is_assembled_with_cache_tokens(
-    server: HeliographProcess, fake_provider: FakeProvider, as_ndjson: bool
+    server: InProcessServer, fake_provider: FakeProvider, as_ndjson: bool
 ):
     """Raw SSE (a fetch-based logger) or one event per line (the SDKs' toReadableStream)."""
     request = {"model": "claude-3-5-sonnet-20241022", "messages": PROMPT, "stream": True}
@@ -132,7 +137,7 @@ def test_anthropic_stream_is_assembled_with_cache_tokens(
 
 
 def test_custom_log_of_a_gemini_stream_is_priced_as_google(
-    server: HeliographProcess, fake_provider: FakeProvider
+    server: InProcessServer, fake_provider: FakeProvider
 ):
     request = {"contents": [{"role": "user", "parts": [{"text": "Write a story"}]}]}
     sse = raw_stream(
@@ -159,7 +164,7 @@ def test_custom_log_of_a_gemini_stream_is_priced_as_google(
 
 
 def test_custom_log_of_anthropic_events_uses_the_anthropic_assembler(
-    server: HeliographProcess, fake_provider: FakeProvider
+    server: InProcessServer, fake_provider: FakeProvider
 ):
     request = {"model": "claude-3-5-sonnet-20241022", "messages": PROMPT, "stream": True}
     sse = raw_stream(
@@ -201,7 +206,7 @@ def test_custom_log_of_anthropic_events_uses_the_anthropic_assembler(
     ids=["tool", "vector_db"],
 )
 def test_typescript_custom_events_from_the_streaming_cookbook(
-    server: HeliographProcess, request_body: dict[str, Any], response: Any, model: str
+    server: InProcessServer, request_body: dict[str, Any], response: Any, model: str
 ):
     """`logSingleRequest(request, JSON.stringify(result))`: the TypeScript SDK's sendLog
     sends the body as `textBody` beside an empty `json`, headers as HTTP headers."""

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from heliograph.api.metrics_models import Metrics
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 DOCS = Path(__file__).parents[2] / "docs" / "metrics.md"
@@ -39,9 +39,14 @@ FLOATS = ("error_rate", "total_cost", "cache_hit_rate", "cache_savings")
 Row = dict[str, Any]
 
 
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
 @dataclass
 class Traffic:
-    server: HeliographProcess
+    server: InProcessServer
     key: str
     start: datetime
     rows: list[Row] = field(default_factory=list)
@@ -76,7 +81,7 @@ def created(row: Row) -> datetime:
 
 
 def _call(
-    traffic_server: HeliographProcess,
+    traffic_server: InProcessServer,
     key: str,
     *,
     user: str | None = None,
@@ -97,12 +102,12 @@ def _call(
     body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": content}]}
     if stream:
         body["stream"] = True
-    return httpx.post(
-        traffic_server.url + "/openai/v1/chat/completions", headers=sent, json=body, timeout=30
+    return traffic_server.request(
+        "POST", "/openai/v1/chat/completions", headers=sent, json=body, timeout=30
     )
 
 
-def send_traffic(server: HeliographProcess, key: str) -> Traffic:
+def send_traffic(server: InProcessServer, key: str) -> Traffic:
     """15 calls: successes, errors, streams, another provider, cache hits, a rate limit."""
     traffic = Traffic(server, key, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30))
     responses = [
@@ -117,8 +122,9 @@ def send_traffic(server: HeliographProcess, key: str) -> Traffic:
         _call(server, key),  # no user, no property
     ]
     responses.append(
-        httpx.post(
-            server.url + "/anthropic/v1/messages",
+        server.request(
+            "POST",
+            "/anthropic/v1/messages",
             headers={
                 "Helicone-Auth": f"Bearer {key}",
                 "Helicone-User-Id": "dave",
@@ -155,7 +161,7 @@ def send_traffic(server: HeliographProcess, key: str) -> Traffic:
 
 
 @pytest.fixture
-def traffic(server: HeliographProcess) -> Traffic:
+def traffic(server: InProcessServer) -> Traffic:
     """Known traffic in a new organization (every new org key starts with no rows)."""
     return send_traffic(server, server.create_key(f"metrics-{uuid.uuid4()}"))
 
@@ -483,7 +489,7 @@ WINDOW = {"start": "2025-01-01T00:00:00Z", "end": "2025-01-02T00:00:00Z"}
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(
-    server: HeliographProcess, path: str, body: dict[str, Any], names: str
+    server: InProcessServer, path: str, body: dict[str, Any], names: str
 ):
     with server.api() as client:
         response = client.post(f"/v1/metrics/{path}", json=body)
@@ -492,8 +498,8 @@ def test_bad_bodies_are_400_naming_the_field(
     assert names in response.json()["error"]
 
 
-def test_a_key_is_required(server: HeliographProcess):
-    response = httpx.post(server.url + "/v1/metrics/overview", json={"timeFilter": WINDOW})
+def test_a_key_is_required(server: InProcessServer):
+    response = server.request("POST", "/v1/metrics/overview", json={"timeFilter": WINDOW})
     assert response.status_code == 401 and response.json()["data"] is None
 
 

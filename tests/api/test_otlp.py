@@ -6,16 +6,20 @@ import gzip
 import uuid
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
 from heliograph.usage import Usage
 from tests.api.async_log_helpers import catalog_cost, example, logged_row
 from tests.api.otlp_helpers import START_NS, document, post_traces, rows_with_property, span
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 ASSOCIATION = "traceloop.association.properties."
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def chat_span(run: str, **extra: Any) -> dict[str, Any]:
@@ -51,7 +55,7 @@ def workflow_span() -> dict[str, Any]:
     return span("plan_course.workflow", {"traceloop.span.kind": "workflow"})
 
 
-def test_llm_spans_become_rows_and_other_spans_are_skipped(server: HeliographProcess):
+def test_llm_spans_become_rows_and_other_spans_are_skipped(server: InProcessServer):
     run = str(uuid.uuid4())
     response = post_traces(server, document(workflow_span(), chat_span(run)))
     assert response.status_code == 200
@@ -100,7 +104,7 @@ def test_llm_spans_become_rows_and_other_spans_are_skipped(server: HeliographPro
     }
 
 
-def test_newer_semantic_conventions_tool_calls_and_anthropic_cache(server: HeliographProcess):
+def test_newer_semantic_conventions_tool_calls_and_anthropic_cache(server: InProcessServer):
     run = str(uuid.uuid4())
     output = [
         {
@@ -144,7 +148,7 @@ def test_newer_semantic_conventions_tool_calls_and_anthropic_cache(server: Helio
     ]
 
 
-def test_error_spans_keep_their_status_and_message(server: HeliographProcess):
+def test_error_spans_keep_their_status_and_message(server: InProcessServer):
     run = str(uuid.uuid4())
     failed = chat_span(run, **{"http.response.status_code": 429, "error.type": "RateLimitError"})
     failed["status"] = {"code": 2, "message": "Rate limit reached"}
@@ -158,7 +162,7 @@ def test_error_spans_keep_their_status_and_message(server: HeliographProcess):
     ]
 
 
-def test_http_headers_apply_to_every_span_and_spans_win(server: HeliographProcess):
+def test_http_headers_apply_to_every_span_and_spans_win(server: InProcessServer):
     run = str(uuid.uuid4())
     overriding = chat_span(run, **{f"{ASSOCIATION}Helicone-User-Id": "span-user"})
     plain = chat_span(run)
@@ -172,7 +176,7 @@ def test_http_headers_apply_to_every_span_and_spans_win(server: HeliographProces
     assert {r["request_properties"]["Team"] for r in rows} == {"search"}
 
 
-def test_a_resent_export_replaces_its_rows(server: HeliographProcess):
+def test_a_resent_export_replaces_its_rows(server: InProcessServer):
     """Exporters retry: the same span (trace and span id) always maps to the same row."""
     run = str(uuid.uuid4())
     body = document(chat_span(run))
@@ -184,7 +188,7 @@ def test_a_resent_export_replaces_its_rows(server: HeliographProcess):
     assert again["request_id"] == first["request_id"]
 
 
-def test_broken_spans_are_rejected_alone(server: HeliographProcess):
+def test_broken_spans_are_rejected_alone(server: InProcessServer):
     run = str(uuid.uuid4())
     broken = chat_span(run)
     broken["startTimeUnixNano"] = "soon"
@@ -220,7 +224,7 @@ def test_broken_spans_are_rejected_alone(server: HeliographProcess):
     ],
 )
 def test_malformed_documents_are_400_naming_the_field(
-    server: HeliographProcess, body: Any, field: str
+    server: InProcessServer, body: Any, field: str
 ):
     for path in ("/v1/traces", "/v1/trace/log"):
         response = post_traces(server, body, path)
@@ -228,31 +232,33 @@ def test_malformed_documents_are_400_naming_the_field(
         assert f"'{field}'" in response.json()["error"]
 
 
-def test_content_types_encodings_and_keys(server: HeliographProcess):
+def test_content_types_encodings_and_keys(server: InProcessServer):
     run = str(uuid.uuid4())
     auth = {"Authorization": f"Bearer {server.api_key}"}
     compressed = gzip.compress(orjson.dumps(document(chat_span(run))))
-    response = httpx.post(
-        server.url + "/v1/traces",
+    response = server.request(
+        "POST",
+        "/v1/traces",
         content=compressed,
         headers={**auth, "Content-Type": "application/json", "Content-Encoding": "gzip"},
     )
     assert response.status_code == 200 and len(rows_with_property(server, "Run", run, 1)) == 1
-    grpc = httpx.post(
-        server.url + "/v1/traces", content=b"", headers={**auth, "Content-Type": "application/grpc"}
+    grpc = server.request(
+        "POST", "/v1/traces", content=b"", headers={**auth, "Content-Type": "application/grpc"}
     )
     assert grpc.status_code == 415 and "application/json" in grpc.json()["error"]
-    junk = httpx.post(
-        server.url + "/v1/traces",
+    junk = server.request(
+        "POST",
+        "/v1/traces",
         content=b"\xff\x00junk",
         headers={**auth, "Content-Type": "application/x-protobuf"},
     )
     assert junk.status_code == 400 and "protobuf" in junk.json()["error"]
-    assert httpx.post(server.url + "/v1/traces", json=document()).status_code == 401
+    assert server.request("POST", "/v1/traces", json=document()).status_code == 401
     assert post_traces(server, document(), key="sk-helicone-nope").status_code == 401
 
 
-def test_trace_log_answers_204_in_the_callers_organization(server: HeliographProcess):
+def test_trace_log_answers_204_in_the_callers_organization(server: InProcessServer):
     run = str(uuid.uuid4())
     other = server.create_key("otlp-tenant")
     response = post_traces(
@@ -266,7 +272,7 @@ def test_trace_log_answers_204_in_the_callers_organization(server: HeliographPro
         assert client.get(f"/v1/request/{row['request_id']}").status_code == 404
 
 
-def test_spans_without_ids_are_rows_of_their_own(server: HeliographProcess):
+def test_spans_without_ids_are_rows_of_their_own(server: InProcessServer):
     run = str(uuid.uuid4())
     spans = [chat_span(run), chat_span(run)]
     for item in spans:

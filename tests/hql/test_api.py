@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from tests.hql.examples import DOC_EXAMPLES
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 CALLS = [
     # model, user, session, upstream status
@@ -30,16 +30,22 @@ CALLS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
 def log_call(
-    server: HeliographProcess, key: str, model: str, user: str, session: str | None, status: int
+    server: InProcessServer, key: str, model: str, user: str, session: str | None, status: int
 ) -> str:
     headers = {"Helicone-Auth": f"Bearer {key}", "Helicone-User-Id": user}
     if session:
         headers["Helicone-Session-Id"] = session
     if status != 200:
         headers["x-fake-behaviour"] = f"status={status}"
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers=headers,
         json={"model": model, "messages": [{"role": "user", "content": "hello there"}]},
         timeout=30,
@@ -48,7 +54,7 @@ def log_call(
     return response.headers["helicone-id"]
 
 
-def seeded_org(server: HeliographProcess, name: str) -> tuple[str, list[dict[str, Any]]]:
+def seeded_org(server: InProcessServer, name: str) -> tuple[str, list[dict[str, Any]]]:
     """A new organization with CALLS logged; its key and its rows from the request API."""
     key = server.create_key(f"{name}-{uuid.uuid4().hex[:8]}")
     ids = [log_call(server, key, *call) for call in CALLS]
@@ -57,11 +63,11 @@ def seeded_org(server: HeliographProcess, name: str) -> tuple[str, list[dict[str
 
 
 @pytest.fixture(scope="module")
-def org(server: HeliographProcess) -> tuple[str, list[dict[str, Any]]]:
+def org(server: InProcessServer) -> tuple[str, list[dict[str, Any]]]:
     return seeded_org(server, "hql-examples")
 
 
-def hql(server: HeliographProcess, key: str, sql: str, **extra: Any) -> httpx.Response:
+def hql(server: InProcessServer, key: str, sql: str, **extra: Any) -> httpx.Response:
     with server.api(key) as client:
         return client.post("/v1/helicone-sql/execute", json={"sql": sql, **extra})
 
@@ -83,7 +89,7 @@ def nano(row: dict[str, Any]) -> int:
     return round(row["cost"] * 1_000_000_000)
 
 
-def test_top_costly_requests(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_top_costly_requests(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     rows = rows_of(hql(server, key, DOC_EXAMPLES[0]))
     assert [set(row) for row in rows] == [
@@ -97,7 +103,7 @@ def test_top_costly_requests(server: HeliographProcess, org: tuple[str, list[dic
     assert any(row["provider_total_cost"] > 0 for row in rows)
 
 
-def test_error_rate(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_error_rate(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     errors = sum(1 for row in logged if 400 <= row["response_status"] <= 599)
     assert errors == 2
@@ -106,7 +112,7 @@ def test_error_rate(server: HeliographProcess, org: tuple[str, list[dict[str, An
     ]
 
 
-def test_active_users_by_day(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_active_users_by_day(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     users: dict[str, set[str]] = defaultdict(set)
     for row in logged:
@@ -117,7 +123,7 @@ def test_active_users_by_day(server: HeliographProcess, org: tuple[str, list[dic
 
 
 def test_sessions_from_custom_properties(
-    server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]
+    server: InProcessServer, org: tuple[str, list[dict[str, Any]]]
 ):
     key, logged = org
     sessions: dict[str, list[int]] = defaultdict(list)
@@ -134,7 +140,7 @@ def test_sessions_from_custom_properties(
     assert {"s1", "s2"} <= {row["session_id"] for row in rows}
 
 
-def test_cost_by_model(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_cost_by_model(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     by_model: dict[str, list[int]] = defaultdict(list)
     for row in logged:
@@ -153,7 +159,7 @@ def test_cost_by_model(server: HeliographProcess, org: tuple[str, list[dict[str,
     )
 
 
-def test_the_rest_api_example(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_the_rest_api_example(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     rows = rows_of(hql(server, key, DOC_EXAMPLES[5]))
     counts = Counter(row["model"] for row in logged)
@@ -163,7 +169,7 @@ def test_the_rest_api_example(server: HeliographProcess, org: tuple[str, list[di
     ]
 
 
-def test_the_download_example(server: HeliographProcess, org: tuple[str, list[dict[str, Any]]]):
+def test_the_download_example(server: InProcessServer, org: tuple[str, list[dict[str, Any]]]):
     key, logged = org
     with server.api(key) as client:
         response = client.post("/v1/helicone-sql/download", json={"sql": DOC_EXAMPLES[6]})
@@ -176,7 +182,7 @@ def test_the_download_example(server: HeliographProcess, org: tuple[str, list[di
     assert "organization_id" in table[0]  # readable, and always the caller's own
 
 
-def test_schema_lists_tables_and_columns_without_the_tenant(server: HeliographProcess):
+def test_schema_lists_tables_and_columns_without_the_tenant(server: InProcessServer):
     with server.api() as client:
         body = client.get("/v1/helicone-sql/schema").json()
     assert body["error"] is None
@@ -202,7 +208,7 @@ def test_schema_lists_tables_and_columns_without_the_tenant(server: HeliographPr
     assert request_columns["cost"]["type"] == "UInt64"
 
 
-def test_limit_defaults_to_100_and_caps_the_rows(server: HeliographProcess):
+def test_limit_defaults_to_100_and_caps_the_rows(server: InProcessServer):
     sql = "SELECT arrayJoin(range(500)) AS x"
     assert len(rows_of(hql(server, server.api_key, sql))) == 100
     assert len(rows_of(hql(server, server.api_key, sql, limit=300))) == 300
@@ -228,7 +234,7 @@ def test_limit_defaults_to_100_and_caps_the_rows(server: HeliographProcess):
         ({"sql": "SELECT 1", "limit": True}, 400, "HQL_INVALID_LIMIT"),
     ],
 )
-def test_errors_carry_a_code(server: HeliographProcess, body: Any, status: int, code: str):
+def test_errors_carry_a_code(server: InProcessServer, body: Any, status: int, code: str):
     with server.api() as client:
         response = client.post("/v1/helicone-sql/execute", json=body)
     assert response.status_code == status
@@ -237,7 +243,7 @@ def test_errors_carry_a_code(server: HeliographProcess, body: Any, status: int, 
     assert error["code"] == code and error["message"]
 
 
-def test_a_bad_json_body_and_a_missing_key(server: HeliographProcess):
+def test_a_bad_json_body_and_a_missing_key(server: InProcessServer):
     with server.api() as client:
         response = client.post(
             "/v1/helicone-sql/execute",
@@ -245,12 +251,12 @@ def test_a_bad_json_body_and_a_missing_key(server: HeliographProcess):
             headers={"content-type": "application/json"},
         )
     assert response.status_code == 400
-    anonymous = httpx.post(server.url + "/v1/helicone-sql/execute", json={"sql": "SELECT 1"})
+    anonymous = server.request("POST", "/v1/helicone-sql/execute", json={"sql": "SELECT 1"})
     assert anonymous.status_code == 401
     assert anonymous.json()["data"] is None
 
 
-def test_other_endpoints_keep_string_errors(server: HeliographProcess):
+def test_other_endpoints_keep_string_errors(server: InProcessServer):
     with server.api() as client:
         response = client.get(f"/v1/request/{uuid.uuid4()}")
     assert response.json() == {"data": None, "error": "Request not found"}
@@ -270,7 +276,7 @@ HOSTILE_SAMPLE = [
 ]
 
 
-def test_a_hostile_sample_never_sees_another_org(server: HeliographProcess):
+def test_a_hostile_sample_never_sees_another_org(server: InProcessServer):
     key_a, rows_a = seeded_org(server, "hql-a")
     key_b, rows_b = seeded_org(server, "hql-b")
     org_b = rows_of(
@@ -302,7 +308,7 @@ def test_a_hostile_sample_never_sees_another_org(server: HeliographProcess):
     assert not [secret for secret in secrets if secret in text]
 
 
-def test_rate_limits_per_organization(server: HeliographProcess):
+def test_rate_limits_per_organization(server: InProcessServer):
     key = server.create_key(f"hql-rate-{uuid.uuid4().hex[:8]}")
     with server.api(key) as client:
         downloads = [
