@@ -46,10 +46,10 @@ def fake_provider() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture(scope="session")
-def server(
+def live_server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HeliographProcess]:
-    """One shared server; tests tell their rows apart by request id."""
+    """One shared `heliograph serve` process; tests tell their rows apart by request id."""
     # Port 9 on loopback (closed) is the tests' unreachable upstream: allowed, so that they
     # reach it past the outbound policy, which refuses loopback targets by default.
     process = HeliographProcess(
@@ -60,6 +60,13 @@ def server(
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def server(live_server: HeliographProcess) -> HeliographProcess:
+    """The shared server; a module whose tests need no socket overrides this with the
+    in-process app (`app_server`) and may still ask for `live_server`."""
+    return live_server
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from heliograph.app import HeliographApp, create_app
 from heliograph.config import load_settings
 from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
-from tests.server import clean_environ
+from tests.server import HeliographProcess, clean_environ
 
 BASE_URL = "http://heliograph.test"
 
@@ -195,3 +195,7 @@ class InProcessServer:
                         f"request {request_id} not logged after {timeout}s: {response.text}"
                     )
                 time.sleep(0.02)
+
+
+# What helpers shared by both layers take: a subprocess server or the in-process app.
+AnyServer = HeliographProcess | InProcessServer

@@ -13,13 +13,18 @@ import orjson
 import pytest
 import requests
 
-from tests.server import HeliographProcess
+from tests.inprocess import AnyServer, InProcessServer
 
 FEEDBACK = "helicone-score-feedback"
 OK = {"data": None, "error": None}
 
 
-def logged_call(server: HeliographProcess, key: str | None = None, **headers: str) -> str:
+@pytest.fixture
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def logged_call(server: AnyServer, key: str | None = None, **headers: str) -> str:
     request_id = str(uuid.uuid4())
     response = server.request(
         "POST",
@@ -36,37 +41,37 @@ def logged_call(server: HeliographProcess, key: str | None = None, **headers: st
     return request_id
 
 
-def post(server: HeliographProcess, path: str, body: Any, key: str | None = None) -> httpx.Response:
+def post(server: AnyServer, path: str, body: Any, key: str | None = None) -> httpx.Response:
     with server.api(key) as client:
         return client.post(path, json=body)
 
 
 def feedback(
-    server: HeliographProcess, request_id: str, rating: Any, key: str | None = None
+    server: AnyServer, request_id: str, rating: Any, key: str | None = None
 ) -> httpx.Response:
     return post(server, f"/v1/request/{request_id}/feedback", {"rating": rating}, key)
 
 
 def score(
-    server: HeliographProcess, request_id: str, scores: Any, key: str | None = None
+    server: AnyServer, request_id: str, scores: Any, key: str | None = None
 ) -> httpx.Response:
     return post(server, f"/v1/request/{request_id}/score", {"scores": scores}, key)
 
 
-def stored(server: HeliographProcess, request_id: str, key: str | None = None) -> dict[str, Any]:
+def stored(server: AnyServer, request_id: str, key: str | None = None) -> dict[str, Any]:
     with server.api(key) as client:
         response = client.get(f"/v1/request/{request_id}")
     assert response.status_code == 200, response.text
     return dict(response.json()["data"])
 
 
-def found(server: HeliographProcess, filter_node: Any, key: str, **extra: Any) -> set[str]:
+def found(server: AnyServer, filter_node: Any, key: str, **extra: Any) -> set[str]:
     response = post(server, "/v1/request/query-clickhouse", {"filter": filter_node, **extra}, key)
     assert response.status_code == 200, response.text
     return {row["request_id"] for row in response.json()["data"]}
 
 
-def test_feedback_true_then_false_then_true_again(server: HeliographProcess):
+def test_feedback_true_then_false_then_true_again(server: InProcessServer):
     request_id = logged_call(server)
     assert stored(server, request_id)["feedback_rating"] is None
 
@@ -78,7 +83,7 @@ def test_feedback_true_then_false_then_true_again(server: HeliographProcess):
         assert row["feedback_rating"] is rating
 
 
-def test_feedback_property_and_score_on_one_request_all_stay_visible(server: HeliographProcess):
+def test_feedback_property_and_score_on_one_request_all_stay_visible(server: InProcessServer):
     request_id = logged_call(server, **{"Helicone-Property-App": "web"})
     assert feedback(server, request_id, True).json() == OK
     with server.api() as client:
@@ -110,7 +115,7 @@ def test_feedback_property_and_score_on_one_request_all_stay_visible(server: Hel
     assert row["properties"] == expected_properties
 
 
-def test_score_values_are_stored_as_integers(server: HeliographProcess):
+def test_score_values_are_stored_as_integers(server: InProcessServer):
     request_id = logged_call(server)
     sent = {"passed": True, "failed": False, "whole": 3.0, "negative": -7, "max": 2**63 - 1}
     assert score(server, request_id, sent).json() == OK
@@ -123,7 +128,7 @@ def test_score_values_are_stored_as_integers(server: HeliographProcess):
     }
 
 
-def test_scores_and_feedback_are_filterable(server: HeliographProcess):
+def test_scores_and_feedback_are_filterable(server: InProcessServer):
     key = server.create_key(f"filters-{uuid.uuid4()}")
     ids = {label: logged_call(server, key) for label in ("good", "bad", "unscored", "middling")}
     assert score(server, ids["good"], {"accuracy": 90}, key).json() == OK
@@ -162,7 +167,7 @@ def test_scores_and_feedback_are_filterable(server: HeliographProcess):
         (None, "Body"),
     ],
 )
-def test_bad_feedback_bodies_are_400(server: HeliographProcess, body: Any, named: str):
+def test_bad_feedback_bodies_are_400(server: InProcessServer, body: Any, named: str):
     request_id = logged_call(server)
     response = post(server, f"/v1/request/{request_id}/feedback", body)
     assert response.status_code == 400
@@ -185,9 +190,7 @@ def test_bad_feedback_bodies_are_400(server: HeliographProcess, body: Any, named
         ({"scores": {"ok": 1, "": 2}}, "non-empty"),
     ],
 )
-def test_bad_score_bodies_are_400_naming_the_field(
-    server: HeliographProcess, body: Any, named: str
-):
+def test_bad_score_bodies_are_400_naming_the_field(server: InProcessServer, body: Any, named: str):
     request_id = logged_call(server)
     response = post(server, f"/v1/request/{request_id}/score", body)
     assert response.status_code == 400
@@ -195,7 +198,7 @@ def test_bad_score_bodies_are_400_naming_the_field(
     assert stored(server, request_id)["scores"] == {}, "a refused body writes nothing"
 
 
-def test_malformed_unknown_and_foreign_request_ids(server: HeliographProcess):
+def test_malformed_unknown_and_foreign_request_ids(server: InProcessServer):
     for path in ("feedback", "score"):
         body = {"rating": True} if path == "feedback" else {"scores": {"a": 1}}
         malformed = post(server, f"/v1/request/req_123abc/{path}", body)
@@ -221,13 +224,11 @@ def mixed(i: int) -> int | float:
     return i if i % 2 else i + 0.25
 
 
-def test_concurrent_feedback_property_and_score_updates_lose_nothing(server: HeliographProcess):
+def test_concurrent_feedback_property_and_score_updates_lose_nothing(server: InProcessServer):
     request_id = logged_call(server, **{"Helicone-Property-Original": "kept"})
 
     async def burst() -> list[int]:
-        async with httpx.AsyncClient(
-            base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=60
-        ) as client:
+        async with server.async_client({"Authorization": f"Bearer {server.api_key}"}) as client:
             calls = [
                 client.post(f"/v1/request/{request_id}/score", json={"scores": {f"s{i}": mixed(i)}})
                 for i in range(15)
@@ -242,7 +243,7 @@ def test_concurrent_feedback_property_and_score_updates_lose_nothing(server: Hel
             responses = await asyncio.gather(*calls)
         return [r.status_code for r in responses]
 
-    assert asyncio.run(burst()) == [200] * 31
+    assert server.run(burst) == [200] * 31
     row = stored(server, request_id)
     assert row["scores"] == {FEEDBACK: 1} | {f"s{i}": mixed(i) for i in range(15)}
     assert row["properties"] == {"Original": "kept"} | {f"p{i}": f"v{i}" for i in range(15)}
@@ -263,7 +264,7 @@ def test_feedback_right_after_the_call_waits_for_the_pending_row(start_server):
     assert stored(server, request_id)["scores"] == {FEEDBACK: 1}
 
 
-def hql_rows(server: HeliographProcess, sql: str, key: str) -> list[dict[str, Any]]:
+def hql_rows(server: AnyServer, sql: str, key: str) -> list[dict[str, Any]]:
     response = post(server, "/v1/helicone-sql/execute", {"sql": sql}, key)
     assert response.status_code == 200, response.text
     return list(response.json()["data"]["rows"])
@@ -274,9 +275,10 @@ RAGAS_COLUMNS = ["answer_correctness", "semantic_similarity"]
 RAGAS_RESULTS = [(1.0, 0.9999989484399617), (1.0, 0.9999999999999998)]
 
 
-def test_ragas_cookbook_score_requests_script(server: HeliographProcess):
+def test_ragas_cookbook_score_requests_script(live_server: InProcessServer):
     """Helicone's cookbook `score_requests.py` (guides/cookbooks/helicone-evals-with-ragas):
     its `post_scores` as written, base URL and key changed; csv stands in for pandas."""
+    server = live_server  # the script sends with `requests`: a real socket
     key = server.create_key(f"ragas-{uuid.uuid4()}")
     ids = [logged_call(server, key) for _ in RAGAS_RESULTS]
     evaluation_results_csv = io.StringIO()
@@ -321,7 +323,7 @@ def test_ragas_cookbook_score_requests_script(server: HeliographProcess):
     }
 
 
-def test_fractional_scores_round_trip_exactly(server: HeliographProcess):
+def test_fractional_scores_round_trip_exactly(server: InProcessServer):
     request_id = logged_call(server)
     sent = {
         "third": 1 / 3,
@@ -340,7 +342,7 @@ def test_fractional_scores_round_trip_exactly(server: HeliographProcess):
     assert all(f'"{name}":{value!r}' in text for name, value in sent.items())
 
 
-def test_fractional_then_integer_then_fractional_newest_write_wins(server: HeliographProcess):
+def test_fractional_then_integer_then_fractional_newest_write_wins(server: InProcessServer):
     key = server.create_key(f"newest-{uuid.uuid4()}")
     request_id = logged_call(server, key)
     stored_maps = (
@@ -374,7 +376,7 @@ def test_fractional_then_integer_then_fractional_newest_write_wins(server: Helio
     assert histogram["distribution"] == [{"lower": 0.5, "upper": 0.5, "value": 1}]
 
 
-def test_hql_schema_lists_the_fractional_score_column(server: HeliographProcess):
+def test_hql_schema_lists_the_fractional_score_column(server: InProcessServer):
     with server.api() as client:
         tables = client.get("/v1/helicone-sql/schema").json()["data"]
     [rmt] = [table["columns"] for table in tables if table["table_name"] == "request_response_rmt"]
@@ -383,7 +385,7 @@ def test_hql_schema_lists_the_fractional_score_column(server: HeliographProcess)
     assert types["score_values"] == "Map(LowCardinality(String), Float64)"
 
 
-def test_fractional_scores_are_filterable_by_their_value(server: HeliographProcess):
+def test_fractional_scores_are_filterable_by_their_value(server: InProcessServer):
     key = server.create_key(f"fraction-filters-{uuid.uuid4()}")
     values: dict[str, int | float] = {"high": 0.95, "exact": 0.87, "low": 0.5, "integer": 1}
     ids = {label: logged_call(server, key) for label in [*values, "unscored"]}
@@ -406,7 +408,7 @@ def test_fractional_scores_are_filterable_by_their_value(server: HeliographProce
 
 
 def test_feedback_property_and_fractional_score_on_one_request_all_visible(
-    server: HeliographProcess,
+    server: InProcessServer,
 ):
     key = server.create_key(f"mixed-{uuid.uuid4()}")
     request_id = logged_call(server, key, **{"Helicone-Property-App": "web"})
@@ -445,7 +447,7 @@ def test_feedback_property_and_fractional_score_on_one_request_all_visible(
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_scores_are_400_naming_the_score(server: HeliographProcess, literal: str):
+def test_non_finite_scores_are_400_naming_the_score(server: InProcessServer, literal: str):
     request_id = logged_call(server)
     with server.api() as client:
         response = client.post(
