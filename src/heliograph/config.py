@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from heliograph.errors import HeliographError
 from heliograph.provider_specs import SPECS, default_base_urls
 
 ENV_PREFIX = "HELIOGRAPH_"
@@ -16,7 +17,7 @@ ENV_PREFIX = "HELIOGRAPH_"
 DEFAULT_PROVIDER_BASE_URLS: dict[str, str] = default_base_urls()
 
 
-class ConfigError(ValueError):
+class ConfigError(HeliographError, ValueError):
     """A setting has a value Heliograph cannot use."""
 
 

@@ -101,10 +101,7 @@ async def async_log(request: Request, caller: Caller) -> JSONResponse:
     document = _json(await _body(request))
     payload = parse_async_log(document, time.time())
     headers = layered_headers(mapping_headers(payload.meta), http_headers(request.scope))
-    try:
-        warnings = property_warnings(headers.properties)
-    except PropertiesTooLarge as exc:
-        raise InvalidRequestError(str(exc)) from None
+    warnings = property_warnings(headers.properties)  # PropertiesTooLarge: a 400
     endpoint = LOG_ENDPOINTS[request.scope["path"]]
     call = logged_call(payload, endpoint, headers, caller, services.catalog)
     _record(services, [build_row(services.rows, call)])

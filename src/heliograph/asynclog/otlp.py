@@ -49,7 +49,7 @@ class SpanBatch:
     rejected: list[str] = field(default_factory=list)  # one message per rejected span
 
 
-class SpanError(ValueError):
+class SpanError(InvalidRequestError, ValueError):
     """One span cannot be read; the others still can."""
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.errors import HeliographError, RetryLaterError, envelope
+from heliograph.errors import ClientClosed, HeliographError, RetryLaterError, envelope
 from heliograph.gateway.http_response import UpstreamResponse
 
 Scope = MutableMapping[str, Any]
@@ -32,7 +32,7 @@ RESPONSE_SKIP = frozenset(
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-class ClientGone(Exception):
+class ClientGone(ClientClosed):
     """The client hung up before its response was complete."""
 
 

@@ -17,6 +17,7 @@ from http import HTTPStatus
 import orjson
 
 from heliograph.config import Settings
+from heliograph.errors import openai_error_body
 
 # Descriptors kept free for everything that is not a client connection: the spool and its
 # segments, chDB's part files during merges, the metadata database pool, Redis, webhook and
@@ -84,7 +85,7 @@ def refusal(status: int, message: str) -> bytes:
     which every client of the gateway parses and a person can read.
     """
     kind = "server_error" if status >= 500 else "invalid_request_error"
-    body = orjson.dumps({"error": {"message": message, "type": kind, "code": status}})
+    body = orjson.dumps(openai_error_body(message, kind))
     reason = HTTPStatus(status).phrase.encode()
     head = (
         b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"

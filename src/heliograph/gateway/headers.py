@@ -7,6 +7,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from heliograph.errors import InvalidRequestError
 from heliograph.outbound.headers import FRAMING_HEADERS
 
 PROPERTY_PREFIX = b"helicone-property-"
@@ -96,7 +97,7 @@ MAX_PROPERTY_VALUE_CHARS = 1000
 MAX_PROPERTIES_BYTES = 64 * 1024  # a hard cap: beyond it the call is refused
 
 
-class PropertiesTooLarge(ValueError):
+class PropertiesTooLarge(InvalidRequestError):
     """The custom properties of one call exceed the hard cap."""
 
 

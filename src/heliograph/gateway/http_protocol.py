@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from heliograph.errors import HeliographError
 from heliograph.gateway.edge_limits import EdgeLimits, refusal
 from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 
@@ -83,13 +84,11 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class Refused(Exception):
+class Refused(HeliographError):
     """Raised in a parser callback to stop parsing a request the protocol refuses."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(message, status)
 
 
 class CasePreservingProtocol(HttpToolsProtocol):

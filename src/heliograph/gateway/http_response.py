@@ -7,6 +7,8 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from heliograph.errors import UpstreamError
+
 if TYPE_CHECKING:
     from heliograph.gateway.http_client import UpstreamConnection
 
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
 BUFFER_HIGH_WATER = 1 << 20
 
 
-class UpstreamConnectionError(Exception):
+class UpstreamConnectionError(UpstreamError):
     """The upstream could not be reached, or the connection broke off mid-answer."""
 
 

@@ -40,7 +40,6 @@ from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.headers import (
     HeliconeHeaders,
-    PropertiesTooLarge,
     bearer_token,
     force_stream_format,
     parse_headers,
@@ -114,9 +113,6 @@ class PassthroughProxy:
             return
         except HeliographError as error:
             await send_error(send, error)
-            return
-        except PropertiesTooLarge as exc:
-            await send_error(send, InvalidRequestError(str(exc)))
             return
 
         target = base_url + suffix

@@ -36,7 +36,6 @@ from heliograph.gateway.asgi import (
 )
 from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.headers import (
-    PropertiesTooLarge,
     bearer_token,
     force_stream_format,
     parse_headers,
@@ -153,9 +152,6 @@ class UnifiedGateway:
             policies = CallGuard.read(headers.other, _header(scope, b"cache-control"))
             warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
-            return
-        except PropertiesTooLarge as exc:
-            await send_error(send, InvalidRequestError(str(exc)), render=openai_error)
             return
         except HeliographError as error:
             await send_error(send, error, render=openai_error)

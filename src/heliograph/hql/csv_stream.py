@@ -13,10 +13,12 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from heliograph.errors import ClientClosed
+
 READ_SIZE = 256 * 1024
 
 
-class DownloadCancelled(Exception):
+class DownloadCancelled(ClientClosed):
     """The client went away: the engine stops the query."""
 
 

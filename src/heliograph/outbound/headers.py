@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from heliograph.errors import InvalidRequestError
+
 FRAMING_HEADERS = frozenset(
     {
         "connection",
@@ -27,7 +29,7 @@ FRAMING_HEADERS = frozenset(
 _FORBIDDEN_CHARS = ("\r", "\n", "\0")
 
 
-class HeaderError(ValueError):
+class HeaderError(InvalidRequestError, ValueError):
     """A header name or value that cannot be sent as it is; the message says which."""
 
 

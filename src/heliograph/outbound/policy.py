@@ -14,7 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 
 from heliograph.config import ConfigError, Settings
-from heliograph.errors import InvalidRequestError
+from heliograph.errors import ForbiddenError, InvalidRequestError
 from heliograph.outbound.addresses import is_public
 from heliograph.outbound.allowlist import AllowList
 from heliograph.outbound.urls import Destination, OutboundUrlError, destination
@@ -27,7 +27,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 REFUSED = "The target URL is not allowed by this server's outbound policy"
 
 
-class OutboundRefused(ValueError):
+class OutboundRefused(ForbiddenError, ValueError):
     """The target resolves to an address the policy does not allow."""
 
     def __init__(self) -> None:

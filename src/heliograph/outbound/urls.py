@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from heliograph.errors import InvalidRequestError
+
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class OutboundUrlError(ValueError):
+class OutboundUrlError(InvalidRequestError, ValueError):
     """A URL the server will not call, whatever it resolves to; the message says why."""
 
 

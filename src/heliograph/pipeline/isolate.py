@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from heliograph.pipeline.sink import LogSink
-from heliograph.store.engine import is_row_refusal
+from heliograph.store.engine import StoreError, is_row_refusal
 from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.pipeline")
 
 
-class StoreRefusedAll(Exception):
+class StoreRefusedAll(StoreError):
     def __init__(self, rows: int) -> None:
         super().__init__(f"the log store refused all {rows} rows one by one")
 

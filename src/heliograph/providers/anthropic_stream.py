@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from heliograph.errors import openai_error_body
 from heliograph.providers import openai_shapes as oa
 from heliograph.providers.anthropic import usage_from
 from heliograph.providers.base import as_int
@@ -66,7 +67,7 @@ def openai_error(status: int, payload: Any, fallback: str) -> dict[str, Any]:
     kind, code = ERROR_KINDS.get(anthropic_kind, default) if anthropic_kind else default
     if code is None and anthropic_kind and anthropic_kind != kind:
         code = anthropic_kind  # keep Anthropic's name when OpenAI's type differs
-    return oa.openai_error_body(message, kind, code)
+    return openai_error_body(message, kind, code)
 
 
 class AnthropicStream:

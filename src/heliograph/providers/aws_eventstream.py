@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from heliograph.errors import UpstreamError
+
 PRELUDE = 12
 # AWS caps headers at 128 KiB and payloads at 24 MiB; a longer frame means corrupt input.
 MAX_MESSAGE = PRELUDE + 128 * 1024 + 24 * 1024 * 1024 + 4
@@ -29,7 +31,7 @@ _FIXED[8] = _FIXED[5]  # a timestamp: milliseconds since the epoch as an int64
 HeaderValue = bool | int | bytes | str
 
 
-class EventStreamError(ValueError):
+class EventStreamError(UpstreamError, ValueError):
     """The bytes are not a well-formed AWS event stream (bad CRC, length or header)."""
 
 

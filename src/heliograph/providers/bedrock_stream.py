@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from heliograph.errors import openai_error_body
 from heliograph.providers import openai_shapes as oa
 from heliograph.providers.aws_eventstream import EventMessage, EventStreamDecoder, EventStreamError
 from heliograph.providers.base import as_int, dig
@@ -65,7 +66,7 @@ def openai_error(status: int, message: str, code: str | None = None) -> dict[str
         kind = "server_error"
     else:
         kind = "invalid_request_error"
-    return oa.openai_error_body(message, kind, code)
+    return openai_error_body(message, kind, code)
 
 
 def chat_completion(response: dict[str, Any], model: str) -> dict[str, Any]:

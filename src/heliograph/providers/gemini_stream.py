@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from heliograph.errors import openai_error_body
 from heliograph.providers import openai_shapes as oa
 from heliograph.providers.base import as_int, dig
 from heliograph.providers.gemini import parts_of, usage_from
@@ -102,7 +103,7 @@ def openai_error(status: int, error: Any, fallback: str = "") -> dict[str, Any]:
     if "API_KEY_INVALID" in reasons:
         code = "invalid_api_key"
     status = as_int(error.get("code")) or status
-    return oa.openai_error_body(
+    return openai_error_body(
         message if isinstance(message, str) and message else fallback,
         ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error"),
         code.lower() if isinstance(code, str) else None,

@@ -44,11 +44,6 @@ def error_text(data: bytes, status: int, provider: str) -> str:
     return data.decode("utf-8", "replace").strip() or f"{provider} answered HTTP {status}"
 
 
-def openai_error_body(message: str, kind: str, code: str | None) -> Shape:
-    """OpenAI's `{"error": {"message", "type", "param", "code"}}`."""
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
 def finish_reason(reasons: Mapping[str, str], reason: Any) -> str:
     """OpenAI's finish_reason for a provider's stop reason; "stop" for unknown ones."""
     return reasons.get(reason, "stop") if isinstance(reason, str) else "stop"

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from heliograph.errors import HeliographError
+
 QueryParams = Mapping[str, Any]
 # Per-query ClickHouse settings chosen by Heliograph (limits, readonly), never by a caller.
 QuerySettings = Mapping[str, int | str]
 
 
-class StoreError(RuntimeError):
+class StoreError(HeliographError, RuntimeError):
     """The analytics store refused or failed a statement."""
 
 
