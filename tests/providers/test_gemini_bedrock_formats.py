@@ -187,7 +187,7 @@ def test_a_relayed_event_stream_gets_a_row_with_tokens_and_cost() -> None:
         response_body=b"".join(converse_stream()),
         model_override="anthropic.claude-3-5-sonnet-20240620-v1:0",
     )
-    row = orjson.loads(RowBuilder(PriceCatalog.load_default()).build(call))
+    row = orjson.loads(RowBuilder(PriceCatalog.load_default()).build(call).line)
     assert (row["prompt_tokens"], row["completion_tokens"]) == (11, 7)
     assert row["cost"] > 0
     assert orjson.loads(row["response_body"])["stopReason"] == "tool_use"
