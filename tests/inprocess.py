@@ -23,7 +23,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from heliograph.app import HeliographApp, create_app
 from heliograph.config import load_settings
-from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
+from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 from tests.server import HeliographProcess, clean_environ
 
 BASE_URL = "http://heliograph.test"

@@ -12,15 +12,14 @@ from heliograph.alerts.notify import Notifier
 from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.api.services import Services
+from heliograph.asgi import Receive, Scope, Send, send_error
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import HeliographError, envelope, openai_error
-from heliograph.gateway.asgi import Receive, Scope, Send, send_error
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.guard import CallGuard
-from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PassthroughProxy
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -29,6 +28,7 @@ from heliograph.gateway.routes import RouteTable
 from heliograph.gateway.routing import Router
 from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
 from heliograph.hql.service import HqlService
+from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet

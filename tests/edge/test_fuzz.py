@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from uvicorn.server import ServerState
 
 from heliograph.gateway.edge_limits import EdgeLimits
-from heliograph.gateway.headers import HOP_BY_HOP, PROPERTY_PREFIX, parse_headers
 from heliograph.gateway.http_protocol import CasePreservingProtocol, protocol_with_limits
+from heliograph.helicone_headers import HOP_BY_HOP, PROPERTY_PREFIX, parse_headers
 
 NAMES = st.one_of(
     st.sampled_from(

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from heliograph.gateway.http_client import ConnectionPool
-from heliograph.gateway.http_request import Origin, accepted_encodings, split_url
-from heliograph.gateway.http_response import (
+from heliograph.httpclient.pool import ConnectionPool
+from heliograph.httpclient.request import Origin, accepted_encodings, split_url
+from heliograph.httpclient.response import (
     BUFFER_HIGH_WATER,
     InvalidUpstreamResponse,
     UpstreamDisconnected,

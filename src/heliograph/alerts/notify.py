@@ -21,7 +21,7 @@ import orjson
 from heliograph.alerts.definition import ERROR_RATE, redacted_url
 from heliograph.alerts.store import HistoryEntry, StoredAlert
 from heliograph.config import Settings
-from heliograph.gateway.http_client import ConnectionPool
+from heliograph.httpclient.pool import ConnectionPool
 from heliograph.outbound.policy import OutboundPolicy
 
 log = logging.getLogger("heliograph.alerts")

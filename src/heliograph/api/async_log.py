@@ -36,7 +36,7 @@ from heliograph.asynclog.otlp import (
 )
 from heliograph.asynclog.payload import parse_async_log
 from heliograph.errors import HeliographError, InvalidRequestError
-from heliograph.gateway.headers import PropertiesTooLarge, property_warnings
+from heliograph.helicone_headers import PropertiesTooLarge, property_warnings
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.store.log_row import LogRow

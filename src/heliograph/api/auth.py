@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from heliograph.api.services import services_of
 from heliograph.errors import AuthError, ForbiddenError
-from heliograph.gateway.headers import bearer_token
+from heliograph.helicone_headers import bearer_token
 from heliograph.meta.keys import KeyStore, Principal
 from heliograph.meta.web_sessions import COOKIE_NAME, WebSessionStore
 

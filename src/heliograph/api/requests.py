@@ -18,7 +18,7 @@ from heliograph.api.schemas.requests import (
 )
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.gateway.headers import valid_uuid
+from heliograph.helicone_headers import valid_uuid
 from heliograph.meta.keys import Principal
 from heliograph.store.properties import update_properties
 from heliograph.store.requests import get_request, query_requests

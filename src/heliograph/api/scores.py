@@ -29,7 +29,7 @@ from heliograph.api.schemas.scores import (
 )
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.gateway.headers import valid_uuid
+from heliograph.helicone_headers import valid_uuid
 from heliograph.meta.keys import Principal
 from heliograph.store.filters import FEEDBACK_SCORE
 from heliograph.store.scores import add_scores, request_logged

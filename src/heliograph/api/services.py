@@ -10,10 +10,10 @@ from heliograph.alerts.store import AlertStore
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.gateway.cache import ResponseCache
-from heliograph.gateway.http_client import ConnectionPool
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.routing import Router
 from heliograph.hql.service import HqlService
+from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.meta.users import UserStore

@@ -13,7 +13,7 @@ from heliograph.api.schemas.envelope import UUID_PATTERN, Envelope, ok
 from heliograph.api.schemas.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.gateway.headers import valid_uuid
+from heliograph.helicone_headers import valid_uuid
 from heliograph.webhooks.queue import DeliveryRecord
 from heliograph.webhooks.rules import parse_config, validate_destination
 from heliograph.webhooks.service import Webhooks

@@ -16,7 +16,7 @@ from heliograph.asynclog.responses import (
 )
 from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, PriceCatalog
 from heliograph.errors import InvalidRequestError
-from heliograph.gateway.headers import HeliconeHeaders
+from heliograph.helicone_headers import HeliconeHeaders
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import LoggedCall, RowBuilder, new_request_id
 from heliograph.providers.base import WireFormat

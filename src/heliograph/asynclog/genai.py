@@ -18,7 +18,7 @@ import orjson
 
 from heliograph.asynclog.headers import Header
 from heliograph.asynclog.otlp import STATUS_ERROR, Span
-from heliograph.gateway.headers import HeliconeHeaders
+from heliograph.helicone_headers import HeliconeHeaders
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.base import ResponseSummary, as_int, dig

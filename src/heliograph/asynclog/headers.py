@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from heliograph.gateway.headers import (
+from heliograph.helicone_headers import (
     PROPERTY_PREFIX,
     RAW_PROPERTY_NAMES,
     HeliconeHeaders,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from heliograph.asgi import Receive, Scope, Send, send_error
 from heliograph.errors import HeliographError
-from heliograph.gateway.asgi import Receive, Scope, Send, send_error
 
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 CLOSE = [(b"connection", b"close")]

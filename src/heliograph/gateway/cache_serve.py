@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from heliograph.gateway.asgi import Send
+from heliograph.asgi import Send
 from heliograph.gateway.cache import CachedResponse
 from heliograph.pipeline.rows import LoggedCall
 

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from heliograph.asgi import Send
 from heliograph.errors import HeliographError
-from heliograph.gateway.asgi import Send
 from heliograph.gateway.cache import (
     CachedResponse,
     CachePolicy,

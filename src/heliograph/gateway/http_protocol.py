@@ -29,7 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from heliograph.errors import HeliographError
 from heliograph.gateway.edge_limits import EdgeLimits, refusal
-from heliograph.gateway.headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
+from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 
 _PREFIX_LEN = len(PROPERTY_PREFIX)
 LINGER_S = 2.0  # longest wait for a refused client to stop sending before the connection closes

@@ -15,6 +15,15 @@ from typing import Any
 
 import orjson
 
+from heliograph.asgi import (
+    ClientGone,
+    Receive,
+    Scope,
+    Send,
+    json_or_none,
+    read_body,
+    send_error,
+)
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import (
     AuthError,
@@ -26,28 +35,10 @@ from heliograph.errors import (
     envelope,
     openai_error,
 )
-from heliograph.gateway.asgi import (
-    ClientGone,
-    Receive,
-    Scope,
-    Send,
-    json_or_none,
-    read_body,
-    response_headers,
-    send_error,
-)
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.guard import CallGuard
-from heliograph.gateway.headers import (
-    HeliconeHeaders,
-    bearer_token,
-    force_stream_format,
-    parse_headers,
-    property_warnings,
-)
-from heliograph.gateway.http_client import ConnectionPool
-from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
 from heliograph.gateway.ratelimit import RateLimited
+from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import (
     RETRYABLE_STATUSES,
     RetryBudget,
@@ -57,6 +48,15 @@ from heliograph.gateway.retry import (
 )
 from heliograph.gateway.routes import ProxyRoute, upstream_target
 from heliograph.gateway.streaming import relay_stream
+from heliograph.helicone_headers import (
+    HeliconeHeaders,
+    bearer_token,
+    force_stream_format,
+    parse_headers,
+    property_warnings,
+)
+from heliograph.httpclient.pool import ConnectionPool
+from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.meta.keys import KeyStore
 from heliograph.outbound.policy import OutboundRefused
 from heliograph.outbound.urls import OutboundUrlError, destination

@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from heliograph.gateway.asgi import STATUS_CLIENT_GONE, DisconnectWatcher, Receive, Send
-from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
+from heliograph.asgi import STATUS_CLIENT_GONE, DisconnectWatcher, Receive, Send
+from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.chat import StreamTranslator
 from heliograph.store.log_row import LogRow

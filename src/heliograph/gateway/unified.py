@@ -17,15 +17,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.errors import (
-    AuthError,
-    HeliographError,
-    InvalidRequestError,
-    UpstreamError,
-    UpstreamTimeout,
-    openai_error,
-)
-from heliograph.gateway.asgi import (
+from heliograph.asgi import (
     ClientGone,
     Receive,
     Scope,
@@ -34,15 +26,15 @@ from heliograph.gateway.asgi import (
     send_error,
     send_json,
 )
-from heliograph.gateway.guard import CallGuard
-from heliograph.gateway.headers import (
-    bearer_token,
-    force_stream_format,
-    parse_headers,
-    property_warnings,
+from heliograph.errors import (
+    AuthError,
+    HeliographError,
+    InvalidRequestError,
+    UpstreamError,
+    UpstreamTimeout,
+    openai_error,
 )
-from heliograph.gateway.http_client import ConnectionPool
-from heliograph.gateway.http_response import UpstreamConnectionError, UpstreamResponse
+from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.retry import (
     DEFAULT_LIMITS,
     RETRYABLE_STATUSES,
@@ -54,6 +46,14 @@ from heliograph.gateway.retry import (
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.token_limits import apply_token_limit
+from heliograph.helicone_headers import (
+    bearer_token,
+    force_stream_format,
+    parse_headers,
+    property_warnings,
+)
+from heliograph.httpclient.pool import ConnectionPool
+from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from cryptography.fernet import InvalidToken
 
-from heliograph.gateway.http_client import ConnectionPool
+from heliograph.httpclient.pool import ConnectionPool
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.webhooks.queue import FAILED, ClaimedDelivery, DeliveryQueue, utcnow
 from heliograph.webhooks.signing import SIGNATURE_HEADER, sign

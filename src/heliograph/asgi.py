@@ -1,4 +1,4 @@
-"""Raw-ASGI plumbing shared by the proxy routes: bodies, disconnects, errors, headers."""
+"""Raw-ASGI types and plumbing shared by the raw routes: bodies, disconnects, errors."""
 
 from __future__ import annotations
 
@@ -10,25 +10,12 @@ from typing import Any
 import orjson
 
 from heliograph.errors import ClientClosed, HeliographError, RetryLaterError, envelope
-from heliograph.gateway.http_response import UpstreamResponse
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 STATUS_CLIENT_GONE = 499  # nginx's "client closed request"
-RESPONSE_SKIP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"transfer-encoding",
-        b"content-length",
-        b"content-encoding",  # the body is relayed decompressed
-        b"proxy-authenticate",
-        b"trailer",
-        b"upgrade",
-    }
-)
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -78,18 +65,6 @@ def json_or_none(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-
-
-def response_headers(
-    response: UpstreamResponse, extra: list[tuple[bytes, bytes]]
-) -> list[tuple[bytes, bytes]]:
-    headers = [
-        (name.lower(), value)
-        for name, value in response.raw_headers
-        if name.lower() not in RESPONSE_SKIP
-    ]
-    headers.extend(extra)
-    return headers
 
 
 async def send_error(

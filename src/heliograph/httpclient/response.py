@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from heliograph.errors import UpstreamError
 
 if TYPE_CHECKING:
-    from heliograph.gateway.http_client import UpstreamConnection
+    from heliograph.httpclient.pool import UpstreamConnection
 
 # Past this many bytes received and not yet taken, reading pauses until they are taken.
 BUFFER_HIGH_WATER = 1 << 20

@@ -25,8 +25,8 @@ from collections.abc import Iterable
 
 import httptools
 
-from heliograph.gateway.http_request import Origin, request_head, split_url
-from heliograph.gateway.http_response import (
+from heliograph.httpclient.request import Origin, request_head, split_url
+from heliograph.httpclient.response import (
     InvalidUpstreamResponse,
     UpstreamDisconnected,
     UpstreamResponse,
