@@ -297,6 +297,15 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {name!r} must be at most {info.high:g}, not {value!r}")
 
 
+@dataclass
+class _Layered:
+    """Settings read so far, each source overriding the ones before it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    base_urls: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS))
+    api_keys: dict[str, str] = field(default_factory=dict)
+
+
 def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -304,61 +313,62 @@ def load_settings(
 ) -> Settings:
     """Merge settings: defaults < config file < environment < explicit overrides (the CLI)."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    base_urls = dict(DEFAULT_PROVIDER_BASE_URLS)
-    api_keys: dict[str, str] = {}
-
+    layered = _Layered()
     config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
     if config_file:
-        try:
-            document = tomllib.loads(Path(config_file).read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
-        for key, value in document.items():
-            if key == "providers" and isinstance(value, dict):
-                for provider, table in value.items():
-                    if isinstance(table, dict) and "base_url" in table:
-                        base_urls[provider.lower()] = str(table["base_url"])
-                    if isinstance(table, dict) and "api_key" in table:
-                        api_keys[provider.lower()] = str(table["api_key"])
-            elif key in _SCALARS:
-                values[key] = _coerce(key, value)
-            else:
-                raise ConfigError(f"config file {config_file}: unknown setting {key!r}")
-
-    for name in _SCALARS:
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and raw != "":
-            values[name] = _coerce(name, raw)
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if environ.get(name) and ENV_PREFIX + "AWS_REGION" not in environ:
-            values.setdefault("aws_region", environ[name])
-    for spec in SPECS:  # conventional variables (OPENAI_API_KEY), the first one set
-        for name in spec.key_env:
-            if environ.get(name):
-                api_keys.setdefault(spec.name, environ[name])
-    for key, raw in environ.items():
-        if key.startswith(ENV_PREFIX) and key.endswith("_BASE_URL") and raw:
-            provider = key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()
-            if provider:
-                base_urls[provider] = raw
-        if (
-            key.startswith(ENV_PREFIX)
-            and key.endswith("_API_KEY")
-            and key != ENV_PREFIX + "API_KEY"
-        ):
-            provider = key[len(ENV_PREFIX) : -len("_API_KEY")].lower()
-            if provider and raw:
-                api_keys[provider] = raw
-
+        _read_file(layered, config_file)
+    _read_environ(layered, environ)
     for name, value in (overrides or {}).items():
         if value is not None:
-            values[name] = _coerce(name, value)
-
+            layered.values[name] = _coerce(name, value)
     settings = replace(
-        Settings(), provider_base_urls=base_urls, provider_api_keys=api_keys, **values
+        Settings(),
+        provider_base_urls=layered.base_urls,
+        provider_api_keys=layered.api_keys,
+        **layered.values,
     )
     _check(settings)
     return settings
+
+
+def _read_file(layered: _Layered, config_file: str | os.PathLike[str]) -> None:
+    try:
+        document = tomllib.loads(Path(config_file).read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+    for key, value in document.items():
+        if key == "providers" and isinstance(value, dict):
+            for provider, table in value.items():
+                if isinstance(table, dict) and "base_url" in table:
+                    layered.base_urls[provider.lower()] = str(table["base_url"])
+                if isinstance(table, dict) and "api_key" in table:
+                    layered.api_keys[provider.lower()] = str(table["api_key"])
+        elif key in _SCALARS:
+            layered.values[key] = _coerce(key, value)
+        else:
+            raise ConfigError(f"config file {config_file}: unknown setting {key!r}")
+
+
+def _read_environ(layered: _Layered, environ: Mapping[str, str]) -> None:
+    for name in _SCALARS:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            layered.values[name] = _coerce(name, raw)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(name) and ENV_PREFIX + "AWS_REGION" not in environ:
+            layered.values.setdefault("aws_region", environ[name])
+    for spec in SPECS:  # conventional variables (OPENAI_API_KEY), the first one set
+        for name in spec.key_env:
+            if environ.get(name):
+                layered.api_keys.setdefault(spec.name, environ[name])
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or not raw:
+            continue
+        if key.endswith("_BASE_URL") and key[len(ENV_PREFIX) : -len("_BASE_URL")]:
+            layered.base_urls[key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()] = raw
+        if key.endswith("_API_KEY") and key != ENV_PREFIX + "API_KEY":
+            provider = key[len(ENV_PREFIX) : -len("_API_KEY")].lower()
+            if provider:
+                layered.api_keys[provider] = raw

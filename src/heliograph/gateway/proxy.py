@@ -8,9 +8,9 @@ whole response always has its row.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -21,12 +21,10 @@ from heliograph.asgi import (
     Scope,
     Send,
     json_or_none,
-    read_body,
     send_error,
 )
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import (
-    AuthError,
     ForbiddenError,
     HeliographError,
     InvalidRequestError,
@@ -35,25 +33,22 @@ from heliograph.errors import (
     envelope,
     openai_error,
 )
+from heliograph.gateway.attempts import attempt_with_retries
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.intake import Intake, take_in
 from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import (
-    RETRYABLE_STATUSES,
     RetryBudget,
     RetryLimits,
     RetryPolicy,
-    retry_policy,
 )
 from heliograph.gateway.routes import ProxyRoute, upstream_target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.helicone_headers import (
     HeliconeHeaders,
-    bearer_token,
     force_stream_format,
-    parse_headers,
-    property_warnings,
 )
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
@@ -61,7 +56,7 @@ from heliograph.meta.keys import KeyStore
 from heliograph.outbound.policy import OutboundRefused
 from heliograph.outbound.urls import OutboundUrlError, destination
 from heliograph.pipeline.calls import CallLog
-from heliograph.pipeline.rows import LoggedCall, new_request_id
+from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.openai import (
     needs_usage_injection,
     usage_chunk_filter,
@@ -73,6 +68,9 @@ from heliograph.redact import redact_url
 from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.proxy")
+
+
+MISSING_KEY = "Missing or invalid Helicone-Auth header: expected 'Bearer <Heliograph API key>'"
 
 
 class PassthroughProxy:
@@ -93,127 +91,135 @@ class PassthroughProxy:
         self._catalog = catalog
 
     async def __call__(self, route: ProxyRoute, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.time()
-        headers = parse_headers(scope)
         try:
-            principal = await self._keys.resolve(bearer_token(headers.auth))
-            if principal is None:
-                raise AuthError(
-                    "Missing or invalid Helicone-Auth header: "
-                    "expected 'Bearer <Heliograph API key>'"
-                )
-            body = await read_body(receive)
-            fallbacks = _fallbacks(route, headers)
-            base_url = fallbacks[0].base_url
-            warnings = property_warnings(headers.properties) if headers.properties else []
-            policy = retry_policy(headers.other, self._limits)
+            intake = await take_in(
+                scope,
+                receive,
+                self._keys,
+                self._limits,
+                key_in_authorization=False,
+                missing_key=MISSING_KEY,
+            )
+            fallbacks = _fallbacks(route, intake.headers)
             suffix = upstream_target(route, scope)
-            policies = CallGuard.read(headers.other, _forwarded(headers.forward, "cache-control"))
         except ClientGone:
             return
         except HeliographError as error:
             await send_error(send, error)
             return
-
-        target = base_url + suffix
-        provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
-        wire = wire_format(provider, route.upstream_path)
-        request_json = json_or_none(body)
-        strip_usage = wire is OPENAI_FORMAT and needs_usage_injection(
-            route.upstream_path, request_json
-        )
-
-        call = LoggedCall(
-            request_id=headers.request_id or new_request_id(),
-            id_is_new=headers.request_id is None,
-            organization_id=principal.organization_id,
-            proxy_key_id=principal.key_id,
-            provider=provider,
-            target_url=target,
-            wire=wire,
-            started_at=started,
-            request_body=body,
-            request_json=request_json,
-            user_id=headers.user_id,
-            properties=headers.properties,
-            # Gemini and Bedrock name the model in the path, not in the body.
-            model_override=headers.model_override or model_in_path(route.upstream_path),
-            omit_request=headers.omit_request,
-            omit_response=headers.omit_response,
-        )
-        id_header = (b"helicone-id", call.request_id.encode())
-        extra_headers = [id_header]
-        warnings = [*warnings, *policies.warnings]
-        if warnings:
-            extra_headers.append((b"helicone-warning", "; ".join(warnings).encode()))
+        call, strip_usage = self._open_call(route, intake, fallbacks[0].base_url, suffix)
+        extra_headers = intake.answer_headers(call)
 
         async def refuse(error: HeliographError) -> None:
             await self._fail(call, send, error, extra_headers)
 
-        key_parts = (scope["method"], target, body, request_json)
+        key_parts = (scope["method"], call.target_url, intake.body, call.request_json)
+        policies = intake.policies
         if not await self._guard.before(policies, call, key_parts, extra_headers, send, refuse):
             return
+        chosen = await self._call_upstreams(
+            scope["method"], intake, call, fallbacks, suffix, strip_usage, send
+        )
+        if chosen is None:
+            return
+        response, index = chosen
+        if len(fallbacks) > 1:
+            extra_headers.append((b"helicone-fallback-index", str(index).encode()))
+        whole = force_stream_format(intake.headers)
+        sent, row = await self._relay(
+            call, response, extra_headers, strip_usage, whole, receive, send
+        )
+        cost_nano = row.cost_nano if row is not None else 0
+        await self._guard.after(policies, call, sent, response.content_type, cost_nano)
+
+    def _open_call(
+        self, route: ProxyRoute, intake: Intake, base_url: str, suffix: str
+    ) -> tuple[LoggedCall, bool]:
+        """The call's log record, and whether a stream's usage chunk is added for the log
+        (OpenAI streams report usage only when asked) and kept from the client."""
+        provider = route.provider or self._catalog.provider_for_url(base_url) or "CUSTOM"
+        wire = wire_format(provider, route.upstream_path)
+        request_json = json_or_none(intake.body)
+        call = intake.open_call(provider, base_url + suffix, wire, request_json)
+        # Gemini and Bedrock name the model in the path, not in the body.
+        call.model_override = call.model_override or model_in_path(route.upstream_path)
+        strip_usage = wire is OPENAI_FORMAT and needs_usage_injection(
+            route.upstream_path, request_json
+        )
+        return call, strip_usage
+
+    async def _call_upstreams(
+        self,
+        method: str,
+        intake: Intake,
+        call: LoggedCall,
+        fallbacks: list[Fallback],
+        suffix: str,
+        strip_usage: bool,
+        send: Send,
+    ) -> tuple[UpstreamResponse, int] | None:
+        """The answer to relay and the fallback that gave it; None when a failure was
+        answered instead (logged)."""
+        id_header = (b"helicone-id", call.request_id.encode())
         budget = RetryBudget(self._limits.max_retries)
+        target = call.target_url
         try:
             for index, fallback in enumerate(fallbacks):
                 target = call.target_url = fallback.base_url + suffix
                 if index:
                     call.provider = self._catalog.provider_for_url(fallback.base_url) or "CUSTOM"
                     overridden = fallback.body_override.get("model")
-                    if isinstance(overridden, str) and not headers.model_override:
+                    if isinstance(overridden, str) and not intake.headers.model_override:
                         call.model_override = overridden  # what ran, so the cost is right
-                upstream_body = _upstream_body(body, request_json, fallback, strip_usage)
-                forward = with_headers(headers.forward, fallback.headers)
+                upstream_body = _upstream_body(
+                    intake.body, call.request_json, fallback, strip_usage
+                )
+                forward = with_headers(intake.headers.forward, fallback.headers)
                 last = index == len(fallbacks) - 1
                 try:
                     response = await self._request(
-                        scope["method"], target, forward, upstream_body, policy, budget
+                        method, target, forward, upstream_body, intake.retry, budget
                     )
                 except (TimeoutError, UpstreamConnectionError):
                     if last:
                         raise
                     continue
                 if last or not fallback.hands_over(response.status):
-                    break
+                    return response, index
                 response.release()
-            if len(fallbacks) > 1:
-                extra_headers.append((b"helicone-fallback-index", str(index).encode()))
         except OutboundRefused as exc:  # before any connection: one answer for every target
             await self._fail(call, send, ForbiddenError(str(exc)), [id_header])
-            return
         except TimeoutError:
-            await self._fail(
-                call,
-                send,
-                UpstreamTimeout(f"Upstream timed out: {redact_url(target)}"),
-                [id_header],
-            )
-            return
+            error = UpstreamTimeout(f"Upstream timed out: {redact_url(target)}")
+            await self._fail(call, send, error, [id_header])
         except (UpstreamConnectionError, ValueError) as exc:
             unreachable = UpstreamError(
                 f"Could not reach upstream {redact_url(target)}: {type(exc).__name__}"
             )
             await self._fail(call, send, unreachable, [id_header])
-            return
-        content_type = response.content_type
+        return None
+
+    async def _relay(
+        self,
+        call: LoggedCall,
+        response: UpstreamResponse,
+        extra_headers: list[tuple[bytes, bytes]],
+        strip_usage: bool,
+        whole: bool,
+        receive: Receive,
+        send: Send,
+    ) -> tuple[list[bytes], LogRow | None]:
+        """Relay the answer, a stream as it arrives; returns what was sent and the row."""
+        id_header = extra_headers[0]
         try:
             out_headers = response_headers(response, extra_headers)
-            if content_type == "text/event-stream":
-                sent, row = await self._relay_stream(
-                    call,
-                    response,
-                    out_headers,
-                    strip_usage,
-                    force_stream_format(headers),
-                    receive,
-                    send,
+            if response.content_type == "text/event-stream":
+                return await self._relay_stream(
+                    call, response, out_headers, strip_usage, whole, receive, send
                 )
-            else:
-                sent, row = await self._relay_body(call, response, out_headers, id_header, send)
+            return await self._relay_body(call, response, out_headers, id_header, send)
         finally:
             response.release()
-        cost_nano = row.cost_nano if row is not None else 0
-        await self._guard.after(policies, call, sent, content_type, cost_nano)
 
     async def _request(
         self,
@@ -226,24 +232,11 @@ class PassthroughProxy:
     ) -> UpstreamResponse:
         """Send the call, retrying per the Helicone-Retry-* headers on 429/5xx and timeouts
         while the request's retry budget lasts; the last attempt's outcome is returned."""
-        upstream = self._upstream
-        attempt = 0
-        while True:
-            attempt += 1
-            if policy is None or attempt > policy.retries or budget.spent:
-                return await upstream.request(method, url, headers, body)
-            retry_after = None
-            try:
-                response = await upstream.request(method, url, headers, body)
-            except (TimeoutError, UpstreamConnectionError):
-                pass
-            else:
-                if response.status not in RETRYABLE_STATUSES:
-                    return response
-                retry_after = response.headers.get("retry-after")
-                response.release()
-            budget.spend()
-            await asyncio.sleep(policy.delay_s(attempt, retry_after))
+
+        def send_once() -> Awaitable[UpstreamResponse]:
+            return self._upstream.request(method, url, headers, body)
+
+        return await attempt_with_retries(send_once, policy, budget)
 
     async def _relay_body(
         self,
@@ -316,10 +309,6 @@ class PassthroughProxy:
         # A 429 is read by provider SDKs, which expect their `{"error": {...}}` shape.
         render = openai_error if isinstance(error, RateLimited) else envelope
         await send_error(send, error, headers, render=render)
-
-
-def _forwarded(headers: list[tuple[str, str]], name: str) -> str | None:
-    return next((value for key, value in headers if key == name), None)
 
 
 def _fallbacks(route: ProxyRoute, headers: HeliconeHeaders) -> list[Fallback]:

@@ -34,18 +34,7 @@ async def relay_stream(
     logged: list[bytes] = []
     watcher = DisconnectWatcher(receive)
     try:
-        async for chunk in response.iter_chunks():
-            if call.first_byte_at is None:
-                call.first_byte_at = time.time()
-            if translate is not None:
-                chunk = translate.feed(chunk)
-            logged.append(chunk)
-            if relay is not None:
-                chunk = relay.feed(chunk)
-            if chunk:
-                if sent is not None:
-                    sent.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await _pump(response, call, send, logged, translate, relay, sent)
     except asyncio.CancelledError:
         if not watcher.client_gone:
             raise
@@ -75,3 +64,27 @@ async def relay_stream(
     if not watcher.client_gone:
         await send({"type": "http.response.body", "body": tail, "more_body": False})
     return row
+
+
+async def _pump(
+    response: UpstreamResponse,
+    call: LoggedCall,
+    send: Send,
+    logged: list[bytes],
+    translate: StreamTranslator | None,
+    relay: StreamTranslator | None,
+    sent: list[bytes] | None,
+) -> None:
+    """Each chunk as it arrives: translated and kept for the log, filtered and sent."""
+    async for chunk in response.iter_chunks():
+        if call.first_byte_at is None:
+            call.first_byte_at = time.time()
+        if translate is not None:
+            chunk = translate.feed(chunk)
+        logged.append(chunk)
+        if relay is not None:
+            chunk = relay.feed(chunk)
+        if chunk:
+            if sent is not None:
+                sent.append(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})

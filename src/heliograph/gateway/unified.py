@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,6 @@ from heliograph.asgi import (
     Receive,
     Scope,
     Send,
-    read_body,
     send_error,
     send_json,
 )
@@ -34,30 +34,28 @@ from heliograph.errors import (
     UpstreamTimeout,
     openai_error,
 )
+from heliograph.gateway.attempts import attempt_with_retries
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.intake import Intake, take_in
 from heliograph.gateway.retry import (
     DEFAULT_LIMITS,
     RETRYABLE_STATUSES,
     RetryBudget,
     RetryLimits,
     RetryPolicy,
-    retry_policy,
 )
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.streaming import relay_stream
 from heliograph.gateway.token_limits import apply_token_limit
 from heliograph.helicone_headers import (
-    bearer_token,
     force_stream_format,
-    parse_headers,
-    property_warnings,
 )
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog
-from heliograph.pipeline.rows import LoggedCall, new_request_id
+from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.chat import SignsRequests, StreamTranslator
 from heliograph.providers.openai import (
     needs_usage_injection,
@@ -110,6 +108,9 @@ class Attempt:
         return f"{where}: {self.status or self.detail}"
 
 
+MISSING_KEY = "Invalid API key: send 'Authorization: Bearer <Heliograph key>'"
+
+
 class UnifiedGateway:
     def __init__(
         self,
@@ -130,69 +131,68 @@ class UnifiedGateway:
         self._calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.time()
-        headers = parse_headers(scope)
         try:
             if scope["method"] != "POST":
                 raise HeliographError("Use POST for chat completions", status=405)
-            token = bearer_token(headers.auth) or bearer_token(_header(scope, b"authorization"))
-            principal = await self._keys.resolve(token)
-            if principal is None:
-                raise AuthError("Invalid API key: send 'Authorization: Bearer <Heliograph key>'")
-            body = await read_body(receive)
+            intake = await take_in(
+                scope,
+                receive,
+                self._keys,
+                self._limits,
+                key_in_authorization=True,
+                missing_key=MISSING_KEY,
+            )
             endpoint = GATEWAY_PATHS[scope["path"]]
-            request = _request_body(body, endpoint)
-            handler = headers.other.get("helicone-token-limit-exception-handler")
-            if handler:
-                request = apply_token_limit(handler.strip().lower(), request)
-            own_keys = await self._provider_keys.keys_for(principal.organization_id)
+            request = self._request(intake, endpoint)
+            own_keys = await self._provider_keys.keys_for(intake.principal.organization_id)
             targets = self._router.targets(request["model"], own_keys)
-            policy = retry_policy(headers.other, self._limits)
-            whole = force_stream_format(headers)
-            policies = CallGuard.read(headers.other, _header(scope, b"cache-control"))
-            warnings = property_warnings(headers.properties) if headers.properties else []
         except ClientGone:
             return
         except HeliographError as error:
             await send_error(send, error, render=openai_error)
             return
-
-        call = LoggedCall(
-            request_id=headers.request_id or new_request_id(),
-            id_is_new=headers.request_id is None,
-            organization_id=principal.organization_id,
-            proxy_key_id=principal.key_id,
-            provider=targets[0].provider.helicone_name,
-            target_url="",
-            wire=OPENAI_FORMAT,
-            started_at=started,
-            request_body=body,
-            request_json=request,
-            user_id=headers.user_id,
-            properties=headers.properties,
-            omit_request=headers.omit_request,
-            omit_response=headers.omit_response,
-        )
-        extra = [(b"helicone-id", call.request_id.encode())]
-        warnings = [*warnings, *policies.warnings]
-        if warnings:
-            extra.append((b"helicone-warning", "; ".join(warnings).encode()))
-        call.model_override = headers.model_override or targets[0].model  # until one answers
+        call = intake.open_call(targets[0].provider.helicone_name, "", OPENAI_FORMAT, request)
+        extra = intake.answer_headers(call)
+        call.model_override = intake.headers.model_override or targets[0].model  # until answered
 
         async def refuse(error: HeliographError) -> None:
             await self._fail(call, error, extra, send)
 
-        key_parts = ("POST", scope["path"], body, request)
-        if not await self._guard.before(policies, call, key_parts, extra, send, refuse):
+        key_parts = ("POST", scope["path"], intake.body, request)
+        if not await self._guard.before(intake.policies, call, key_parts, extra, send, refuse):
             return
+        await self._call_targets(intake, call, targets, endpoint, extra, receive, send)
+
+    @staticmethod
+    def _request(intake: Intake, endpoint: Endpoint) -> dict[str, Any]:
+        """The request body, checked, with a token-limit handler applied if one is asked."""
+        request = _request_body(intake.body, endpoint)
+        handler = intake.headers.other.get("helicone-token-limit-exception-handler")
+        if handler:
+            request = apply_token_limit(handler.strip().lower(), request)
+        return request
+
+    async def _call_targets(
+        self,
+        intake: Intake,
+        call: LoggedCall,
+        targets: list[Target],
+        endpoint: Endpoint,
+        extra: list[tuple[bytes, bytes]],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Each target in turn until one answers; relay that answer, or say all failed."""
+        request: dict[str, Any] = call.request_json
+        whole = force_stream_format(intake.headers)
         attempts: list[Attempt] = []
         budget = RetryBudget(self._limits.max_retries)
         for index, target in enumerate(targets):
-            response = await self._try(target, endpoint, request, policy, attempts, budget)
+            response = await self._try(target, endpoint, request, intake.retry, attempts, budget)
             if response is None:
                 continue
             call.provider = target.provider.helicone_name
-            call.model_override = headers.model_override or target.model
+            call.model_override = intake.headers.model_override or target.model
             call.target_url = redact_url(str(response.url))
             out = [*extra, (b"helicone-fallback-index", str(index).encode())]
             try:
@@ -206,9 +206,9 @@ class UnifiedGateway:
                 response.release()
             kind = "text/event-stream" if call.is_stream else "application/json"
             cost_nano = row.cost_nano if row is not None else 0
-            await self._guard.after(policies, call, sent, kind, cost_nano)
+            await self._guard.after(intake.policies, call, sent, kind, cost_nano)
             return
-        await self._all_failed(call, headers.model_override, attempts, extra, send)
+        await self._all_failed(call, intake.headers.model_override, attempts, extra, send)
 
     async def _try(
         self,
@@ -235,28 +235,29 @@ class UnifiedGateway:
             except AuthError as exc:
                 attempts.append(Attempt(target, 401, openai_error(exc), exc.message, True))
                 return None
-        retries = policy.retries if policy else 0
-        for attempt in range(retries + 1):
-            retry_after: str | None = None
-            try:
-                response = await self._upstream.request("POST", url, headers.items(), data)
-            except TimeoutError:
-                attempts.append(Attempt(target, 0, detail="timed out"))
-            except (UpstreamConnectionError, ValueError) as exc:
-                attempts.append(Attempt(target, 0, detail=f"unreachable ({type(exc).__name__})"))
-            else:
-                if response.status not in FAILOVER_STATUSES:
-                    return response  # success, or an error no other target would fix
-                retry_after = response.headers.get("retry-after")
-                body = await response.read()
-                response.release()
-                attempts.append(Attempt(target, response.status, body))
-                if response.status not in RETRYABLE_STATUSES:
-                    return None
-            if policy is None or attempt == retries or budget.spent:
-                return None
-            budget.spend()
-            await asyncio.sleep(policy.delay_s(attempt + 1, retry_after))
+
+        async def retried(response: UpstreamResponse | None, detail: str) -> None:
+            body = await response.read() if response is not None else b""
+            attempts.append(Attempt(target, response.status if response else 0, body, detail))
+
+        def send_once() -> Awaitable[UpstreamResponse]:
+            return self._upstream.request("POST", url, headers.items(), data)
+
+        try:
+            # A 409 is retried by the passthrough, but fails over here at once (as before).
+            retry_on = RETRYABLE_STATUSES & FAILOVER_STATUSES
+            response = await attempt_with_retries(send_once, policy, budget, retried, retry_on)
+        except TimeoutError:
+            attempts.append(Attempt(target, 0, detail="timed out"))
+            return None
+        except (UpstreamConnectionError, ValueError) as exc:
+            attempts.append(Attempt(target, 0, detail=f"unreachable ({type(exc).__name__})"))
+            return None
+        if response.status not in FAILOVER_STATUSES:
+            return response  # success, or an error no other target would fix
+        body = await response.read()
+        response.release()
+        attempts.append(Attempt(target, response.status, body))
         return None
 
     async def _relay_body(
@@ -361,13 +362,6 @@ class UnifiedGateway:
         call.status, call.error, call.ended_at = error.status, error.message, time.time()
         self._calls.record(call)
         await send_error(send, error, extra, render=openai_error)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _request_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
