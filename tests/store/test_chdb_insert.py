@@ -11,7 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from heliograph.store.chdb_engine import ChdbEngine, StoreError
+from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.engine import StoreError
 from heliograph.store.thread_priority import STORE_THREAD_NICE
 
 TABLE = "batch_probe"

@@ -109,6 +109,13 @@ def _add_error_handlers(api: FastAPI) -> None:
         warnings.warning("metadata-database-down", "metadata database error: %s", describe(exc))
         return _rendered(MetaUnavailable())
 
+    @api.exception_handler(OSError)
+    async def _short_of_resources(_: Request, exc: OSError) -> JSONResponse:
+        # The machine, not the request: no descriptor left, no disk space. Say so, retry.
+        warnings.warning("server-resources", "a REST call failed: %s", describe(exc))
+        reason = exc.strerror or type(exc).__name__
+        return _error(503, f"The server is short of resources ({reason}); retry shortly")
+
     @api.exception_handler(RecursionError)
     async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
         # Nothing in the API recurses deeply on its own: this is a body nested past what the

@@ -9,6 +9,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+from heliograph.errors import HeliographError
 from heliograph.hql import errors
 from heliograph.hql.answer import ExecuteAnswer, JsonRows
 from heliograph.hql.csv_stream import ChunkSpool
@@ -16,7 +17,7 @@ from heliograph.hql.errors import HqlError
 from heliograph.hql.sandbox import MAX_SQL_CHARS, confine
 from heliograph.hql.tables import ALLOWED_TABLES, HIDDEN_COLUMNS, ORG_PARAM
 from heliograph.store.chdb_engine import DATABASE
-from heliograph.store.engine import ClickHouseEngine, QuerySettings, StoreError
+from heliograph.store.engine import ClickHouseEngine, QuerySettings, StoreError, StoreUnavailable
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 300_000
@@ -76,8 +77,11 @@ async def prepare(
     return confined, {ORG_PARAM: organization_id}
 
 
-def engine_error(exc: StoreError) -> HqlError:
-    """A ClickHouse failure as Helicone's HQL error code."""
+def engine_error(exc: StoreError) -> HeliographError:
+    """A ClickHouse failure as Helicone's HQL error code; a failing machine under the store
+    is not the query's fault, and stays a 503."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
     text = str(exc).strip()
     first = text.splitlines()[0] if text else "Query execution failed"
     message = _QUOTED_QUERY.sub("", first).removeprefix("Streaming query failed: ")[:500]

@@ -60,6 +60,9 @@ _QUERY_PARTS = frozenset(
 )
 # Calls whose name the caller wrote; other functions are sqlglot's own and named by rendering.
 _NAMED_CALLS = (exp.Anonymous, exp.AnonymousAggFunc, exp.ParameterizedAgg)
+# Loaded with this module, not at the first query: sqlglot imports a dialect on first use,
+# and an import needs a descriptor, which a server short of them has none of.
+_DIALECT = Dialect.get_or_raise(DIALECT)
 
 
 def confine(sql: str, limit: int, database: str, max_chars: int = MAX_SQL_CHARS) -> str:
@@ -86,7 +89,7 @@ def _parse(sql: str, max_chars: int) -> exp.Expr:
         raise HqlError(errors.QUERY_TOO_LARGE, f"The query is longer than {max_chars} characters")
     if "\x00" in sql:
         raise HqlError(errors.INVALID_SQL_CONSTRUCT, "The query contains a NUL byte")
-    dialect = Dialect.get_or_raise(DIALECT)
+    dialect = _DIALECT
     try:
         tokens = dialect.tokenize(sql)
         _check_type_nesting(tokens)

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from heliograph.fileio import write_all
-from heliograph.store.engine import QueryParams, QuerySettings, StoreError
+from heliograph.store.engine import QueryParams, QuerySettings, store_error
 from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.thread_priority import StoreThreadPriority
 
@@ -109,7 +109,7 @@ class ChdbEngine:
                 )
             return self._session.query(sql, fmt)
         except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
-            raise StoreError(str(exc).strip()) from None
+            raise store_error(str(exc).strip()) from None
 
     async def _run(self, fn: Any, *args: Any, log_write: bool = False) -> Any:
         loop = asyncio.get_running_loop()
@@ -151,13 +151,13 @@ class ChdbEngine:
         try:
             stream = self._session.send_query(sql + _settings_clause(settings), fmt, params=values)
         except Exception as exc:
-            raise StoreError(str(exc).strip()) from None
+            raise store_error(str(exc).strip()) from None
         try:
             while True:
                 try:
                     chunk = stream.fetch()
                 except Exception as exc:
-                    raise StoreError(str(exc).strip()) from None
+                    raise store_error(str(exc).strip()) from None
                 if chunk is None:
                     return
                 on_chunk(chunk.bytes())

@@ -24,6 +24,27 @@ _ERROR_CODE = re.compile(r"Code: (\d+)\.")
 RESOURCE_ERROR_CODES = frozenset({159, 202, 209, 210, 236, 241, 243, 252, 394, 425, 1000, 1001})
 
 
+# The machine failing under the store (no descriptor, no disk space): the answer is "retry
+# later" (503), whatever was asked. Codes: CANNOT_READ/WRITE_FROM/TO_FILE_DESCRIPTOR,
+# CANNOT_OPEN_FILE, NOT_ENOUGH_SPACE, SYSTEM_ERROR.
+MACHINE_ERROR_CODES = frozenset({74, 75, 76, 243, 425})
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot answer now because the machine under it is failing."""
+
+    status = 503
+    kind = "service_unavailable_error"
+
+
+def store_error(message: str) -> StoreError:
+    """The error for a failed statement: StoreUnavailable when the machine failed it."""
+    code = _ERROR_CODE.search(message)
+    if "errno" in message or (code is not None and int(code.group(1)) in MACHINE_ERROR_CODES):
+        return StoreUnavailable(f"The log store is unavailable; retry shortly ({message[:300]})")
+    return StoreError(message)
+
+
 def is_row_refusal(exc: BaseException) -> bool:
     """Whether the store refused the data itself (a value it cannot parse or fit), which
     no retry will change, rather than failing for a while (files, memory, disk, network)."""
