@@ -14,6 +14,22 @@ from tests.inprocess import InProcessServer
 from tests.postgres_cluster import PostgresCluster, missing_reason
 from tests.server import HeliographProcess, clean_environ
 
+SERVER_FIXTURES = {"live_server", "start_server"}
+# Modules that start processes of their own: the benchmarks' servers, the CLI.
+PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the layer it runs in: `server` where it starts `heliograph serve`
+    processes (the relay, streaming, the edge, durability, the CLI, the browser), `inprocess`
+    otherwise; `pytest -m inprocess` runs the fast layer alone."""
+    for item in items:
+        module = getattr(item, "module", None)
+        starts = module is not None and hasattr(module, "HeliographProcess")
+        starts = starts or item.nodeid.startswith(PROCESS_MODULES)
+        starts = starts or bool(SERVER_FIXTURES & set(item.fixturenames))
+        item.add_marker(pytest.mark.server if starts else pytest.mark.inprocess)
+
 
 @pytest.fixture(autouse=True)
 def _no_developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
