@@ -13,6 +13,8 @@ SECRET_PARAMS = frozenset(
 
 def without_credentials(url: str) -> str:
     """`url` with any `user:password@` before its host cut out."""
+    if "@" not in url:  # nearly every URL: called twice for each logged call
+        return url
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url

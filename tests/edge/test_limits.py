@@ -6,6 +6,7 @@ refusal the limit promises, quickly, with the connection closed.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -89,6 +90,47 @@ def test_stalled_body_is_refused_with_408_after_the_idle_timeout(limited: Heliog
         response = read_until_close(sock)
     assert response.status == 408
     assert response.closed
+    assert BODY_IDLE_TIMEOUT_S - 0.1 <= response.elapsed < BODY_IDLE_TIMEOUT_S + 1.5
+
+
+def _served_once(sock: socket.socket) -> None:
+    """One request answered on `sock`, which stays open (kept alive)."""
+    sock.sendall(request("/healthz"))
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    fields = dict(line.split(b": ", 1) for line in head.lower().split(b"\r\n")[1:])
+    while len(body) < int(fields[b"content-length"]):
+        body += sock.recv(65536)
+
+
+# One timer per connection watches its deadlines; a request on a kept-alive connection that
+# begins while it is still armed for an earlier deadline gets its own full time, no less.
+def test_second_head_on_a_kept_alive_connection_gets_its_own_head_timeout(
+    limited: HeliographProcess,
+):
+    with connect(limited.port) as sock:
+        _served_once(sock)
+        time.sleep(HEAD_TIMEOUT_S * 0.6)  # the timer armed at accept is due before the next head's
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+        response = read_until_close(sock)
+    assert response.status == 408
+    assert HEAD_TIMEOUT_S - 0.1 <= response.elapsed < HEAD_TIMEOUT_S + 1.5
+
+
+def test_stalled_body_on_a_kept_alive_connection_is_refused_after_its_own_idle_timeout(
+    limited: HeliographProcess,
+):
+    head = request("/openai/v1/chat/completions", auth(limited), "Content-Length: 100", "")
+    with connect(limited.port) as sock:
+        _served_once(sock)
+        time.sleep(BODY_IDLE_TIMEOUT_S * 0.6)
+        sock.sendall(head.rstrip(b"\r\n") + b"\r\n\r\n" + b'{"model": ')
+        response = read_until_close(sock)
+    assert response.status == 408
+    assert "Request body stalled" in response.json()["error"]["message"]  # type: ignore[index]
     assert BODY_IDLE_TIMEOUT_S - 0.1 <= response.elapsed < BODY_IDLE_TIMEOUT_S + 1.5
 
 

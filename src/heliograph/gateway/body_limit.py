@@ -44,13 +44,23 @@ class BodyLimit:
     def _error(self) -> BodyTooLarge:
         return BodyTooLarge(f"Request body over {self.limit} bytes")
 
-    async def __call__(self, app: App, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, app: App, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """What to await to run `app` within the limit.
+
+        A body whose Content-Length is within the limit needs nothing counted (the HTTP
+        parser delivers no more than declared): then it is the app's own coroutine, with no
+        frame of this class in between, which every resumption of a stream would cross.
+        """
         length = declared_length(scope)
-        if length is not None:
-            if length > self.limit:
-                await send_error(send, self._error(), CLOSE, self._render)
-            else:  # the HTTP parser delivers no more than the declared length: nothing to count
-                await app(scope, receive, send)
+        if length is not None and length <= self.limit:
+            return app(scope, receive, send)
+        return self._limited(app, length, scope, receive, send)
+
+    async def _limited(
+        self, app: App, length: int | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if length is not None:  # over the limit
+            await send_error(send, self._error(), CLOSE, self._render)
             return
         counted = 0
         too_large = started = False

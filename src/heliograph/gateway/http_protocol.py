@@ -33,6 +33,9 @@ from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 
 _PREFIX_LEN = len(PROPERTY_PREFIX)
 LINGER_S = 2.0  # longest wait for a refused client to stop sending before the connection closes
+# uvloop's timers run on a millisecond clock and may fire a hair before the deadline they
+# were armed for: a deadline this close counts as reached rather than re-arming a timer.
+CLOCK_SLACK_S = 0.001
 
 
 COALESCE_BYTES = 64 * 1024  # past this, writes waiting for the step's end go out at once
@@ -57,6 +60,8 @@ class CoalescingTransport:
         self._loop = loop
         self._waiting: list[bytes] = []
         self._waiting_bytes = 0
+        # Asked on every read and every response: bound here, not found by __getattr__.
+        self.is_closing = transport.is_closing
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._waiting:
@@ -100,7 +105,9 @@ class CasePreservingProtocol(HttpToolsProtocol):
         self._refused: Refused | None = None
         self._lingering = False
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0  # when _timer fires (loop time)
         self._reading_head = True
+        self._head_began: float | None = self.loop.time()  # None: no request under way
         self._head_bytes = 0  # received since the head began, counted before parsing
         self._head_size = 0  # of the request line and the headers parsed so far
         self._header_count = 0
@@ -110,7 +117,7 @@ class CasePreservingProtocol(HttpToolsProtocol):
             # Past the ceiling even a 503 would cost descriptors the spool and store need.
             transport.abort()
             return
-        self._arm(self.limits.head_timeout_s, self._head_timed_out)
+        self._watch(self._head_began + self.limits.head_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -121,8 +128,9 @@ class CasePreservingProtocol(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         if self._reading_head:
-            if self._timer is None:  # the first byte of a request on a kept-alive connection
-                self._arm(self.limits.head_timeout_s, self._head_timed_out)
+            if self._head_began is None:  # the first byte of a request on a kept-alive connection
+                self._head_began = began = self.loop.time()
+                self._watch(began + self.limits.head_timeout_s)
             self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
@@ -141,11 +149,6 @@ class CasePreservingProtocol(HttpToolsProtocol):
             return
         if self._reading_head and self._head_bytes > self.limits.max_head_bytes:
             self._refuse(431, f"Request head over {self.limits.max_head_bytes} bytes")
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._head_size = 0
-        self._header_count = 0
 
     def on_url(self, url: bytes) -> None:
         if len(self.url) + len(url) > self.limits.max_url_bytes:
@@ -169,9 +172,12 @@ class CasePreservingProtocol(HttpToolsProtocol):
         if len(self.connections) > self._max_served:
             self._stop(503, "Too many open connections; retry shortly")
         self._reading_head = False
-        self._head_bytes = 0
-        self._body_progress = self.loop.time()
-        self._arm(self.limits.body_idle_timeout_s, self._body_timed_out)
+        self._head_began = None
+        # The next head is counted from zero (here rather than in on_message_begin: one
+        # Python call less per request).
+        self._head_bytes = self._head_size = self._header_count = 0
+        self._body_progress = now = self.loop.time()
+        self._watch(now + self.limits.body_idle_timeout_s)
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -179,7 +185,8 @@ class CasePreservingProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        # The timer stays: when it fires, it finds no request under way and is not re-armed
+        # (cancelling and arming a timer for every request cost the stream path measurably).
         self._reading_head = True
         super().on_message_complete()
 
@@ -220,23 +227,45 @@ class CasePreservingProtocol(HttpToolsProtocol):
             self._timer.cancel()
             self._timer = None
 
-    def _head_timed_out(self) -> None:
-        self._timer = None
-        self._refuse(408, f"Request head not received within {self.limits.head_timeout_s}s")
+    def _watch(self, deadline: float) -> None:
+        """Have the deadline timer fire by `deadline` (loop time).
 
-    def _body_timed_out(self) -> None:
-        """Refuse a body that made no progress for body_idle_timeout_s.
+        One timer per connection checks the head and body deadlines when it fires and is
+        re-armed only while a request is being received. A timer due sooner is kept: it
+        re-arms itself for what is left, so no request pays for a cancel and a new timer.
+        """
+        if self._timer is None or self._timer_at > deadline:
+            self._disarm()
+            self._timer_at = deadline
+            self._timer = self.loop.call_at(deadline, self._check_deadlines)
+
+    def _check_deadlines(self) -> None:
+        """Refuse a head not received within head_timeout_s, or a body that made no
+        progress for body_idle_timeout_s; otherwise wait for the next deadline, if any.
 
         A pause while the app does not read (uvicorn paused reading) is not the client's.
         """
         self._timer = None
-        idle = self.loop.time() - self._body_progress
-        if idle < self.limits.body_idle_timeout_s or self.flow.read_paused:
-            waited = 0.0 if self.flow.read_paused else idle
-            self._arm(self.limits.body_idle_timeout_s - waited, self._body_timed_out)
+        now = self.loop.time()
+        reached = now + CLOCK_SLACK_S
+        limits = self.limits
+        if self._reading_head:
+            if self._head_began is None:  # between requests: the next head arms it again
+                return
+            deadline = self._head_began + limits.head_timeout_s
+            if reached < deadline:
+                self._watch(deadline)
+            else:
+                self._refuse(408, f"Request head not received within {limits.head_timeout_s}s")
             return
-        limit = self.limits.body_idle_timeout_s
-        self._refuse(408, f"Request body stalled for more than {limit}s")
+        deadline = self._body_progress + limits.body_idle_timeout_s
+        if self.flow.read_paused:
+            self._watch(now + limits.body_idle_timeout_s)
+        elif reached < deadline:
+            self._watch(deadline)
+        else:
+            limit = limits.body_idle_timeout_s
+            self._refuse(408, f"Request body stalled for more than {limit}s")
 
 
 def protocol_with_limits(limits: EdgeLimits) -> type[CasePreservingProtocol]:
