@@ -6,19 +6,15 @@ import time
 import uuid
 from typing import Any
 
-import httpx
-
-from tests.server import HeliographProcess
+from tests.inprocess import AnyServer
 
 
-def new_org(server: HeliographProcess, prefix: str) -> str:
+def new_org(server: AnyServer, prefix: str) -> str:
     """The key of a fresh organization, so tests sharing a server never see each other."""
     return server.create_key(f"{prefix}-{uuid.uuid4().hex[:8]}")
 
 
-def create_webhook(
-    server: HeliographProcess, key: str, destination: str, **fields: Any
-) -> dict[str, Any]:
+def create_webhook(server: AnyServer, key: str, destination: str, **fields: Any) -> dict[str, Any]:
     body = {"destination": destination, "config": fields.pop("config", {}), **fields}
     with server.api(key) as client:
         response = client.post("/v1/webhooks", json=body)
@@ -27,11 +23,12 @@ def create_webhook(
     return created
 
 
-def logged_call(server: HeliographProcess, key: str, **headers: str) -> str:
+def logged_call(server: AnyServer, key: str, **headers: str) -> str:
     """One proxied chat completion for the key's organization; its request id."""
     request_id = headers.pop("request_id", None) or str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={"Helicone-Auth": f"Bearer {key}", "Helicone-Request-Id": request_id, **headers},
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
         timeout=30,
@@ -40,9 +37,7 @@ def logged_call(server: HeliographProcess, key: str, **headers: str) -> str:
     return request_id
 
 
-def deliveries(
-    server: HeliographProcess, key: str, webhook_id: str, **params: Any
-) -> list[dict[str, Any]]:
+def deliveries(server: AnyServer, key: str, webhook_id: str, **params: Any) -> list[dict[str, Any]]:
     with server.api(key) as client:
         response = client.get(f"/v1/webhooks/{webhook_id}/deliveries", params=params)
     assert response.status_code == 200, response.text
@@ -51,7 +46,7 @@ def deliveries(
 
 
 def wait_for_delivery(
-    server: HeliographProcess,
+    server: AnyServer,
     key: str,
     webhook_id: str,
     request_id: str,

@@ -8,11 +8,16 @@ import uuid
 import orjson
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 from tests.webhooks.helpers import create_webhook, new_org
 
 
-def test_create_list_delete_in_helicones_shapes(server: HeliographProcess):
+@pytest.fixture
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def test_create_list_delete_in_helicones_shapes(server: InProcessServer):
     key = new_org(server, "wh-crud")
     created = create_webhook(
         server,
@@ -53,7 +58,7 @@ def test_create_list_delete_in_helicones_shapes(server: HeliographProcess):
     assert again.json() == {"data": None, "error": "Webhook not found"}
 
 
-def test_defaults_follow_helicone(server: HeliographProcess):
+def test_defaults_follow_helicone(server: InProcessServer):
     key = new_org(server, "wh-defaults")
     created = create_webhook(server, key, "http://hooks.internal:8080/x", config={})
     assert orjson.loads(created["config"]) == {
@@ -63,7 +68,7 @@ def test_defaults_follow_helicone(server: HeliographProcess):
     }
 
 
-def test_each_org_sees_and_deletes_only_its_own(server: HeliographProcess):
+def test_each_org_sees_and_deletes_only_its_own(server: InProcessServer):
     owner = new_org(server, "wh-owner")
     intruder = new_org(server, "wh-intruder")
     created = create_webhook(server, owner, "https://example.com/mine", config={})
@@ -131,7 +136,7 @@ def test_each_org_sees_and_deletes_only_its_own(server: HeliographProcess):
         ),
     ],
 )
-def test_bad_bodies_are_400_naming_the_field(server: HeliographProcess, body: object, field: str):
+def test_bad_bodies_are_400_naming_the_field(server: InProcessServer, body: object, field: str):
     with server.api() as client:
         response = client.post("/v1/webhooks", json=body)
     assert response.status_code == 400, response.text
@@ -139,7 +144,7 @@ def test_bad_bodies_are_400_naming_the_field(server: HeliographProcess, body: ob
     assert response.json()["error"].startswith(field + ":"), response.json()["error"]
 
 
-def test_non_object_bodies_and_bad_log_queries_are_400(server: HeliographProcess):
+def test_non_object_bodies_and_bad_log_queries_are_400(server: InProcessServer):
     key = new_org(server, "wh-bad")
     with server.api(key) as client:
         for content in (b"not json", b"[]", b'"x"'):
@@ -165,21 +170,19 @@ def test_non_object_bodies_and_bad_log_queries_are_400(server: HeliographProcess
             assert response.json()["error"].startswith(field), response.json()
 
 
-def test_unauthenticated_calls_are_401(server: HeliographProcess):
-    import httpx
-
+def test_unauthenticated_calls_are_401(server: InProcessServer):
     for method, path in (
         ("GET", "/v1/webhooks"),
         ("POST", "/v1/webhooks"),
         ("DELETE", f"/v1/webhooks/{uuid.uuid4()}"),
         ("GET", f"/v1/webhooks/{uuid.uuid4()}/deliveries"),
     ):
-        response = httpx.request(method, server.url + path, json={})
+        response = server.request(method, path, json={})
         assert response.status_code == 401
         assert response.json()["data"] is None
 
 
-def test_unknown_and_malformed_ids_are_404(server: HeliographProcess):
+def test_unknown_and_malformed_ids_are_404(server: InProcessServer):
     with server.api() as client:
         for webhook_id in (str(uuid.uuid4()), "not-a-uuid"):
             assert client.delete(f"/v1/webhooks/{webhook_id}").status_code == 404
