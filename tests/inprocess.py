@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +23,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from heliograph.app import HeliographApp, create_app
 from heliograph.config import load_settings
 from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
-from tests.server import HeliographProcess, clean_environ
+from tests.server import HeliographProcess, clean_environ, server_settings, wait_for_logged_row
 
 BASE_URL = "http://heliograph.test"
 
@@ -115,14 +114,8 @@ class InProcessServer:
     ) -> None:
         self.data_dir = data_dir
         self.api_key = api_key
-        self._environ = {
-            "HELIOGRAPH_API_KEY": api_key,
-            "HELIOGRAPH_OPENAI_BASE_URL": provider_url,
-            "HELIOGRAPH_ANTHROPIC_BASE_URL": provider_url,
-            "HELIOGRAPH_LOG_BATCH_MS": "50",
-            "HELIOGRAPH_DATA_DIR": str(data_dir),
-            **(env or {}),
-        }
+        data = {"HELIOGRAPH_DATA_DIR": str(data_dir)}
+        self._environ = server_settings(api_key, provider_url, {**data, **(env or {})})
         self._stack = contextlib.ExitStack()
         self.app: HeliographApp | None = None
         self._portal: BlockingPortal | None = None
@@ -184,17 +177,8 @@ class InProcessServer:
         self, request_id: str, key: str | None = None, timeout: float = 15.0
     ) -> dict[str, Any]:
         """The logged row of a request, waiting for the log pipeline to store it."""
-        deadline = time.monotonic() + timeout
         with self.api(key) as client:
-            while True:
-                response = client.get(f"/v1/request/{request_id}")
-                if response.status_code == 200:
-                    return dict(response.json()["data"])
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"request {request_id} not logged after {timeout}s: {response.text}"
-                    )
-                time.sleep(0.02)
+            return wait_for_logged_row(client, request_id, timeout)
 
 
 # What helpers shared by both layers take: a subprocess server or the in-process app.

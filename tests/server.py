@@ -37,6 +37,19 @@ def clean_environ() -> dict[str, str]:
     }
 
 
+def server_settings(
+    api_key: str, provider_url: str, env: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The settings every test server starts with: its key, the fake provider, fast logging."""
+    return {
+        "HELIOGRAPH_API_KEY": api_key,
+        "HELIOGRAPH_OPENAI_BASE_URL": provider_url,
+        "HELIOGRAPH_ANTHROPIC_BASE_URL": provider_url,
+        "HELIOGRAPH_LOG_BATCH_MS": "50",
+        **(env or {}),
+    }
+
+
 class HeliographProcess:
     """One `heliograph serve` process on a free port with its own data dir."""
 
@@ -52,13 +65,7 @@ class HeliographProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
-        self._env = clean_environ() | {
-            "HELIOGRAPH_API_KEY": api_key,
-            "HELIOGRAPH_OPENAI_BASE_URL": provider_url,
-            "HELIOGRAPH_ANTHROPIC_BASE_URL": provider_url,
-            "HELIOGRAPH_LOG_BATCH_MS": "50",
-            **(env or {}),
-        }
+        self._env = clean_environ() | server_settings(api_key, provider_url, env)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> HeliographProcess:
@@ -143,14 +150,19 @@ class HeliographProcess:
         self, request_id: str, key: str | None = None, timeout: float = 15.0
     ) -> dict[str, Any]:
         """The logged row of a request, waiting for the log pipeline to store it."""
-        deadline = time.monotonic() + timeout
         with self.api(key) as client:
-            while True:
-                response = client.get(f"/v1/request/{request_id}")
-                if response.status_code == 200:
-                    return dict(response.json()["data"])
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"request {request_id} not logged after {timeout}s: {response.text}"
-                    )
-                time.sleep(0.05)
+            return wait_for_logged_row(client, request_id, timeout)
+
+
+def wait_for_logged_row(client: httpx.Client, request_id: str, timeout: float) -> dict[str, Any]:
+    """GET /v1/request/{id} until the log pipeline has stored the row (either test layer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/v1/request/{request_id}")
+        if response.status_code == 200:
+            return dict(response.json()["data"])
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"request {request_id} not logged after {timeout}s: {response.text}"
+            )
+        time.sleep(0.02)
