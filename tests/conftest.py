@@ -14,6 +14,9 @@ from tests.inprocess import InProcessServer
 from tests.postgres_cluster import PostgresCluster, missing_reason
 from tests.server import HeliographProcess, clean_environ
 
+# Port 9 on loopback (closed) is the tests' unreachable upstream: allowed, so that they
+# reach it past the outbound policy, which refuses loopback targets by default.
+SHARED_SETTINGS = {"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"}
 SERVER_FIXTURES = {"live_server", "start_server"}
 # Modules that start processes of their own: the benchmarks' servers, the CLI.
 PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py")
@@ -66,12 +69,8 @@ def live_server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HeliographProcess]:
     """One shared `heliograph serve` process; tests tell their rows apart by request id."""
-    # Port 9 on loopback (closed) is the tests' unreachable upstream: allowed, so that they
-    # reach it past the outbound policy, which refuses loopback targets by default.
     process = HeliographProcess(
-        tmp_path_factory.mktemp("shared") / "data",
-        fake_provider.url,
-        env={"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"},
+        tmp_path_factory.mktemp("shared") / "data", fake_provider.url, env=SHARED_SETTINGS
     )
     process.start()
     yield process
@@ -92,7 +91,8 @@ def app_server(
     """An in-process app (see tests/inprocess.py) for a test module; its tests tell their rows
     apart by id. Per module: chDB opens one store at a time in a process, and other modules
     open their own (tests/hql, tests/store), so each closes its store when it is done."""
-    app = InProcessServer(tmp_path_factory.mktemp("inprocess") / "data", fake_provider.url)
+    data_dir = tmp_path_factory.mktemp("inprocess") / "data"
+    app = InProcessServer(data_dir, fake_provider.url, env=SHARED_SETTINGS)
     app.start()
     yield app
     app.stop()

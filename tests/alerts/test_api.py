@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 HOOK = "http://127.0.0.1:9/alerts"  # the discard port: nothing listens
+
+
+@pytest.fixture
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def error_rate_alert(**changes: Any) -> dict[str, Any]:
@@ -27,12 +32,12 @@ def error_rate_alert(**changes: Any) -> dict[str, Any]:
     }
 
 
-def create(server: HeliographProcess, body: Any, key: str | None = None) -> Any:
+def create(server: InProcessServer, body: Any, key: str | None = None) -> Any:
     with server.api(key) as client:
         return client.post("/v1/alert/create", json=body)
 
 
-def test_create_read_update_delete(server: HeliographProcess):
+def test_create_read_update_delete(server: InProcessServer):
     key = server.create_key("alerts-crud")
     created = create(server, error_rate_alert(), key)
     assert created.status_code == 200 and created.json()["error"] is None
@@ -124,7 +129,7 @@ def test_create_read_update_delete(server: HeliographProcess):
     ],
 )
 def test_invalid_alerts_are_400_naming_the_field(
-    server: HeliographProcess, changes: dict[str, Any], field: str
+    server: InProcessServer, changes: dict[str, Any], field: str
 ):
     response = create(server, error_rate_alert(**changes))
     assert response.status_code == 400
@@ -133,12 +138,12 @@ def test_invalid_alerts_are_400_naming_the_field(
 
 
 @pytest.mark.parametrize("body", [[], "text", None, 5])
-def test_bodies_that_are_not_objects_are_400(server: HeliographProcess, body: Any):
+def test_bodies_that_are_not_objects_are_400(server: InProcessServer, body: Any):
     response = create(server, body)
     assert response.status_code == 400 and response.json()["data"] is None
 
 
-def test_both_filter_shapes_and_every_metric_are_accepted(server: HeliographProcess):
+def test_both_filter_shapes_and_every_metric_are_accepted(server: InProcessServer):
     key = server.create_key("alerts-shapes")
     legacy = {"request_response_rmt": {"properties": {"environment": {"equals": "production"}}}}
     expression = {
@@ -175,7 +180,7 @@ def test_both_filter_shapes_and_every_metric_are_accepted(server: HeliographProc
     assert alerts[ids[5]]["org_id"] != "y" and alerts[ids[5]]["webhook_urls"] == []
 
 
-def test_other_organizations_cannot_see_or_touch_an_alert(server: HeliographProcess):
+def test_other_organizations_cannot_see_or_touch_an_alert(server: InProcessServer):
     owner = server.create_key("alerts-owner")
     intruder = server.create_key("alerts-intruder")
     alert_id = create(server, error_rate_alert(), owner).json()["data"]
@@ -196,8 +201,6 @@ def test_other_organizations_cannot_see_or_touch_an_alert(server: HeliographProc
     assert kept["enabled"] is True
 
 
-def test_alerts_need_a_key(server: HeliographProcess):
-    import httpx
-
-    response = httpx.get(server.url + "/v1/alert/query")
+def test_alerts_need_a_key(server: InProcessServer):
+    response = server.request("GET", "/v1/alert/query")
     assert response.status_code == 401 and response.json()["data"] is None
