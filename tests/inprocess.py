@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import requests
+import requests.adapters
+import requests.structures
+import urllib3
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from heliograph.app import HeliographApp, create_app
@@ -100,6 +104,44 @@ async def exchange(
     return status, headers, b"".join(chunks)
 
 
+class _RequestsAdapter(requests.adapters.BaseAdapter):
+    """requests' transport into the in-process app, through its httpx client."""
+
+    def __init__(self, server: InProcessServer) -> None:
+        super().__init__()
+        self._server = server
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        with self._server.client() as client:
+            answer = client.request(
+                request.method or "GET",
+                request.url or "/",
+                headers=dict(request.headers),
+                content=request.body,
+            )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
+        # Some readers (schemathesis) take the headers from the raw urllib3 response.
+        response.raw = urllib3.HTTPResponse(
+            body=answer.content,
+            headers=list(answer.headers.multi_items()),
+            status=answer.status_code,
+            preload_content=False,
+        )
+        response._content = answer.content
+        response.url = request.url or ""
+        response.request = request
+        response.reason = answer.reason_phrase
+        response.encoding = answer.encoding
+        return response
+
+    def close(self) -> None:
+        return None
+
+
 class InProcessServer:
     """What tests use of a server (`url`, `auth`, `api()`, `wait_for_request`), in-process."""
 
@@ -149,6 +191,12 @@ class InProcessServer:
         assert self.app is not None, "start() first"
         transport = AsyncInProcessTransport(self.app)
         return httpx.AsyncClient(base_url=BASE_URL, transport=transport, headers=headers)
+
+    def requests_session(self) -> requests.Session:
+        """A `requests` session whose calls go to the app (for tools built on requests)."""
+        session = requests.Session()
+        session.mount("http://", _RequestsAdapter(self))  # whatever host and port it names
+        return session
 
     def new_organization(self, prefix: str = "org") -> str:
         """The API key of a new organization of its own: rows no other test can see."""

@@ -95,14 +95,16 @@ def rest_routes(server: InProcessServer) -> list[tuple[str, str]]:
     ]
 
 
-def test_every_rest_route_refuses_a_missing_key_in_the_envelope(server: InProcessServer):
+def test_every_rest_route_refuses_a_missing_or_wrong_key_in_the_envelope(server: InProcessServer):
     checked = 0
     for method, path in rest_routes(server):
         if path in PUBLIC or path.startswith("/v1/log/") or path == "/v1/trace/custom/log":
             continue
-        response = server.request(method, path.replace("request_id", str(uuid.uuid4())))
-        assert response.status_code == 401, (method, path, response.text)
-        assert_envelope(response)
+        url = path.replace("request_id", str(uuid.uuid4()))
+        for headers in ({}, {"Authorization": "Bearer sk-helicone-not-a-key"}):
+            response = server.request(method, url, headers=headers)
+            assert response.status_code == 401, (method, path, headers, response.text)
+            assert_envelope(response)
         checked += 1
     assert checked > 40
 

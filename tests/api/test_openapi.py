@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 import schemathesis
@@ -28,6 +27,8 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
+    object_level_authorization,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -39,8 +40,11 @@ from heliograph.outbound.allowlist import AllowList
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.store.evals import bucket_starts, time_window
 from heliograph.store.filters import check_size
-from tests.server import HeliographProcess
+from tests.inprocess import BASE_URL, InProcessServer
 
+# Checks that send probes of their own outside the given session (so over the network):
+# every route's refusal of a missing or wrong key is in tests/test_error_shapes.py instead.
+PROBING_CHECKS = [ignored_auth, object_level_authorization]
 EXAMPLES_PER_OPERATION = 15
 INVALID_EXAMPLES = 8
 NOT_YET_CONVERTED: tuple[str, ...] = ()
@@ -61,10 +65,11 @@ VALID_SQL = (
 )
 
 
-def _logged_call(server: HeliographProcess, i: int, headers: dict[str, str]) -> str:
+def _logged_call(server: InProcessServer, i: int, headers: dict[str, str]) -> str:
     request_id = str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={
             "Helicone-Auth": f"Bearer {server.api_key}",
             "Helicone-Request-Id": request_id,
@@ -81,9 +86,10 @@ def _logged_call(server: HeliographProcess, i: int, headers: dict[str, str]) -> 
 @pytest.fixture(scope="module")
 def openapi_server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HeliographProcess]:
+) -> Iterator[InProcessServer]:
     """A private server (generated calls delete and change things) with a few logged calls."""
-    process = HeliographProcess(tmp_path_factory.mktemp("openapi") / "data", fake_provider.url)
+    process = InProcessServer(tmp_path_factory.mktemp("openapi") / "data", fake_provider.url)
+    # In the test process (no sockets): schemathesis' requests go through requests_session().
     process.start()
     request_ids = [
         _logged_call(
@@ -110,8 +116,8 @@ def openapi_server(
     process.stop()
 
 
-def test_the_document_is_openapi_3_1_and_lists_the_rest_api(openapi_server: HeliographProcess):
-    document = httpx.get(openapi_server.url + "/openapi.json", timeout=30).json()
+def test_the_document_is_openapi_3_1_and_lists_the_rest_api(openapi_server: InProcessServer):
+    document = openapi_server.request("GET", "/openapi.json").json()
     assert document["openapi"].startswith("3.1")
     paths = set(document["paths"])
     for path in ("/v1/request/query-clickhouse", "/v1/request/{request_id}", "/v1/property/query"):
@@ -172,9 +178,9 @@ def _validator(document: dict[str, Any], component: str) -> jsonschema.Draft2020
 
 
 def test_filter_schemas_take_helicone_examples_and_refuse_bad_filters(
-    openapi_server: HeliographProcess,
+    openapi_server: InProcessServer,
 ):
-    document = httpx.get(openapi_server.url + "/openapi.json", timeout=30).json()
+    document = openapi_server.request("GET", "/openapi.json").json()
     requests, sessions, users = (
         _validator(document, f"{context}FilterNode") for context in ("Request", "Session", "User")
     )
@@ -196,11 +202,11 @@ def test_filter_schemas_take_helicone_examples_and_refuse_bad_filters(
             assert client.post("/v1/request/query-clickhouse", json=body).status_code == 400
 
 
-def test_docs_page_needs_no_cdn(openapi_server: HeliographProcess):
-    page = httpx.get(openapi_server.url + "/docs", timeout=30)
+def test_docs_page_needs_no_cdn(openapi_server: InProcessServer):
+    page = openapi_server.request("GET", "/docs")
     assert page.status_code == 200
     assert "cdn." not in page.text and "unpkg" not in page.text
-    script = httpx.get(openapi_server.url + "/docs/static/swagger-ui-bundle.js", timeout=30)
+    script = openapi_server.request("GET", "/docs/static/swagger-ui-bundle.js")
     assert script.status_code == 200 and len(script.content) > 100_000
 
 
@@ -297,7 +303,7 @@ def _keep_outbound_rules(case: Case) -> Case:
 
 def _failure(
     operation: Any,
-    server: HeliographProcess,
+    server: InProcessServer,
     headers: dict[str, str],
     examples: int = EXAMPLES_PER_OPERATION,
     mode: GenerationMode = GenerationMode.POSITIVE,
@@ -313,6 +319,8 @@ def _failure(
             .map(_keep_outbound_rules)
         )
 
+    session = server.requests_session()
+
     @given(case=strategy)
     @settings(
         max_examples=examples,
@@ -322,7 +330,13 @@ def _failure(
         phases=[Phase.explicit, Phase.generate],  # shrinking a failing call can take minutes
     )
     def check(case: Case) -> None:
-        case.call_and_validate(base_url=server.url, headers=headers, checks=checks)
+        case.call_and_validate(
+            base_url=BASE_URL,
+            session=session,
+            headers=headers,
+            checks=checks,
+            excluded_checks=PROBING_CHECKS,
+        )
 
     try:
         check()
@@ -340,13 +354,13 @@ def _headline(failure: str) -> str:
 
 
 def _check_all(
-    server: HeliographProcess,
+    server: InProcessServer,
     capsys: pytest.CaptureFixture[str],
     mode: GenerationMode,
     examples: int,
     checks: list[Any] | None = None,
 ) -> None:
-    api_schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
+    api_schema = schemathesis.openapi.from_dict(server.request("GET", "/openapi.json").json())
     headers = {"Authorization": f"Bearer {server.api_key}"}
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 10
@@ -368,14 +382,14 @@ def _check_all(
 
 
 def test_every_operation_keeps_to_the_document(
-    openapi_server: HeliographProcess, capsys: pytest.CaptureFixture[str]
+    openapi_server: InProcessServer, capsys: pytest.CaptureFixture[str]
 ):
     """Schema-valid requests: accepted, answered as documented, never a 5xx."""
     _check_all(openapi_server, capsys, GenerationMode.POSITIVE, EXAMPLES_PER_OPERATION)
 
 
 def test_invalid_requests_are_refused_as_documented(
-    openapi_server: HeliographProcess, capsys: pytest.CaptureFixture[str]
+    openapi_server: InProcessServer, capsys: pytest.CaptureFixture[str]
 ):
     """Schema-violating requests: never a 5xx, and the refusal is a documented error."""
     checks = [
