@@ -28,9 +28,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     otherwise; `pytest -m inprocess` runs the fast layer alone."""
     for item in items:
         module = getattr(item, "module", None)
+        fixtures = set(item.fixturenames)
+        # A module using HeliographProcess starts servers in its own fixtures, except for
+        # its tests on the in-process app.
         starts = module is not None and hasattr(module, "HeliographProcess")
+        starts = starts and "app_server" not in fixtures
         starts = starts or item.nodeid.startswith(PROCESS_MODULES)
-        starts = starts or bool(SERVER_FIXTURES & set(item.fixturenames))
+        starts = starts or bool(SERVER_FIXTURES & fixtures)
         item.add_marker(pytest.mark.server if starts else pytest.mark.inprocess)
 
 

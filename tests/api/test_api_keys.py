@@ -6,15 +6,22 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 
+from tests.inprocess import InProcessServer
 from tests.server import HeliographProcess
 
 
-def _org_key(server: HeliographProcess) -> str:
+@pytest.fixture
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def _org_key(server: InProcessServer) -> str:
     return server.create_key(f"keys-{uuid.uuid4().hex[:8]}")
 
 
-def test_create_list_and_revoke(server: HeliographProcess):
+def test_create_list_and_revoke(server: InProcessServer):
     owner = _org_key(server)
     with server.api(owner) as client:
         before = client.get("/v1/api-keys").json()["data"]
@@ -54,7 +61,7 @@ def test_create_list_and_revoke(server: HeliographProcess):
         assert client.get("/v1/api-keys").status_code == 401
 
 
-def test_keys_of_another_organization_are_invisible_and_untouchable(server: HeliographProcess):
+def test_keys_of_another_organization_are_invisible_and_untouchable(server: InProcessServer):
     first, second = _org_key(server), _org_key(server)
     with server.api(first) as client:
         first_id = client.get("/v1/api-keys").json()["data"][0]["id"]
@@ -65,7 +72,7 @@ def test_keys_of_another_organization_are_invisible_and_untouchable(server: Heli
         assert client.get("/v1/api-keys").status_code == 200
 
 
-def test_the_configured_server_key_cannot_be_revoked_here(server: HeliographProcess):
+def test_the_configured_server_key_cannot_be_revoked_here(server: InProcessServer):
     with server.api() as client:
         keys = client.get("/v1/api-keys").json()["data"]
         configured = next(k for k in keys if k["configured"])
@@ -76,13 +83,13 @@ def test_the_configured_server_key_cannot_be_revoked_here(server: HeliographProc
         assert client.get("/v1/api-keys").status_code == 200
 
 
-def test_bad_bodies_and_missing_auth(server: HeliographProcess):
+def test_bad_bodies_and_missing_auth(server: InProcessServer):
     with server.api(_org_key(server)) as client:
         for body in ({}, {"name": ""}, {"name": "   "}, {"name": "x" * 201}, ["ci"]):
             answer = client.post("/v1/api-keys", json=body)
             assert answer.status_code == 400, body
             assert answer.json()["data"] is None and answer.json()["error"]
-    assert httpx.get(f"{server.url}/v1/api-keys", timeout=30).status_code == 401
+    assert server.request("GET", "/v1/api-keys").status_code == 401
 
 
 def test_a_signed_in_browser_needs_the_csrf_token_to_create_keys(
