@@ -42,6 +42,10 @@ class HeliconeHeaders:
     other: dict[str, str] = field(default_factory=dict)  # every other helicone-* header
     forward: list[tuple[str, str]] = field(default_factory=list)  # headers to send upstream
 
+    def forwarded(self, name: str) -> str | None:
+        """The first value of a non-Helicone header (`name` in lower case), or None."""
+        return next((value for key, value in self.forward if key == name), None)
+
 
 def _true(value: bytes) -> bool:
     return value.strip().lower() == b"true"

@@ -89,20 +89,12 @@ async def take_in(
     headers = parse_headers(scope)
     token = bearer_token(headers.auth)
     if token is None and key_in_authorization:
-        token = bearer_token(scope_header(scope, b"authorization"))
+        token = bearer_token(headers.forwarded("authorization"))
     principal = await keys.resolve(token)
     if principal is None:
         raise AuthError(missing_key)
     body = await read_body(receive)
     warnings = property_warnings(headers.properties) if headers.properties else []
     retry = retry_policy(headers.other, limits)
-    policies = CallGuard.read(headers.other, scope_header(scope, b"cache-control"))
+    policies = CallGuard.read(headers.other, headers.forwarded("cache-control"))
     return Intake(started, headers, principal, body, policies, retry, warnings)
-
-
-def scope_header(scope: Scope, name: bytes) -> str | None:
-    """The first value of header `name` (lower case) as sent, or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
