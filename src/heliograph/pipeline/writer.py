@@ -304,7 +304,8 @@ class LogPipeline:
         return True
 
     async def _replay_segment(self, path: Path) -> None:
-        rows = [LogRow.from_line(line) for line in Spool.read_segment(path)]
+        # Read and parsed off the event loop: a segment may hold thousands of large rows.
+        rows = await asyncio.to_thread(_read_rows, path)
         if path in self._unsent:  # written whole by this process, none of it sent
             fresh, segment = rows, path
         else:
@@ -395,6 +396,10 @@ class LogPipeline:
                 self._spool.sync_failed()
                 self._fsync_error = describe(exc)
                 self._warnings.warning("fsync", "log spool fsync failed (%s)", describe(exc))
+
+
+def _read_rows(segment: Path) -> list[LogRow]:
+    return [LogRow.from_line(line) for line in Spool.read_segment(segment)]
 
 
 def _fsync_and_close(fd: int) -> None:
