@@ -68,6 +68,8 @@ from heliograph.redact import redact_url
 from heliograph.store.log_row import LogRow
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
+# Retried at one target: a 409 is retried by the passthrough, but fails over here at once.
+RETRIED_STATUSES = RETRYABLE_STATUSES & FAILOVER_STATUSES
 
 
 @dataclass(frozen=True)
@@ -244,9 +246,9 @@ class UnifiedGateway:
             return self._upstream.request("POST", url, headers.items(), data)
 
         try:
-            # A 409 is retried by the passthrough, but fails over here at once (as before).
-            retry_on = RETRYABLE_STATUSES & FAILOVER_STATUSES
-            response = await attempt_with_retries(send_once, policy, budget, retried, retry_on)
+            response = await attempt_with_retries(
+                send_once, policy, budget, retried, RETRIED_STATUSES
+            )
         except TimeoutError:
             attempts.append(Attempt(target, 0, detail="timed out"))
             return None
