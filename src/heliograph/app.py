@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from functools import partial
 
 from heliograph.alerts.evaluator import AlertEvaluator
 from heliograph.alerts.notify import Notifier
@@ -21,12 +20,13 @@ from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.providers import gateway_providers
-from heliograph.gateway.proxy import PassthroughProxy
+from heliograph.gateway.proxy import PASSTHROUGH_INTAKE, Passthrough
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from heliograph.gateway.retry import RetryLimits
-from heliograph.gateway.routes import RouteTable
+from heliograph.gateway.routes import PROXY_ROUTE, RouteTable
 from heliograph.gateway.routing import Router
-from heliograph.gateway.unified import GATEWAY_PATHS, UnifiedGateway
+from heliograph.gateway.steps import call_flow
+from heliograph.gateway.unified import GATEWAY_PATHS, UNIFIED_INTAKE, Unified
 from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta import db
@@ -125,18 +125,11 @@ class HeliographApp:
         calls = CallLog(services.pipeline, services.rows)
         guard = CallGuard(services.limiter, services.cache, calls)
         limits = RetryLimits.from_settings(services.settings)
-        self._proxy = PassthroughProxy(
-            services.keys, services.upstream, calls, services.catalog, guard, limits
-        )
-        self._gateway = UnifiedGateway(
-            services.keys,
-            services.provider_keys,
-            services.router,
-            services.upstream,
-            calls,
-            guard,
-            limits,
-        )
+        keys = services.keys
+        passthrough = Passthrough(services.upstream, services.catalog, limits)
+        self._proxy = call_flow(PASSTHROUGH_INTAKE, passthrough, keys, limits, guard, calls)
+        unified = Unified(services.provider_keys, services.router, services.upstream, limits)
+        self._gateway = call_flow(UNIFIED_INTAKE, unified, keys, limits, guard, calls)
         self._api = create_api(services)
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
@@ -167,7 +160,8 @@ class HeliographApp:
             elif async_log:
                 await self._async_log_body(self._api, scope, receive, send)
             elif route is not None:
-                await self._proxy_body(partial(self._proxy, route), scope, receive, send)
+                scope[PROXY_ROUTE] = route
+                await self._proxy_body(self._proxy, scope, receive, send)
             else:
                 await self._api_body(self._api, scope, receive, send)
             return

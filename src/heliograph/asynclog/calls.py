@@ -18,7 +18,8 @@ from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, PriceCatalog
 from heliograph.errors import InvalidRequestError
 from heliograph.helicone_headers import HeliconeHeaders
 from heliograph.meta.keys import Principal
-from heliograph.pipeline.rows import LoggedCall, RowBuilder, new_request_id
+from heliograph.pipeline.call_record import open_call
+from heliograph.pipeline.rows import LoggedCall, RowBuilder
 from heliograph.providers.base import WireFormat
 from heliograph.providers.registry import ANTHROPIC_FORMAT, OPENAI_FORMAT
 from heliograph.store.log_row import LogRow
@@ -58,29 +59,23 @@ def logged_call(
     model_name = None
     if endpoint.provider is None:
         model_name = custom_model_name(log.request_json, log.response_json)
-    return LoggedCall(
-        request_id=headers.request_id or new_request_id(),
-        id_is_new=headers.request_id is None,
-        organization_id=principal.organization_id,
-        proxy_key_id=principal.key_id or None,
+    call = open_call(
+        headers,
+        principal.organization_id,
+        principal.key_id or None,
         provider=provider,
         target_url=log.url,
         wire=endpoint.wire,
         started_at=log.started_at,
         request_body=orjson.dumps(log.request_json),
         request_json=log.request_json,
-        status=log.status,
-        ended_at=log.ended_at,
-        first_byte_at=None if ttft is None else log.started_at + ttft / 1000,
-        response_body=response.data,
-        is_stream=response.is_stream,
-        user_id=headers.user_id,
-        properties=headers.properties,
-        model_override=headers.model_override or model_name,
-        omit_request=headers.omit_request,
-        omit_response=headers.omit_response,
-        given_cost_nano=None if cost is None else round(cost * COST_PRECISION_MULTIPLIER),
+        model=model_name,
     )
+    call.status, call.ended_at = log.status, log.ended_at
+    call.first_byte_at = None if ttft is None else log.started_at + ttft / 1000
+    call.response_body, call.is_stream = response.data, response.is_stream
+    call.given_cost_nano = None if cost is None else round(cost * COST_PRECISION_MULTIPLIER)
+    return call
 
 
 def build_row(rows: RowBuilder, call: LoggedCall) -> LogRow:

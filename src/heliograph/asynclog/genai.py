@@ -20,6 +20,7 @@ from heliograph.asynclog.headers import Header
 from heliograph.asynclog.otlp import STATUS_ERROR, Span
 from heliograph.helicone_headers import HeliconeHeaders
 from heliograph.meta.keys import Principal
+from heliograph.pipeline.call_record import open_call
 from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.base import ResponseSummary, as_int, dig
 from heliograph.providers.registry import OPENAI_FORMAT
@@ -107,25 +108,23 @@ def span_call(span: Span, headers: HeliconeHeaders, principal: Principal) -> Log
         status = as_int(attrs.get("http.response.status_code") or attrs.get("http.status_code"))
         status = status if 100 <= status <= 599 else 500
     api_base = attrs.get("gen_ai.openai.api_base")
-    return LoggedCall(
-        request_id=span_request_id(principal.organization_id, span),
-        organization_id=principal.organization_id,
-        proxy_key_id=principal.key_id or None,
+    call = open_call(
+        headers,
+        principal.organization_id,
+        principal.key_id or None,
         provider=provider_of(attrs),
         target_url=api_base if isinstance(api_base, str) else "",
         wire=SPAN_FORMAT,
         started_at=span.start_ns / 1e9,
         request_body=orjson.dumps(request),
         request_json=request,
-        status=status,
-        ended_at=span.end_ns / 1e9,
-        response_body=orjson.dumps(response),
-        user_id=headers.user_id,
-        properties=headers.properties,
-        model_override=headers.model_override,
-        omit_request=headers.omit_request,
-        omit_response=headers.omit_response,
     )
+    # A span is identified by its trace and span ids, not by a Helicone-Request-Id.
+    call.request_id = span_request_id(principal.organization_id, span)
+    call.id_is_new = False
+    call.status, call.ended_at = status, span.end_ns / 1e9
+    call.response_body = orjson.dumps(response)
+    return call
 
 
 def _request(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,15 @@
 """Rate limit and response cache around one call, the same on every proxy route.
 
-`CallGuard.before` admits the call (or refuses it with a 429) and answers it from the cache
+`CallGuard.before` admits the call (or refuses it: a 429) and answers it from the cache
 when it can; `after` stores a fresh 2xx answer and charges `u=cents` limits with its cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from heliograph.asgi import Send
-from heliograph.errors import HeliographError
 from heliograph.gateway.cache import (
     CachedResponse,
     CachePolicy,
@@ -64,9 +62,9 @@ class CallGuard:
         key_parts: tuple[str, str, bytes, Any],
         extra: Headers,
         send: Send,
-        refuse: Callable[[HeliographError], Awaitable[None]],
     ) -> bool:
-        """False when the call is already answered: refused by its limit, or from the cache.
+        """False when the call was answered from the cache; raises RateLimited (its answer
+        headers in `extra`) when its limit refuses it.
 
         `key_parts` (method, target, body, parsed body) identify the answer in the cache.
         """
@@ -79,8 +77,7 @@ class CallGuard:
             extra.extend(admission.headers)
             if not admission.allowed:
                 call.rate_limited = True
-                await refuse(RateLimited(limit))
-                return False
+                raise RateLimited(limit)
         caching = policies.caching
         if caching is not None:
             call.cache_enabled = True

@@ -1,8 +1,8 @@
 """What every logged gateway call does before it chooses an upstream: authenticate, read
 the body and the Helicone headers' policies, and open the call's log record.
 
-The passthrough proxy and the unified gateway differ after this (how they choose and call
-upstreams); a step that applies to every call (prompt assembly, moderation) goes here.
+The first step of every proxied call (flow.py); async logs open their record with the same
+`open_call` (pipeline/call_record.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.asgi import Receive, Scope, read_body
-from heliograph.errors import AuthError
+from heliograph.errors import AuthError, HeliographError
 from heliograph.gateway.guard import CallGuard, CallPolicies
 from heliograph.gateway.retry import RetryLimits, RetryPolicy, retry_policy
 from heliograph.helicone_headers import (
@@ -22,7 +22,8 @@ from heliograph.helicone_headers import (
     property_warnings,
 )
 from heliograph.meta.keys import KeyStore, Principal
-from heliograph.pipeline.rows import LoggedCall, new_request_id
+from heliograph.pipeline.call_record import open_call
+from heliograph.pipeline.rows import LoggedCall
 from heliograph.providers.base import WireFormat
 
 
@@ -39,26 +40,26 @@ class Intake:
     warnings: list[str]
 
     def open_call(
-        self, provider: str, target_url: str, wire: WireFormat, request_json: Any
+        self,
+        provider: str,
+        target_url: str,
+        wire: WireFormat,
+        request_json: Any,
+        model: str | None = None,
     ) -> LoggedCall:
         """The call's log record, before any upstream answers."""
-        headers = self.headers
-        return LoggedCall(
-            request_id=headers.request_id or new_request_id(),
-            id_is_new=headers.request_id is None,
-            organization_id=self.principal.organization_id,
-            proxy_key_id=self.principal.key_id,
+        principal = self.principal
+        return open_call(
+            self.headers,
+            principal.organization_id,
+            principal.key_id,
             provider=provider,
             target_url=target_url,
             wire=wire,
             started_at=self.started,
             request_body=self.body,
             request_json=request_json,
-            user_id=headers.user_id,
-            properties=headers.properties,
-            model_override=headers.model_override,
-            omit_request=headers.omit_request,
-            omit_response=headers.omit_response,
+            model=model,
         )
 
     def answer_headers(self, call: LoggedCall) -> list[tuple[bytes, bytes]]:
@@ -78,6 +79,7 @@ async def take_in(
     *,
     key_in_authorization: bool,
     missing_key: str,
+    methods: frozenset[str] | None = None,
 ) -> Intake:
     """Admit a call; raises a HeliographError to answer instead (ClientGone: no answer).
 
@@ -86,6 +88,8 @@ async def take_in(
     Authorization is the provider's key and goes upstream untouched.
     """
     started = time.time()
+    if methods is not None and scope["method"] not in methods:
+        raise HeliographError(f"Use {' or '.join(sorted(methods))} on this route", status=405)
     headers = parse_headers(scope)
     token = bearer_token(headers.auth)
     if token is None and key_in_authorization:

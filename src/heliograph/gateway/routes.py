@@ -14,6 +14,7 @@ from heliograph.errors import InvalidRequestError
 from heliograph.provider_specs import JAWN_ALIASES, helicone_name
 
 GATEWAY_PREFIX = "gateway"  # generic: the upstream comes from Helicone-Target-Url
+PROXY_ROUTE = "heliograph.proxy_route"  # the scope key of a passthrough call's ProxyRoute
 
 
 @dataclass(frozen=True, slots=True)

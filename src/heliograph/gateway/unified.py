@@ -11,23 +11,14 @@ and the log always see OpenAI-format bodies.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from heliograph.asgi import (
-    ClientGone,
-    Receive,
-    Scope,
-    Send,
-    send_error,
-    send_json,
-)
+from heliograph.asgi import Scope
 from heliograph.errors import (
-    AuthError,
     HeliographError,
     InvalidRequestError,
     UpstreamError,
@@ -35,37 +26,22 @@ from heliograph.errors import (
     openai_error,
 )
 from heliograph.gateway.attempts import attempt_with_retries
-from heliograph.gateway.guard import CallGuard
-from heliograph.gateway.intake import Intake, take_in
-from heliograph.gateway.retry import (
-    DEFAULT_LIMITS,
-    RETRYABLE_STATUSES,
-    RetryBudget,
-    RetryLimits,
-    RetryPolicy,
-)
+from heliograph.gateway.flow import Answer, Headers
+from heliograph.gateway.intake import Intake
+from heliograph.gateway.relay import client_filter
+from heliograph.gateway.retry import DEFAULT_LIMITS, RETRYABLE_STATUSES, RetryBudget, RetryLimits
 from heliograph.gateway.routing import Router, Target
-from heliograph.gateway.streaming import relay_stream
+from heliograph.gateway.steps import IntakeRules
 from heliograph.gateway.token_limits import apply_token_limit
-from heliograph.helicone_headers import (
-    force_stream_format,
-)
+from heliograph.helicone_headers import force_stream_format
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
-from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
-from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall
-from heliograph.providers.chat import SignsRequests, StreamTranslator
-from heliograph.providers.openai import (
-    needs_usage_injection,
-    usage_chunk_filter,
-    with_usage_requested,
-)
+from heliograph.providers.chat import ChatAdapter, SignsRequests
+from heliograph.providers.openai import needs_usage_injection, with_usage_requested
 from heliograph.providers.registry import OPENAI_FORMAT
-from heliograph.providers.sse import whole_events
 from heliograph.redact import redact_url
-from heliograph.store.log_row import LogRow
 
 FAILOVER_STATUSES = frozenset({400, 401, 408, 429, *range(500, 600)})
 # Retried at one target: a 409 is retried by the passthrough, but fails over here at once.
@@ -111,140 +87,123 @@ class Attempt:
 
 
 MISSING_KEY = "Invalid API key: send 'Authorization: Bearer <Heliograph key>'"
+# No provider key is sent to the gateway: its bearer token may be the Heliograph key.
+UNIFIED_INTAKE = IntakeRules(MISSING_KEY, key_in_authorization=True, methods=frozenset({"POST"}))
 
 
-class UnifiedGateway:
+class Unified:
+    """The unified gateway's choice of upstreams: the targets the request's model names."""
+
     def __init__(
         self,
-        keys: KeyStore,
         provider_keys: ProviderKeyStore,
         router: Router,
         upstream: ConnectionPool,
-        calls: CallLog,
-        guard: CallGuard,
         limits: RetryLimits = DEFAULT_LIMITS,
     ) -> None:
-        self._guard = guard
-        self._limits = limits
-        self._keys = keys
         self._provider_keys = provider_keys
         self._router = router
-        self._upstream = upstream
-        self._calls = calls
+        self.upstream = upstream
+        self.limits = limits
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            if scope["method"] != "POST":
-                raise HeliographError("Use POST for chat completions", status=405)
-            intake = await take_in(
-                scope,
-                receive,
-                self._keys,
-                self._limits,
-                key_in_authorization=True,
-                missing_key=MISSING_KEY,
-            )
-            endpoint = GATEWAY_PATHS[scope["path"]]
-            request = self._request(intake, endpoint)
-            own_keys = await self._provider_keys.keys_for(intake.principal.organization_id)
-            targets = self._router.targets(request["model"], own_keys)
-        except ClientGone:
-            return
-        except HeliographError as error:
-            await send_error(send, error, render=openai_error)
-            return
-        call = intake.open_call(targets[0].provider.helicone_name, "", OPENAI_FORMAT, request)
-        extra = intake.answer_headers(call)
-        call.model_override = intake.headers.model_override or targets[0].model  # until answered
-
-        async def refuse(error: HeliographError) -> None:
-            await self._fail(call, error, extra, send)
-
-        key_parts = ("POST", scope["path"], intake.body, request)
-        if not await self._guard.before(intake.policies, call, key_parts, extra, send, refuse):
-            return
-        await self._call_targets(intake, call, targets, endpoint, extra, receive, send)
-
-    @staticmethod
-    def _request(intake: Intake, endpoint: Endpoint) -> dict[str, Any]:
-        """The request body, checked, with a token-limit handler applied if one is asked."""
+    async def plan(self, scope: Scope, intake: Intake) -> UnifiedPlan:
+        endpoint = GATEWAY_PATHS[scope["path"]]
         request = _request_body(intake.body, endpoint)
         handler = intake.headers.other.get("helicone-token-limit-exception-handler")
         if handler:
             request = apply_token_limit(handler.strip().lower(), request)
-        return request
+        own_keys = await self._provider_keys.keys_for(intake.principal.organization_id)
+        targets = self._router.targets(request["model"], own_keys)
+        return UnifiedPlan(self, intake, endpoint, request, targets, scope["path"])
 
-    async def _call_targets(
+    @staticmethod
+    def render(error: HeliographError) -> bytes:
+        return openai_error(error)
+
+
+class UnifiedPlan:
+    """One gateway call: its targets in order, each tried until one answers."""
+
+    def __init__(
         self,
+        routes: Unified,
         intake: Intake,
-        call: LoggedCall,
-        targets: list[Target],
-        endpoint: Endpoint,
-        extra: list[tuple[bytes, bytes]],
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        """Each target in turn until one answers; relay that answer, or say all failed."""
-        request: dict[str, Any] = call.request_json
-        whole = force_stream_format(intake.headers)
-        attempts: list[Attempt] = []
-        budget = RetryBudget(self._limits.max_retries)
-        for index, target in enumerate(targets):
-            response = await self._try(target, endpoint, request, intake.retry, attempts, budget)
-            if response is None:
-                continue
-            call.provider = target.provider.helicone_name
-            call.model_override = intake.headers.model_override or target.model
-            call.target_url = redact_url(str(response.url))
-            out = [*extra, (b"helicone-fallback-index", str(index).encode())]
-            try:
-                if request.get("stream") is True and response.status < 300:
-                    sent, row = await self._relay_stream(
-                        call, target, endpoint, request, response, out, whole, receive, send
-                    )
-                else:
-                    sent, row = await self._relay_body(call, target, response, out, send)
-            finally:
-                response.release()
-            kind = "text/event-stream" if call.is_stream else "application/json"
-            cost_nano = row.cost_nano if row is not None else 0
-            await self._guard.after(intake.policies, call, sent, kind, cost_nano)
-            return
-        await self._all_failed(call, intake.headers.model_override, attempts, extra, send)
-
-    async def _try(
-        self,
-        target: Target,
         endpoint: Endpoint,
         request: dict[str, Any],
-        policy: RetryPolicy | None,
-        attempts: list[Attempt],
-        budget: RetryBudget,
+        targets: list[Target],
+        path: str,
+    ) -> None:
+        self._routes = routes
+        self._intake = intake
+        self._endpoint = endpoint
+        self._request = request
+        self._targets = targets
+        self.cache_parts = ("POST", path, intake.body, request)
+
+    def open(self) -> LoggedCall:
+        first = self._targets[0]
+        name = first.provider.helicone_name
+        return self._intake.open_call(name, "", OPENAI_FORMAT, self._request, first.model)
+
+    async def reach(self, call: LoggedCall, headers: Headers) -> Answer:
+        """Each target in turn until one answers; that answer, or the failure of all."""
+        attempts: list[Attempt] = []
+        budget = RetryBudget(self._routes.limits.max_retries)
+        for index, target in enumerate(self._targets):
+            response = await self._try(target, attempts, budget)
+            if response is None:
+                continue
+            self._ran(call, target)
+            call.target_url = redact_url(str(response.url))
+            out = [*headers, (b"helicone-fallback-index", str(index).encode())]
+            return self._answer(target, response, out)
+        return self._all_failed(call, attempts, headers)
+
+    def _ran(self, call: LoggedCall, target: Target) -> None:
+        """Log the call under the target that answered it (its price, its provider)."""
+        call.provider = target.provider.helicone_name
+        call.model_override = self._intake.headers.model_override or target.model
+
+    def _answer(self, target: Target, response: UpstreamResponse, out: Headers) -> Answer:
+        adapter = target.provider.adapter
+        if self._request.get("stream") is True and response.status < 300:
+            # The log keeps the whole OpenAI-format stream, usage chunk included (upstream
+            # was asked for it); the client gets that chunk only if it asked for it too.
+            strip_usage = needs_usage_injection(self._endpoint.suffix, self._request)
+            whole_only = force_stream_format(self._intake.headers)
+            return Answer(
+                200,
+                _SSE_HEADERS + out,
+                "text/event-stream",
+                response,
+                stream=True,
+                translate_stream=adapter.chat_stream(target.model, True) if adapter else None,
+                client_filter=client_filter(strip_usage, whole_only),
+            )
+        translate = _body_translator(adapter, target.model) if adapter else None
+        return Answer(
+            response.status, _JSON + out, "application/json", response, translate_body=translate
+        )
+
+    async def _try(
+        self, target: Target, attempts: list[Attempt], budget: RetryBudget
     ) -> UpstreamResponse | None:
         """The target's answer when it is one to relay; None to go on to the next target.
         Each retry spends one of the request's retries (`budget`)."""
         try:
-            url, headers, data = _upstream_call(target, endpoint, request)
-        except InvalidRequestError as exc:  # this provider cannot express the request
-            attempts.append(Attempt(target, 400, openai_error(exc), exc.message, True))
+            url, headers, data = await _upstream_call(target, self._endpoint, self._request)
+        except HeliographError as exc:  # this provider cannot express or sign the request
+            attempts.append(Attempt(target, exc.status, openai_error(exc), exc.message, True))
             return None
-        adapter = target.provider.adapter
-        # isinstance on a runtime-checkable Protocol is slow (~15 us): most targets have none.
-        if adapter is not None and isinstance(adapter, SignsRequests):
-            region = target.deployment or target.provider.region or ""
-            try:
-                headers = await asyncio.to_thread(adapter.sign, url, headers, data, region)
-            except AuthError as exc:
-                attempts.append(Attempt(target, 401, openai_error(exc), exc.message, True))
-                return None
 
         async def retried(response: UpstreamResponse | None, detail: str) -> None:
             body = await response.read() if response is not None else b""
             attempts.append(Attempt(target, response.status if response else 0, body, detail))
 
         def send_once() -> Awaitable[UpstreamResponse]:
-            return self._upstream.request("POST", url, headers.items(), data)
+            return self._routes.upstream.request("POST", url, headers.items(), data)
 
+        policy = self._intake.retry
         try:
             response = await attempt_with_retries(
                 send_once, policy, budget, retried, RETRIED_STATUSES
@@ -262,108 +221,34 @@ class UnifiedGateway:
         attempts.append(Attempt(target, response.status, body))
         return None
 
-    async def _relay_body(
-        self,
-        call: LoggedCall,
-        target: Target,
-        response: UpstreamResponse,
-        out: list[tuple[bytes, bytes]],
-        send: Send,
-    ) -> tuple[list[bytes], LogRow | None]:
-        """Relay a JSON answer (translated for adapters); returns the bytes sent and the
-        call's row."""
-        try:
-            data = await response.read()
-        except (TimeoutError, UpstreamConnectionError) as exc:
-            error = UpstreamError(f"Upstream response broke off: {type(exc).__name__}")
-            await self._fail(call, error, out, send)
-            return [], None
-        adapter = target.provider.adapter
-        if adapter is not None:
-            try:
-                if response.status < 300:
-                    data = adapter.chat_response(data, target.model)
-                else:
-                    data = adapter.error_response(response.status, data)
-            except HeliographError as error:
-                await self._fail(call, UpstreamError(error.message), out, send)
-                return [], None
-        call.status = response.status
-        call.response_body = data
-        call.ended_at = time.time()
-        row = self._calls.record(call)
-        await send_json(send, response.status, data, out)
-        return [data], row
-
-    async def _relay_stream(
-        self,
-        call: LoggedCall,
-        target: Target,
-        endpoint: Endpoint,
-        request: dict[str, Any],
-        response: UpstreamResponse,
-        out: list[tuple[bytes, bytes]],
-        whole: bool,
-        receive: Receive,
-        send: Send,
-    ) -> tuple[list[bytes], LogRow | None]:
-        """Relay a stream (translated for adapters); returns the chunks the client got and
-        the call's row."""
-        call.status = response.status
-        include_usage = not needs_usage_injection(endpoint.suffix, request)
-        adapter = target.provider.adapter
-        # The log keeps the whole OpenAI-format stream, usage chunk included (upstream was
-        # asked for it); the client gets that chunk only if it asked for it too.
-        translate: StreamTranslator | None = (
-            adapter.chat_stream(target.model, True) if adapter is not None else None
-        )
-        strip = None if include_usage else usage_chunk_filter()
-        if strip is None and whole:
-            strip = whole_events()
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS + out})
-        sent: list[bytes] = []
-        row = await relay_stream(
-            response, call, receive, send, self._calls.record, translate, strip, sent
-        )
-        return sent, row
-
-    async def _all_failed(
-        self,
-        call: LoggedCall,
-        model_override: str | None,
-        attempts: list[Attempt],
-        extra: list[tuple[bytes, bytes]],
-        send: Send,
-    ) -> None:
+    def _all_failed(self, call: LoggedCall, attempts: list[Attempt], headers: Headers) -> Answer:
+        """One target: its own error, in OpenAI's shape. More: a 502 (504) listing them."""
         last = attempts[-1]
-        call.provider = last.target.provider.helicone_name
-        call.model_override = model_override or last.target.model
-        targets = {a.target for a in attempts}
-        if len(targets) == 1 and last.status:
-            # One target only: its own error is the most useful answer, in OpenAI's shape.
+        self._ran(call, last.target)
+        if len({a.target for a in attempts}) == 1 and last.status:
             adapter = last.target.provider.adapter
             body = last.body
             if adapter is not None and not last.openai_shaped:
                 body = adapter.error_response(last.status, last.body)
-            call.status, call.response_body, call.ended_at = last.status, body, time.time()
-            self._calls.record(call)
-            await send_json(send, last.status, body, extra)
-            return
+            return Answer(last.status, _JSON + headers, "application/json", body=body)
         summary = "; ".join(a.describe() for a in attempts)
         timed_out = all(a.status == 0 and a.detail == "timed out" for a in attempts)
         kind = UpstreamTimeout if timed_out else UpstreamError
-        await self._fail(call, kind(f"Every target failed: {summary}"), extra, send)
+        raise kind(f"Every target failed: {summary}")
 
-    async def _fail(
-        self,
-        call: LoggedCall,
-        error: HeliographError,
-        extra: list[tuple[bytes, bytes]],
-        send: Send,
-    ) -> None:
-        call.status, call.error, call.ended_at = error.status, error.message, time.time()
-        self._calls.record(call)
-        await send_error(send, error, extra, render=openai_error)
+
+def _body_translator(adapter: ChatAdapter, model: str) -> Callable[[int, bytes], bytes]:
+    """An adapter's answer in OpenAI's shape; an answer it cannot read is a 502."""
+
+    def translate(status: int, data: bytes) -> bytes:
+        try:
+            if status < 300:
+                return adapter.chat_response(data, model)
+            return adapter.error_response(status, data)
+        except HeliographError as error:
+            raise UpstreamError(error.message) from None
+
+    return translate
 
 
 def _request_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
@@ -383,21 +268,29 @@ def _request_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
     return request
 
 
-def _upstream_call(
+async def _upstream_call(
     target: Target, endpoint: Endpoint, request: dict[str, Any]
 ) -> tuple[str, dict[str, str], bytes]:
+    """The target's URL, headers and body for the request, signed where the provider signs
+    (on a thread: SigV4 hashes the body). Raises a HeliographError when it cannot be sent."""
     provider = target.provider
     stream = request.get("stream") is True
     adapter = provider.adapter
-    if adapter is not None:
-        if not endpoint.adapted:
-            raise InvalidRequestError(
-                f"Provider {provider.name} serves chat completions only, not {endpoint.suffix}"
-            )
-        call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
-        return provider.base_for(target.deployment) + call.path, call.headers, call.body
-    body = {**request, "model": target.model}
-    wants_usage = stream and needs_usage_injection(endpoint.suffix, body)
-    data = with_usage_requested(body) if wants_usage else orjson.dumps(body)
-    headers = {"content-type": "application/json", **provider.auth_headers()}
-    return provider.url(endpoint.suffix, target.model, target.deployment), headers, data
+    if adapter is None:
+        body = {**request, "model": target.model}
+        wants_usage = stream and needs_usage_injection(endpoint.suffix, body)
+        data = with_usage_requested(body) if wants_usage else orjson.dumps(body)
+        headers = {"content-type": "application/json", **provider.auth_headers()}
+        return provider.url(endpoint.suffix, target.model, target.deployment), headers, data
+    if not endpoint.adapted:
+        raise InvalidRequestError(
+            f"Provider {provider.name} serves chat completions only, not {endpoint.suffix}"
+        )
+    call = adapter.chat_request(request, target.model, provider.api_key or "", stream)
+    url = provider.base_for(target.deployment) + call.path
+    # isinstance on a runtime-checkable Protocol is slow (~15 us): most targets have none.
+    if isinstance(adapter, SignsRequests):
+        region = target.deployment or target.provider.region or ""
+        signed = await asyncio.to_thread(adapter.sign, url, call.headers, call.body, region)
+        return url, signed, call.body
+    return url, call.headers, call.body

@@ -1,0 +1,118 @@
+"""The steps of a logged call (flow.py), each a small unit: build them with `call_steps`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from heliograph.gateway.flow import CallFlow, CallState, Route, Step
+from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.intake import take_in
+from heliograph.gateway.relay import relay_answer
+from heliograph.gateway.retry import RetryLimits
+from heliograph.meta.keys import KeyStore
+from heliograph.pipeline.calls import CallLog
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRules:
+    """How a route admits calls."""
+
+    missing_key: str  # the 401's message
+    key_in_authorization: bool = False  # the Heliograph key may come as the bearer token
+    methods: frozenset[str] | None = None  # None: any method
+
+
+def intake(keys: KeyStore, limits: RetryLimits, rules: IntakeRules) -> Step:
+    async def run(state: CallState) -> bool:
+        state.intake = await take_in(
+            state.scope,
+            state.receive,
+            keys,
+            limits,
+            key_in_authorization=rules.key_in_authorization,
+            missing_key=rules.missing_key,
+            methods=rules.methods,
+        )
+        return True
+
+    return Step("intake", run)
+
+
+def plan(route: Route) -> Step:
+    async def run(state: CallState) -> bool:
+        state.plan = await route.plan(state.scope, state.intake)
+        return True
+
+    return Step("plan", run)
+
+
+async def _open(state: CallState) -> bool:
+    state.call = state.plan.open()
+    state.opened = True
+    state.headers = state.intake.answer_headers(state.call)
+    return True
+
+
+OPEN = Step("open", _open)
+
+
+def guard(call_guard: CallGuard) -> Step:
+    """The rate limit (a RateLimited error) and the response cache (a hit answers)."""
+
+    async def run(state: CallState) -> bool:
+        policies = state.intake.policies
+        cache_parts = state.plan.cache_parts
+        return await call_guard.before(policies, state.call, cache_parts, state.headers, state.send)
+
+    return Step("guard", run)
+
+
+async def _reach(state: CallState) -> bool:
+    state.answer = await state.plan.reach(state.call, state.headers)
+    return True
+
+
+UPSTREAM = Step("upstream", _reach)
+
+
+def relay(calls: CallLog) -> Step:
+    async def run(state: CallState) -> bool:
+        await relay_answer(state, calls.record)
+        return True
+
+    return Step("relay", run)
+
+
+def settle(call_guard: CallGuard) -> Step:
+    """Cache a fresh answer; charge a cents limit with the logged row's cost."""
+
+    async def run(state: CallState) -> bool:
+        cost_nano = state.row.cost_nano if state.row is not None else 0
+        content_type = state.answer.content_type
+        await call_guard.after(
+            state.intake.policies, state.call, state.sent, content_type, cost_nano
+        )
+        return True
+
+    return Step("settle", run)
+
+
+def call_flow(
+    rules: IntakeRules,
+    route: Route,
+    keys: KeyStore,
+    limits: RetryLimits,
+    call_guard: CallGuard,
+    calls: CallLog,
+) -> CallFlow:
+    """A proxy route's calls, through every step in order."""
+    steps = [
+        intake(keys, limits, rules),
+        plan(route),
+        OPEN,
+        guard(call_guard),
+        UPSTREAM,
+        relay(calls),
+        settle(call_guard),
+    ]
+    return CallFlow(steps, calls, route.render)
