@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from heliograph.errors import InvalidRequestError
+from heliograph.store.engine import StoreError
 from heliograph.store.params import Params
 from heliograph.store.scores import EFFECTIVE_SCORES
 
@@ -34,8 +34,12 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
-class FilterError(InvalidRequestError):
-    """The filter cannot be compiled; the message names what is wrong."""
+class FilterError(StoreError):
+    """The filter (or sort) cannot be compiled: the caller's mistake, which the message
+    names; the API answers it as a 400."""
+
+    status = 400
+    kind = "invalid_request_error"
 
 
 @dataclass(frozen=True)
