@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -118,6 +119,7 @@ def serve(
     raise_descriptor_limit()
     _prepare_data_dir(settings.data_dir)
     sock = _bind(settings.host, settings.port)
+    settings = replace(settings, port=sock.getsockname()[1])  # port 0: the one chosen
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -149,7 +151,11 @@ def serve(
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")
     click.echo(f"Data dir: {settings.data_dir.resolve()}")
-    uvicorn.Server(server_config).run(sockets=[sock])
+    try:
+        uvicorn.Server(server_config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on, once stopped
+        pass
+    click.echo("Heliograph stopped.")
 
 
 @main.command("settings")

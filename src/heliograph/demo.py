@@ -11,13 +11,17 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from heliograph.config import Settings
 from heliograph.mock_provider import FakeProvider
+from heliograph.provider_specs import SPECS
 
 DEMO_KEY = "sk-helicone-demo-0000-0000-0000"
 SAMPLE_REQUESTS = 40
+SAMPLE_NAMESPACE = uuid.UUID("6f1d1c8e-3c55-4b8e-9a4e-2f6f5b7f0d11")
+SAMPLES_SENT = "demo-samples-sent"  # in the data dir, once every sample went out
 log = logging.getLogger("heliograph.demo")
 
 _USERS = ["alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"]
@@ -29,11 +33,30 @@ _QUESTIONS = [
 ]
 
 
+def demo_providers() -> list[str]:
+    """The providers the mock speaks for: OpenAI's chat path, Anthropic's and Gemini's."""
+    return [
+        spec.name
+        for spec in SPECS
+        if spec.base_url is not None
+        and spec.needs_key
+        and (spec.adapter is not None or spec.chat_path == "/v1/chat/completions")
+    ]
+
+
 def prepare_demo(settings: Settings) -> Settings:
-    """Start the mock provider and point the OpenAI and Anthropic routes at it."""
+    """Start the mock provider and point every provider it can stand in for at it, each with
+    a key of its own (the mock takes any), so that the docs' examples need no setting."""
     provider = FakeProvider().start()
-    bases = {**settings.provider_base_urls, "openai": provider.url, "anthropic": provider.url}
-    return replace(settings, provider_base_urls=bases, api_key=settings.api_key or DEMO_KEY)
+    names = demo_providers()
+    bases = {**settings.provider_base_urls, **{name: provider.url for name in names}}
+    keys = {**{name: f"sk-demo-{name}" for name in names}, **settings.provider_api_keys}
+    return replace(
+        settings,
+        provider_base_urls=bases,
+        provider_api_keys=keys,
+        api_key=settings.api_key or DEMO_KEY,
+    )
 
 
 def _sample(index: int) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -65,7 +88,7 @@ def _sample(index: int) -> tuple[str, dict[str, str], dict[str, Any]]:
     return "/openai/v1/chat/completions", headers, body
 
 
-def _send_samples(base_url: str, api_key: str) -> None:
+def _send_samples(base_url: str, api_key: str, sent_marker: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -82,7 +105,9 @@ def _send_samples(base_url: str, api_key: str) -> None:
                 "Content-Type": "application/json",
                 "Authorization": "Bearer sk-demo-provider-key",
                 "Helicone-Auth": f"Bearer {api_key}",
-                "Helicone-Request-Id": str(uuid.uuid4()),
+                # Fixed ids: samples sent again (a restart before they all went) replace their
+                # rows instead of adding to the sample sessions.
+                "Helicone-Request-Id": str(uuid.uuid5(SAMPLE_NAMESPACE, str(index))),
                 **headers,
             },
         )
@@ -93,17 +118,46 @@ def _send_samples(base_url: str, api_key: str) -> None:
         except OSError as exc:
             log.warning("demo traffic stopped: %s", exc)
             return
+    sent_marker.touch()
     log.info("demo: sent %d sample requests", SAMPLE_REQUESTS)
 
 
 def start_demo_traffic(_app: object, settings: Settings) -> None:
-    """Send the sample requests from a background thread once the server answers."""
+    """Say how to call the demo; send the sample requests from a background thread once the
+    server answers, once per data dir."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     base_url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
-    print(f"Demo API key: {settings.api_key}")
-    print(
-        f"Try: curl {base_url}/openai/v1/chat/completions -H 'Helicone-Auth: Bearer "
-        f'{settings.api_key}\' -d \'{{"model":"gpt-4o-mini","messages":'
-        '[{"role":"user","content":"Hello"}]}\''
+    print(demo_banner(base_url, settings.api_key))
+    sent_marker = settings.data_dir / SAMPLES_SENT
+    if sent_marker.exists():
+        log.info("demo: the sample requests were sent before (%s)", sent_marker)
+        return
+    args = (base_url, settings.api_key, sent_marker)
+    threading.Thread(target=_send_samples, args=args, daemon=True).start()
+
+
+def demo_banner(base_url: str, key: str) -> str:
+    """The key, the base URLs and three examples to copy."""
+    chat = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'
+    fallback = chat.replace(
+        "gpt-4o-mini", "gpt-4o-mini/openai,claude-3-5-sonnet-20241022/anthropic"
     )
-    threading.Thread(target=_send_samples, args=(base_url, settings.api_key), daemon=True).start()
+    return f"""
+Heliograph demo: a mock provider stands in for {", ".join(demo_providers())}.
+  Heliograph key:   {key}
+  Dashboard:        {base_url}/
+  OpenAI proxy:     {base_url}/openai/v1   (send Helicone-Auth: Bearer <key>)
+  Anthropic proxy:  {base_url}/anthropic
+  Unified gateway:  {base_url}/v1          (the key is the API key; model "name/provider")
+
+Try:
+  curl {base_url}/openai/v1/chat/completions -H 'Helicone-Auth: Bearer {key}' \\
+    -H 'Content-Type: application/json' -d '{chat}'
+  curl {base_url}/v1/chat/completions -H 'Authorization: Bearer {key}' \\
+    -H 'Content-Type: application/json' -d '{fallback}'
+  python -c "from openai import OpenAI; print(OpenAI(base_url='{base_url}/v1', \\
+    api_key='{key}').chat.completions.create(model='gpt-4o-mini', \\
+    messages=[{{'role': 'user', 'content': 'Hello'}}]).choices[0].message.content)"
+
+Stop with Ctrl-C. Everything is stored in the data dir below: delete it to start over.
+"""
