@@ -19,7 +19,7 @@ from tests.server import HeliographProcess, clean_environ
 SHARED_SETTINGS = {"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"}
 SERVER_FIXTURES = {"live_server", "start_server"}
 # Modules that start processes of their own: the benchmarks' servers, the CLI.
-PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py")
+PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py", "tests/cli/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 import heliograph
+from heliograph.cli_ops import register_commands
 from heliograph.config import ConfigError, Settings, load_settings
 
 
@@ -247,3 +248,6 @@ def create_user(
     except Exception as exc:
         _fail(f"cannot create user: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     click.echo(f"user {account.email} created in organization {account.organization_id}")
+
+
+register_commands(main)  # the operator's commands: keys list, orgs, export, doctor, ...

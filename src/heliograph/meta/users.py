@@ -60,7 +60,9 @@ class UserStore:
             self._hasher.verify(user.password_hash if user else self._decoy_hash, password)
         except (VerificationError, InvalidHashError):
             return None
-        return None if user is None else Account(user.id, user.email, user.organization_id)
+        if user is None or user.disabled_at is not None:
+            return None
+        return Account(user.id, user.email, user.organization_id)
 
     def get(self, user_id: str) -> Account | None:
         with self._sessions() as session:
