@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,10 +36,29 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def alembic_config() -> Config:
+    """Alembic's configuration for the migrations shipped in this package."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def pending_revisions(engine: Engine) -> list[str]:
+    """The revisions `migrate` would apply, oldest first, as "m0007: <first docstring line>"."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    pending = []
+    for script in scripts.walk_revisions("base", "heads"):  # newest first
+        if script.revision == current:
+            break
+        pending.append(f"{script.revision}: {script.doc.strip().splitlines()[0]}")
+    return pending[::-1]
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -279,14 +279,32 @@ SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_b
 )
 
 
+_RECORD_TABLE = (
+    "CREATE TABLE IF NOT EXISTS heliograph_migrations "
+    "(name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+    "ENGINE = MergeTree ORDER BY name"
+)
+
+
+async def _applied(engine: ClickHouseEngine) -> set[str]:
+    await engine.execute(_RECORD_TABLE)
+    return {row["name"] for row in await engine.select("SELECT name FROM heliograph_migrations")}
+
+
+async def pending_migrations(engine: ClickHouseEngine) -> list[str]:
+    """The names of the migrations `apply_migrations` would apply, in order (creating
+    nothing: a new store has no record table yet)."""
+    recorded = await engine.select(
+        "SELECT 1 AS found FROM system.tables "
+        "WHERE database = currentDatabase() AND name = 'heliograph_migrations'"
+    )
+    done = await _applied(engine) if recorded else set()
+    return [migration.name for migration in MIGRATIONS if migration.name not in done]
+
+
 async def apply_migrations(engine: ClickHouseEngine) -> list[str]:
     """Apply the migrations not yet recorded; return the names applied now."""
-    await engine.execute(
-        "CREATE TABLE IF NOT EXISTS heliograph_migrations "
-        "(name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = MergeTree ORDER BY name"
-    )
-    done = {row["name"] for row in await engine.select("SELECT name FROM heliograph_migrations")}
+    done = await _applied(engine)
     applied = []
     for migration in MIGRATIONS:
         if migration.name in done:
