@@ -31,8 +31,8 @@ def migrate(show: bool, data_dir: str | None, config: str | None) -> None:
       HELIOGRAPH_DATABASE_URL=postgresql://heliograph@db/heliograph heliograph migrate
     """
     settings = settings_of(config, data_dir)
-    _metadata(settings.metadata_url, show)
-    with data_dir_lock(settings.data_dir) as held:
+    with data_dir_lock(settings.data_dir) as held:  # makes the data dir, where SQLite lives
+        _metadata(settings.metadata_url, show)
         if not held:
             click.echo(f"log store: skipped, {store_in_use(settings.data_dir)}")
             return
