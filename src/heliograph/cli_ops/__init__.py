@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from heliograph.cli_ops import doctor, keys, migrate, orgs, users
+from heliograph.cli_ops import doctor, export, keys, migrate, orgs, users
 
 
 def register_commands(main: click.Group) -> None:
@@ -23,3 +23,4 @@ def register_commands(main: click.Group) -> None:
     main.add_command(orgs.orgs)
     main.add_command(migrate.migrate)
     main.add_command(doctor.doctor)
+    main.add_command(export.export)

@@ -90,6 +90,14 @@ def _organization_id(session: Session, name: str | None) -> str | None:
     return found
 
 
+def organization_id(sessions: sessionmaker[Session], name: str) -> str:
+    """The id of the organization of this name (NotFoundError if there is none)."""
+    with sessions() as session:
+        found = _organization_id(session, name)
+    assert found is not None
+    return found
+
+
 def list_keys(
     sessions: sessionmaker[Session], org_name: str | None = None, *, revoked: bool = False
 ) -> list[KeyRow]:
