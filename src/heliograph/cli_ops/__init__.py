@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from heliograph.cli_ops import doctor, export, keys, migrate, orgs, users
+from heliograph.cli_ops import doctor, export, keys, migrate, orgs, replay, users
 
 
 def register_commands(main: click.Group) -> None:
@@ -24,3 +24,4 @@ def register_commands(main: click.Group) -> None:
     main.add_command(migrate.migrate)
     main.add_command(doctor.doctor)
     main.add_command(export.export)
+    main.add_command(replay.replay)

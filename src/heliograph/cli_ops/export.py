@@ -12,10 +12,13 @@ import orjson
 from heliograph.cli_ops.common import console, fail, metadata, one_line, server_options, settings_of
 from heliograph.cli_ops.export_cursor import Cursor, load, save
 from heliograph.cli_ops.export_writers import FORMATS, ExportWriter
-from heliograph.cli_ops.request_source import RequestSource, ServerSource, StoreSource
+from heliograph.cli_ops.request_source import (
+    MAX_PAGE,
+    RequestSource,
+    ServerSource,
+    StoreSource,
+)
 from heliograph.cli_ops.store_access import data_dir_lock, open_store, store_in_use
-
-MAX_PAGE = 1000  # the REST API's largest page
 
 
 def time_filter(filter_json: str, since: str | None, until: str | None) -> Any:

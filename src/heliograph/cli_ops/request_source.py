@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from heliograph.store.engine import ClickHouseEngine
 
 OLDEST_FIRST = {"created_at": "asc"}
+MAX_PAGE = 1000  # the REST API's largest page
 TIMEOUT_S = 120.0
 
 
@@ -49,6 +50,16 @@ class ServerSource:
         if answer.status_code != 200:
             raise SourceError(f"{self.url} answered {answer.status_code}: {_error(answer)}")
         return list(answer.json()["data"])
+
+    async def get(self, request_id: str) -> dict[str, Any]:
+        """One logged request of the key's organization."""
+        try:
+            answer = await self._client.get(f"/v1/request/{request_id}")
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{self.url} cannot be reached: {exc}") from None
+        if answer.status_code != 200:
+            raise SourceError(f"request {request_id}: {answer.status_code} {_error(answer)}")
+        return dict(answer.json()["data"])
 
     async def close(self) -> None:
         await self._client.aclose()
