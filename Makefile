@@ -3,14 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-faults bench-routes bench-profile clean
 
+# What the server needs (make demo); the test and lint tools come with make test.
 $(STAMP): pyproject.toml
+	@echo "Installing Heliograph into $(VENV) (about a minute; see the README for the size)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	@echo "Installing the test and lint tools into $(VENV)"
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	touch $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/heliograph serve --demo
@@ -18,13 +26,13 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/heliograph serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
@@ -32,7 +40,7 @@ lint: $(STAMP)
 
 # Heliograph against LiteLLM and Portkey (docs/benchmarks.md): about 13 minutes.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--seconds 5 --soak 300".
-bench: $(STAMP) bench-tools
+bench: $(DEV_STAMP) bench-tools
 	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 # nginx, wrk, h2load (apt-get), LiteLLM (bench/.venv-litellm), Portkey (bench/portkey): when missing.
@@ -40,26 +48,26 @@ bench-tools:
 	PYTHON=$(PYTHON) bench/tools.sh
 
 # Direct + Heliograph, 2 s cases; Python stand-ins where nginx/wrk/h2load are missing.
-bench-smoke: $(STAMP)
+bench-smoke: $(DEV_STAMP)
 	$(BIN)/python -m bench.compare --smoke
 
-bench-soak: $(STAMP)
+bench-soak: $(DEV_STAMP)
 	bench/tools.sh --debian
 	$(BIN)/python -m bench.soak
 
 # Soak under injected faults (docs/benchmarks.md, "Faults"): 30 minutes; needs root,
 # redis-server and PostgreSQL's initdb. E.g. make bench-faults BENCH_ARGS="--minutes 3".
-bench-faults: $(STAMP)
+bench-faults: $(DEV_STAMP)
 	$(BIN)/python -m bench.faults $(BENCH_ARGS)
 
 # Heliograph's own routes (passthrough, gateway, translation) and its cache and rate limits.
-bench-routes: $(STAMP)
+bench-routes: $(DEV_STAMP)
 	bench/tools.sh --debian
 	$(BIN)/python -m bench.proxy
 
 # A py-spy profile of Heliograph under one load case (docs/benchmarks.md), e.g.
 # make bench-profile PROFILE_ARGS="--stream --connections 1".
-bench-profile: $(STAMP)
+bench-profile: $(DEV_STAMP)
 	bench/tools.sh --debian
 	$(BIN)/pip install --quiet py-spy
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)

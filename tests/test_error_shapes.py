@@ -1,5 +1,6 @@
-"""One error shape per surface, pinned: Helicone's envelope on the REST API and passthrough
-routes, OpenAI's error object on the unified gateway (own and translated errors alike), and
+"""One error shape per surface, pinned: Helicone's envelope on the REST API, OpenAI's error
+object on the proxy routes (the unified gateway's own and translated errors alike, and the
+passthrough's own, which provider SDKs read as they read the provider's), and
 every exception the project raises on purpose under HeliographError."""
 
 from __future__ import annotations
@@ -127,11 +128,17 @@ def test_every_rest_route_taking_a_body_refuses_broken_json_in_the_envelope(
     assert checked > 20
 
 
-def test_unknown_paths_and_passthrough_errors_are_in_the_envelope(server: InProcessServer):
+def test_unknown_paths_are_in_the_envelope(server: InProcessServer):
     assert_envelope(server.request("GET", "/v1/no-such-route"))
+
+
+def test_passthrough_errors_are_openai_errors_as_provider_sdks_read_them(server: InProcessServer):
     unauthenticated = server.request("POST", "/openai/v1/chat/completions", json=CHAT)
-    assert unauthenticated.status_code == 401
-    assert_envelope(unauthenticated)
+    assert_openai_error(unauthenticated, 401)
+    no_target = server.request(
+        "POST", "/gateway/v1/chat/completions", json=CHAT, headers=server.auth
+    )
+    assert_openai_error(no_target, 400)
 
 
 def gateway(server: InProcessServer, body: Any = None, key: str | None = None, **kw: Any) -> Any:

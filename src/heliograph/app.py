@@ -135,7 +135,7 @@ class HeliographApp:
         self._started = contextlib.AsyncExitStack()
         settings = services.settings
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
-        self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, envelope)
+        self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
         self._async_log_body = BodyLimit(settings.max_async_log_body_bytes, envelope)
         self._api_body = BodyLimit(settings.max_api_body_bytes, envelope)
         self._alerts = AlertEvaluator(

@@ -152,6 +152,7 @@ def serve(
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")
     click.echo(f"Data dir: {settings.data_dir.resolve()}")
+    sys.stdout.flush()  # a supervisor or test reading the chosen port gets it now
     try:
         uvicorn.Server(server_config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on, once stopped

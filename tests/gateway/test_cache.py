@@ -157,7 +157,7 @@ def test_ttl_expiry(cached_server: HeliographProcess):
 
 def test_bad_cache_headers(cached_server: HeliographProcess):
     bad = post(cached_server, body("bad"), **{"Helicone-Cache-Bucket-Max-Size": "21"})
-    assert bad.status_code == 400 and "1 to 20" in bad.json()["error"]
+    assert bad.status_code == 400 and "1 to 20" in bad.json()["error"]["message"]
     superscript = httpx.post(  # the latin-1 byte for "²", which str.isdigit takes for a digit
         cached_server.url + "/openai/v1/chat/completions",
         headers=[
@@ -167,7 +167,7 @@ def test_bad_cache_headers(cached_server: HeliographProcess):
         ],
         json=body("bad"),
     )
-    assert superscript.status_code == 400 and "1 to 20" in superscript.json()["error"]
+    assert superscript.status_code == 400 and "1 to 20" in superscript.json()["error"]["message"]
     long = post(cached_server, body(str(uuid.uuid4())), **{"Cache-Control": "max-age=99999999999"})
     assert long.status_code == 200 and "clamped" in long.headers["helicone-warning"]
 

@@ -83,14 +83,9 @@ def test_loopback_targets_are_refused_alike_for_open_and_closed_ports(
     opened = gateway_call(server, f"http://{host}:{recorder.port}")
     closed = gateway_call(server, f"http://{host}:{free_port()}")
     assert opened.status_code == closed.status_code == 403
-    assert (
-        opened.json()
-        == closed.json()
-        == {
-            "data": None,
-            "error": "The target URL is not allowed by this server's outbound policy",
-        }
-    )
+    assert opened.json() == closed.json()
+    message = opened.json()["error"]["message"]
+    assert message == "The target URL is not allowed by this server's outbound policy"
     assert recorder.connections == 0
 
 
@@ -98,7 +93,8 @@ def test_metadata_address_is_refused(server: HeliographProcess):
     response = gateway_call(server, "http://169.254.169.254/latest/meta-data")
     assert response.status_code == 403
     assert (
-        response.json()["error"] == "The target URL is not allowed by this server's outbound policy"
+        response.json()["error"]["message"]
+        == "The target URL is not allowed by this server's outbound policy"
     )
 
 
@@ -119,7 +115,7 @@ def test_credentials_in_target_urls_are_refused_and_not_echoed(server: Heliograp
     )
     for refused in (response, fallback):
         assert refused.status_code == 400
-        assert "credentials" in refused.json()["error"] and "s3cret" not in refused.text
+        assert "credentials" in refused.json()["error"]["message"] and "s3cret" not in refused.text
 
 
 def test_fallback_headers_cannot_smuggle_a_request(start_server, recorder: Recorder):

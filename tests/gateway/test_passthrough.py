@@ -208,10 +208,9 @@ def test_generic_gateway_forwards_path_query_and_headers(
 def test_gateway_without_target_url_is_a_clear_400(server: HeliographProcess):
     response = httpx.post(server.url + "/gateway/v1/chat/completions", headers=server.auth, json={})
     assert response.status_code == 400
-    assert response.json() == {
-        "data": None,
-        "error": "The /gateway route needs a Helicone-Target-Url header",
-    }
+    error = response.json()["error"]  # OpenAI's error object: what provider SDKs read
+    assert error["message"] == "The /gateway route needs a Helicone-Target-Url header"
+    assert error["type"] == "invalid_request_error"
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer sk-helicone-wrong", "Basic abc", "Bearer"])
@@ -222,8 +221,8 @@ def test_missing_or_bad_key_is_401_and_nothing_goes_upstream(
     headers = {"Helicone-Auth": auth} if auth is not None else {}
     response = httpx.post(server.url + "/openai/v1/chat/completions", headers=headers, json={})
     assert response.status_code == 401
-    assert response.json()["data"] is None
-    assert "Helicone-Auth" in response.json()["error"]
+    assert response.json()["error"]["type"] == "authentication_error"
+    assert "Helicone-Auth" in response.json()["error"]["message"]
     assert len(fake_provider.calls) == before
 
 
@@ -412,7 +411,7 @@ def test_unreachable_upstream_is_502_and_logged(server: HeliographProcess):
     )
     assert response.status_code == 502
     assert response.headers["helicone-id"] == request_id
-    assert "Could not reach upstream" in response.json()["error"]
+    assert "Could not reach upstream" in response.json()["error"]["message"]
     assert server.wait_for_request(request_id)["response_status"] == 502
 
 
@@ -453,7 +452,7 @@ def test_upstream_timeout_is_504_and_logged(start_server):
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
     )
     assert response.status_code == 504
-    assert response.json()["error"].startswith("Upstream timed out")
+    assert response.json()["error"]["message"].startswith("Upstream timed out")
     row = server.wait_for_request(request_id)
     assert row["response_status"] == 504
     assert row["response_body"]["heliograph_error"].startswith("Upstream timed out")

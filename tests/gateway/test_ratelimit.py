@@ -119,7 +119,7 @@ def test_other_spelling_and_gateway_route(limited: HeliographProcess):
 def test_malformed_policies_are_400(limited: HeliographProcess, policy: str):
     response = call(limited, policy)
     assert response.status_code == 400
-    assert "[quota];w=[window seconds, at least 60]" in response.json()["error"]
+    assert "[quota];w=[window seconds, at least 60]" in response.json()["error"]["message"]
 
 
 def test_parse_policy():

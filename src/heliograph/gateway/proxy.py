@@ -18,14 +18,12 @@ from heliograph.errors import (
     InvalidRequestError,
     UpstreamError,
     UpstreamTimeout,
-    envelope,
     openai_error,
 )
 from heliograph.gateway.attempts import attempt_with_retries
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.flow import Answer, Headers
 from heliograph.gateway.intake import Intake
-from heliograph.gateway.ratelimit import RateLimited
 from heliograph.gateway.relay import client_filter
 from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import RetryBudget, RetryLimits
@@ -62,8 +60,9 @@ class Passthrough:
 
     @staticmethod
     def render(error: HeliographError) -> bytes:
-        # A 429 is read by provider SDKs, which expect their `{"error": {...}}` shape.
-        return openai_error(error) if isinstance(error, RateLimited) else envelope(error)
+        # A passthrough call's client is a provider SDK: it reads `error.message` of the
+        # `{"error": {...}}` object providers answer with (OpenAI's and Anthropic's alike).
+        return openai_error(error)
 
     def provider_for(self, base_url: str) -> str:
         return self._catalog.provider_for_url(base_url) or "CUSTOM"
