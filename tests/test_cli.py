@@ -12,19 +12,8 @@ import httpx
 
 import heliograph
 from heliograph.mock_provider import FakeProvider
+from tests.cli.helpers import run_cli
 from tests.server import clean_environ, free_port
-
-
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "heliograph", *args],
-        capture_output=True,
-        text=True,
-        env=clean_environ() | (env or {}),
-        timeout=timeout,
-    )
 
 
 def test_help_and_version():
