@@ -251,6 +251,20 @@ def test_a_given_cost_is_stored_instead_of_the_catalog_price(server: InProcessSe
     assert logged_row(server, openrouter)["cost"] == pytest.approx(0.00042)
 
 
+def test_given_usage_is_stored_instead_of_the_bodys_and_priced(server: InProcessServer):
+    body = example()  # its body's usage: 10 prompt and 8 completion tokens
+    body["providerRequest"]["json"]["model"] = "gpt-4o-mini"
+    body["providerResponse"]["usage"] = {
+        "prompt_tokens": 1200, "completion_tokens": 300, "cache_read_tokens": 1024,
+    }  # fmt: skip
+    row = logged_row(server, body)
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (1200, 300)
+    assert row["prompt_cache_read_tokens"] == 1024
+    expected = catalog_cost("CUSTOM", "gpt-4o-mini", Usage(1200, 300, cache_read_tokens=1024))
+    assert row["cost"] == pytest.approx(expected)
+    assert row["response_body"] == body["providerResponse"]["json"], "the body is kept as sent"
+
+
 def test_omit_and_model_override_headers_apply(server: InProcessServer):
     body = example()
     body["providerRequest"]["meta"] = {"Helicone-Omit-Request": "true"}
@@ -312,6 +326,19 @@ def _setting(path: str, value: Any) -> Any:
         (_setting("providerResponse.headers", "x"), "providerResponse.headers"),
         (_setting("providerResponse.textBody", 7), "providerResponse.textBody"),
         (_setting("providerResponse.cost", -1), "providerResponse.cost"),
+        (_setting("providerResponse.usage", 5), "providerResponse.usage"),
+        (
+            _setting("providerResponse.usage", {"prompt_tokens": -1}),
+            "providerResponse.usage.prompt_tokens",
+        ),
+        (
+            _setting("providerResponse.usage", {"prompt_tokens": 1.5}),
+            "providerResponse.usage.prompt_tokens",
+        ),
+        (
+            _setting("providerResponse.usage", {"input_tokens": 1}),
+            "providerResponse.usage.input_tokens",
+        ),
         (_setting("timing", "now"), "timing"),
         (_without("timing.startTime"), "timing.startTime"),
         (_setting("timing.startTime.seconds", "1677721748"), "timing.startTime.seconds"),

@@ -24,9 +24,9 @@ from heliograph.api.auth import Caller
 from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import ok
 from heliograph.api.services import services_of
-from heliograph.asynclog.calls import LOG_ENDPOINTS, build_row, logged_call
+from heliograph.asynclog.calls import LOG_ENDPOINTS, build_row, document_row
 from heliograph.asynclog.genai import association_headers, is_llm_span, span_call
-from heliograph.asynclog.headers import http_headers, layered_headers, mapping_headers
+from heliograph.asynclog.headers import http_headers, layered_headers
 from heliograph.asynclog.otlp import (
     SpanBatch,
     export_response,
@@ -34,7 +34,6 @@ from heliograph.asynclog.otlp import (
     spans_from_json,
     spans_from_protobuf,
 )
-from heliograph.asynclog.payload import parse_async_log
 from heliograph.errors import HeliographError, InvalidRequestError
 from heliograph.helicone_headers import PropertiesTooLarge, property_warnings
 from heliograph.meta.keys import Principal
@@ -99,16 +98,16 @@ async def async_log(request: Request, caller: Caller) -> JSONResponse:
     """Log one call: `{providerRequest, providerResponse, timing?}`, as Helicone takes it."""
     services = services_of(request)
     document = _json(await _body(request))
-    payload = parse_async_log(document, time.time())
-    headers = layered_headers(mapping_headers(payload.meta), http_headers(request.scope))
-    warnings = property_warnings(headers.properties)  # PropertiesTooLarge: a 400
     endpoint = LOG_ENDPOINTS[request.scope["path"]]
-    call = logged_call(payload, endpoint, headers, caller, services.catalog)
-    _record(services, [build_row(services.rows, call)])
-    reply_headers = {"helicone-id": call.request_id}
+    # PropertiesTooLarge and InvalidRequestError: a 400.
+    row, warnings = document_row(
+        document, endpoint, http_headers(request.scope), caller, services.rows, time.time()
+    )
+    _record(services, [row])
+    reply_headers = {"helicone-id": row.request_id}
     if warnings:
         reply_headers["helicone-warning"] = _header_text("; ".join(warnings))
-    return JSONResponse(ok({"request_id": call.request_id}), headers=reply_headers)
+    return JSONResponse(ok({"request_id": row.request_id}), headers=reply_headers)
 
 
 @router.post("/v1/traces", include_in_schema=False)

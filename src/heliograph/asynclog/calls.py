@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
 from heliograph.asynclog.custom_format import CUSTOM_FORMAT
-from heliograph.asynclog.payload import AsyncLog
+from heliograph.asynclog.headers import Header, layered_headers, mapping_headers
+from heliograph.asynclog.payload import AsyncLog, parse_async_log
 from heliograph.asynclog.responses import (
     custom_model_name,
     decode_response,
@@ -16,7 +19,7 @@ from heliograph.asynclog.responses import (
 )
 from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, PriceCatalog
 from heliograph.errors import InvalidRequestError
-from heliograph.helicone_headers import HeliconeHeaders
+from heliograph.helicone_headers import HeliconeHeaders, property_warnings
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.call_record import open_call
 from heliograph.pipeline.rows import LoggedCall, RowBuilder
@@ -75,7 +78,27 @@ def logged_call(
     call.first_byte_at = None if ttft is None else log.started_at + ttft / 1000
     call.response_body, call.is_stream = response.data, response.is_stream
     call.given_cost_nano = None if cost is None else round(cost * COST_PRECISION_MULTIPLIER)
+    call.given_usage = log.usage
     return call
+
+
+def document_row(
+    document: Any,
+    endpoint: LogEndpoint,
+    sent: Iterable[Header],
+    principal: Principal,
+    rows: RowBuilder,
+    now: float,
+) -> tuple[LogRow, list[str]]:
+    """One async-log body's row and its property warnings: what `POST /custom/v1/log`
+    stores, and what `heliograph import` builds offline. `sent` are the HTTP headers, which
+    win over the body's meta. Raises InvalidRequestError (or PropertiesTooLarge) for a bad
+    log, before anything is built."""
+    payload = parse_async_log(document, now)
+    headers = layered_headers(mapping_headers(payload.meta), sent)
+    warnings = property_warnings(headers.properties)
+    call = logged_call(payload, endpoint, headers, principal, rows.catalog)
+    return build_row(rows, call), warnings
 
 
 def build_row(rows: RowBuilder, call: LoggedCall) -> LogRow:

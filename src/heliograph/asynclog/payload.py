@@ -4,10 +4,14 @@ The body the manual loggers and LiteLLM's callback post to `/custom/v1/log`, `/o
 and `/anthropic/v1/log`:
 
     {"providerRequest": {"url", "json", "meta"},
-     "providerResponse": {"json"?, "textBody"?, "status", "headers", "cost"?},
+     "providerResponse": {"json"?, "textBody"?, "status", "headers", "cost"?, "usage"?},
      "timing"?: {"startTime": {"seconds", "milliseconds"}, "endTime": {...},
                  "timeToFirstToken"?: ms},
      "provider"?: "OPENAI" | ...}
+
+`cost` (USD) and `usage` (token counts, Heliograph's names: `prompt_tokens`,
+`completion_tokens`, `cache_read_tokens`, ...) are Heliograph's additions for a caller that
+knows what the call cost and used better than the response body says (`heliograph import`).
 
 Every problem is a 400 naming the field, e.g. `timing.startTime.seconds`.
 """
@@ -21,6 +25,7 @@ from typing import Any
 import orjson
 
 from heliograph.errors import InvalidRequestError
+from heliograph.usage import Usage
 
 # ClickHouse's DateTime64 goes further, but no real call is logged after 2100.
 MAX_EPOCH_S = 4_102_444_800
@@ -42,6 +47,7 @@ class AsyncLog:
     ttft_ms: float | None
     cost_usd: float | None  # `providerResponse.cost`, when the caller priced the call itself
     provider: str | None  # the typed custom log's `provider`, upper-cased
+    usage: Usage | None = None  # `providerResponse.usage`: counts given, not read from the body
 
 
 def invalid(field: str, problem: str) -> InvalidRequestError:
@@ -80,6 +86,7 @@ def parse_async_log(body: Any, now: float) -> AsyncLog:
         ttft_ms=ttft,
         cost_usd=_cost(response.get("cost")),
         provider=_provider(root.get("provider")),
+        usage=_usage(response.get("usage")),
     )
 
 
@@ -156,6 +163,28 @@ def _cost(value: Any) -> float | None:
     if cost < 0:
         raise invalid("providerResponse.cost", "cannot be negative")
     return cost
+
+
+USAGE_FIELDS = tuple(Usage.__dataclass_fields__)
+
+
+def _usage(value: Any) -> Usage | None:
+    if value is None:
+        return None
+    given = _object(value, "providerResponse.usage")
+    counts = {}
+    for name in USAGE_FIELDS:
+        if given.get(name) is None:
+            continue
+        field = f"providerResponse.usage.{name}"
+        count = _number(given[name], field)
+        if not count.is_integer() or count < 0:
+            raise invalid(field, "must be a non-negative integer")
+        counts[name] = int(count)
+    unknown = sorted(set(given) - set(USAGE_FIELDS))
+    if unknown:
+        raise invalid(f"providerResponse.usage.{unknown[0]}", f"is not one of {USAGE_FIELDS}")
+    return Usage(**counts)
 
 
 def _provider(value: Any) -> str | None:

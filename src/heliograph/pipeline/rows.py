@@ -56,6 +56,7 @@ class LoggedCall:
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
     rate_limited: bool = False
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
+    given_usage: Usage | None = None  # token counts the caller reported, over the body's
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
 
 
@@ -87,7 +88,7 @@ def _ms(later: float, earlier: float) -> int:
 
 class RowBuilder:
     def __init__(self, catalog: PriceCatalog) -> None:
-        self._catalog = catalog
+        self.catalog = catalog
         self.stats = RowStats()
 
     def summarize(self, call: LoggedCall) -> tuple[ResponseSummary, Any]:
@@ -114,7 +115,7 @@ class RowBuilder:
             return call.given_cost_nano
         if usage is None or not model:
             return 0
-        priced = self._catalog.cost_nano_usd(call.provider, model, usage)
+        priced = self.catalog.cost_nano_usd(call.provider, model, usage)
         if priced is None:
             key = f"{call.provider}/{model}"
             self.stats.unknown_cost_models[key] = self.stats.unknown_cost_models.get(key, 0) + 1
@@ -127,7 +128,7 @@ class RowBuilder:
         request = call.request_json if isinstance(call.request_json, dict) else {}
         model = call.model_override or _text(request.get("model")) or summary.model or ""
         user_id = call.user_id if call.user_id is not None else _text(request.get("user"))
-        usage = summary.usage
+        usage = call.given_usage or summary.usage
         cost = self._cost(call, model, usage)
         saved = 0
         if call.cache_reference_id is not None:  # a hit costs nothing; what it saved is kept
