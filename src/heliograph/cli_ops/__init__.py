@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from heliograph.cli_ops import doctor, export, keys, migrate, orgs, replay, users
+from heliograph.cli_ops import doctor, export, import_logs, keys, migrate, orgs, replay, users
 
 
 def register_commands(main: click.Group) -> None:
@@ -25,3 +25,4 @@ def register_commands(main: click.Group) -> None:
     main.add_command(doctor.doctor)
     main.add_command(export.export)
     main.add_command(replay.replay)
+    main.add_command(import_logs.import_logs)
