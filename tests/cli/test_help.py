@@ -17,6 +17,7 @@ COMMANDS = [
     ("doctor",),
     ("export",),
     ("replay",),
+    ("import",),
 ]
 
 
@@ -29,5 +30,5 @@ def test_help_shows_an_example(command: tuple[str, ...]):
 
 def test_the_commands_are_listed():
     listed = ok("--help")
-    for name in ("orgs", "migrate", "doctor", "export", "replay"):
+    for name in ("orgs", "migrate", "doctor", "export", "replay", "import"):
         assert f"  {name} " in listed

@@ -82,10 +82,10 @@ def async_log_document(call: ImportedCall) -> dict[str, Any]:
     return document
 
 
-def _instant(epoch_s: float) -> dict[str, int]:
-    # Whole milliseconds, as stored: 1677721748.123 is 1677721748.12299990 as a float.
-    millis = round(epoch_s * 1000)
-    return {"seconds": millis // 1000, "milliseconds": millis % 1000}
+def _instant(epoch_s: float) -> dict[str, float]:
+    # To the microsecond: a fraction of a millisecond can matter (import_request_rows.py).
+    seconds = math.floor(epoch_s)
+    return {"seconds": seconds, "milliseconds": round((epoch_s - seconds) * 1000, 3)}
 
 
 def request_uuid(value: Any, source: str) -> tuple[str, bool]:

@@ -8,6 +8,7 @@ the report of rejected records, or with what is wrong with it instead of its fie
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ FILE_TYPES = ("jsonl", "json", "csv", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
             ".parquet": "parquet"}  # fmt: skip
 MAX_CSV_CELL = 256 << 20  # bodies can be large; the csv module's default is 128 KiB
+# Helicone's export script ends every record of its JSON array with ",\n" unless given a
+# --limit, so the array it writes ends in ",\n]": tolerated, as the one flaw it has.
+TRAILING_COMMA = re.compile(rb",\s*\]\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ def _record(where: str, text: bytes) -> Record:
 
 
 def _json_array(path: Path) -> Iterator[Record]:
-    text = path.read_bytes()
+    text = TRAILING_COMMA.sub(b"]", path.read_bytes())
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:

@@ -90,13 +90,18 @@ async def import_batches(
     ) as progress:
         task = progress.add_task("import")
         while batch := list(islice(records, BATCH)):
+            listed = len(tally.rejections)
             pending = converted(batch, source, tally)
             stored = await target.stored([item.request_id for item in pending])
             fresh = [item for item in pending if item.request_id not in stored]
             tally.duplicates += len(pending) - len(fresh)
             rejected = await target.log(fresh)
-            tally.rejections += rejected
             tally.imported += len(fresh) - len(rejected)
+            # The batch's rejections in file order, whichever step refused them.
+            order = {record.where: number for number, record in enumerate(batch)}
+            tally.rejections[listed:] = sorted(
+                tally.rejections[listed:] + rejected, key=lambda rejection: order[rejection[0]]
+            )
             progress.update(task, completed=tally.records)
 
 

@@ -40,6 +40,7 @@ USAGE_COLUMNS = {
 # The cost in USD, by the names Heliograph's API, Helicone's script and its Python
 # example give it.
 COST_FIELDS = ("cost", "cost_usd", "costUSD")
+FRACTION_S = 0.0006  # 0.6 ms: within the stored millisecond, past the latency's rounding
 
 
 def heliograph_call(record: dict[str, Any]) -> ImportedCall:
@@ -57,11 +58,11 @@ def helicone_call(record: dict[str, Any]) -> ImportedCall:
 
 def request_row_call(record: dict[str, Any], source: str) -> ImportedCall:
     request_id, _ = request_uuid(record.get("request_id") or record.get("response_id"), source)
-    started = moment(record.get("request_created_at"), "request_created_at")
+    started, ended = _times(record)
     return ImportedCall(
         request_id=request_id,
         started_at=started,
-        ended_at=_ended(record, started),
+        ended_at=ended,
         model=text_of(
             record.get("model") or record.get("request_model") or record.get("response_model")
         ),
@@ -78,15 +79,26 @@ def request_row_call(record: dict[str, Any], source: str) -> ImportedCall:
     )
 
 
-def _ended(record: dict[str, Any], started: float) -> float:
-    if record.get("response_created_at"):
-        ended = moment(record["response_created_at"], "response_created_at")
-    else:
-        latency = number(record.get("delay_ms", record.get("latency")), "delay_ms") or 0.0
-        ended = started + latency / 1000
+def _times(record: dict[str, Any]) -> tuple[float, float]:
+    """Start and end, such that the row stores the same two times and the same latency.
+
+    A row stores both times cut to the millisecond but its latency rounded from the whole
+    times, so the latency can be one more or less than the difference of the two; a start
+    or end a fraction of a millisecond on keeps all three as they were.
+    """
+    started = moment(record.get("request_created_at"), "request_created_at")
+    latency = number(record.get("delay_ms", record.get("latency")), "delay_ms")
+    if not record.get("response_created_at"):
+        return started, started + (latency or 0.0) / 1000
+    ended = moment(record["response_created_at"], "response_created_at")
     if ended < started:
         raise BadRecord("response_created_at is before request_created_at")
-    return ended
+    apart = round((ended - started) * 1000)
+    if latency == apart - 1:
+        return started + FRACTION_S, ended
+    if latency == apart + 1:
+        return started, ended + FRACTION_S
+    return started, ended
 
 
 def _cost(record: dict[str, Any]) -> float | None:
