@@ -61,6 +61,18 @@ def test_a_heliograph_export_round_trips_into_another_org(start_server, tmp_path
     assert code == 0 and "imported 0 request(s)" in said and "3 skipped as already stored" in said
     assert len(_export(other, tmp_path / "third.jsonl", "acme")) == 3
 
+    # Parquet (read by chDB before the store opens: one chDB session a process).
+    parquet = tmp_path / "first.parquet"
+    run = run_cli("export", str(parquet), "--url", server.url, "--key", server.api_key)
+    assert run.returncode == 0, run.stderr
+    other.ok("orgs", "create", "beta")
+    code, said = _import(str(parquet), "--org", "beta", "--data-dir", str(other.data_dir))
+    assert code == 0 and "imported 3 request(s)" in said, said
+    from_parquet = _export(other, tmp_path / "beta.jsonl", "beta")
+    assert [
+        (row["request_id"], row["cost"], row["request_properties"]) for row in from_parquet
+    ] == [(row["request_id"], row["cost"], row["request_properties"]) for row in first]
+
 
 HELICONE_ROWS = [
     {

@@ -44,7 +44,8 @@ def read_records(path: Path, kind: str) -> Iterator[Record]:
         return _json_array(path)
     if kind == "csv":
         return _csv(path)
-    return _parquet(path)
+    # Read whole, now: chDB serves one session a process, and the store opens next.
+    return iter(list(_parquet(path)))
 
 
 def _jsonl(path: Path) -> Iterator[Record]:
