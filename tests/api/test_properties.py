@@ -176,3 +176,27 @@ def test_per_request_property_wins_over_global(server: InProcessServer):
     )
     stored = properties_of(server, raw.headers["helicone-id"])
     assert stored == {"environment": "staging", "app": "idea_generator"}
+
+
+def test_property_keys_differing_in_case_are_listed_once_under_the_most_used(
+    server: InProcessServer,
+):
+    key = server.new_organization("property-case")
+    logged_call(server, key, **{"Helicone-Property-Environment": "production"})
+    logged_call(server, key, **{"Helicone-Property-Environment": "staging"})
+    logged_call(server, key, **{"helicone-property-environment": "production"})  # HTTP/2, SDKs
+    logged_call(server, key, **{"helicone-property-app": "web"})
+    logged_call(server, key, **{"Helicone-Property-APP": "web"})  # a tie: first in byte order
+    # One request with both casings (two headers) is one request carrying the property.
+    with server.client({"Helicone-Auth": f"Bearer {key}"}) as client:
+        both = [("Helicone-Property-Environment", "a"), ("helicone-property-environment", "b")]
+        response = client.post("/openai/v1/chat/completions", json=CHAT, headers=both)
+    assert response.status_code == 200
+    row = server.wait_for_request(response.headers["helicone-id"], key)
+    assert row["properties"] == {"Environment": "a", "environment": "b"}
+    with server.api(key) as client:
+        keys = client.post("/v1/property/query", json={}).json()
+    assert keys == {
+        "data": [{"property": "Environment", "count": 4}, {"property": "APP", "count": 2}],
+        "error": None,
+    }

@@ -50,17 +50,27 @@ async def update_properties(
 
 
 async def property_keys(engine: ClickHouseEngine, organization_id: str) -> list[dict[str, Any]]:
-    """Distinct custom property keys of an organization with how many requests carry each."""
+    """Custom property keys of an organization, each listed once whatever its casing, with
+    how many requests carry it.
+
+    Names match case-insensitively (docs/querying.md), so `Environment` and `environment` are
+    one property, listed under its canonical name: the casing most of its requests carry, the
+    first in byte order on a tie. A request carrying two casings of a name counts once.
+    """
     params = Params()
     source = await newest_rows(engine, organization_id, params)
+    reserved = params.add(RESERVED_PREFIX, "String")
+    # Per request, each key with whether it is the first of its case-folded name there.
+    keys = f"arrayFilter(k -> NOT startsWith(k, {reserved}), mapKeys(properties))"
+    pairs = "arrayZip(keys, arrayEnumerateUniq(arrayMap(k -> lower(k), keys)))"
     rows = await engine.select(
-        "SELECT key, count() AS count FROM ("
-        f"SELECT arrayJoin(mapKeys(properties)) AS key FROM {source}) "
-        f"WHERE NOT startsWith(key, {params.add(RESERVED_PREFIX, 'String')}) "
-        "GROUP BY key ORDER BY count DESC, key",
+        "SELECT argMin(key, (-toInt64(uses), key)) AS property, sum(requests) AS count FROM ("
+        "SELECT pair.1 AS key, count() AS uses, countIf(pair.2 = 1) AS requests FROM ("
+        f"SELECT arrayJoin({pairs}) AS pair FROM (SELECT {keys} AS keys FROM {source})) "
+        "GROUP BY key) GROUP BY lower(key) ORDER BY count DESC, property",
         params.values,
     )
-    return [{"property": row["key"], "count": row["count"]} for row in rows]
+    return [{"property": row["property"], "count": row["count"]} for row in rows]
 
 
 async def property_values(
