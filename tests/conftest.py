@@ -17,7 +17,7 @@ from tests.server import HeliographProcess, clean_environ
 # Port 9 on loopback (closed) is the tests' unreachable upstream: allowed, so that they
 # reach it past the outbound policy, which refuses loopback targets by default.
 SHARED_SETTINGS = {"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"}
-SERVER_FIXTURES = {"live_server", "start_server"}
+SERVER_FIXTURES = {"live_server", "start_server", "docs_server"}
 # Modules that start processes of their own: the benchmarks' servers, the CLI, the demo.
 PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py", "tests/cli/", "tests/test_demo.py")
 

@@ -1,0 +1,175 @@
+"""Docs as tests: every shell, console and Python block of README.md, docs/*.md and the READMEs
+beside the code runs against one demo server (`heliograph serve --demo --port 0`), so that a
+changed behaviour breaks its doc; every TOML block loads as a heliograph.toml.
+
+A block that cannot run here (it starts a server of its own, runs for minutes, needs root or
+a real provider) is marked in the Markdown with `<!-- doc-test: skip: REASON -->` on the line
+before its fence; its test is skipped with that reason, which `pytest -ra` lists.
+
+What a block gets, as a reader following the docs would have it:
+- `127.0.0.1:8585` and `localhost:8585` (the default port) become the demo server's address;
+  `https://example.com/` (a webhook receiver) becomes `http://127.0.0.1:9/`, a closed port
+  the server is allowed to reach, so that no delivery leaves the machine;
+- `KEY`, `HELIOGRAPH_API_KEY` and `HELICONE_API_KEY` are the demo key, `REQUEST_ID` a logged
+  sample request, `WEBHOOK_ID` a webhook of the demo organization, `OPENAI_API_KEY` any key;
+  calls made to OpenAI directly (not through Heliograph) go to the mock provider
+  (`OPENAI_BASE_URL`), and LiteLLM is kept off the network (its price list is the bundled one);
+- shell blocks run with `bash` under `set -euo pipefail`, `curl` with `--fail-with-body`;
+  Python blocks with this interpreter; in a console block each `$ command` must print the
+  output shown under it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heliograph.config import ConfigError, load_settings
+from heliograph.demo import DEMO_KEY, SAMPLE_NAMESPACE, SAMPLE_REQUESTS
+from heliograph.mock_provider import FakeProvider
+from tests.demo_process import Demo
+from tests.doc_blocks import (
+    CONSOLE,
+    KNOWN,
+    PYTHON,
+    SHELL,
+    TOML,
+    Block,
+    all_blocks,
+    console_commands,
+)
+from tests.server import clean_environ, wait_for_logged_row
+
+BLOCKS = all_blocks()
+BLOCK_TIMEOUT_S = 120
+CLOSED_PORT = "127.0.0.1:9"  # the tests' unreachable upstream (tests/conftest.py)
+SHELL_PREAMBLE = (
+    'set -euo pipefail\ncurl() { command curl --fail-with-body --silent --show-error "$@"; }\n'
+)
+
+
+@dataclass(frozen=True)
+class DocsServer:
+    url: str
+    env: Mapping[str, str]
+    cwd: Path
+
+    def rewrite(self, code: str) -> str:
+        address = self.url.removeprefix("http://")
+        code = re.sub(r"\b(?:127\.0\.0\.1|localhost):8585\b", address, code)
+        return code.replace("https://example.com/", f"http://{CLOSED_PORT}/")
+
+    def run(self, command: list[str], code: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command,
+            input=code,
+            env=dict(self.env),
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=BLOCK_TIMEOUT_S,
+        )
+
+
+@pytest.fixture(scope="module")
+def docs_server(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DocsServer]:
+    """One demo server for every block, with its sample requests logged."""
+    home = tmp_path_factory.mktemp("docs")
+    settings = {"HELIOGRAPH_OUTBOUND_ALLOW": CLOSED_PORT, "HELIOGRAPH_LOG_BATCH_MS": "50"}
+    demo = Demo(home / "data", env=settings)
+    try:
+        demo.wait_for(f"demo: sent {SAMPLE_REQUESTS} sample requests")
+        request_id = str(uuid.uuid5(SAMPLE_NAMESPACE, "0"))
+        with httpx.Client(
+            base_url=demo.url, headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30
+        ) as api:
+            wait_for_logged_row(api, request_id, timeout=30)
+            never = {"propertyFilters": [{"key": "doc-test", "value": "never"}]}
+            webhook = api.post(
+                "/v1/webhooks", json={"destination": f"http://{CLOSED_PORT}/hook", "config": never}
+            )
+            assert webhook.status_code == 200, webhook.text
+        (home / "work").mkdir()
+        env = clean_environ() | {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "KEY": DEMO_KEY,
+            "HELIOGRAPH_API_KEY": DEMO_KEY,
+            "HELICONE_API_KEY": DEMO_KEY,
+            "REQUEST_ID": request_id,
+            "WEBHOOK_ID": webhook.json()["data"]["id"],
+            "OPENAI_API_KEY": "sk-your-openai-key",
+            "OPENAI_BASE_URL": fake_provider.url + "/v1",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_OFFLINE_MODE": "true",
+        }
+        yield DocsServer(demo.url, env, home / "work")
+    finally:
+        demo.interrupt()
+
+
+def _runs(block: Block) -> bool:
+    return block.language in SHELL | PYTHON | CONSOLE
+
+
+def _failure(block: Block, result: subprocess.CompletedProcess[str]) -> str:
+    return (
+        f"{block.id} ({block.language}) exited {result.returncode}\n--- block ---\n{block.code}"
+        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    )
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if _runs(b)], ids=lambda b: b.id)
+def test_block_runs_as_written(block: Block, request: pytest.FixtureRequest) -> None:
+    if block.skip_reason is not None:
+        pytest.skip(f"{block.id}: {block.skip_reason}")
+    server: DocsServer = request.getfixturevalue("docs_server")
+    code = server.rewrite(block.code)
+    if block.language in CONSOLE:
+        for command in console_commands(code):
+            result = server.run(["bash", "-c", command.command + " 2>&1"])
+            shown = "\n".join(line.rstrip() for line in result.stdout.strip().splitlines())
+            assert shown == command.expected, f"{block.id}: $ {command.command}"
+        return
+    if block.language in SHELL:
+        result = server.run(["bash"], SHELL_PREAMBLE + code)
+    else:
+        result = server.run([sys.executable, "-"], code)
+    assert result.returncode == 0, _failure(block, result)
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.language in TOML], ids=lambda b: b.id)
+def test_toml_block_is_a_valid_config(block: Block, tmp_path: Path) -> None:
+    config = tmp_path / "heliograph.toml"
+    config.write_text(block.code)
+    try:
+        load_settings(config, environ={})
+    except ConfigError as error:
+        pytest.fail(f"{block.id}: {error}")
+
+
+def test_every_block_says_how_it_is_checked() -> None:
+    """A block names its language, one the tests know (run, loaded or only shown); a marker
+    is a skip with its reason, on a block that would otherwise run."""
+    problems = [f"{b.id}: untagged block" for b in BLOCKS if not b.language]
+    problems += [
+        f"{b.id}: language {b.language!r}: run it or add it to SHOWN in tests/doc_blocks.py"
+        for b in BLOCKS
+        if b.language and b.language not in KNOWN
+    ]
+    for block in (b for b in BLOCKS if b.marker is not None):
+        if not block.skip_reason:
+            problems.append(f"{block.id}: a marker must be `skip: REASON`: {block.marker!r}")
+        elif not _runs(block):
+            problems.append(f"{block.id}: marked to skip, but {block.language} is not run")
+    assert not problems, "\n".join(problems)
