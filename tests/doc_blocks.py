@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHELL = frozenset({"bash", "sh", "shell"})
 PYTHON = frozenset({"python"})
-CONSOLE = frozenset({"console"})  # `$ command` lines, each followed by its expected output
+CONSOLE = frozenset({"console"})  # `$ command` lines, each followed by the output it prints
 TOML = frozenset({"toml"})  # a heliograph.toml example: loaded with load_settings
 # Shown, not run: answers and bodies (json, http), ClickHouse server DDL (sql), plain text.
 SHOWN = frozenset({"json", "http", "sql", "text"})
@@ -111,3 +111,14 @@ def console_commands(code: str) -> list[Command]:
             index += 1
         commands.append(Command("\n".join(command), "\n".join(output).strip()))
     return commands
+
+
+def shows(expected: str, output: str) -> bool:
+    """Whether `output` is the output a console block shows: the same lines, trailing spaces
+    aside, where `...` in a shown line stands for any text."""
+    shown = expected.splitlines()
+    printed = [line.rstrip() for line in output.strip().splitlines()]
+    if len(shown) != len(printed):
+        return False
+    patterns = (".*".join(map(re.escape, line.rstrip().split("..."))) for line in shown)
+    return all(re.fullmatch(pattern, line) for pattern, line in zip(patterns, printed, strict=True))

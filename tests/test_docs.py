@@ -14,9 +14,12 @@ What a block gets, as a reader following the docs would have it:
   sample request, `WEBHOOK_ID` a webhook of the demo organization, `OPENAI_API_KEY` any key;
   calls made to OpenAI directly (not through Heliograph) go to the mock provider
   (`OPENAI_BASE_URL`), and LiteLLM is kept off the network (its price list is the bundled one);
+- commands find `heliograph` on the PATH, and the CLI's settings are the demo server's
+  (`HELIOGRAPH_DATA_DIR`, `HELIOGRAPH_PORT`): `heliograph keys create` acts on its data;
 - shell blocks run with `bash` under `set -euo pipefail`, `curl` with `--fail-with-body`;
-  Python blocks with this interpreter; in a console block each `$ command` must print the
-  output shown under it.
+  Python blocks with this interpreter. A console block's `$ command` lines run in one bash
+  session: one with output shown under it must print that (stdout and stderr; `...` in a
+  line stands for any text), whatever its status; one without must succeed.
 """
 
 from __future__ import annotations
@@ -46,12 +49,14 @@ from tests.doc_blocks import (
     Block,
     all_blocks,
     console_commands,
+    shows,
 )
 from tests.server import clean_environ, wait_for_logged_row
 
 BLOCKS = all_blocks()
 BLOCK_TIMEOUT_S = 120
 CLOSED_PORT = "127.0.0.1:9"  # the tests' unreachable upstream (tests/conftest.py)
+STATUS = "@@doc-test-status"  # printed after each command of a console block, with its status
 SHELL_PREAMBLE = (
     'set -euo pipefail\ncurl() { command curl --fail-with-body --silent --show-error "$@"; }\n'
 )
@@ -68,10 +73,11 @@ class DocsServer:
         code = re.sub(r"\b(?:127\.0\.0\.1|localhost):8585\b", address, code)
         return code.replace("https://example.com/", f"http://{CLOSED_PORT}/")
 
-    def run(self, command: list[str], code: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, command: list[str]) -> subprocess.CompletedProcess[str]:
+        """Run `command` as a reader would, but with nothing to read on stdin."""
         return subprocess.run(
             command,
-            input=code,
+            stdin=subprocess.DEVNULL,
             env=dict(self.env),
             cwd=self.cwd,
             capture_output=True,
@@ -106,6 +112,8 @@ def docs_server(
             "KEY": DEMO_KEY,
             "HELIOGRAPH_API_KEY": DEMO_KEY,
             "HELICONE_API_KEY": DEMO_KEY,
+            "HELIOGRAPH_DATA_DIR": str(demo.data_dir),
+            "HELIOGRAPH_PORT": demo.url.rsplit(":", 1)[1],
             "REQUEST_ID": request_id,
             "WEBHOOK_ID": webhook.json()["data"]["id"],
             "OPENAI_API_KEY": "sk-your-openai-key",
@@ -129,6 +137,22 @@ def _failure(block: Block, result: subprocess.CompletedProcess[str]) -> str:
     )
 
 
+def _check_console(block: Block, server: DocsServer, code: str) -> None:
+    commands = console_commands(code)
+    script = "exec 2>&1\n" + "".join(
+        f"{command.command}\nprintf '\\n{STATUS} %s\\n' $?\n" for command in commands
+    )
+    result = server.run(["bash", "-c", script])
+    pieces = re.split(rf"^{STATUS} (\d+)$", result.stdout, flags=re.MULTILINE)
+    assert len(pieces) == 2 * len(commands) + 1, _failure(block, result)
+    for command, output, status in zip(commands, pieces[0::2], pieces[1::2], strict=False):
+        where = f"{block.id}: $ {command.command}"
+        if command.expected:
+            assert shows(command.expected, output), f"{where}\nprinted:\n{output}"
+        else:
+            assert status == "0", f"{where}\nexited {status}:\n{output}"
+
+
 @pytest.mark.parametrize("block", [b for b in BLOCKS if _runs(b)], ids=lambda b: b.id)
 def test_block_runs_as_written(block: Block, request: pytest.FixtureRequest) -> None:
     if block.skip_reason is not None:
@@ -136,15 +160,12 @@ def test_block_runs_as_written(block: Block, request: pytest.FixtureRequest) -> 
     server: DocsServer = request.getfixturevalue("docs_server")
     code = server.rewrite(block.code)
     if block.language in CONSOLE:
-        for command in console_commands(code):
-            result = server.run(["bash", "-c", command.command + " 2>&1"])
-            shown = "\n".join(line.rstrip() for line in result.stdout.strip().splitlines())
-            assert shown == command.expected, f"{block.id}: $ {command.command}"
+        _check_console(block, server, code)
         return
     if block.language in SHELL:
-        result = server.run(["bash"], SHELL_PREAMBLE + code)
+        result = server.run(["bash", "-c", SHELL_PREAMBLE + code])
     else:
-        result = server.run([sys.executable, "-"], code)
+        result = server.run([sys.executable, "-c", code])
     assert result.returncode == 0, _failure(block, result)
 
 
