@@ -11,7 +11,8 @@ What a block gets, as a reader following the docs would have it:
   `https://example.com/` (a webhook receiver) becomes `http://127.0.0.1:9/`, a closed port
   the server is allowed to reach, so that no delivery leaves the machine;
 - `KEY`, `HELIOGRAPH_API_KEY` and `HELICONE_API_KEY` are the demo key, `REQUEST_ID` a logged
-  sample request, `WEBHOOK_ID` a webhook of the demo organization, `OPENAI_API_KEY` any key;
+  sample request, `SESSION_ID` a sample session, `WEBHOOK_ID` a webhook of the demo
+  organization, `OPENAI_API_KEY` any key;
   calls made to OpenAI directly (not through Heliograph) go to the mock provider
   (`OPENAI_BASE_URL`), and LiteLLM is kept off the network (its price list is the bundled one);
 - commands find `heliograph` on the PATH, and the CLI's settings are the demo server's
@@ -115,6 +116,7 @@ def docs_server(
             "HELIOGRAPH_DATA_DIR": str(demo.data_dir),
             "HELIOGRAPH_PORT": demo.url.rsplit(":", 1)[1],
             "REQUEST_ID": request_id,
+            "SESSION_ID": "demo-session-0",
             "WEBHOOK_ID": webhook.json()["data"]["id"],
             "OPENAI_API_KEY": "sk-your-openai-key",
             "OPENAI_BASE_URL": fake_provider.url + "/v1",
