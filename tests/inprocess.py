@@ -25,8 +25,8 @@ import urllib3
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from heliograph.app import HeliographApp, create_app
-from heliograph.config import load_settings
 from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
+from heliograph.settings_sources import load_settings
 from tests.server import HeliographProcess, clean_environ, server_settings, wait_for_logged_row
 
 BASE_URL = "http://heliograph.test"

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 import heliograph
 from heliograph.mock_provider import FakeProvider
@@ -50,10 +51,54 @@ def test_unwritable_data_dir_is_a_one_line_error(tmp_path: Path):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_setting_is_a_one_line_error(tmp_path: Path):
-    result = run_cli("serve", "--data-dir", str(tmp_path), env={"HELIOGRAPH_PORT": "eighty"})
-    assert result.returncode != 0
-    assert result.stderr.startswith("Error: setting 'port'") and "Traceback" not in result.stderr
+@pytest.mark.parametrize(
+    ("args", "env", "toml", "message"),
+    [
+        (
+            (),
+            {"HELIOGRAPH_LOG_BATCH_MS": "-5"},
+            "",
+            "setting 'log_batch_ms' from environment variable HELIOGRAPH_LOG_BATCH_MS "
+            "must be at least 10, not -5",
+        ),
+        (
+            (),
+            {"HELIOGRAPH_PROT": "8586"},
+            "",
+            "unknown environment variable HELIOGRAPH_PROT: did you mean HELIOGRAPH_PORT?",
+        ),
+        (
+            ("--port", "70000"),
+            {},
+            "",
+            "setting 'port' from --port must be at most 65535, not 70000",
+        ),
+        (
+            (),
+            {},
+            'ratelimit_fail = "bogus"\n',
+            "setting 'ratelimit_fail' from config file {config} "
+            "must be one of 'open', 'closed', not 'bogus'",
+        ),
+        (
+            (),
+            {"HELIOGRAPH_SECRET_KEY": "not-a-fernet-key"},
+            "",
+            "setting 'secret_key' from environment variable HELIOGRAPH_SECRET_KEY must be a "
+            "Fernet key: 32 bytes in URL-safe base64, 44 characters "
+            "(`openssl rand -base64 32 | tr '+/' '-_'` makes one)",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_serve_at_once_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], toml: str, message: str
+):
+    data_dir, config = tmp_path / "data", tmp_path / "heliograph.toml"
+    config.write_text(toml)
+    result = run_cli("serve", "--data-dir", str(data_dir), "--config", str(config), *args, env=env)
+    assert result.returncode == 2  # click's status for a usage error
+    assert result.stderr == f"Error: {message.format(config=config)}\n"
+    assert not data_dir.exists(), "refused before anything was started"
 
 
 def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:

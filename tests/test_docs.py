@@ -37,9 +37,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from heliograph.config import ConfigError, load_settings
+from heliograph.config import ConfigError
 from heliograph.demo import DEMO_KEY, SAMPLE_NAMESPACE, SAMPLE_REQUESTS
 from heliograph.mock_provider import FakeProvider
+from heliograph.settings_sources import load_settings
 from tests.demo_process import Demo
 from tests.doc_blocks import (
     CONSOLE,

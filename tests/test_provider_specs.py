@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heliograph.config import DEFAULT_PROVIDER_BASE_URLS, Settings, load_settings
+from heliograph.config import DEFAULT_PROVIDER_BASE_URLS, Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.routes import RouteTable
@@ -20,6 +20,7 @@ from heliograph.provider_specs import (
     canonical_name,
 )
 from heliograph.providers.registry import FORMATS, model_in_path, wire_format
+from heliograph.settings_sources import load_settings
 
 IDS = [spec.name for spec in SPECS]
 

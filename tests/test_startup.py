@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from heliograph.app import HeliographApp, build_services
-from heliograph.config import load_settings
+from heliograph.settings_sources import load_settings
 
 
 def test_a_failed_start_stops_what_had_started(tmp_path: Path):

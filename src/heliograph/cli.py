@@ -16,19 +16,23 @@ import click
 
 import heliograph
 from heliograph.cli_ops import register_commands
-from heliograph.config import ConfigError, Settings, load_settings
+from heliograph.cli_ops.common import USAGE_ERROR
+from heliograph.config import ConfigError, Settings
+from heliograph.settings_sources import load_settings
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, status: int = 1) -> NoReturn:
+    """Exit with one line: status 1 for what went wrong while running (a busy port, an
+    unwritable data dir), USAGE_ERROR for a bad setting."""
     click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 def _settings(config: str | None, **overrides: Any) -> Settings:
     try:
         return load_settings(config, overrides=overrides)
     except ConfigError as exc:
-        _fail(str(exc))
+        _fail(str(exc), USAGE_ERROR)
 
 
 def _prepare_data_dir(path: Path) -> int:
@@ -130,6 +134,8 @@ def serve(
         settings = prepare_demo(settings)
     try:
         app = create_app(settings)
+    except ConfigError as exc:  # a setting only the app can judge (outbound_allow)
+        _fail(str(exc), USAGE_ERROR)
     except Exception as exc:  # a bad database URL, an unreadable store: say so in one line
         _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     server_config = uvicorn.Config(

@@ -1,16 +1,19 @@
-"""Settings, read once from defaults, a TOML file, the environment and the command line."""
+"""The settings registry: every setting's type, default, help and checks.
+
+settings_sources.py reads them from defaults, a TOML file, the environment and the command
+line; settings_table.py shows them.
+"""
 
 from __future__ import annotations
 
-import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from heliograph.errors import HeliographError
-from heliograph.provider_specs import SPECS, default_base_urls
+from heliograph.provider_specs import default_base_urls
+from heliograph.setting_values import is_fernet_key
 
 ENV_PREFIX = "HELIOGRAPH_"
 
@@ -22,6 +25,14 @@ class ConfigError(HeliographError, ValueError):
 
 
 T = TypeVar("T")
+
+# Units of the registry's bounds. An upper bound keeps a value from overflowing a timer or
+# asking for memory no machine has; a lower bound keeps a timer from spinning.
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+HOUR_S = 3600
+DAY_S = 24 * HOUR_S
+TEN_MINUTES_MS = 600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,10 @@ class SettingInfo:
     choices: tuple[str, ...] = ()
     option: str = ""  # the `heliograph serve` option that sets it, if any
     secret: bool = False  # never printed (`heliograph settings` shows it as set or not)
+    # A check beyond type, range and choices, made on a value that is set (not empty), and
+    # what a valid value looks like, for the error when the check fails.
+    valid: Callable[[Any], bool] | None = None
+    expected: str = ""
 
 
 def setting(default: T, help: str, **info: Any) -> T:
@@ -68,9 +83,10 @@ class Settings:
         "is down, cached answers stand ([operations]"
         "(docs/operations.md#when-the-metadata-database-is-down))",
         low=0.001,
+        high=DAY_S,
     )
     provider_key_cache_s: float = setting(
-        30.0, "The same for an organization's stored provider keys", low=0.001
+        30.0, "The same for an organization's stored provider keys", low=0.001, high=DAY_S
     )
     api_key: str = setting(
         "", "An API key created for the default organization at start when missing", secret=True
@@ -80,6 +96,9 @@ class Settings:
         "Encrypts stored provider keys",
         shown_default="a key file in the data dir",
         secret=True,
+        valid=is_fernet_key,
+        expected="a Fernet key: 32 bytes in URL-safe base64, 44 characters "
+        "(`openssl rand -base64 32 | tr '+/' '-_'` makes one)",
     )
     demo: bool = setting(
         False,
@@ -101,18 +120,27 @@ class Settings:
         "With Redis down: `open` lets calls through, `closed` refuses them",
         choices=("open", "closed"),
     )
-    log_batch_rows: int = setting(2000, "Log rows stored in one batch at most", low=1)
-    log_batch_ms: int = setting(1000, "Longest wait before a batch of log rows is stored", low=1)
+    log_batch_rows: int = setting(
+        2000, "Log rows stored in one batch at most", low=1, high=1_000_000
+    )
+    log_batch_ms: int = setting(
+        1000,
+        "Longest wait before a batch of log rows is stored",
+        low=10,  # the writer wakes this often even when idle: 1 ms keeps a core busy
+        high=TEN_MINUTES_MS,
+    )
     spool_fsync_ms: int = setting(
         1000,
         "How often the spool is synced to disk (a process kill loses nothing either way)",
-        low=1,
+        low=10,
+        high=TEN_MINUTES_MS,
     )
     log_memory_buffer_bytes: int = setting(
         64 * 1024 * 1024,
         "Bytes of log rows held in memory while the spool cannot be written "
         "(a full disk, no descriptors)",
         low=0,
+        high=64 * GIB,
     )
     log_loss_policy: str = setting(
         "refuse",
@@ -126,31 +154,44 @@ class Settings:
         "Request head size; more is refused with 431 (Cloudflare's limit, which Helicone's "
         "own gateway runs behind)",
         low=1024,
+        high=16 * MIB,
     )
-    max_header_count: int = setting(100, "Request headers; more are refused with 431", low=1)
-    max_url_bytes: int = setting(8 * 1024, "Request line; longer is refused with 414", low=64)
+    max_header_count: int = setting(
+        100, "Request headers; more are refused with 431", low=1, high=10_000
+    )
+    max_url_bytes: int = setting(
+        8 * 1024, "Request line; longer is refused with 414", low=64, high=MIB
+    )
     max_gateway_body_bytes: int = setting(
-        100 * 1024 * 1024, "Body of a proxied or unified gateway call (413 above)", low=1
+        100 * MIB, "Body of a proxied or unified gateway call (413 above)", low=1, high=4 * GIB
     )
     max_async_log_body_bytes: int = setting(
-        10 * 1024 * 1024, "Body of an async log, as sent (Helicone: 10 MiB)", low=1
+        10 * MIB, "Body of an async log, as sent (Helicone: 10 MiB)", low=1, high=GIB
     )
-    max_api_body_bytes: int = setting(10 * 1024 * 1024, "Body of any other REST API call", low=1)
+    max_api_body_bytes: int = setting(10 * MIB, "Body of any other REST API call", low=1, high=GIB)
     head_timeout_s: float = setting(
-        10.0, "Seconds to receive a request head, from a connection's start (408)", low=0.001
+        10.0,
+        "Seconds to receive a request head, from a connection's start (408)",
+        low=0.001,
+        high=HOUR_S,
     )
     body_idle_timeout_s: float = setting(
-        30.0, "Longest wait for the next part of a request body (408)", low=0.001
+        30.0, "Longest wait for the next part of a request body (408)", low=0.001, high=HOUR_S
     )
     keepalive_timeout_s: float = setting(
-        5.0, "An idle connection between requests is closed after it", low=0.001
+        5.0, "An idle connection between requests is closed after it", low=0.001, high=HOUR_S
     )
     max_connections: int = setting(
-        1000, "Open connections; more are answered 503 (lowered to fit the descriptor limit)", low=1
+        1000,
+        "Open connections; more are answered 503 (lowered to fit the descriptor limit)",
+        low=1,
+        high=1_000_000,
     )
-    upstream_connect_timeout_s: float = setting(10.0, "Seconds to connect to a provider", low=0.001)
+    upstream_connect_timeout_s: float = setting(
+        10.0, "Seconds to connect to a provider", low=0.001, high=HOUR_S
+    )
     upstream_read_timeout_s: float = setting(
-        600.0, "Longest wait for the next bytes of a provider's answer", low=0.001
+        600.0, "Longest wait for the next bytes of a provider's answer", low=0.001, high=DAY_S
     )
     outbound_allow: str = setting(
         "",
@@ -161,37 +202,60 @@ class Settings:
         shown_default="none",
     )
     upstream_max_retries: int = setting(
-        10, "Retries one request may make across all its fallbacks", low=0
+        10, "Retries one request may make across all its fallbacks", low=0, high=100
     )
     upstream_retry_min_backoff_ms: int = setting(
-        100, "Shortest wait between retries, whatever Helicone-Retry-Min-Timeout asks", low=0
+        100,
+        "Shortest wait between retries, whatever Helicone-Retry-Min-Timeout asks",
+        low=0,
+        high=TEN_MINUTES_MS,
     )
     webhook_timeout_s: float = setting(
-        120.0, "Timeout of one webhook delivery attempt ([webhooks](docs/webhooks.md))", low=0.001
+        120.0,
+        "Timeout of one webhook delivery attempt ([webhooks](docs/webhooks.md))",
+        low=0.001,
+        high=HOUR_S,
     )
     webhook_retry_base_ms: int = setting(
-        10_000, "First webhook retry delay, doubling up to an hour", low=1
+        10_000, "First webhook retry delay, doubling up to an hour", low=1, high=HOUR_S * 1000
     )
     webhook_retry_window_s: float = setting(
-        86_400.0, "How long a webhook delivery is retried before it is marked failed", low=0
+        86_400.0,
+        "How long a webhook delivery is retried before it is marked failed",
+        low=0,
+        high=30 * DAY_S,
     )
     alert_check_seconds: float = setting(
-        60.0, "How often alert rules are evaluated ([alerts](docs/alerts.md))", low=0.001
+        60.0,
+        "How often alert rules are evaluated ([alerts](docs/alerts.md))",
+        low=0.1,  # each evaluation queries the store
+        high=DAY_S,
     )
     alert_resolve_cooldown_seconds: float = setting(
-        300.0, "How long a metric stays under its threshold before its alert resolves", low=0
+        300.0,
+        "How long a metric stays under its threshold before its alert resolves",
+        low=0,
+        high=30 * DAY_S,
     )
-    alert_notify_timeout_s: float = setting(10.0, "Timeout of an alert notification", low=0.001)
+    alert_notify_timeout_s: float = setting(
+        10.0, "Timeout of an alert notification", low=0.001, high=HOUR_S
+    )
     reads_per_org: int = setting(
         2,
         "Reads of one organization (HQL, request queries, metrics...) in flight at once "
         "([fair shares](docs/security.md#fair-shares-between-organizations))",
         low=1,
+        high=1000,
     )
     read_queue_timeout_s: float = setting(
-        15.0, "How long one more read waits for a slot before it is answered 429", low=0.001
+        15.0,
+        "How long one more read waits for a slot before it is answered 429",
+        low=0.001,
+        high=HOUR_S,
     )
-    hql_max_sql_chars: int = setting(20_000, "Longest HQL query text (413 above)", low=1)
+    hql_max_sql_chars: int = setting(
+        20_000, "Longest HQL query text (413 above)", low=1, high=1_000_000
+    )
     smtp_host: str = setting(
         "", "SMTP server for alert e-mails", shown_default="none: alert e-mails fail, recorded"
     )
@@ -206,24 +270,38 @@ class Settings:
     smtp_starttls: bool = setting(True, "Use STARTTLS with the SMTP server")
     # Sign-in throttling (docs/security.md#sign-in-throttling-and-worker-pools).
     signin_max_failures: int = setting(
-        5, "Failed sign-ins per (e-mail, client address) before further attempts wait", low=1
+        5,
+        "Failed sign-ins per (e-mail, client address) before further attempts wait",
+        low=1,
+        high=1_000_000,
     )
     signin_account_max_failures: int = setting(
-        20, "Failed sign-ins per e-mail from all addresses before attempts wait", low=1
+        20,
+        "Failed sign-ins per e-mail from all addresses before attempts wait",
+        low=1,
+        high=1_000_000,
     )
     signin_address_max_failures: int = setting(
-        50, "Failed sign-ins per client address over all e-mails before attempts wait", low=1
+        50,
+        "Failed sign-ins per client address over all e-mails before attempts wait",
+        low=1,
+        high=1_000_000,
     )
     signin_lockout_s: float = setting(
-        30.0, "The first wait after too many failures; doubles with each further one", low=0
+        30.0,
+        "The first wait after too many failures; doubles with each further one",
+        low=0,
+        high=DAY_S,
     )
-    signin_lockout_max_s: float = setting(900.0, "The longest such wait", low=0)
-    signin_throttle_entries: int = setting(100_000, "Sign-in failure records kept at most", low=1)
+    signin_lockout_max_s: float = setting(900.0, "The longest such wait", low=0, high=7 * DAY_S)
+    signin_throttle_entries: int = setting(
+        100_000, "Sign-in failure records kept at most", low=1, high=10_000_000
+    )
     signin_hash_threads: int = setting(
-        1, "Threads hashing passwords (never the pool proxied calls need)", low=1
+        1, "Threads hashing passwords (never the pool proxied calls need)", low=1, high=64
     )
     signin_hash_queue: int = setting(
-        8, "Sign-ins waiting for a hashing thread; more are refused with 503", low=0
+        8, "Sign-ins waiting for a hashing thread; more are refused with 503", low=0, high=10_000
     )
     signin_client_address_header: str = setting(
         "",
@@ -259,116 +337,3 @@ def scalar_settings() -> list[str]:
 def setting_info(name: str) -> SettingInfo:
     info: SettingInfo = _SCALARS[name].metadata["info"]
     return info
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def _coerce(name: str, raw: Any) -> Any:
-    kind = type(getattr(Settings(), name))
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text not in _TRUE | _FALSE:
-                raise ValueError("use true or false")
-            return text in _TRUE
-        if kind is Path:
-            return Path(raw)
-        if kind is int and isinstance(raw, float | bool):
-            raise ValueError("not a whole number")
-        return kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name!r}: cannot use {raw!r} ({exc})") from None
-
-
-def _check(settings: Settings) -> None:
-    """Each setting within the range or among the choices its registry entry gives."""
-    for name in _SCALARS:
-        info, value = setting_info(name), getattr(settings, name)
-        if info.choices and value not in info.choices:
-            allowed = ", ".join(repr(choice) for choice in info.choices)
-            raise ConfigError(f"setting {name!r} must be one of {allowed}, not {value!r}")
-        if info.low is not None and value < info.low:
-            raise ConfigError(f"setting {name!r} must be at least {info.low:g}, not {value!r}")
-        if info.high is not None and value > info.high:
-            raise ConfigError(f"setting {name!r} must be at most {info.high:g}, not {value!r}")
-
-
-@dataclass
-class _Layered:
-    """Settings read so far, each source overriding the ones before it."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    base_urls: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PROVIDER_BASE_URLS))
-    api_keys: dict[str, str] = field(default_factory=dict)
-
-
-def load_settings(
-    config_file: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-) -> Settings:
-    """Merge settings: defaults < config file < environment < explicit overrides (the CLI)."""
-    environ = os.environ if environ is None else environ
-    layered = _Layered()
-    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
-    if config_file:
-        _read_file(layered, config_file)
-    _read_environ(layered, environ)
-    for name, value in (overrides or {}).items():
-        if value is not None:
-            layered.values[name] = _coerce(name, value)
-    settings = replace(
-        Settings(),
-        provider_base_urls=layered.base_urls,
-        provider_api_keys=layered.api_keys,
-        **layered.values,
-    )
-    _check(settings)
-    return settings
-
-
-def _read_file(layered: _Layered, config_file: str | os.PathLike[str]) -> None:
-    try:
-        document = tomllib.loads(Path(config_file).read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
-    for key, value in document.items():
-        if key == "providers" and isinstance(value, dict):
-            for provider, table in value.items():
-                if isinstance(table, dict) and "base_url" in table:
-                    layered.base_urls[provider.lower()] = str(table["base_url"])
-                if isinstance(table, dict) and "api_key" in table:
-                    layered.api_keys[provider.lower()] = str(table["api_key"])
-        elif key in _SCALARS:
-            layered.values[key] = _coerce(key, value)
-        else:
-            raise ConfigError(f"config file {config_file}: unknown setting {key!r}")
-
-
-def _read_environ(layered: _Layered, environ: Mapping[str, str]) -> None:
-    for name in _SCALARS:
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and raw != "":
-            layered.values[name] = _coerce(name, raw)
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if environ.get(name) and ENV_PREFIX + "AWS_REGION" not in environ:
-            layered.values.setdefault("aws_region", environ[name])
-    for spec in SPECS:  # conventional variables (OPENAI_API_KEY), the first one set
-        for name in spec.key_env:
-            if environ.get(name):
-                layered.api_keys.setdefault(spec.name, environ[name])
-    for key, raw in environ.items():
-        if not key.startswith(ENV_PREFIX) or not raw:
-            continue
-        if key.endswith("_BASE_URL") and key[len(ENV_PREFIX) : -len("_BASE_URL")]:
-            layered.base_urls[key[len(ENV_PREFIX) : -len("_BASE_URL")].lower()] = raw
-        if key.endswith("_API_KEY") and key != ENV_PREFIX + "API_KEY":
-            provider = key[len(ENV_PREFIX) : -len("_API_KEY")].lower()
-            if provider:
-                layered.api_keys[provider] = raw

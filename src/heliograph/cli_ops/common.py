@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from heliograph.config import ConfigError, Settings, load_settings
+from heliograph.config import ConfigError, Settings
 from heliograph.errors import HeliographError
+from heliograph.settings_sources import load_settings
 
 # rich and SQLAlchemy load when a command runs, not at every `heliograph serve` start.
 if TYPE_CHECKING:
@@ -22,16 +23,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 PIPED_WIDTH = 250
 
 
-def fail(message: str) -> NoReturn:
+# click's status for a usage error (a bad option), which a bad setting is too.
+USAGE_ERROR = 2
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 def settings_of(config: str | None, data_dir: str | None) -> Settings:
     try:
         return load_settings(config, overrides={"data_dir": data_dir})
     except ConfigError as exc:
-        fail(str(exc))
+        fail(str(exc), USAGE_ERROR)
 
 
 def server_options(function: F) -> F:
