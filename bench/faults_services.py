@@ -151,7 +151,8 @@ class Heliograph:
         """An API key of a new organization `org`, made by `heliograph keys create`."""
         env = {**os.environ, **self.settings}
         command = [sys.executable, "-m", "heliograph", "keys", "create", "--name", org]
-        command += ["--org", org, "--data-dir", str(self.workdir / "heliograph-data")]
+        command += ["--org", org, "--create-org"]
+        command += ["--data-dir", str(self.workdir / "heliograph-data")]
         done = subprocess.run(
             command, capture_output=True, text=True, env=env, cwd=BENCH_ROOT, timeout=60
         )

@@ -219,7 +219,7 @@ class InProcessServer:
     def create_key(self, org: str) -> str:
         """A new API key for organization `org` (created if missing)."""
         assert self.app is not None
-        return self.app.services.keys.create("test", org).key
+        return self.app.services.keys.create("test", org, create_org=True).key
 
     def wait_for_request(
         self, request_id: str, key: str | None = None, timeout: float = 15.0

@@ -109,7 +109,7 @@ class HeliographProcess:
         result = subprocess.run(
             [
                 *(sys.executable, "-m", "heliograph", "keys", "create", "--name", "test"),
-                *("--org", org, "--data-dir", str(self.data_dir)),
+                *("--org", org, "--create-org", "--data-dir", str(self.data_dir)),
             ],
             env=self._env,
             capture_output=True,
@@ -119,11 +119,12 @@ class HeliographProcess:
         return result.stdout.strip()
 
     def create_user(self, email: str, password: str, org: str) -> subprocess.CompletedProcess[str]:
-        """A dashboard user via the real CLI; the result holds the CLI's output and exit code."""
+        """A dashboard user of organization `org` (created if missing) via the real CLI; the
+        result holds the CLI's output and exit code."""
         return subprocess.run(
             [
                 *(sys.executable, "-m", "heliograph", "users", "create", "--email", email),
-                *("--org", org, "--data-dir", str(self.data_dir)),
+                *("--org", org, "--create-org", "--data-dir", str(self.data_dir)),
             ],
             env=self._env | {"HELIOGRAPH_USER_PASSWORD": password},
             capture_output=True,

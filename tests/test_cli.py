@@ -118,7 +118,8 @@ def test_created_key_works_and_config_file_and_env_are_read(
 ):
     data_dir = tmp_path / "data"
     created = run_cli(
-        "keys", "create", "--name", "ci", "--org", "acme", "--data-dir", str(data_dir)
+        *("keys", "create", "--name", "ci", "--org", "acme", "--create-org"),
+        *("--data-dir", str(data_dir)),
     )
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()

@@ -18,6 +18,7 @@ import heliograph
 from heliograph.cli_ops import register_commands
 from heliograph.cli_ops.common import USAGE_ERROR
 from heliograph.config import ConfigError, Settings
+from heliograph.errors import HeliographError
 from heliograph.settings_sources import load_settings
 
 
@@ -196,19 +197,36 @@ def keys() -> None:
     """Manage Heliograph API keys."""
 
 
+ORG_OPTION_HELP = "Organization name (default: the default org); it must exist"
+CREATE_ORG_HELP = "Create the --org organization when it does not exist yet"
+
+
+def _refused(exc: HeliographError) -> NoReturn:
+    """Exit with the store's refusal (a bad name, an unknown organization, a taken e-mail)."""
+    from heliograph.meta.keys import UnknownOrganizationError
+
+    if isinstance(exc, UnknownOrganizationError):
+        _fail(f"{exc.message}; create it with `heliograph orgs create` or add --create-org")
+    _fail(exc.message)
+
+
 @keys.command("create")
 @click.option("--name", required=True, help="A label for the key")
-@click.option(
-    "--org", "org_name", default=None, help="Organization name (default: the default org)"
-)
+@click.option("--org", "org_name", default=None, help=ORG_OPTION_HELP)
+@click.option("--create-org", is_flag=True, help=CREATE_ORG_HELP)
 @click.option("--data-dir", default=None, help="Data dir of the server [HELIOGRAPH_DATA_DIR]")
 @click.option("--config", default=None, help="A heliograph.toml settings file")
-def create_key(name: str, org_name: str | None, data_dir: str | None, config: str | None) -> None:
+def create_key(
+    name: str, org_name: str | None, create_org: bool, data_dir: str | None, config: str | None
+) -> None:
     """Create an API key and print it (it is shown only this once)."""
     from heliograph.meta.keys import KeyStore
 
     try:
-        created = KeyStore(_metadata_sessions(config, data_dir)).create(name, org_name)
+        sessions = _metadata_sessions(config, data_dir)
+        created = KeyStore(sessions).create(name, org_name, create_org=create_org)
+    except HeliographError as exc:
+        _refused(exc)
     except Exception as exc:
         _fail(f"cannot create key: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     click.echo(created.key)
@@ -234,24 +252,29 @@ def users() -> None:
     envvar="HELIOGRAPH_USER_PASSWORD",
     help="Asked for when not given [env HELIOGRAPH_USER_PASSWORD]",
 )
-@click.option(
-    "--org", "org_name", default=None, help="Organization name (default: the default org)"
-)
+@click.option("--org", "org_name", default=None, help=ORG_OPTION_HELP)
+@click.option("--create-org", is_flag=True, help=CREATE_ORG_HELP)
 @click.option("--data-dir", default=None, help="Data dir of the server [HELIOGRAPH_DATA_DIR]")
 @click.option("--config", default=None, help="A heliograph.toml settings file")
 def create_user(
-    email: str, password: str, org_name: str | None, data_dir: str | None, config: str | None
+    email: str,
+    password: str,
+    org_name: str | None,
+    create_org: bool,
+    data_dir: str | None,
+    config: str | None,
 ) -> None:
     """Create a dashboard user who signs in with e-mail and password."""
-    from heliograph.errors import HeliographError
     from heliograph.meta.keys import KeyStore
     from heliograph.meta.users import UserStore
 
     try:
         sessions = _metadata_sessions(config, data_dir)
-        account = UserStore(sessions, KeyStore(sessions)).create(email, password, org_name)
+        account = UserStore(sessions, KeyStore(sessions)).create(
+            email, password, org_name, create_org=create_org
+        )
     except HeliographError as exc:
-        _fail(exc.message)
+        _refused(exc)
     except Exception as exc:
         _fail(f"cannot create user: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     click.echo(f"user {account.email} created in organization {account.organization_id}")

@@ -45,8 +45,8 @@ def spec(**changes: object) -> AlertSpec:
 def test_alerts_and_history_on_both_databases(engine: Engine):
     assert {"alerts", "alert_history"} <= set(inspect(engine).get_table_names())
     sessions = db.session_factory(engine)
-    org = KeyStore(sessions).create("ci", "alerts-store").organization_id
-    other = KeyStore(sessions).create("ci", "alerts-store-other").organization_id
+    org = KeyStore(sessions).create("ci", "alerts-store", create_org=True).organization_id
+    other = KeyStore(sessions).create("ci", "alerts-store-other", create_org=True).organization_id
     store = AlertStore(sessions)
     alert = store.create(org, spec())
     assert store.get(org, alert.id) == alert and store.get(other, alert.id) is None

@@ -92,6 +92,32 @@ def test_bad_bodies_and_missing_auth(server: InProcessServer):
     assert server.request("GET", "/v1/api-keys").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"name": "x" * 5000}, "Invalid request: body.name: String should have at most 200"),
+        ({"name": " \t "}, "name must not be blank"),
+        ({"name": "ci\x07"}, "name must not contain control characters"),
+        ({"name": "ci\u0085x"}, "name must not contain control characters"),  # C1 NEL
+    ],
+)
+def test_key_names_are_checked(server: InProcessServer, body: dict[str, str], error: str):
+    with server.api(_org_key(server)) as client:
+        answer = client.post("/v1/api-keys", json=body)
+        assert answer.status_code == 400
+        assert answer.json()["data"] is None and answer.json()["error"].startswith(error)
+        # A lone surrogate, which only a JSON escape can carry, is refused as well.
+        raw = client.post(
+            "/v1/api-keys",
+            content=b'{"name": "ci\\ud800"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert raw.status_code == 400 and raw.json()["error"].startswith(
+            "Invalid request: body.name"
+        )
+        assert [k["name"] for k in client.get("/v1/api-keys").json()["data"]] == ["test"]
+
+
 def test_a_signed_in_browser_needs_the_csrf_token_to_create_keys(
     start_server: Callable[..., HeliographProcess],
 ):

@@ -27,7 +27,7 @@ def test_orgs_are_created_once_and_listed_with_their_counts(operator: Operator):
     assert again.returncode == 1
     assert again.stderr == "Error: an organization named 'acme' already exists\n"
     operator.ok("keys", "create", "--name", "ci", "--org", "acme")
-    operator.ok("keys", "create", "--name", "other", "--org", "beta")
+    operator.ok("keys", "create", "--name", "other", "--org", "beta", "--create-org")
     listed = {org["name"]: org for org in operator.json("orgs", "list")}
     assert set(listed) == {"acme", "beta"}
     assert listed["acme"]["id"] == org_id
@@ -39,8 +39,8 @@ def test_orgs_are_created_once_and_listed_with_their_counts(operator: Operator):
 def test_keys_are_listed_by_organization_and_revoked_by_preview(
     operator: Operator, database_url: str
 ):
-    key = operator.ok("keys", "create", "--name", "ci", "--org", "acme").strip()
-    operator.ok("keys", "create", "--name", "batch", "--org", "beta")
+    key = operator.ok("keys", "create", "--name", "ci", "--org", "acme", "--create-org").strip()
+    operator.ok("keys", "create", "--name", "batch", "--org", "beta", "--create-org")
     acme = operator.json("keys", "list", "--org", "acme")
     assert [(k["name"], k["organization"], k["revoked"]) for k in acme] == [("ci", "acme", None)]
     assert key not in operator.ok("keys", "list"), "only previews are ever shown"

@@ -148,8 +148,8 @@ def test_the_store_on_sqlite_and_postgresql(database_url: str):
     assert columns == {column.name for column in SavedQuery.__table__.columns}
     sessions = db.session_factory(engine)
     keys = KeyStore(sessions)
-    org_a = keys.create("a", "org-a").organization_id
-    org_b = keys.create("b", "org-b").organization_id
+    org_a = keys.create("a", "org-a", create_org=True).organization_id
+    org_b = keys.create("b", "org-b", create_org=True).organization_id
     store = SavedQueryStore(sessions)
 
     first = store.create(org_a, "first", "SELECT 1")

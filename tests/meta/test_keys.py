@@ -33,7 +33,7 @@ def test_migrations_create_the_tables(database_url: str):
 
 
 def test_keys_are_stored_hashed_and_resolve_to_their_org(store: KeyStore, database_url: str):
-    created = store.create("ci", "acme")
+    created = store.create("ci", "acme", create_org=True)
     assert created.key.startswith("sk-helicone-")
     principal = store.lookup(created.key)
     assert principal is not None and principal.organization_id == created.organization_id
@@ -48,9 +48,9 @@ def test_keys_are_stored_hashed_and_resolve_to_their_org(store: KeyStore, databa
 
 
 def test_organizations_are_kept_apart(store: KeyStore):
-    first = store.create("a", "org-one")
-    second = store.create("b", "org-two")
-    again = store.create("c", "org-one")
+    first = store.create("a", "org-one", create_org=True)
+    second = store.create("b", "org-two", create_org=True)
+    again = store.create("c", "org-one", create_org=True)
     assert first.organization_id == again.organization_id != second.organization_id
     assert store.organization().name == "default"
 

@@ -62,7 +62,7 @@ def past_ttl() -> None:
 def test_a_cached_key_outlives_the_database_and_an_unknown_one_is_503(
     keys: KeyStore, private_postgres: PostgresCluster
 ):
-    known = keys.create("ci", "acme")
+    known = keys.create("ci", "acme", create_org=True)
     principal = asyncio.run(keys.resolve(known.key))
     assert principal is not None
     assert asyncio.run(keys.resolve("sk-helicone-not-a-key")) is None
@@ -81,7 +81,7 @@ def test_a_cached_key_outlives_the_database_and_an_unknown_one_is_503(
 def test_a_down_database_is_asked_again_only_after_the_retry_interval(
     keys: KeyStore, sessions: CountingSessions, private_postgres: PostgresCluster
 ):
-    known = keys.create("ci", "acme")
+    known = keys.create("ci", "acme", create_org=True)
     asyncio.run(keys.resolve(known.key))
     private_postgres.stop()
     past_ttl()
@@ -102,7 +102,7 @@ def test_a_down_database_is_asked_again_only_after_the_retry_interval(
 def test_a_key_revoked_before_the_outage_stays_refused(
     keys: KeyStore, private_postgres: PostgresCluster
 ):
-    known = keys.create("ci", "acme")
+    known = keys.create("ci", "acme", create_org=True)
     asyncio.run(keys.resolve(known.key))
     assert keys.revoke(known.organization_id, known.key_id)
     private_postgres.stop()
@@ -113,7 +113,7 @@ def test_a_key_revoked_before_the_outage_stays_refused(
 def test_one_warning_a_minute_however_many_reads_fail(
     keys: KeyStore, private_postgres: PostgresCluster, caplog: pytest.LogCaptureFixture
 ):
-    known = keys.create("ci", "acme")
+    known = keys.create("ci", "acme", create_org=True)
     asyncio.run(keys.resolve(known.key))
     private_postgres.stop()
     caplog.set_level(logging.WARNING, logger="heliograph.meta")
@@ -131,7 +131,7 @@ def test_provider_keys_outlive_the_database(
     sessions: CountingSessions, keys: KeyStore, private_postgres: PostgresCluster
 ):
     store = ProviderKeyStore(sessions, Fernet(Fernet.generate_key()), cache_s=CACHE_S)
-    org = keys.create("ci", "acme").organization_id
+    org = keys.create("ci", "acme", create_org=True).organization_id
     store.add(org, "openai", "sk-openai-of-acme", "main")
     assert asyncio.run(store.keys_for(org)) == {"openai": "sk-openai-of-acme"}
 
@@ -146,7 +146,7 @@ def test_a_session_cookie_is_503_while_the_database_is_down(
     sessions: CountingSessions, keys: KeyStore, private_postgres: PostgresCluster
 ):
     web_sessions = WebSessionStore(sessions)
-    token, _ = web_sessions.create(keys.create("ci", "acme").organization_id)
+    token, _ = web_sessions.create(keys.create("ci", "acme", create_org=True).organization_id)
     assert asyncio.run(web_sessions.resolve(token)) is not None
     private_postgres.stop()
     with pytest.raises(MetaUnavailable):

@@ -52,7 +52,7 @@ def meta(database_url: str) -> Iterator[Meta]:
 
 
 def org(meta: Meta, name: str = "acme") -> str:
-    return meta.keys.organization(f"{name}-{uuid.uuid4().hex[:6]}").id
+    return meta.keys.organization(f"{name}-{uuid.uuid4().hex[:6]}", create=True).id
 
 
 def count(meta: Meta, table: str) -> int:

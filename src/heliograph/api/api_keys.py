@@ -18,6 +18,7 @@ from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.meta.keys import ApiKeyInfo, Principal, hash_key
+from heliograph.meta.names import checked_name
 
 router = APIRouter(tags=["API keys"])
 KEY_NOT_FOUND = "API key not found"
@@ -50,15 +51,11 @@ async def list_api_keys(request: Request, caller: Caller) -> dict[str, Any]:
 @router.post("/v1/api-keys", response_model=Envelope[CreatedApiKey])
 async def create_api_key(request: Request, caller: Caller, body: NewApiKey) -> dict[str, Any]:
     """A new key for the caller's organization; the answer holds the full key, once."""
-    name = body.name.strip()
-    if not name:
-        raise InvalidRequestError("name must not be blank")
-    if "\x00" in name:
-        raise InvalidRequestError("name must not contain a NUL character")
+    name = checked_name("name", body.name)  # before the thread: a bad name is a plain 400
     created = await asyncio.to_thread(
         services_of(request).keys.create_in, caller.organization_id, name
     )
-    return ok({"id": created.key_id, "name": name, "apiKey": created.key})
+    return ok({"id": created.key_id, "name": created.name, "apiKey": created.key})
 
 
 @router.delete("/v1/api-keys/{key_id}", response_model=Envelope[None])

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.meta.models import ApiKey, Organization, User, WebSession
+from heliograph.meta.names import checked_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,7 @@ def list_organizations(sessions: sessionmaker[Session]) -> list[OrganizationRow]
 def create_organization(sessions: sessionmaker[Session], name: str) -> str:
     """A new organization's id; an existing name is refused (keys and users name their
     organization, so two of one name would be ambiguous)."""
-    name = name.strip()
-    if not name:
-        raise InvalidRequestError("an organization name must not be blank")
+    name = checked_name("organization name", name)
     with sessions.begin() as session:
         if session.scalars(select(Organization.id).where(Organization.name == name)).first():
             raise InvalidRequestError(f"an organization named {name!r} already exists")

@@ -6,6 +6,7 @@ enough) and shown in full only once, at creation.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import secrets
 import uuid
@@ -15,7 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from heliograph.errors import NotFoundError
 from heliograph.meta.models import ApiKey, Organization
+from heliograph.meta.names import checked_name
 from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
 from heliograph.throttled_log import ThrottledLog
 
@@ -23,6 +26,16 @@ KEY_PREFIX = "sk-helicone-"
 DEFAULT_ORG_NAME = "default"
 KEY_CACHE_S = 60.0
 UNKNOWN_KEY_CACHE_S = 2.0
+
+
+class UnknownOrganizationError(NotFoundError):
+    """No organization has this name (and creating one was not asked for)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(f"no organization named {name!r}{guess}")
+        self.name = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,7 @@ class ApiKeyInfo:
 class NewKey:
     key: str  # the only time the plain key exists
     key_id: str
+    name: str  # as stored: trimmed
     organization_id: str
     organization_name: str
 
@@ -83,9 +97,13 @@ class KeyStore:
             warnings,
         )
 
-    def organization(self, name: str | None = None) -> Organization:
-        """The organization of this name (the default one when None), created if missing."""
-        name = name or DEFAULT_ORG_NAME
+    def organization(self, name: str | None = None, *, create: bool = False) -> Organization:
+        """The organization of this name (the default one when None).
+
+        A missing one is created only when `create` is true, or when it is the default
+        organization: a misspelled name must not quietly make a new, empty organization.
+        """
+        name = DEFAULT_ORG_NAME if name is None else checked_name("organization name", name)
         with self._sessions.begin() as session:
             org = session.scalars(
                 select(Organization)
@@ -93,17 +111,30 @@ class KeyStore:
                 .order_by(Organization.created_at)
             ).first()
             if org is None:
+                if not create and name != DEFAULT_ORG_NAME:
+                    known = session.scalars(select(Organization.name)).all()
+                    raise UnknownOrganizationError(name, list(known))
                 org = Organization(id=str(uuid.uuid4()), name=name)
                 session.add(org)
             return org
 
-    def create(self, name: str, org_name: str | None = None, key: str | None = None) -> NewKey:
-        """Store a new key (a fresh random one unless `key` is given) for an organization."""
-        org = self.organization(org_name)
+    def create(
+        self,
+        name: str,
+        org_name: str | None = None,
+        key: str | None = None,
+        *,
+        create_org: bool = False,
+    ) -> NewKey:
+        """Store a new key (a fresh random one unless `key` is given) for an organization,
+        which must exist unless `create_org` is true."""
+        name = checked_name("key name", name)
+        org = self.organization(org_name, create=create_org)
         return self._insert(org.id, org.name, name, key or generate_key())
 
     def create_in(self, organization_id: str, name: str) -> NewKey:
         """A fresh random key for an existing organization, given by id."""
+        name = checked_name("key name", name)
         with self._sessions() as session:
             org = session.get(Organization, organization_id)
             if org is None:
@@ -121,7 +152,7 @@ class KeyStore:
         )
         with self._sessions.begin() as session:
             session.add(record)
-        return NewKey(key, record.id, organization_id, org_name)
+        return NewKey(key, record.id, name, organization_id, org_name)
 
     def list_keys(self, organization_id: str) -> list[ApiKeyInfo]:
         """The organization's keys that are not revoked, newest first (previews only)."""

@@ -33,11 +33,15 @@ class UserStore:
         # Verified against when the e-mail is unknown, so both cases take the same time.
         self._decoy_hash = self._hasher.hash(uuid.uuid4().hex)
 
-    def create(self, email: str, password: str, org_name: str | None = None) -> Account:
+    def create(
+        self, email: str, password: str, org_name: str | None = None, *, create_org: bool = False
+    ) -> Account:
+        """A user of organization `org_name` (the default one when None), which must exist
+        unless `create_org` is true."""
         email = normalise_email(email)
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidRequestError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-        org = self._keys.organization(org_name)
+        org = self._keys.organization(org_name, create=create_org)
         user = User(
             id=str(uuid.uuid4()),
             organization_id=org.id,

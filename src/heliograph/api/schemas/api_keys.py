@@ -5,18 +5,17 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from heliograph.api.schemas.envelope import Answer
-from heliograph.api.schemas.text import STORABLE_TEXT
-
-MAX_NAME_CHARS = 200
+from heliograph.meta.names import MAX_NAME_CHARS, NAME_PATTERN
 
 
 class NewApiKey(BaseModel):
-    # Blank names and NUL characters are refused by the handler, with its own message.
+    # Blank names and control characters are refused by the handler (meta/names.py), with
+    # its own message; the pattern only documents them.
     name: str = Field(
         min_length=1,
         max_length=MAX_NAME_CHARS,
-        json_schema_extra={"pattern": STORABLE_TEXT},
-        description="Stored trimmed",
+        json_schema_extra={"pattern": NAME_PATTERN},
+        description="Stored trimmed; no control characters",
     )
 
 
