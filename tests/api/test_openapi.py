@@ -39,7 +39,7 @@ from heliograph.mock_provider import FakeProvider
 from heliograph.outbound.allowlist import AllowList
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.store.evals import bucket_starts, time_window
-from heliograph.store.filters import check_size
+from heliograph.store.filters import FilterError, check_size
 from tests.inprocess import BASE_URL, InProcessServer
 
 # Checks that send probes of their own outside the given session (so over the network):
@@ -227,7 +227,7 @@ def _keep_window_rules(case: Case) -> Case:
         checked = time_window(window["start"], window["end"], body.get("timeZoneDifference", 0))
         if increment is not None:
             bucket_starts(checked, increment)
-    except InvalidRequestError:
+    except (InvalidRequestError, FilterError):
         case.body = {**body, "timeFilter": {**window, "end": window["start"]}}
     return case
 
@@ -243,7 +243,7 @@ def _keep_metrics_rules(case: Case) -> Case:
         checked = window_of(MetricsTimeFilter.model_validate(window))
         if case.operation.path == "/v1/metrics/over-time":
             over_time_buckets(OverTimeQuery.model_validate(body), checked)
-    except (InvalidRequestError, ValueError):  # pydantic's ValidationError is a ValueError
+    except (InvalidRequestError, FilterError, ValueError):  # ValidationError: a ValueError
         if isinstance(window, dict):
             end = {"end": window.get("start"), "endTimeUnixMs": window.get("startTimeUnixMs")}
             case.body = {**body, "timeFilter": {**window, **end}}
@@ -268,7 +268,7 @@ def _keep_filter_rules(case: Case) -> Case:
         if isinstance(body, dict) and field in body:
             try:
                 check_size(body[field])
-            except InvalidRequestError:
+            except FilterError:
                 body = case.body = {**body, field: "all"}
     return case
 
