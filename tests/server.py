@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 STARTUP_TIMEOUT_S = 60.0
+LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
 def free_port() -> int:
@@ -62,27 +64,43 @@ class HeliographProcess:
     ) -> None:
         self.data_dir = data_dir
         self.api_key = api_key
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0  # the server picks a free one at its first start and says which
+        self.url = ""
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
         self._env = clean_environ() | server_settings(api_key, provider_url, env)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> HeliographProcess:
+        """Start the server and wait until it answers. The first start binds port 0 and reads
+        the port the server chose from its output (a port picked here and passed on could be
+        taken by another process meanwhile); a restart binds the same port again."""
         command = [sys.executable, "-m", "heliograph", "serve"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=self._env, stdout=log, stderr=log)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"heliograph exited at start-up:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
+            if not self.url:
+                self._read_port(offset)
+            else:
+                try:
+                    if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.05)
         raise RuntimeError(f"heliograph did not answer within {STARTUP_TIMEOUT_S}s:\n{self.log()}")
+
+    def _read_port(self, offset: int) -> None:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            found = LISTENING.search(log.read().decode(errors="replace"))
+        if found:
+            self.port = int(found.group(1))
+            self.url = f"http://127.0.0.1:{self.port}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
