@@ -14,7 +14,7 @@ import pytest
 import heliograph
 from heliograph.mock_provider import FakeProvider
 from tests.cli.helpers import run_cli
-from tests.server import clean_environ, free_port
+from tests.server import LISTENING, clean_environ, free_port
 
 
 def test_help_and_version():
@@ -101,13 +101,29 @@ def test_a_bad_setting_stops_serve_at_once_in_one_line(
     assert not data_dir.exists(), "refused before anything was started"
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def _serve(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`heliograph serve` on the port it chose (port 0), and its URL once it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "heliograph", "serve", *args],
+        env=clean_environ() | (env or {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # the server says where it listens before it answers
+        found = LISTENING.search(line)
+        if found:
+            break
+    else:
+        raise AssertionError(f"server exited with {process.wait()} before listening")
+    url = f"http://127.0.0.1:{found.group(1)}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, "server exited"
         try:
             httpx.get(url + "/healthz", timeout=1)
-            return
+            return process, url
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError("server did not start")
@@ -125,20 +141,12 @@ def test_created_key_works_and_config_file_and_env_are_read(
     key = created.stdout.strip()
     assert key.startswith("sk-helicone-") and "acme" in created.stderr
 
-    port = free_port()
     config = tmp_path / "heliograph.toml"
     config.write_text(
         f'data_dir = "{data_dir}"\n[providers.openai]\nbase_url = "{fake_provider.url}"\n'
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "heliograph", "serve", "--config", str(config)],
-        env=clean_environ() | {"HELIOGRAPH_PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, url = _serve("--config", str(config), env={"HELIOGRAPH_PORT": "0"})
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_up(url, process)
         response = httpx.post(
             url + "/openai/v1/chat/completions",
             headers={"Helicone-Auth": f"Bearer {key}"},
@@ -153,24 +161,8 @@ def test_created_key_works_and_config_file_and_env_are_read(
 
 def test_second_server_on_same_data_dir_is_refused(tmp_path: Path):
     data_dir = tmp_path / "shared"
-    port = free_port()
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "heliograph",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
-        env=clean_environ(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first, _ = _serve("--port", "0", "--data-dir", str(data_dir))
     try:
-        _wait_up(f"http://127.0.0.1:{port}", first)
         second = run_cli("serve", "--port", str(free_port()), "--data-dir", str(data_dir))
         assert second.returncode != 0
         assert (
