@@ -1,4 +1,4 @@
-"""Metadata tables (SQLAlchemy 2): organizations and their API keys."""
+"""Metadata tables (SQLAlchemy 2): organizations, keys, users, alerts, webhooks, prompts."""
 
 from __future__ import annotations
 
@@ -233,3 +233,99 @@ class SavedQuery(Base):
     sql: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Prompt(Base):
+    """A managed prompt (Helicone's `prompts_2025`): a name and tags over its versions."""
+
+    __tablename__ = "prompts"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 6 characters, as Helicone's
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PromptTag(Base):
+    """One tag of a prompt; `position` keeps the order they were given in."""
+
+    __tablename__ = "prompt_tags"
+
+    prompt_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("prompts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PromptVersion(Base):
+    """One immutable version of a prompt; its body is kept by the body store (prompts/bodies.py).
+
+    A deleted version stays as a tombstone (`deleted_at`) so that its number is never given
+    again: the unique constraint is what makes concurrent numbering safe.
+    """
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "prompt_id", "major_version", "minor_version", name="uq_prompt_versions_number"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    prompt_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("prompts.id", ondelete="CASCADE"), index=True
+    )
+    major_version: Mapped[int] = mapped_column(Integer)
+    minor_version: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(256))
+    commit_message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PromptEnvironment(Base):
+    """Which version of a prompt an environment (production, staging, any name) serves."""
+
+    __tablename__ = "prompt_environments"
+
+    prompt_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("prompts.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    version_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("prompt_versions.id", ondelete="CASCADE"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PromptBody(Base):
+    """A version's body (OpenAI chat JSON) in the embedded body store; written before the
+    version row, so no foreign key: a body whose version never got stored is an orphan."""
+
+    __tablename__ = "prompt_bodies"
+
+    version_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class PromptInput(Base):
+    """The inputs a logged request filled a prompt version with (Helicone's
+    `prompts_2025_inputs`), written by the gateway when it assembles a prompt."""
+
+    __tablename__ = "prompt_inputs"
+
+    organization_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("prompt_versions.id", ondelete="CASCADE"), index=True
+    )
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    environment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
