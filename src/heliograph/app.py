@@ -31,7 +31,7 @@ from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
-from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet
+from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.outbound.policy import OutboundPolicy
@@ -40,6 +40,9 @@ from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.prompts.bodies import EmbeddedBodyStore
+from heliograph.prompts.service import Prompts
+from heliograph.prompts.signing import BodyUrlSigner
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.schema import apply_migrations
 from heliograph.throttled_log import ThrottledLog
@@ -114,6 +117,11 @@ def build_services(settings: Settings) -> Services:
         web_sessions=WebSessionStore(sessions),
         webhooks=Webhooks(sessions, fernet, settings, pipeline),
         hql=HqlService(sessions),
+        prompts=Prompts(
+            sessions,
+            EmbeddedBodyStore(sessions),
+            BodyUrlSigner(load_secret(settings.secret_key, settings.data_dir)),
+        ),
     )
 
 

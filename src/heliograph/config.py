@@ -100,6 +100,12 @@ class Settings:
         expected="a Fernet key: 32 bytes in URL-safe base64, 44 characters "
         "(`openssl rand -base64 32 | tr '+/' '-_'` makes one)",
     )
+    public_url: str = setting(
+        "",
+        "The URL clients reach this server at (behind a proxy, its https:// URL): signed "
+        "prompt-body URLs start with it ([prompts](docs/prompts.md))",
+        shown_default="the URL each request came to",
+    )
     demo: bool = setting(
         False,
         "A mock provider, sample traffic and a signed-in dashboard",

@@ -22,6 +22,8 @@ from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
 from heliograph.api.metrics import router as metrics_router
 from heliograph.api.openapi import install_openapi
+from heliograph.api.prompt_versions import router as prompt_versions_router
+from heliograph.api.prompts import router as prompts_router
 from heliograph.api.scores import router as scores_router
 from heliograph.api.services import Services
 from heliograph.api.sessions import router as sessions_router
@@ -56,6 +58,8 @@ ROUTERS = (
     dashboard_router,
     metrics_router,
     webhooks_router,
+    prompts_router,
+    prompt_versions_router,
     async_log_router,
     hql_router,
 )

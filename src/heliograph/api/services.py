@@ -20,6 +20,7 @@ from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.prompts.service import Prompts
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.webhooks.service import Webhooks
 
@@ -44,6 +45,7 @@ class Services:
     web_sessions: WebSessionStore
     webhooks: Webhooks
     hql: HqlService
+    prompts: Prompts
 
 
 def services_of(request: Request) -> Services:

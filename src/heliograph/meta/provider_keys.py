@@ -32,16 +32,22 @@ class ProviderKeyInfo:
     created_at: datetime
 
 
-def load_fernet(secret_key: str, data_dir: Path) -> Fernet:
-    """The cipher for stored keys, creating the data dir's key file on first use."""
+def load_secret(secret_key: str, data_dir: Path) -> bytes:
+    """The server's secret (a Fernet key): the setting, or the data dir's key file, created
+    on first use. Stored keys are encrypted with it; other keys are derived from it."""
     if secret_key:
-        return Fernet(secret_key.encode())
+        return secret_key.encode()
     path = data_dir / "secret.key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
+    return path.read_bytes().strip()
+
+
+def load_fernet(secret_key: str, data_dir: Path) -> Fernet:
+    """The cipher for stored keys."""
+    return Fernet(load_secret(secret_key, data_dir))
 
 
 def _preview(key: str) -> str:

@@ -1,0 +1,62 @@
+"""Where version bodies are kept: the `BodyStore` seam, and the embedded store.
+
+Embedded, bodies live in the metadata database (`prompt_bodies`), at most
+rules.MAX_BODY_BYTES each. An S3-compatible object store for scale-out is another
+`BodyStore` (not built yet): bodies are written before their version row and removed
+after it, so a store that cannot share the database's transaction fits the same calls.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.meta.models import PromptBody
+
+
+class BodyStore(Protocol):
+    """Bodies by (organization, version id); the bytes are the JSON served as `s3_url`."""
+
+    def put(self, organization_id: str, version_id: str, body: bytes) -> None: ...
+
+    def get(self, organization_id: str, version_id: str) -> bytes | None: ...
+
+    def delete(self, organization_id: str, version_ids: list[str]) -> None: ...
+
+
+class EmbeddedBodyStore:
+    """Bodies in the metadata database, one row a version."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def put(self, organization_id: str, version_id: str, body: bytes) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                PromptBody(
+                    version_id=version_id, organization_id=organization_id, body=body.decode()
+                )
+            )
+
+    def get(self, organization_id: str, version_id: str) -> bytes | None:
+        with self._sessions() as session:
+            body = session.scalar(
+                select(PromptBody.body).where(
+                    PromptBody.organization_id == organization_id,
+                    PromptBody.version_id == version_id,
+                )
+            )
+        return None if body is None else body.encode()
+
+    def delete(self, organization_id: str, version_ids: list[str]) -> None:
+        if not version_ids:
+            return
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(PromptBody).where(
+                    PromptBody.organization_id == organization_id,
+                    PromptBody.version_id.in_(version_ids),
+                )
+            )

@@ -1,0 +1,139 @@
+"""Prompts wired together: the stores, the body store and the URL signer, for the REST API.
+
+Every call is organization-scoped; the database work runs on worker threads. A body is
+written before its version row and removed again when the row could not be stored, so a
+failed write leaves nothing a caller can reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.errors import ForbiddenError, NotFoundError
+from heliograph.prompts.bodies import BodyStore
+from heliograph.prompts.environments import EnvironmentStore
+from heliograph.prompts.inputs import InputStore
+from heliograph.prompts.rules import clean_tags, encode_body, model_of
+from heliograph.prompts.signing import BodyUrlSigner, SignedGrant
+from heliograph.prompts.store import FirstVersion, PromptStore
+from heliograph.prompts.versions import NewVersion, VersionInfo, VersionStore
+
+PROMPT_NOT_FOUND = "Prompt not found"
+VERSION_NOT_FOUND = "Prompt version not found"
+BODY_NOT_FOUND = "Prompt body not found"
+
+
+@dataclass(frozen=True)
+class VersionRequest:
+    """POST /v1/prompt-2025/update: a new version after `base_version_id`."""
+
+    prompt_id: str
+    base_version_id: str
+    new_major: bool
+    commit_message: str
+    environment: str | None
+    body: dict[str, Any]
+
+
+class Prompts:
+    def __init__(
+        self, sessions: sessionmaker[Session], bodies: BodyStore, signer: BodyUrlSigner
+    ) -> None:
+        self.store = PromptStore(sessions)
+        self.versions = VersionStore(sessions)
+        self.environments = EnvironmentStore(sessions)
+        self.inputs = InputStore(sessions)
+        self.bodies = bodies
+        self.signer = signer
+
+    async def _with_body(self, organization_id: str, body: dict[str, Any], store: Any) -> Any:
+        """Run `store(version_id, model)` after putting the body; the body goes again if the
+        version could not be stored."""
+        encoded, model = encode_body(body), model_of(body)
+        version_id = str(uuid.uuid4())
+        await asyncio.to_thread(self.bodies.put, organization_id, version_id, encoded)
+        try:
+            stored = await asyncio.to_thread(store, version_id, model)
+        except BaseException:
+            await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
+            raise
+        if stored is None:
+            await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
+        return stored
+
+    async def create(
+        self, organization_id: str, name: str, tags: list[str], body: dict[str, Any]
+    ) -> tuple[str, str]:
+        """A new prompt whose first version (0.0) serves production: (prompt id, version id)."""
+        kept = clean_tags(tags)
+
+        def store(version_id: str, model: str) -> tuple[str, str]:
+            first = FirstVersion(version_id, model)
+            return self.store.create(organization_id, name, kept, first), version_id
+
+        created: tuple[str, str] = await self._with_body(organization_id, body, store)
+        return created
+
+    async def new_version(self, organization_id: str, request: VersionRequest) -> VersionInfo:
+        def store(version_id: str, model: str) -> VersionInfo | None:
+            new = NewVersion(
+                prompt_id=request.prompt_id,
+                base_version_id=request.base_version_id,
+                new_major=request.new_major,
+                id=version_id,
+                model=model,
+                commit_message=request.commit_message,
+                environment=request.environment,
+            )
+            return self.versions.add(organization_id, new)
+
+        added: VersionInfo | None = await self._with_body(organization_id, request.body, store)
+        if added is None:
+            raise NotFoundError(VERSION_NOT_FOUND)
+        return added
+
+    async def delete_prompt(self, organization_id: str, prompt_id: str) -> None:
+        version_ids = await asyncio.to_thread(self.store.delete, organization_id, prompt_id)
+        if version_ids is None:
+            raise NotFoundError(PROMPT_NOT_FOUND)
+        await asyncio.to_thread(self.bodies.delete, organization_id, version_ids)
+
+    async def delete_version(self, organization_id: str, prompt_id: str, version_id: str) -> None:
+        deleted = await asyncio.to_thread(
+            self.versions.delete, organization_id, prompt_id, version_id
+        )
+        if not deleted:
+            raise NotFoundError(VERSION_NOT_FOUND)
+        await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
+
+    def body_url(self, base_url: str, version: VersionInfo) -> str:
+        return self.signer.url(base_url, version.organization_id, version.id)
+
+    async def body_of(self, version: VersionInfo) -> Any:
+        """The version's body as a JSON value (the v2 endpoints answer it inline)."""
+        body = await asyncio.to_thread(self.bodies.get, version.organization_id, version.id)
+        if body is None:
+            raise NotFoundError(BODY_NOT_FOUND)
+        return orjson.loads(body)
+
+    async def signed_body(self, version_id: str, grant: SignedGrant) -> bytes:
+        """The body a signed URL names, without other credentials: 403 for a signature that
+        is wrong or expired, 404 for a version that is gone."""
+        owner = await asyncio.to_thread(self.versions.owner, version_id)
+        if owner is None:
+            raise NotFoundError(BODY_NOT_FOUND)
+        organization_id, live = owner
+        if not self.signer.valid(organization_id, version_id, grant):
+            raise ForbiddenError("This prompt body URL is invalid or has expired")
+        body = (
+            await asyncio.to_thread(self.bodies.get, organization_id, version_id) if live else None
+        )
+        if body is None:
+            raise NotFoundError(BODY_NOT_FOUND)
+        return body
