@@ -93,7 +93,7 @@ class Settings:
     )
     secret_key: str = setting(
         "",
-        "Encrypts stored provider keys",
+        "Encrypts stored provider keys; signs prompt-body URLs",
         shown_default="a key file in the data dir",
         secret=True,
         valid=is_fernet_key,

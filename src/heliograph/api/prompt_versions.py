@@ -82,7 +82,7 @@ async def new_version(body: NewVersion, request: Request, caller: Caller) -> dic
             new_major=body.newMajorVersion,
             commit_message=body.commitMessage,
             environment=body.environment,
-            body=body.promptBody.model_dump(mode="json", exclude_unset=True),
+            body=body.promptBody.as_json(),
         ),
     )
     return ok({"id": added.id})

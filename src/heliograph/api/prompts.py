@@ -50,7 +50,7 @@ def _shown(info: PromptInfo) -> dict[str, Any]:
 async def create_prompt(body: NewPrompt, request: Request, caller: Caller) -> dict[str, Any]:
     """Create a prompt with its first version (0.0, commit message "First version."), which
     serves production. Answers the prompt's id and the version's id."""
-    prompt_body = body.promptBody.model_dump(mode="json", exclude_unset=True)
+    prompt_body = body.promptBody.as_json()
     prompt_id, version_id = await prompts_of(request).create(
         caller.organization_id, body.name, body.tags, prompt_body
     )

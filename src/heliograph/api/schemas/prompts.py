@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from heliograph.api.schemas.envelope import NON_BLANK, Answer
+from heliograph.errors import InvalidRequestError
 from heliograph.prompts.rules import (
     ENVIRONMENT_PATTERN,
     MAX_COMMIT_MESSAGE_CHARS,
@@ -54,6 +55,13 @@ class PromptBody(BaseModel):
 
     model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, pattern=NON_BLANK)
     messages: list[dict[str, Any]] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The body as sent: the fields given, the unknown ones included."""
+        try:
+            return self.model_dump(mode="json", exclude_unset=True)
+        except ValueError:  # pydantic's serializer stops at a depth JSON parsing allowed
+            raise InvalidRequestError("promptBody: nested too deeply") from None
 
 
 class NewPrompt(BaseModel):
