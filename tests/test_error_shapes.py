@@ -23,7 +23,15 @@ from tests.inprocess import InProcessServer
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 # Routes anyone may call, and the HQL routes, whose errors carry a code (Helicone's HQL API).
-PUBLIC = {"/healthz", "/v1/models", "/v1/auth/sign-in", "/v1/auth/sign-out", "/v1/auth/session"}
+# A prompt body's signed URL needs no key: its signature is the credential (docs/prompts.md).
+PUBLIC = {
+    "/healthz",
+    "/v1/models",
+    "/v1/auth/sign-in",
+    "/v1/auth/sign-out",
+    "/v1/auth/session",
+    "/v1/prompt-bodies/versionId",
+}
 OPENAI_ERROR_KEYS = {"message", "type", "param", "code"}
 
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 
-from heliograph.prompts.rules import MAX_BODY_BYTES, MAX_TAGS
+from heliograph.prompts.rules import MAX_BODY_BYTES, MAX_BODY_DEPTH, MAX_TAGS
 from tests.inprocess import InProcessServer
 from tests.prompts.helpers import BODY, create_prompt, new_org, new_version
 
@@ -63,6 +63,9 @@ BAD_CREATES: list[tuple[Any, int, str]] = [
         "tags",
     ),
     ({"name": "ok", "tags": ["x" * 101], "promptBody": BODY}, 400, "tags"),
+    ({"name": "nul\x00", "promptBody": BODY}, 400, "name"),  # PostgreSQL's text holds no NUL
+    ({"name": "ok", "tags": ["a\x00"], "promptBody": BODY}, 400, "tags"),
+    ({"name": "ok", "promptBody": {"model": "gpt\x00"}}, 400, "promptBody.model"),
     ({"name": "ok"}, 400, "promptBody"),
     ({"name": "ok", "promptBody": ["not", "an", "object"]}, 400, "promptBody"),
     ({"name": "ok", "promptBody": {"messages": []}}, 400, "promptBody.model"),
@@ -84,6 +87,9 @@ def test_not_json_is_a_400(server: InProcessServer):
     key = new_org(server, "not-json")
     headers = {"Content-Type": "application/json"}
     _refused(server, key, "POST", "/v1/prompt-2025", 400, content=b"{nope", headers=headers)
+    nan = b'{"name": "n", "promptBody": {"model": "gpt-4", "temperature": NaN}}'
+    error = _refused(server, key, "POST", "/v1/prompt-2025", 400, content=nan, headers=headers)
+    assert error == "promptBody: NaN and Infinity are not JSON numbers"
 
 
 def test_a_body_is_taken_up_to_one_mib_and_refused_beyond(server: InProcessServer):
@@ -110,13 +116,27 @@ def test_a_body_is_taken_up_to_one_mib_and_refused_beyond(server: InProcessServe
     _refused(server, key, "POST", "/v1/prompt-2025/update", 413, json=update)
 
 
-def test_a_body_nested_too_deeply_is_a_400(server: InProcessServer):
-    key = new_org(server, "deep")
+def _nested(depth: int) -> Any:
     nested: Any = "leaf"
-    for _ in range(300):
+    for _ in range(depth):
         nested = {"n": nested}
-    body = {"name": "deep", "promptBody": {"model": "gpt-4", "extra": nested}}
-    assert "nested too deeply" in _refused(server, key, "POST", "/v1/prompt-2025", 400, json=body)
+    return nested
+
+
+def test_bodies_are_kept_up_to_the_depth_limit_and_refused_beyond(server: InProcessServer):
+    key = new_org(server, "deep")
+    deep = {"model": "gpt-4", "extra": _nested(MAX_BODY_DEPTH - 1)}  # the body is level 1
+    _, first = create_prompt(server, key, body=deep)
+    with server.api(key) as client:
+        shown = client.post("/v2/prompt-2025/query/version", json={"promptVersionId": first})
+    assert shown.json()["data"]["prompt_body"] == deep
+    too_deep = {"name": "deep", "promptBody": {"model": "gpt-4", "extra": _nested(MAX_BODY_DEPTH)}}
+    error = _refused(server, key, "POST", "/v1/prompt-2025", 400, json=too_deep)
+    assert error.startswith("promptBody: nested too deeply")
+    past_the_parser = b'{"name": "x", "promptBody": {"model": "m", "e": ' + b"[" * 5000
+    headers = {"Content-Type": "application/json"}
+    content = past_the_parser + b"]" * 5000 + b"}}"
+    _refused(server, key, "POST", "/v1/prompt-2025", 400, content=content, headers=headers)
 
 
 def test_unknown_ids_are_404s_and_store_no_body(server: InProcessServer):
@@ -173,6 +193,7 @@ def test_bad_fields_are_400s(server: InProcessServer):
         ("/v1/prompt-2025/update", update | {"environment": "e" * 65}),
         ("/v1/prompt-2025/update", {k: v for k, v in update.items() if k != "commitMessage"}),
         ("/v1/prompt-2025/update", update | {"newMajorVersion": "maybe"}),
+        ("/v1/prompt-2025/update", update | {"commitMessage": "a\x00b"}),
         ("/v1/prompt-2025/query", {"pageSize": 0}),
         ("/v1/prompt-2025/query", {"pageSize": 101}),
         ("/v1/prompt-2025/query", {"page": -1}),

@@ -106,7 +106,9 @@ def test_promote_and_roll_back(server: InProcessServer):
 
 def test_v2_answers_carry_the_body(server: InProcessServer):
     key = new_org(server, "v2")
-    body = {**BODY, "tools": [{"type": "function", "function": {"name": "f"}}], "seed": 7}
+    # JSON's integers have no size limit: one past 64 bits comes back as sent.
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    body = {**BODY, "tools": tools, "seed": 7, "x-trace": 2**70, "note": "café ☕"}
     prompt, first = create_prompt(server, key, body=body)
     with server.api(key) as client:
         answers = [

@@ -31,13 +31,13 @@ from heliograph.api.schemas.prompts import (
 )
 from heliograph.api.services import services_of
 from heliograph.errors import NotFoundError
-from heliograph.prompts.rules import MAX_ID_CHARS, PRODUCTION, js_iso
+from heliograph.prompts.rules import MAX_ID_CHARS, PLAIN_PATTERN, PRODUCTION, js_iso
 from heliograph.prompts.service import PROMPT_NOT_FOUND, VERSION_NOT_FOUND, VersionRequest
 from heliograph.prompts.signing import SignedGrant
 from heliograph.prompts.versions import VersionInfo
 
 router = APIRouter(tags=["Prompts"])
-VersionId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+VersionId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)]
 PRODUCTION_NOT_FOUND = "Prompt production version not found"
 
 
@@ -213,7 +213,7 @@ async def version_inputs(
     versionId: VersionId,
     request: Request,
     caller: Caller,
-    requestId: Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS)],
+    requestId: Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)],
 ) -> dict[str, Any]:
     """The inputs a logged request filled this version with (recorded when the gateway
     assembles a prompt)."""

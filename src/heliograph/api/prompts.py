@@ -23,13 +23,13 @@ from heliograph.api.schemas.prompts import (
 )
 from heliograph.api.services import services_of
 from heliograph.errors import NotFoundError
-from heliograph.prompts.rules import MAX_ID_CHARS, clean_tags, js_iso
+from heliograph.prompts.rules import MAX_ID_CHARS, PLAIN_PATTERN, clean_tags, js_iso
 from heliograph.prompts.service import PROMPT_NOT_FOUND, Prompts
 from heliograph.prompts.store import PromptInfo
 from heliograph.prompts.store import PromptQuery as StoreQuery
 
 router = APIRouter(tags=["Prompts"])
-PromptId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]
+PromptId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)]
 
 
 def prompts_of(request: Request) -> Prompts:

@@ -6,10 +6,9 @@ service relies on whoever calls it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 from heliograph.errors import HeliographError, InvalidRequestError
 
@@ -28,11 +27,16 @@ MAX_ID_CHARS = 64
 # What GET /v1/prompt-2025/tags and /environments answer at most (sorted, the first ones).
 MAX_LISTED_NAMES = 1000
 MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_DEPTH = 64
 PRODUCTION = "production"
 FIRST_COMMIT_MESSAGE = "First version."  # Helicone's, for the version a prompt is created with
 # At least one visible character and no control character (C0 or C1).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# No control character (PostgreSQL's text cannot hold NUL); TEXT_PATTERN allows line breaks
+# and tabs. Ids are looked up, never stored from here, but a NUL would fail the query.
+PLAIN_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class BodyTooLarge(HeliographError):
@@ -55,12 +59,34 @@ def clean_tags(tags: list[str]) -> list[str]:
     return kept
 
 
+def check_depth(body: dict[str, Any]) -> None:
+    """Objects and arrays at most MAX_BODY_DEPTH deep (the body itself is level 1): what the
+    v2 answers' serializer, which has a depth limit of its own, can always write back."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_BODY_DEPTH:
+            raise InvalidRequestError(
+                f"promptBody: nested too deeply (objects and arrays {MAX_BODY_DEPTH} levels "
+                "deep at most)"
+            )
+        pending.extend((child, depth + 1) for child in children)
+
+
 def encode_body(body: dict[str, Any]) -> bytes:
-    """The body as stored and served: compact JSON, at most MAX_BODY_BYTES."""
+    """The body as stored and served: compact JSON (UTF-8), at most MAX_BODY_BYTES."""
+    check_depth(body)
     try:
-        encoded = orjson.dumps(body)
-    except orjson.JSONEncodeError:  # nested deeper than orjson follows (255 levels)
-        raise InvalidRequestError("promptBody: nested too deeply") from None
+        # The standard library's encoder, not orjson's: JSON allows integers past 64 bits.
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        encoded = text.encode()
+    except UnicodeEncodeError:
+        raise InvalidRequestError("promptBody: a string holds an unpaired surrogate") from None
+    except ValueError:
+        raise InvalidRequestError("promptBody: NaN and Infinity are not JSON numbers") from None
     if len(encoded) > MAX_BODY_BYTES:
         raise BodyTooLarge(
             f"promptBody: {len(encoded)} bytes as JSON; a prompt body holds at most "

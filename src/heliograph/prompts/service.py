@@ -8,11 +8,11 @@ failed write leaves nothing a caller can reach.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import ForbiddenError, NotFoundError
@@ -120,7 +120,7 @@ class Prompts:
         body = await asyncio.to_thread(self.bodies.get, version.organization_id, version.id)
         if body is None:
             raise NotFoundError(BODY_NOT_FOUND)
-        return orjson.loads(body)
+        return json.loads(body)
 
     async def signed_body(self, version_id: str, grant: SignedGrant) -> bytes:
         """The body a signed URL names, without other credentials: 403 for a signature that

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from heliograph.api.schemas.envelope import NON_BLANK, Answer
+from heliograph.api.schemas.envelope import Answer
 from heliograph.errors import InvalidRequestError
 from heliograph.prompts.rules import (
     ENVIRONMENT_PATTERN,
@@ -26,11 +26,13 @@ from heliograph.prompts.rules import (
     MAX_TAGS,
     MAX_VERSIONS_PER_PROMPT,
     NAME_PATTERN,
+    PLAIN_PATTERN,
+    TEXT_PATTERN,
 )
 
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]
-Tag = Annotated[str, Field(max_length=MAX_TAG_CHARS)]
+Tag = Annotated[str, Field(max_length=MAX_TAG_CHARS, pattern=PLAIN_PATTERN)]
 Tags = Annotated[
     list[Tag],
     Field(max_length=MAX_TAGS, description="Trimmed; empty ones and repeats are dropped"),
@@ -53,13 +55,14 @@ class PromptBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, pattern=NON_BLANK)
+    model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, pattern=NAME_PATTERN)
     messages: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The body as sent: the fields given, the unknown ones included."""
         try:
-            return self.model_dump(mode="json", exclude_unset=True)
+            # Python mode: JSON mode would turn NaN (which the JSON parser lets in) into null.
+            return self.model_dump(exclude_unset=True)
         except ValueError:  # pydantic's serializer stops at a depth JSON parsing allowed
             raise InvalidRequestError("promptBody: nested too deeply") from None
 
@@ -78,12 +81,17 @@ class NewVersion(BaseModel):
         "of promptVersionId's major version"
     )
     environment: Environment | None = Field(None, description="An environment it then serves")
-    commitMessage: str = Field(max_length=MAX_COMMIT_MESSAGE_CHARS)
+    commitMessage: str = Field(max_length=MAX_COMMIT_MESSAGE_CHARS, pattern=TEXT_PATTERN)
     promptBody: PromptBody
 
 
 class PromptQuery(BaseModel):
-    search: str = Field("", max_length=MAX_SEARCH_CHARS, description="Part of the name, any case")
+    search: str = Field(
+        "",
+        max_length=MAX_SEARCH_CHARS,
+        pattern=PLAIN_PATTERN,
+        description="Part of the name, any case",
+    )
     tagsFilter: list[Tag] = Field(
         [], max_length=MAX_TAGS, description="Prompts with any of these tags"
     )
