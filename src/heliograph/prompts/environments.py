@@ -64,14 +64,15 @@ class EnvironmentStore:
     def set(self, organization_id: str, prompt_id: str, version_id: str, environment: str) -> bool:
         """Promote (or roll back to) the version in `environment`; False when the version is
         not a live version of the organization's prompt."""
-        for attempt in range(ASSIGN_ATTEMPTS):
+        attempts_left = ASSIGN_ATTEMPTS
+        while True:
             try:
                 return self._set(organization_id, prompt_id, version_id, environment)
-            except IntegrityError:
-                if attempt == ASSIGN_ATTEMPTS - 1:
+            except IntegrityError:  # another writer named the environment first: update it
+                attempts_left -= 1
+                if attempts_left == 0:
                     raise
-                time.sleep(0.01 * (attempt + 1))
-        raise AssertionError("unreachable")
+                time.sleep(0.01)
 
     def _set(self, organization_id: str, prompt_id: str, version_id: str, environment: str) -> bool:
         with self._sessions.begin() as session:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,7 @@ from heliograph.prompts.versions import NewVersion, VersionInfo, VersionStore
 PROMPT_NOT_FOUND = "Prompt not found"
 VERSION_NOT_FOUND = "Prompt version not found"
 BODY_NOT_FOUND = "Prompt body not found"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class Prompts:
         self.bodies = bodies
         self.signer = signer
 
-    async def _with_body(self, organization_id: str, body: dict[str, Any], store: Any) -> Any:
+    async def _with_body(
+        self, organization_id: str, body: dict[str, Any], store: Callable[[str, str], T]
+    ) -> T:
         """Run `store(version_id, model)` after putting the body; the body goes again if the
         version could not be stored."""
         encoded, model = encode_body(body), model_of(body)
@@ -60,7 +64,9 @@ class Prompts:
         await asyncio.to_thread(self.bodies.put, organization_id, version_id, encoded)
         try:
             stored = await asyncio.to_thread(store, version_id, model)
-        except BaseException:
+        except Exception:
+            # Not on cancellation: the thread may still store the version, which needs its
+            # body; at worst an orphan body stays, which no version names.
             await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
             raise
         if stored is None:
@@ -77,8 +83,7 @@ class Prompts:
             first = FirstVersion(version_id, model)
             return self.store.create(organization_id, name, kept, first), version_id
 
-        created: tuple[str, str] = await self._with_body(organization_id, body, store)
-        return created
+        return await self._with_body(organization_id, body, store)
 
     async def new_version(self, organization_id: str, request: VersionRequest) -> VersionInfo:
         def store(version_id: str, model: str) -> VersionInfo | None:
@@ -93,7 +98,7 @@ class Prompts:
             )
             return self.versions.add(organization_id, new)
 
-        added: VersionInfo | None = await self._with_body(organization_id, request.body, store)
+        added = await self._with_body(organization_id, request.body, store)
         if added is None:
             raise NotFoundError(VERSION_NOT_FOUND)
         return added

@@ -62,16 +62,16 @@ class PromptStore:
 
     def create(self, organization_id: str, name: str, tags: list[str], first: FirstVersion) -> str:
         """A new prompt with its first version in production; its id."""
-        for attempt in range(PROMPT_ID_ATTEMPTS):
+        attempts_left = PROMPT_ID_ATTEMPTS
+        while True:
             prompt_id = new_prompt_id()
             try:
                 self._insert(organization_id, prompt_id, name, tags, first)
-            except IntegrityError:
-                if attempt == PROMPT_ID_ATTEMPTS - 1:
+                return prompt_id
+            except IntegrityError:  # the id is taken (by any organization): draw another
+                attempts_left -= 1
+                if attempts_left == 0:
                     raise
-                continue
-            return prompt_id
-        raise AssertionError("unreachable")
 
     def _insert(
         self, org: str, prompt_id: str, name: str, tags: list[str], first: FirstVersion
