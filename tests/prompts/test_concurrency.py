@@ -34,7 +34,7 @@ def test_threads_adding_versions_take_distinct_numbers(database_url: str):
     db.migrate(engine)
     sessions = db.session_factory(engine)
     try:
-        org = KeyStore(sessions).organization(f"numbers-{uuid.uuid4().hex[:6]}").id
+        org = KeyStore(sessions).organization(f"numbers-{uuid.uuid4().hex[:6]}", create=True).id
         first = str(uuid.uuid4())
         prompt = PromptStore(sessions).create(org, "p", [], FirstVersion(first, "gpt-4"))
         versions, environments = VersionStore(sessions), EnvironmentStore(sessions)
