@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from heliograph.errors import InvalidRequestError
 from heliograph.usage import Usage
 
 # Source ids that are not UUIDs (LiteLLM's `chatcmpl-...`) become a UUID derived from the
@@ -24,7 +25,7 @@ from heliograph.usage import Usage
 IMPORTED_ID_NAMESPACE = uuid.UUID("6f1d6c3e-2b7a-4d0e-9a51-3c8e2f4b7d10")
 
 
-class BadRecord(Exception):
+class BadRecord(InvalidRequestError):
     """A record that cannot be imported: what is wrong with it, in one line."""
 
 
