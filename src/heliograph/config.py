@@ -88,6 +88,13 @@ class Settings:
     provider_key_cache_s: float = setting(
         30.0, "The same for an organization's stored provider keys", low=0.001, high=DAY_S
     )
+    prompt_cache_s: float = setting(
+        10.0,
+        "How long the gateway trusts which version a prompt's environment serves; this "
+        "server's own changes apply at once ([prompts](docs/prompts.md#assembly-on-the-gateway))",
+        low=0.001,
+        high=DAY_S,
+    )
     api_key: str = setting(
         "", "An API key created for the default organization at start when missing", secret=True
     )

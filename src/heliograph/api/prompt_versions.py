@@ -183,15 +183,9 @@ async def set_environment(
     body: EnvironmentUpdate, request: Request, caller: Caller
 ) -> dict[str, Any]:
     """Point the environment at the version: promote, or roll back to an older one."""
-    environments = prompts_of(request).environments
-    if not await asyncio.to_thread(
-        environments.set,
-        caller.organization_id,
-        body.promptId,
-        body.promptVersionId,
-        body.environment,
-    ):
-        raise NotFoundError(VERSION_NOT_FOUND)
+    await prompts_of(request).set_environment(
+        caller.organization_id, body.promptId, body.promptVersionId, body.environment
+    )
     return ok(None)
 
 

@@ -1,17 +1,38 @@
 """The inputs a logged request filled a prompt version with (Helicone's `prompts_2025_inputs`).
 
-The gateway records them when it assembles a prompt (not built yet: until then nothing
-writes here, and GET .../inputs answers 404); the REST API reads them.
+The gateway records them when it assembles a prompt (input_log.py, off the request path); the
+REST API reads them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.meta.models import PromptInput, PromptVersion
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    organization_id: str
+    request_id: str
+    version_id: str
+    inputs: dict[str, Any]
+    environment: str | None
+
+
+def _row(record: InputRecord) -> PromptInput:
+    return PromptInput(
+        organization_id=record.organization_id,
+        request_id=record.request_id,
+        version_id=record.version_id,
+        inputs=record.inputs,
+        environment=record.environment,
+    )
 
 
 class InputStore:
@@ -36,6 +57,20 @@ class InputStore:
                     environment=environment,
                 )
             )
+
+    def record_many(self, records: list[InputRecord]) -> None:
+        """Store the records in one transaction; when one cannot be stored (its request id
+        already has inputs, or its version was deleted since), the others one by one."""
+        try:
+            with self._sessions.begin() as session:
+                session.add_all([_row(record) for record in records])
+        except IntegrityError:
+            for record in records:
+                try:
+                    with self._sessions.begin() as session:
+                        session.add(_row(record))
+                except IntegrityError:
+                    continue
 
     def get(
         self, organization_id: str, prompt_id: str, version_id: str, request_id: str

@@ -19,15 +19,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from heliograph.errors import ForbiddenError, NotFoundError
 from heliograph.prompts.bodies import BodyStore
 from heliograph.prompts.environments import EnvironmentStore
+from heliograph.prompts.input_log import InputLog
 from heliograph.prompts.inputs import InputStore
 from heliograph.prompts.rules import clean_tags, encode_body, model_of
 from heliograph.prompts.signing import BodyUrlSigner, SignedGrant
+from heliograph.prompts.source import PromptSource
 from heliograph.prompts.store import FirstVersion, PromptStore
 from heliograph.prompts.versions import NewVersion, VersionInfo, VersionStore
 
 PROMPT_NOT_FOUND = "Prompt not found"
 VERSION_NOT_FOUND = "Prompt version not found"
 BODY_NOT_FOUND = "Prompt body not found"
+DEFAULT_CACHE_S = 10.0
 T = TypeVar("T")
 
 
@@ -45,7 +48,11 @@ class VersionRequest:
 
 class Prompts:
     def __init__(
-        self, sessions: sessionmaker[Session], bodies: BodyStore, signer: BodyUrlSigner
+        self,
+        sessions: sessionmaker[Session],
+        bodies: BodyStore,
+        signer: BodyUrlSigner,
+        cache_s: float = DEFAULT_CACHE_S,
     ) -> None:
         self.store = PromptStore(sessions)
         self.versions = VersionStore(sessions)
@@ -53,6 +60,9 @@ class Prompts:
         self.inputs = InputStore(sessions)
         self.bodies = bodies
         self.signer = signer
+        # What the gateway assembles calls from; every change below is forgotten by it at once.
+        self.source = PromptSource(self.versions, bodies, cache_s)
+        self.input_log = InputLog(self.inputs)
 
     async def _with_body(
         self, organization_id: str, body: dict[str, Any], store: Callable[[str, str], T]
@@ -101,12 +111,24 @@ class Prompts:
         added = await self._with_body(organization_id, request.body, store)
         if added is None:
             raise NotFoundError(VERSION_NOT_FOUND)
+        self.source.forget(organization_id, request.prompt_id)
         return added
+
+    async def set_environment(
+        self, organization_id: str, prompt_id: str, version_id: str, environment: str
+    ) -> None:
+        """Promote (or roll back to) the version in `environment`."""
+        if not await asyncio.to_thread(
+            self.environments.set, organization_id, prompt_id, version_id, environment
+        ):
+            raise NotFoundError(VERSION_NOT_FOUND)
+        self.source.forget(organization_id, prompt_id)
 
     async def delete_prompt(self, organization_id: str, prompt_id: str) -> None:
         version_ids = await asyncio.to_thread(self.store.delete, organization_id, prompt_id)
         if version_ids is None:
             raise NotFoundError(PROMPT_NOT_FOUND)
+        self.source.forget(organization_id, prompt_id)
         await asyncio.to_thread(self.bodies.delete, organization_id, version_ids)
 
     async def delete_version(self, organization_id: str, prompt_id: str, version_id: str) -> None:
@@ -115,6 +137,7 @@ class Prompts:
         )
         if not deleted:
             raise NotFoundError(VERSION_NOT_FOUND)
+        self.source.forget(organization_id, prompt_id)
         await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
 
     def body_url(self, base_url: str, version: VersionInfo) -> str:
