@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
 from heliograph.api.schemas.envelope import Answer
 from heliograph.errors import InvalidRequestError
@@ -57,14 +64,26 @@ class PromptBody(BaseModel):
 
     model: str = Field(min_length=1, max_length=MAX_MODEL_CHARS, pattern=NAME_PATTERN)
     messages: list[dict[str, Any]] | None = None
+    _order: list[str] = PrivateAttr(default_factory=list)  # the fields in the order sent
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        body = handler(data)
+        if isinstance(data, dict):
+            body._order = list(data)
+        return body
 
     def as_json(self) -> dict[str, Any]:
-        """The body as sent: the fields given, the unknown ones included."""
+        """The body as sent: the fields given, the unknown ones included, in the order sent
+        (the gateway assembles calls from it: what goes upstream keeps that order)."""
         try:
             # Python mode: JSON mode would turn NaN (which the JSON parser lets in) into null.
-            return self.model_dump(exclude_unset=True)
+            fields = self.model_dump(exclude_unset=True)
         except ValueError:  # pydantic's serializer stops at a depth JSON parsing allowed
             raise InvalidRequestError("promptBody: nested too deeply") from None
+        ordered = {name: fields[name] for name in self._order if name in fields}
+        return {**ordered, **fields}
 
 
 class NewPrompt(BaseModel):
