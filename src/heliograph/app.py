@@ -40,6 +40,7 @@ from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.prompt_step import prompt_step
 from heliograph.prompts.bodies import EmbeddedBodyStore
 from heliograph.prompts.service import Prompts
 from heliograph.prompts.signing import BodyUrlSigner
@@ -121,6 +122,7 @@ def build_services(settings: Settings) -> Services:
             sessions,
             EmbeddedBodyStore(sessions),
             BodyUrlSigner(load_secret(settings.secret_key, settings.data_dir)),
+            cache_s=settings.prompt_cache_s,
         ),
     )
 
@@ -138,10 +140,13 @@ class HeliographApp:
         self._proxy = call_flow(PASSTHROUGH_INTAKE, passthrough, keys, limits, guard, calls)
         unified = Unified(services.provider_keys, services.router, services.upstream, limits)
         self._gateway = call_flow(UNIFIED_INTAKE, unified, keys, limits, guard, calls)
+        settings = services.settings
+        # Before "plan": a saved prompt may name the model the plan chooses targets by.
+        assembly = prompt_step(services.prompts, settings.max_gateway_body_bytes)
+        self._gateway.insert_before("plan", assembly)
         self._api = create_api(services)
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
-        settings = services.settings
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
         self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
         self._async_log_body = BodyLimit(settings.max_async_log_body_bytes, envelope)
@@ -196,6 +201,8 @@ class HeliographApp:
             await apply_migrations(services.engine)
             await services.pipeline.start()
             started.push_async_callback(services.pipeline.close)
+            await services.prompts.input_log.start()
+            started.push_async_callback(services.prompts.input_log.close)
             await self._alerts.start()
             started.push_async_callback(self._alerts.stop)  # before the engine it reads closes
             await services.webhooks.start()

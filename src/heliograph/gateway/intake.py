@@ -23,8 +23,16 @@ from heliograph.helicone_headers import (
 )
 from heliograph.meta.keys import KeyStore, Principal
 from heliograph.pipeline.call_record import open_call
-from heliograph.pipeline.rows import LoggedCall
+from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.base import WireFormat
+
+
+@dataclass(frozen=True, slots=True)
+class PromptUse:
+    """The saved prompt a call's body was assembled from: what its log row names."""
+
+    prompt_id: str
+    version_id: str
 
 
 @dataclass(slots=True)
@@ -38,6 +46,11 @@ class Intake:
     policies: CallPolicies
     retry: RetryPolicy | None
     warnings: list[str]
+    request_id: str  # the call's id in its log row (Helicone-Request-Id, or a new one)
+    # Set by a step before the plan that read the body (prompt assembly): the body as JSON,
+    # so that the plan does not parse it again, and the prompt it was assembled from.
+    request: dict[str, Any] | None = None
+    prompt: PromptUse | None = None
 
     def open_call(
         self,
@@ -49,7 +62,7 @@ class Intake:
     ) -> LoggedCall:
         """The call's log record, before any upstream answers."""
         principal = self.principal
-        return open_call(
+        call = open_call(
             self.headers,
             principal.organization_id,
             principal.key_id,
@@ -60,7 +73,11 @@ class Intake:
             request_body=self.body,
             request_json=request_json,
             model=model,
+            request_id=self.request_id,
         )
+        if self.prompt is not None:
+            call.prompt_id, call.prompt_version = self.prompt.prompt_id, self.prompt.version_id
+        return call
 
     def answer_headers(self, call: LoggedCall) -> list[tuple[bytes, bytes]]:
         """`Helicone-Id`, and `Helicone-Warning` when a property or policy warned."""
@@ -101,4 +118,5 @@ async def take_in(
     warnings = property_warnings(headers.properties) if headers.properties else []
     retry = retry_policy(headers.other, limits)
     policies = CallGuard.read(headers.other, headers.forwarded("cache-control"))
-    return Intake(started, headers, principal, body, policies, retry, warnings)
+    request_id = headers.request_id or new_request_id()
+    return Intake(started, headers, principal, body, policies, retry, warnings, request_id)

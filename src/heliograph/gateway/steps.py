@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from heliograph.gateway.flow import CallFlow, CallState, Route, Step
 from heliograph.gateway.guard import CallGuard
@@ -11,6 +12,8 @@ from heliograph.gateway.relay import relay_answer
 from heliograph.gateway.retry import RetryLimits
 from heliograph.meta.keys import KeyStore
 from heliograph.pipeline.calls import CallLog
+from heliograph.pipeline.rows import LoggedCall
+from heliograph.providers.registry import OPENAI_FORMAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +50,24 @@ def plan(route: Route) -> Step:
 
 
 async def _open(state: CallState) -> bool:
-    state.call = state.plan.open()
-    state.opened = True
-    state.headers = state.intake.answer_headers(state.call)
+    opened(state, state.plan.open())
     return True
+
+
+def opened(state: CallState, call: LoggedCall) -> None:
+    """The call's record is open: a failure from here on is logged (CallFlow.fail)."""
+    state.call = call
+    state.opened = True
+    state.headers = state.intake.answer_headers(call)
+
+
+def open_unplanned(state: CallState, request_json: Any) -> LoggedCall:
+    """Open the call's record before a plan chose any upstream, for a step before "plan"
+    whose failure is to be logged all the same (prompt assembly): no provider, no target."""
+    model = request_json.get("model") if isinstance(request_json, dict) else None
+    call = state.intake.open_call("", "", OPENAI_FORMAT, request_json, model)
+    opened(state, call)
+    return call
 
 
 OPEN = Step("open", _open)

@@ -108,7 +108,8 @@ class Unified:
 
     async def plan(self, scope: Scope, intake: Intake) -> UnifiedPlan:
         endpoint = GATEWAY_PATHS[scope["path"]]
-        request = _request_body(intake.body, endpoint)
+        parsed = intake.request if intake.request is not None else _parsed(intake.body)
+        request = _checked(parsed, endpoint)
         handler = intake.headers.other.get("helicone-token-limit-exception-handler")
         if handler:
             request = apply_token_limit(handler.strip().lower(), request)
@@ -251,11 +252,14 @@ def _body_translator(adapter: ChatAdapter, model: str) -> Callable[[int, bytes],
     return translate
 
 
-def _request_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
+def _parsed(body: bytes) -> Any:
     try:
-        request = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise InvalidRequestError("The request body is not valid JSON") from None
+
+
+def _checked(request: Any, endpoint: Endpoint) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise InvalidRequestError("The request body must be a JSON object")
     if not isinstance(request.get("model"), str) or not request["model"].strip():

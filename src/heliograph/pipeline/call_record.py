@@ -22,11 +22,13 @@ def open_call(
     request_body: bytes,
     request_json: Any,
     model: str | None = None,
+    request_id: str | None = None,
 ) -> LoggedCall:
     """The record before anything answered; `model` names the model when no
-    Helicone-Model-Override does. The organization is always the caller's key's."""
+    Helicone-Model-Override does; `request_id` is the id chosen already, if any. The
+    organization is always the caller's key's."""
     return LoggedCall(
-        request_id=headers.request_id or new_request_id(),
+        request_id=request_id or headers.request_id or new_request_id(),
         id_is_new=headers.request_id is None,
         organization_id=organization_id,
         proxy_key_id=key_id,

@@ -58,6 +58,8 @@ class LoggedCall:
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
     given_usage: Usage | None = None  # token counts the caller reported, over the body's
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
+    prompt_id: str = ""  # the saved prompt the gateway assembled the request from, if any
+    prompt_version: str = ""  # and its version's id
 
 
 @dataclass
@@ -167,7 +169,9 @@ class RowBuilder:
             "completion_audio_tokens": usage.completion_audio_tokens if usage else 0,
             "reasoning_tokens": usage.reasoning_tokens if usage else 0,
             "cost": cost,
-            "prompt_id": call.properties.get("Helicone-Prompt-Id", ""),
+            # A legacy prompt names itself in a property; an assembled one is the gateway's.
+            "prompt_id": call.prompt_id or call.properties.get("Helicone-Prompt-Id", ""),
+            "prompt_version": call.prompt_version,
             "cache_enabled": call.cache_enabled,
             "cache_reference_id": call.cache_reference_id or ZERO_UUID,
             "cache_saved_cost": saved,
