@@ -12,7 +12,8 @@ What a block gets, as a reader following the docs would have it:
   the server is allowed to reach, so that no delivery leaves the machine;
 - `KEY`, `HELIOGRAPH_API_KEY` and `HELICONE_API_KEY` are the demo key, `REQUEST_ID` a logged
   sample request, `SESSION_ID` a sample session, `WEBHOOK_ID` a webhook of the demo
-  organization, `OPENAI_API_KEY` any key;
+  organization, `OPENAI_API_KEY` any key; docs/prompts.md's ids (`prompt_123`, `version_456`,
+  `version_789`, `req_789`) become those of a prompt made for it, `S3_URL` its version's URL;
   calls made to OpenAI directly (not through Heliograph) go to the mock provider
   (`OPENAI_BASE_URL`), and LiteLLM is kept off the network (its price list is the bundled one);
 - commands find `heliograph` on the PATH, and the CLI's settings are the demo server's
@@ -29,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -69,10 +71,13 @@ class DocsServer:
     url: str
     env: Mapping[str, str]
     cwd: Path
+    ids: Mapping[str, str]  # the docs' placeholder ids -> real ones of the demo
 
     def rewrite(self, code: str) -> str:
         address = self.url.removeprefix("http://")
         code = re.sub(r"\b(?:127\.0\.0\.1|localhost):8585\b", address, code)
+        for placeholder, real in self.ids.items():
+            code = re.sub(rf"\b{placeholder}\b", real, code)
         return code.replace("https://example.com/", f"http://{CLOSED_PORT}/")
 
     def run(self, command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -124,9 +129,51 @@ def docs_server(
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LITELLM_OFFLINE_MODE": "true",
         }
-        yield DocsServer(demo.url, env, home / "work")
+        ids = prompt_ids(demo.url)
+        env["S3_URL"] = ids.pop("S3_URL")
+        yield DocsServer(demo.url, env, home / "work", ids)
     finally:
         demo.interrupt()
+
+
+def prompt_ids(url: str) -> dict[str, str]:
+    """What docs/prompts.md's placeholder ids stand for: a prompt with a version serving
+    production (`version_456`), one serving staging (`version_789`), and a gateway call that
+    filled the first with inputs (`req_789`); and the first version's S3_URL."""
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": "You help customers of {{hc:company:string}}."}],
+    }
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {DEMO_KEY}"}) as api:
+        created = api.post("/v1/prompt-2025", json={"name": "Docs", "promptBody": body})
+        prompt = created.json()["data"]
+        second = api.post(
+            "/v1/prompt-2025/update",
+            json={"promptId": prompt["id"], "promptVersionId": prompt["versionId"],
+                  "newMajorVersion": False, "environment": "staging", "promptBody": body,
+                  "commitMessage": "staging"},
+        )  # fmt: skip
+        assert second.status_code == 200, second.text
+        version = api.post(
+            "/v1/prompt-2025/query/version", json={"promptVersionId": prompt["versionId"]}
+        ).json()["data"]
+        call = {"model": "gpt-4o-mini", "prompt_id": prompt["id"],
+                "version_id": prompt["versionId"], "inputs": {"company": "Acme Corp"}}  # fmt: skip
+        answered = api.post("/v1/chat/completions", json=call)
+        assert answered.status_code == 200, answered.text
+        request_id = answered.headers["helicone-id"]
+        inputs = f"/v1/prompt-2025/id/{prompt['id']}/{prompt['versionId']}/inputs"
+        deadline = time.monotonic() + 30  # inputs are written a moment after the call
+        while api.get(inputs, params={"requestId": request_id}).status_code != 200:
+            assert time.monotonic() < deadline, "the call's prompt inputs were not recorded"
+            time.sleep(0.1)
+    return {
+        "prompt_123": prompt["id"],
+        "version_456": prompt["versionId"],
+        "version_789": second.json()["data"]["id"],
+        "req_789": request_id,
+        "S3_URL": version["s3_url"],
+    }
 
 
 def _runs(block: Block) -> bool:
