@@ -64,11 +64,13 @@ def test_long_condition_chains_are_confined(conditions: int, joiner: str):
 
 
 def best_time(sql: str) -> float:
+    """CPU seconds of the check (this thread's, so other processes on a busy machine, e.g.
+    parallel test workers, do not count), the best of three."""
     times = []
-    for _ in range(2):
-        started = time.perf_counter()
+    for _ in range(3):
+        started = time.thread_time()
         confine(sql, 100, DB, UNBOUNDED)
-        times.append(time.perf_counter() - started)
+        times.append(time.thread_time() - started)
     return min(times)
 
 
@@ -82,8 +84,8 @@ def test_the_check_is_linear_in_the_length_of_an_or_chain():
 @pytest.mark.parametrize("length", [20_001, 100_000])
 def test_a_query_over_the_length_limit_is_refused_before_parsing(length: int):
     sql = or_chain(6_000)[:length]
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(HqlError) as refused:
         confine(sql, 100, DB, 20_000)
     assert refused.value.code == "HQL_QUERY_TOO_LARGE" and refused.value.status == 413
-    assert time.perf_counter() - started < 0.01
+    assert time.thread_time() - started < 0.01
