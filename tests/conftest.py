@@ -35,7 +35,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         starts = starts and "app_server" not in fixtures
         starts = starts or item.nodeid.startswith(PROCESS_MODULES)
         starts = starts or bool(SERVER_FIXTURES & fixtures)
-        item.add_marker(pytest.mark.server if starts else pytest.mark.inprocess)
+        # A test that marks itself (e.g. one running the CLI on the in-process app's data
+        # dir) keeps its mark.
+        if item.get_closest_marker("server") is None:
+            item.add_marker(pytest.mark.server if starts else pytest.mark.inprocess)
 
 
 @pytest.fixture(autouse=True)

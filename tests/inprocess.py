@@ -221,6 +221,12 @@ class InProcessServer:
         assert self.app is not None
         return self.app.services.keys.create("test", org, create_org=True).key
 
+    def create_user(self, email: str, password: str, org: str) -> None:
+        """A dashboard user of organization `org` (created if missing); what the CLI's
+        `users create` does, with no process (tests/api/test_signin.py runs the CLI)."""
+        assert self.app is not None
+        self.app.services.users.create(email, password, org)
+
     def wait_for_request(
         self, request_id: str, key: str | None = None, timeout: float = 15.0
     ) -> dict[str, Any]:

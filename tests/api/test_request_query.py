@@ -1,4 +1,4 @@
-"""The request query API over HTTP: the custom-properties seed examples, verbatim filters."""
+"""The request query API: the custom-properties seed examples, verbatim filters (in-process)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import httpx
 import openai
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 
 @dataclass
 class Seeded:
-    server: HeliographProcess
+    server: InProcessServer
     other_key: str
     ids: dict[str, str] = field(default_factory=dict)  # label -> request id (org A)
     other_ids: list[str] = field(default_factory=list)  # org B
@@ -37,11 +37,12 @@ class Seeded:
 
 
 def _send(
-    server: HeliographProcess, key: str, headers: dict[str, str], model: str = "gpt-4o-mini"
+    server: InProcessServer, key: str, headers: dict[str, str], model: str = "gpt-4o-mini"
 ) -> str:
     request_id = str(uuid.uuid4())
-    response = httpx.post(
-        server.url + "/openai/v1/chat/completions",
+    response = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={"Helicone-Auth": f"Bearer {key}", "Helicone-Request-Id": request_id, **headers},
         json={"model": model, "messages": [{"role": "user", "content": "Hello, how are you?"}]},
     )
@@ -50,15 +51,15 @@ def _send(
 
 
 @pytest.fixture(scope="module")
-def seeded(fake_provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    server = HeliographProcess(tmp_path_factory.mktemp("query") / "data", fake_provider.url)
-    server.start()
+def seeded(app_server: InProcessServer) -> Iterator[Seeded]:
+    server = app_server  # this module's own: its bootstrap organization holds only these rows
     data = Seeded(server, server.create_key("other-org"))
 
     # Seed 000, Python example, verbatim but for the base URL and key.
     client = openai.OpenAI(
         api_key="YOUR_API_KEY",
         base_url=server.url + "/openai/v1",
+        http_client=server.client(),
         default_headers={
             "Helicone-Auth": f"Bearer {server.api_key}",
             "Helicone-Property-App": "idea_generator",
@@ -141,8 +142,8 @@ def seeded(fake_provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
     server.wait_for_request(data.ids["page8"])
     server.wait_for_request(data.other_ids[-1], key=data.other_key)
+    client.close()
     yield data
-    server.stop()
 
 
 def prop(name: str, op: str, value: Any) -> dict[str, Any]:
@@ -338,9 +339,7 @@ def test_malformed_json_and_huge_filters(seeded: Seeded):
 
 
 def test_query_without_auth_is_401(seeded: Seeded):
-    response = httpx.post(
-        seeded.server.url + "/v1/request/query-clickhouse", json={"filter": "all"}
-    )
+    response = seeded.server.request("POST", "/v1/request/query-clickhouse", json={"filter": "all"})
     assert response.status_code == 401
     assert response.json()["data"] is None
 

@@ -1,39 +1,68 @@
-"""Dashboard sign-in: users and passwords, API-key sign-in, the session cookie and CSRF."""
+"""Dashboard sign-in: users and passwords, API-key sign-in, the session cookie and CSRF.
+
+On the in-process app; the CLI's checks run the real CLI on its data dir, and demo mode
+starts a server of its own."""
 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import AnyServer, InProcessServer
+from tests.server import HeliographProcess, clean_environ
 
 PASSWORD = "correct horse battery"
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def _email() -> str:
     return f"user-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def _browser(server: HeliographProcess) -> httpx.Client:
+def _browser(server: AnyServer) -> httpx.Client:
     """A cookie-keeping client with no API key, like the dashboard in a browser."""
+    if isinstance(server, InProcessServer):
+        return server.client()
     return httpx.Client(base_url=server.url, timeout=30)
 
 
-def _signed_in(server: HeliographProcess, email: str) -> tuple[httpx.Client, str]:
+def _cli_create_user(
+    server: InProcessServer, email: str, password: str, org: str
+) -> subprocess.CompletedProcess[str]:
+    """`heliograph users create` (the real CLI) on the in-process app's data dir."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "heliograph", "users", "create", "--email", email),
+            *("--org", org, "--data-dir", str(server.data_dir)),
+        ],
+        env=clean_environ() | {"HELIOGRAPH_USER_PASSWORD": password},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _signed_in(server: InProcessServer, email: str) -> tuple[httpx.Client, str]:
     browser = _browser(server)
     answer = browser.post("/v1/auth/sign-in", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     return browser, answer.json()["data"]["csrfToken"]
 
 
-def test_password_sign_in_sets_a_secure_session_cookie(server: HeliographProcess):
+def test_password_sign_in_sets_a_secure_session_cookie(server: InProcessServer):
     email = _email()
-    created = server.create_user(email.upper(), PASSWORD, f"org-{uuid.uuid4()}")
-    assert created.returncode == 0, created.stderr
+    server.create_user(email.upper(), PASSWORD, f"org-{uuid.uuid4()}")
     with _browser(server) as browser:
         wrong = browser.post("/v1/auth/sign-in", json={"email": email, "password": "nope-nope"})
         assert wrong.status_code == 401
@@ -52,21 +81,21 @@ def test_password_sign_in_sets_a_secure_session_cookie(server: HeliographProcess
         assert session["csrfToken"] == answer.json()["data"]["csrfToken"]
 
 
-def test_cookie_reads_freely_but_writes_only_with_the_csrf_token(server: HeliographProcess):
+def test_cookie_reads_freely_but_writes_only_with_the_csrf_token(server: InProcessServer):
     org = f"org-{uuid.uuid4()}"
     email = _email()
-    assert server.create_user(email, PASSWORD, org).returncode == 0
+    server.create_user(email, PASSWORD, org)
     key = server.create_key(org)
     request_id = str(uuid.uuid4())
-    sent = httpx.post(
-        f"{server.url}/openai/v1/chat/completions",
+    sent = server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={
             "Authorization": "Bearer sk-fake",
             "Helicone-Auth": f"Bearer {key}",
             "Helicone-Request-Id": request_id,
         },
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-        timeout=30,
+        json=CHAT,
     )
     assert sent.status_code == 200
     server.wait_for_request(request_id, key)
@@ -90,18 +119,18 @@ def test_cookie_reads_freely_but_writes_only_with_the_csrf_token(server: Heliogr
     assert row["properties"]["reviewed"] == "yes"
 
 
-def test_a_user_never_sees_another_organizations_requests(server: HeliographProcess):
+def test_a_user_never_sees_another_organizations_requests(server: InProcessServer):
     owner_key = server.create_key(f"org-{uuid.uuid4()}")
     request_id = str(uuid.uuid4())
-    httpx.post(
-        f"{server.url}/openai/v1/chat/completions",
+    server.request(
+        "POST",
+        "/openai/v1/chat/completions",
         headers={"Helicone-Auth": f"Bearer {owner_key}", "Helicone-Request-Id": request_id},
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-        timeout=30,
+        json=CHAT,
     )
     server.wait_for_request(request_id, owner_key)
     outsider = _email()
-    assert server.create_user(outsider, PASSWORD, f"org-{uuid.uuid4()}").returncode == 0
+    server.create_user(outsider, PASSWORD, f"org-{uuid.uuid4()}")
     browser, csrf = _signed_in(server, outsider)
     with contextlib.closing(browser):
         assert browser.get(f"/v1/request/{request_id}").status_code == 404
@@ -114,7 +143,7 @@ def test_a_user_never_sees_another_organizations_requests(server: HeliographProc
         assert request_id not in {row["request_id"] for row in found.json()["data"]}
 
 
-def test_api_key_sign_in_and_sign_out(server: HeliographProcess):
+def test_api_key_sign_in_and_sign_out(server: InProcessServer):
     key = server.create_key(f"org-{uuid.uuid4()}")
     with _browser(server) as browser:
         bad = browser.post("/v1/auth/sign-in", json={"apiKey": "sk-helicone-not-a-key"})
@@ -139,20 +168,21 @@ def test_api_key_sign_in_and_sign_out(server: HeliographProcess):
         ({"email": "a@example.com"}, 'Body must be {"email", "password"} or {"apiKey"}'),
     ],
 )
-def test_bad_sign_in_bodies(server: HeliographProcess, body: object, message: str):
-    answer = httpx.post(f"{server.url}/v1/auth/sign-in", json=body, timeout=30)
+def test_bad_sign_in_bodies(server: InProcessServer, body: object, message: str):
+    answer = server.request("POST", "/v1/auth/sign-in", json=body)
     assert answer.status_code == 400
     assert answer.json() == {"data": None, "error": message}
 
 
-def test_cli_refuses_duplicate_users_and_short_passwords(server: HeliographProcess):
+@pytest.mark.server  # runs the CLI
+def test_cli_refuses_duplicate_users_and_short_passwords(server: InProcessServer):
     email = _email()
     org = f"org-{uuid.uuid4()}"
-    assert server.create_user(email, PASSWORD, org).returncode == 0
-    again = server.create_user(email, PASSWORD, org)
+    assert _cli_create_user(server, email, PASSWORD, org).returncode == 0
+    again = _cli_create_user(server, email, PASSWORD, org)
     assert again.returncode == 1
     assert f"a user with e-mail {email} already exists" in again.stderr
-    short = server.create_user(_email(), "short", org)
+    short = _cli_create_user(server, _email(), "short", org)
     assert short.returncode == 1
     assert "password must be at least 8 characters" in short.stderr
     assert PASSWORD not in again.stderr + again.stdout
@@ -169,19 +199,19 @@ def test_demo_mode_signs_in_automatically(start_server: Callable[..., Heliograph
         )
 
 
-def test_rest_api_takes_a_bare_key_as_helicones_examples_send_it(server: HeliographProcess):
+def test_rest_api_takes_a_bare_key_as_helicones_examples_send_it(server: InProcessServer):
     """The Ragas cookbook sends `authorization: <key>` with no scheme."""
-    bare = httpx.post(
-        f"{server.url}/v1/request/query-clickhouse",
+    bare = server.request(
+        "POST",
+        "/v1/request/query-clickhouse",
         headers={"authorization": server.api_key},
         json={"filter": "all", "limit": 1},
-        timeout=30,
     )
     assert bare.status_code == 200, bare.text
-    wrong = httpx.post(
-        f"{server.url}/v1/request/query-clickhouse",
+    wrong = server.request(
+        "POST",
+        "/v1/request/query-clickhouse",
         headers={"authorization": "sk-helicone-wrong"},
         json={"filter": "all", "limit": 1},
-        timeout=30,
     )
     assert wrong.status_code == 401
