@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,3 +80,19 @@ def test_a_long_chain_of_conditions_compiles_or_raises_filter_error():
         compile_filter(tree, Params())
     except FilterError:
         pass
+
+
+@pytest.mark.parametrize("op", ["like", "ilike"])
+@pytest.mark.parametrize("table", ["request_response_rmt", "properties"])
+def test_a_like_pattern_ending_in_a_lone_backslash_is_a_filter_error(op: str, table: str):
+    """ClickHouse fails the query on such a pattern (the OpenAPI check found it a 500)."""
+
+    def leaf(pattern: str) -> dict[str, Any]:
+        field = "model" if table == "request_response_rmt" else "Environment"
+        return {table: {field: {op: pattern}}}
+
+    for pattern in ("a\\", "\\", "a\\\\\\"):
+        with pytest.raises(FilterError, match="lone backslash"):
+            compile_filter(leaf(pattern), Params())
+    for pattern in ("a\\\\", "a\\%", "\\_b"):  # escaped: ClickHouse takes these
+        compile_filter(leaf(pattern), Params())

@@ -325,6 +325,9 @@ def _condition(field: Field, name: str, op: str, value: Any, params: Params) -> 
 
 
 def _text(col: str, op: str, value: str, params: Params) -> str:
+    # ClickHouse fails the whole query on a pattern ending in a lone escape (a 500 otherwise).
+    if op in ("like", "ilike") and (len(value) - len(value.rstrip("\\"))) % 2:
+        raise FilterError(f"A {op} pattern cannot end in a lone backslash (escape it as \\\\)")
     placeholder = params.add(value, "String")
     if op == "contains":
         return f"positionCaseInsensitiveUTF8(ifNull({col}, ''), {placeholder}) > 0"
