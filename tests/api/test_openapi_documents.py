@@ -1,6 +1,6 @@
 """The OpenAPI document's hand-built schemas (HQL, alerts, webhooks, API keys) agree with the
 handlers that validate those bodies, and text the metadata database cannot store is refused
-with a 400 rather than failing there."""
+with a 400 rather than failing there (on the in-process app)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import re
 import uuid
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
@@ -18,14 +17,19 @@ from heliograph.api.schemas.hql import HqlErrorCode
 from heliograph.errors import InvalidRequestError
 from heliograph.hql import errors
 from tests.api import otlp_helpers
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 RMT = "request_response_rmt"
 HOOK = "http://127.0.0.1:9/alerts"  # the discard port: nothing listens
 
 
-def _document(server: HeliographProcess) -> dict[str, Any]:
-    document: dict[str, Any] = httpx.get(server.url + "/openapi.json", timeout=30).json()
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def _document(server: InProcessServer) -> dict[str, Any]:
+    document: dict[str, Any] = server.request("GET", "/openapi.json").json()
     return document
 
 
@@ -89,7 +93,7 @@ def _alert(filter_: Any) -> dict[str, Any]:
     }
 
 
-def test_alert_filter_schema_and_server_agree(server: HeliographProcess):
+def test_alert_filter_schema_and_server_agree(server: InProcessServer):
     document = _document(server)
     alert_filter = _validator(document, "AlertFilter")
     request = _validator(document, "AlertRequest")
@@ -107,7 +111,7 @@ def test_alert_filter_schema_and_server_agree(server: HeliographProcess):
             assert refused.json()["error"].startswith(("Invalid filter", "Invalid request"))
 
 
-def test_alert_targets_must_hold_one_address(server: HeliographProcess):
+def test_alert_targets_must_hold_one_address(server: InProcessServer):
     request = _validator(_document(server), "AlertRequest")
     body = {**_alert(None), "webhook_urls": None, "emails": None}
     assert not request.is_valid(body)
@@ -148,14 +152,14 @@ def test_time_window_digits_are_exactly_the_accepted_range(window: int):
 
 
 @pytest.mark.parametrize("text", ["\u00b2", "3\u00b2000", "\u00bd"])
-def test_time_window_other_digits_are_refused_not_a_crash(server: HeliographProcess, text: str):
+def test_time_window_other_digits_are_refused_not_a_crash(server: InProcessServer, text: str):
     with server.api() as client:
         response = client.post("/v1/alert/create", json={**_alert(None), "time_window": text})
     assert response.status_code == 400, response.text
     assert response.json()["error"].startswith("Invalid time_window")
 
 
-def test_hql_errors_are_documented_with_their_codes(server: HeliographProcess):
+def test_hql_errors_are_documented_with_their_codes(server: InProcessServer):
     assert set(HqlErrorCode.__args__) == set(errors.STATUS)  # type: ignore[attr-defined]
     document = _document(server)
     envelope = _validator(document, "HqlErrorEnvelope")
@@ -197,7 +201,7 @@ def test_hql_errors_are_documented_with_their_codes(server: HeliographProcess):
     ],
 )
 def test_nul_characters_are_refused_before_the_database(
-    server: HeliographProcess, path: str, body: dict[str, Any], code: int
+    server: InProcessServer, path: str, body: dict[str, Any], code: int
 ):
     with server.api() as client:
         response = client.post(path, json=body)
@@ -209,7 +213,7 @@ def test_nul_characters_are_refused_before_the_database(
     "field",
     ['"name": "bad \\ud800 name"', '"emails": ["a\\ud800@example.com"]'],
 )
-def test_lone_surrogates_in_alerts_are_refused(server: HeliographProcess, field: str):
+def test_lone_surrogates_in_alerts_are_refused(server: InProcessServer, field: str):
     body = (
         '{"metric": "count", "threshold": 1, "time_window": 60000, '
         f'"webhook_urls": ["{HOOK}"], "name": "ok", {field}}}'
@@ -231,7 +235,7 @@ def test_lone_surrogates_in_alerts_are_refused(server: HeliographProcess, field:
     ],
 )
 def test_odd_digits_in_traces_are_not_a_crash(
-    server: HeliographProcess, attributes: list[dict[str, Any]]
+    server: InProcessServer, attributes: list[dict[str, Any]]
 ):
     llm = [
         {"key": "gen_ai.system", "value": {"stringValue": "openai"}},

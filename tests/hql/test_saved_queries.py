@@ -1,4 +1,4 @@
-"""Saved HQL queries: the REST endpoints on a real server, the store on SQLite and PostgreSQL."""
+"""Saved HQL queries: the REST endpoints (in-process), the store on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,16 +13,21 @@ from heliograph.hql.saved_queries import SavedQueryStore
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.models import SavedQuery
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 BASE = "/v1/helicone-sql"
 
 
-def new_key(server: HeliographProcess, name: str) -> str:
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def new_key(server: InProcessServer, name: str) -> str:
     return server.create_key(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
-def test_create_read_update_list_and_delete(server: HeliographProcess):
+def test_create_read_update_list_and_delete(server: InProcessServer):
     key = new_key(server, "saved")
     with server.api(key) as client:
         created = client.post(
@@ -62,7 +67,7 @@ def test_create_read_update_list_and_delete(server: HeliographProcess):
         assert [q["name"] for q in client.get(f"{BASE}/saved-queries").json()["data"]] == ["b"]
 
 
-def test_a_saved_query_runs_as_hql(server: HeliographProcess):
+def test_a_saved_query_runs_as_hql(server: InProcessServer):
     key = new_key(server, "saved-run")
     with server.api(key) as client:
         sql = "SELECT arrayJoin([1, 2, 3]) AS x"
@@ -72,7 +77,7 @@ def test_a_saved_query_runs_as_hql(server: HeliographProcess):
     assert rows == [{"x": 1}, {"x": 2}, {"x": 3}]
 
 
-def test_other_organizations_cannot_see_or_touch_a_saved_query(server: HeliographProcess):
+def test_other_organizations_cannot_see_or_touch_a_saved_query(server: InProcessServer):
     owner, intruder = new_key(server, "owner"), new_key(server, "intruder")
     with server.api(owner) as client:
         [query] = client.post(
@@ -90,7 +95,7 @@ def test_other_organizations_cannot_see_or_touch_a_saved_query(server: Heliograp
         assert client.get(f"{BASE}/saved-query/{query['id']}").json()["data"] == query
 
 
-def test_bulk_delete(server: HeliographProcess):
+def test_bulk_delete(server: InProcessServer):
     key = new_key(server, "bulk-delete")
     with server.api(key) as client:
         ids = [
@@ -120,7 +125,7 @@ def test_bulk_delete(server: HeliographProcess):
         ([], "HQL_MISSING_QUERY_NAME"),
     ],
 )
-def test_invalid_saved_queries_are_refused(server: HeliographProcess, body: Any, code: str):
+def test_invalid_saved_queries_are_refused(server: InProcessServer, body: Any, code: str):
     with server.api() as client:
         created = client.post(f"{BASE}/saved-query", json=body)
         [query] = client.post(f"{BASE}/saved-query", json={"name": "ok", "sql": "SELECT 1"}).json()[
@@ -133,7 +138,7 @@ def test_invalid_saved_queries_are_refused(server: HeliographProcess, body: Any,
         assert response.json()["error"]["code"] == code
 
 
-def test_unknown_and_malformed_ids_are_not_found(server: HeliographProcess):
+def test_unknown_and_malformed_ids_are_not_found(server: InProcessServer):
     with server.api() as client:
         for query_id in (str(uuid.uuid4()), "not-a-uuid", "1%27%20OR%20%271%27=%271"):
             response = client.get(f"{BASE}/saved-query/{query_id}")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server import HeliographProcess
+from tests.inprocess import InProcessServer
 
 NESTED_ARRAYS = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
 
 
 def _nested_in(field: str) -> bytes:
@@ -23,7 +28,7 @@ def _nested_in(field: str) -> bytes:
         ("/v1/helicone-sql/execute", _nested_in("sql")),
     ],
 )
-def test_deeply_nested_json_is_a_400(server: HeliographProcess, path: str, body: bytes):
+def test_deeply_nested_json_is_a_400(server: InProcessServer, path: str, body: bytes):
     with server.api() as client:
         answer = client.post(path, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 400, answer.text
