@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo serve test lint bench bench-tools bench-smoke bench-soak bench-faults bench-routes bench-profile clean
+.PHONY: demo serve test coverage lint bench bench-tools bench-smoke bench-soak bench-faults bench-routes bench-profile clean
 
 # What the server needs (make demo); the test and lint tools come with make test.
 $(STAMP): pyproject.toml
@@ -26,11 +26,24 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/heliograph serve
 
+# The tests run in TEST_WORKERS processes, a test module per worker (its servers and
+# in-process app stay with it); TEST_WORKERS=0 runs them all in this one.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(PYTEST)
+
+# Line coverage of src/heliograph by the tests and by the servers, CLIs and benchmarks they
+# start ([tool.coverage] in pyproject.toml); slower than make test, so only on demand.
+coverage: $(DEV_STAMP)
+	rm -f .coverage .coverage.*
+	COVERAGE_FILE=$(CURDIR)/.coverage $(PYTEST) --cov --cov-report=
+	if ls .coverage.* >/dev/null 2>&1; then $(BIN)/coverage combine --append -q; fi
+	$(BIN)/coverage report --skip-covered
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -73,4 +86,4 @@ bench-profile: $(DEV_STAMP)
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 clean:
-	rm -rf $(VENV) .heliograph .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .heliograph .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

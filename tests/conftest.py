@@ -20,6 +20,9 @@ SHARED_SETTINGS = {"HELIOGRAPH_OUTBOUND_ALLOW": "127.0.0.1:9"}
 SERVER_FIXTURES = {"live_server", "start_server", "docs_server"}
 # Modules that start processes of their own: the benchmarks' servers, the CLI, the demo.
 PROCESS_MODULES = ("tests/bench/", "tests/test_cli.py", "tests/cli/", "tests/test_demo.py")
+# The longest modules (about a minute or more each), handed to parallel workers first so that
+# none is left running alone at the end.
+LONGEST_FIRST = ("tests/bench/", "tests/api/test_openapi.py", "tests/ui/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +42,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # dir) keeps its mark.
         if item.get_closest_marker("server") is None:
             item.add_marker(pytest.mark.server if starts else pytest.mark.inprocess)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_first(items)
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Order modules for --dist loadfile, which hands them out in collection order: the
+    longest, then those starting servers, then the rest; a module's tests keep their order."""
+    serving = {item.path for item in items if item.get_closest_marker("server")}
+
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid.startswith(LONGEST_FIRST):
+            return 0
+        return 1 if item.path in serving else 2
+
+    items.sort(key=rank)  # stable
 
 
 @pytest.fixture(autouse=True)
