@@ -225,7 +225,7 @@ class InProcessServer:
         """A dashboard user of organization `org` (created if missing); what the CLI's
         `users create` does, with no process (tests/api/test_signin.py runs the CLI)."""
         assert self.app is not None
-        self.app.services.users.create(email, password, org)
+        self.app.services.users.create(email, password, org, create_org=True)
 
     def wait_for_request(
         self, request_id: str, key: str | None = None, timeout: float = 15.0

@@ -44,7 +44,7 @@ def _cli_create_user(
     return subprocess.run(
         [
             *(sys.executable, "-m", "heliograph", "users", "create", "--email", email),
-            *("--org", org, "--data-dir", str(server.data_dir)),
+            *("--org", org, "--create-org", "--data-dir", str(server.data_dir)),
         ],
         env=clean_environ() | {"HELIOGRAPH_USER_PASSWORD": password},
         capture_output=True,
