@@ -250,10 +250,11 @@ def test_a_read_waiting_long_holds_the_level_up_until_it_ends():
         priority.follow_log_backlog(0)  # the log keeps up, but a read still waits
         seen.append(priority.level)
         await slow
+        seen.append(priority.level)  # it may have climbed further while the read waited
         priority.follow_log_backlog(0)
         seen.append(priority.level)
         return seen
 
-    during, after_report, after_end = asyncio.run(run())
-    assert during >= 1 and after_report == during
-    assert after_end == during - 1
+    during, after_report, at_end, after_end = asyncio.run(run())
+    assert during >= 1 and after_report == during and at_end >= during
+    assert after_end == at_end - 1
