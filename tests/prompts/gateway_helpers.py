@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from heliograph.mock_provider import FakeProvider
 from heliograph.mock_provider.recording import Call
+from tests.conftest import SHARED_SETTINGS
 from tests.inprocess import InProcessServer
 
 UPSTREAM_KEY = "sk-openai-assembly"  # tells this module's upstream calls from others'
@@ -52,3 +55,15 @@ class Gateway:
                 if answer.status_code != 404 or time.monotonic() > deadline:
                     return answer
                 time.sleep(0.02)
+
+
+def assembly_app(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[InProcessServer]:
+    """An in-process app whose gateway reaches `fake_provider` with a key of its own: the
+    module fixture of the assembly tests."""
+    env = {**SHARED_SETTINGS, "HELIOGRAPH_OPENAI_API_KEY": UPSTREAM_KEY}
+    app = InProcessServer(tmp_path_factory.mktemp(name) / "data", fake_provider.url, env=env)
+    app.start()
+    yield app
+    app.stop()

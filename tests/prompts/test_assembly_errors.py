@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from heliograph.mock_provider import FakeProvider
-from tests.conftest import SHARED_SETTINGS
 from tests.inprocess import InProcessServer
-from tests.prompts.gateway_helpers import UPSTREAM_KEY, Gateway
+from tests.prompts.gateway_helpers import Gateway, assembly_app
 from tests.prompts.helpers import create_prompt, new_org
 
 TEMPLATE = {
@@ -33,11 +32,7 @@ INPUTS = {"company": "Acme Corp", "seats": "12", "trial": "yes"}
 def server(
     fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
-    env = {**SHARED_SETTINGS, "HELIOGRAPH_OPENAI_API_KEY": UPSTREAM_KEY}
-    app = InProcessServer(tmp_path_factory.mktemp("errors") / "data", fake_provider.url, env=env)
-    app.start()
-    yield app
-    app.stop()
+    yield from assembly_app(fake_provider, tmp_path_factory, "errors")
 
 
 @pytest.fixture
