@@ -168,6 +168,7 @@ BAD_FILTERS: list[Any] = [
     {RMT: {"request_created_at": {"gte": "yesterday"}}},
     {"left": "all", "operator": "xor", "right": "all"},
     {RMT: {}},
+    {RMT: {"model": {"like": "gpt-4\\"}}},  # a LIKE pattern ending in a lone escape
     42,
 ]
 

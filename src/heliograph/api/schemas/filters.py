@@ -42,6 +42,16 @@ _TEXT_VALUE: JsonSchema = {
     "anyOf": [{"type": "string", "maxLength": MAX_VALUE_CHARS}, {"type": "number"}],
     "description": 'With "equals", "__empty__" matches an empty value and "null" a missing one',
 }
+# A backslash escapes the next character: ClickHouse refuses a pattern ending in a lone one.
+LIKE_PATTERN = "^(?:[^\\\\]|\\\\[\\s\\S])*$"
+_LIKE_VALUE: JsonSchema = {
+    "anyOf": [
+        {"type": "string", "maxLength": MAX_VALUE_CHARS, "pattern": LIKE_PATTERN},
+        {"type": "number"},
+    ],
+    "description": "% matches any run of characters and _ one; a backslash escapes the next "
+    "character, so a pattern does not end in a lone backslash",
+}
 _NUMBER_VALUE: JsonSchema = {
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMERIC_STRING}]
 }
@@ -64,7 +74,7 @@ def _or_null(schema: JsonSchema) -> JsonSchema:
 
 def _value_for(kind: str, operator: str) -> JsonSchema:
     if kind in ("text", "body", "uuid"):
-        return _TEXT_VALUE
+        return _LIKE_VALUE if operator in ("like", "ilike") else _TEXT_VALUE
     if kind in ("number", "cost"):
         value = _NUMBER_VALUE
     elif kind == "timestamp":
