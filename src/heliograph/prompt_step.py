@@ -36,7 +36,7 @@ CHAT_PATHS = frozenset({"/chat/completions", "/v1/chat/completions"})
 
 def prompt_step(prompts: Prompts, max_body_bytes: int) -> Step:
     """The step, named "prompt"; put it before "plan" (CallFlow.insert_before)."""
-    source, input_log = prompts.source, prompts.input_log
+    source = prompts.source
 
     async def run(state: CallState) -> bool:
         intake = state.intake
@@ -63,11 +63,8 @@ def prompt_step(prompts: Prompts, max_body_bytes: int) -> Step:
             prompt_id = request.get("prompt_id")
             failed.prompt_id = prompt_id if isinstance(prompt_id, str) else ""
             raise
-        use = PromptUse(call.prompt_id, version_id)
+        use = PromptUse(call.prompt_id, version_id, call.inputs)
         state.intake = replace(intake, body=body, request=assembled, prompt=use)
-        input_log.submit(
-            organization_id, intake.request_id, version_id, call.inputs, call.environment
-        )
         return True
 
     return Step("prompt", run)

@@ -30,13 +30,17 @@ class Gateway:
         self.server, self.fake, self.key = server, fake, key
 
     def chat(
-        self, body: dict[str, Any], path: str = "/v1/chat/completions"
+        self,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        path: str = "/v1/chat/completions",
     ) -> tuple[httpx.Response, str, list[Call]]:
         """The answer, the call's request id, and what reached the fake provider for it."""
         request_id = str(uuid.uuid4())
         before = len(upstream_calls(self.fake))
+        sent = {**(headers or {}), "Helicone-Request-Id": request_id}
         with self.server.client({"Authorization": f"Bearer {self.key}"}) as client:
-            answer = client.post(path, json=body, headers={"Helicone-Request-Id": request_id})
+            answer = client.post(path, json=body, headers=sent)
         return answer, request_id, upstream_calls(self.fake)[before:]
 
     def row(self, request_id: str) -> dict[str, Any]:
@@ -45,8 +49,7 @@ class Gateway:
     def inputs(
         self, prompt_id: str, version_id: str, request_id: str, wait_s: float = 10
     ) -> httpx.Response:
-        """GET .../inputs, waiting up to `wait_s` for the inputs to be recorded (off the
-        request path)."""
+        """GET .../inputs, waiting up to `wait_s` for the call's row to be stored."""
         path = f"/v1/prompt-2025/id/{prompt_id}/{version_id}/inputs?requestId={request_id}"
         deadline = time.monotonic() + wait_s
         with self.server.api(self.key) as client:

@@ -4,6 +4,7 @@ found by prompt and version through the filter language and HQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -144,15 +145,32 @@ def test_inputs_are_served_and_calls_found_by_prompt_and_version(gateway: Gatewa
         assert [row["request_id"] for row in found.json()["data"]] == [request_id]
 
     sql = (
-        "SELECT request_id, prompt_id, prompt_version FROM request_response_rmt "
+        "SELECT request_id, prompt_id, prompt_version, prompt_inputs FROM request_response_rmt "
         f"WHERE prompt_id = '{prompt_id}' AND prompt_version = '{version_id}'"
     )
     with server.api(key) as client:
         rows = client.post("/v1/helicone-sql/execute", json={"sql": sql})
     assert rows.status_code == 200, rows.text
     assert rows.json()["data"]["rows"] == [
-        {"request_id": request_id, "prompt_id": prompt_id, "prompt_version": version_id}
+        {
+            "request_id": request_id,
+            "prompt_id": prompt_id,
+            "prompt_version": version_id,
+            "prompt_inputs": json.dumps(INPUTS, separators=(",", ":")),
+        }
     ]
+
+
+def test_omitting_the_request_omits_its_inputs(gateway: Gateway):
+    prompt_id, version_id = create_prompt(gateway.server, gateway.key, body=TEMPLATE)
+    omitted = {"Helicone-Omit-Request": "true"}
+    answer, request_id, sent = gateway.chat({"prompt_id": prompt_id, "inputs": INPUTS}, omitted)
+    assert answer.status_code == 200, answer.text
+    assert sent[0].json()["messages"][0]["content"] == "Acme Corp has 12 seats (trial: yes)"
+    row = gateway.row(request_id)
+    assert row["prompt_version"] == version_id
+    assert "Acme" not in json.dumps(row)
+    assert gateway.inputs(prompt_id, version_id, request_id, wait_s=0).status_code == 404
 
 
 def test_another_organization_cannot_read_the_inputs(gateway: Gateway):

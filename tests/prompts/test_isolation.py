@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from heliograph.mock_provider import FakeProvider
 from tests.inprocess import InProcessServer
-from tests.prompts.helpers import BODY, create_prompt, new_org, new_version, organization_of
+from tests.prompts.gateway_helpers import Gateway, assembly_app
+from tests.prompts.helpers import BODY, create_prompt, new_org, new_version
 
 
-@pytest.fixture
-def server(app_server: InProcessServer) -> InProcessServer:
-    return app_server
+@pytest.fixture(scope="module")
+def server(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    yield from assembly_app(fake_provider, tmp_path_factory, "isolation")
 
 
 def _calls(prompt: str, version: str, request_id: str) -> list[tuple[str, str, Any]]:
@@ -73,14 +77,17 @@ def _state(server: InProcessServer, key: str, prompt: str) -> Any:
     return shown, versions, listed
 
 
-def test_another_organization_gets_404_everywhere_and_changes_nothing(server: InProcessServer):
+def test_another_organization_gets_404_everywhere_and_changes_nothing(
+    server: InProcessServer, fake_provider: FakeProvider
+):
     owner, intruder = new_org(server, "owner"), new_org(server, "intruder")
     prompt, first = create_prompt(server, owner, tags=["secret-tag"])
     second = new_version(server, owner, prompt, first, environment="staging")
-    request_id = str(uuid.uuid4())
-    server.app.services.prompts.inputs.record(
-        organization_of(server, owner), request_id, second, {"name": "Alice"}
-    )
+    gateway = Gateway(server, fake_provider, owner)
+    called = {"prompt_id": prompt, "version_id": second, "inputs": {"name": "Alice"}}
+    answer, request_id, _ = gateway.chat(called)
+    assert answer.status_code == 200, answer.text
+    assert gateway.inputs(prompt, second, request_id).status_code == 200
     create_prompt(server, intruder, name="Intruder's own")  # its own prompt exists
     before = _state(server, owner, prompt)
     with server.api(intruder) as client:

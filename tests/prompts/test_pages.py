@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from heliograph.mock_provider import FakeProvider
 from tests.inprocess import InProcessServer
-from tests.prompts.helpers import new_org, organization_of
+from tests.prompts.gateway_helpers import Gateway, assembly_app
+from tests.prompts.helpers import new_org
 
 # The pages' request bodies, verbatim.
 CREATE = {
@@ -63,9 +66,12 @@ VERSION_KEYS = {
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-@pytest.fixture
-def server(app_server: InProcessServer) -> InProcessServer:
-    return app_server
+@pytest.fixture(scope="module")
+def server(
+    fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    """Its gateway reaches the fake provider: the inputs page needs a logged assembled call."""
+    yield from assembly_app(fake_provider, tmp_path_factory, "pages")
 
 
 class Page:
@@ -197,11 +203,12 @@ def test_rename_and_update_tags(page: Page):
     assert prompt["tags"] == ["customer-support", "v2", "production"]
 
 
-def test_get_prompt_inputs(page: Page, server: InProcessServer):
-    request_id = str(uuid.uuid4())  # the page's "req_789": a logged request's id
-    # What the gateway will record when it assembles a prompt (not built yet).
-    inputs = server.app.services.prompts.inputs
-    inputs.record(organization_of(server, page.key), request_id, page.version_id, PAGE_INPUTS)
+def test_get_prompt_inputs(page: Page, server: InProcessServer, fake_provider: FakeProvider):
+    gateway = Gateway(server, fake_provider, page.key)  # the page's "req_789": a call of its
+    called = {"prompt_id": page.prompt_id, "version_id": page.version_id, "inputs": PAGE_INPUTS}
+    answer, request_id, _ = gateway.chat(called)
+    assert answer.status_code == 200, answer.text
+    assert gateway.inputs(page.prompt_id, page.version_id, request_id).status_code == 200
     data = page.call(
         "GET", f"/v1/prompt-2025/id/prompt_123/version_456/inputs?requestId={request_id}"
     )

@@ -35,6 +35,7 @@ from heliograph.prompts.rules import MAX_ID_CHARS, PLAIN_PATTERN, PRODUCTION, js
 from heliograph.prompts.service import PROMPT_NOT_FOUND, VERSION_NOT_FOUND, VersionRequest
 from heliograph.prompts.signing import SignedGrant
 from heliograph.prompts.versions import VersionInfo
+from heliograph.store.prompt_inputs import logged_inputs
 
 router = APIRouter(tags=["Prompts"])
 VersionId = Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)]
@@ -209,15 +210,13 @@ async def version_inputs(
     caller: Caller,
     requestId: Annotated[str, Query(min_length=1, max_length=MAX_ID_CHARS, pattern=PLAIN_PATTERN)],
 ) -> dict[str, Any]:
-    """The inputs a logged request filled this version with (recorded when the gateway
-    assembles a prompt)."""
+    """The inputs a logged request filled this version with (kept in its log row when the
+    gateway assembles a prompt: there once the row is stored, like the request itself)."""
     version = await _version(request, caller, versionId)
     if version.prompt_id != promptId:
         raise NotFoundError(VERSION_NOT_FOUND)
-    store = prompts_of(request).inputs
-    inputs = await asyncio.to_thread(
-        store.get, caller.organization_id, promptId, versionId, requestId
-    )
+    engine = services_of(request).engine
+    inputs = await logged_inputs(engine, caller.organization_id, requestId, versionId)
     if inputs is None:
         raise NotFoundError("Prompt inputs not found")
     return ok({"request_id": requestId, "version_id": versionId, "inputs": inputs})

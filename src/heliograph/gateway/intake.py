@@ -33,6 +33,7 @@ class PromptUse:
 
     prompt_id: str
     version_id: str
+    inputs: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -77,6 +78,7 @@ class Intake:
         )
         if self.prompt is not None:
             call.prompt_id, call.prompt_version = self.prompt.prompt_id, self.prompt.version_id
+            call.prompt_inputs = self.prompt.inputs
         return call
 
     def answer_headers(self, call: LoggedCall) -> list[tuple[bytes, bytes]]:

@@ -313,19 +313,3 @@ class PromptBody(Base):
     version_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     organization_id: Mapped[str] = mapped_column(String(36), index=True)
     body: Mapped[str] = mapped_column(Text)
-
-
-class PromptInput(Base):
-    """The inputs a logged request filled a prompt version with (Helicone's
-    `prompts_2025_inputs`), written by the gateway when it assembles a prompt."""
-
-    __tablename__ = "prompt_inputs"
-
-    organization_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    version_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("prompt_versions.id", ondelete="CASCADE"), index=True
-    )
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    environment: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -60,6 +60,7 @@ class LoggedCall:
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
     prompt_id: str = ""  # the saved prompt the gateway assembled the request from, if any
     prompt_version: str = ""  # and its version's id
+    prompt_inputs: dict[str, Any] | None = None  # and the inputs it was filled with
 
 
 @dataclass
@@ -172,6 +173,7 @@ class RowBuilder:
             # A legacy prompt names itself in a property; an assembled one is the gateway's.
             "prompt_id": call.prompt_id or call.properties.get("Helicone-Prompt-Id", ""),
             "prompt_version": call.prompt_version,
+            "prompt_inputs": _inputs_text(call),
             "cache_enabled": call.cache_enabled,
             "cache_reference_id": call.cache_reference_id or ZERO_UUID,
             "cache_saved_cost": saved,
@@ -184,6 +186,14 @@ class RowBuilder:
         }
         line = orjson.dumps(row) + b"\n"
         return LogRow(line, call.request_id, call.organization_id, call.id_is_new, cost)
+
+
+def _inputs_text(call: LoggedCall) -> str:
+    """An assembled prompt's inputs as JSON; none when the request body is omitted (they
+    are part of it)."""
+    if call.prompt_inputs is None or call.omit_request:
+        return ""
+    return orjson.dumps(call.prompt_inputs).decode()
 
 
 def _text(value: Any) -> str:

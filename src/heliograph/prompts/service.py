@@ -19,8 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from heliograph.errors import ForbiddenError, NotFoundError
 from heliograph.prompts.bodies import BodyStore
 from heliograph.prompts.environments import EnvironmentStore
-from heliograph.prompts.input_log import InputLog
-from heliograph.prompts.inputs import InputStore
 from heliograph.prompts.rules import clean_tags, encode_body, model_of
 from heliograph.prompts.signing import BodyUrlSigner, SignedGrant
 from heliograph.prompts.source import PromptSource
@@ -57,12 +55,10 @@ class Prompts:
         self.store = PromptStore(sessions)
         self.versions = VersionStore(sessions)
         self.environments = EnvironmentStore(sessions)
-        self.inputs = InputStore(sessions)
         self.bodies = bodies
         self.signer = signer
         # What the gateway assembles calls from; every change below is forgotten by it at once.
         self.source = PromptSource(self.versions, bodies, cache_s)
-        self.input_log = InputLog(self.inputs)
 
     async def _with_body(
         self, organization_id: str, body: dict[str, Any], store: Callable[[str, str], T]

@@ -279,6 +279,19 @@ SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_b
 )
 
 
+# The inputs an assembled prompt was filled with (JSON), kept with the call they made:
+# GET /v1/prompt-2025/id/{promptId}/{versionId}/inputs reads them here. Added to
+# request_versions too, which copies request_response_rmt's columns by position.
+MIGRATIONS += tuple(
+    Migration(
+        f"m019_prompt_inputs_{table}",
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS prompt_inputs String DEFAULT '' "
+        "CODEC(ZSTD(1))",
+    )
+    for table in ("request_response_rmt", "request_versions")
+)
+
+
 _RECORD_TABLE = (
     "CREATE TABLE IF NOT EXISTS heliograph_migrations "
     "(name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
