@@ -9,7 +9,8 @@ The saved prompt (created over the REST API first) assembles into exactly the in
 filled from `inputs`. Both calls are checked first: a 200 each, and the two logged request
 bodies equal. At each concurrency the two cases alternate, round after round, so that a
 noisy machine weighs on both alike; the ratios are of the medians over the rounds (P50 at
-c=1, requests per second at c=16). Heliograph runs on CPU 0, nginx and wrk on CPU 1, as in
+c=1, requests per second at c=16), with Heliograph's CPU time a request beside them (what
+other work on the machine changes least). Heliograph runs on CPU 0, nginx and wrk on CPU 1, as in
 bench.proxy. The target: prompt P50 at most 0.1 ms over inline, throughput at most 10% less.
 
 Results: a table on stdout and bench/results/prompts-latest.json (prompts-smoke.json).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import harness, report, stack, wrk
+from bench import harness, procstat, report, stack, wrk
 from bench.checks import check_call
 from bench.fixtures import request_body
 from bench.processes import BenchError, missing_tools
@@ -116,18 +117,30 @@ def run_cases(
                 call = cases[name]
                 script = wrk.write_script(tmp / f"prompts-{name}.lua", call.body, call.headers)
                 warm = wrk.run(call.url, script, concurrency, profile.warmup_seconds, cpu)
+                cpu_before = procstat.cpu_seconds(system.heliograph.pid)
                 result = wrk.run(call.url, script, concurrency, profile.seconds, cpu)
+                per_1000 = _per_1000(
+                    procstat.cpu_seconds(system.heliograph.pid) - cpu_before, result
+                )
                 served += warm.requests + result.requests
                 errors = warm.errors + result.errors
                 run = {"case": name, "concurrency": concurrency, "round": round_}
-                runs.append(run | {"errors": errors, **result.as_dict()})
+                runs.append(
+                    run | {"errors": errors, "cpu_ms_per_request": per_1000, **result.as_dict()}
+                )
                 print(
                     f"  c={concurrency:<3} round {round_} {name:<7} "
-                    f"{result.requests_per_s:>8,.0f} req/s  P50 {result.p50_us / 1000:.3f} ms",
+                    f"{result.requests_per_s:>8,.0f} req/s  P50 {result.p50_us / 1000:.3f} ms  "
+                    f"CPU {per_1000:.3f} ms/request",
                     file=sys.stderr,
                     flush=True,
                 )
     return runs, served
+
+
+def _per_1000(cpu_seconds: float, result: wrk.WrkResult) -> float:
+    """Heliograph's CPU milliseconds a request: what a busy machine changes least."""
+    return round(cpu_seconds / result.requests * 1000, 4) if result.requests else 0.0
 
 
 def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -140,8 +153,10 @@ def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             medians[name] = (
                 statistics.median(r["p50_us"] for r in mine),
                 statistics.median(r["requests_per_s"] for r in mine),
+                statistics.median(r["cpu_ms_per_request"] for r in mine),
             )
-        (inline_p50, inline_rps), (prompt_p50, prompt_rps) = medians["inline"], medians["prompt"]
+        inline_p50, inline_rps, inline_cpu = medians["inline"]
+        prompt_p50, prompt_rps, prompt_cpu = medians["prompt"]
         rows.append(
             {
                 "concurrency": concurrency,
@@ -151,18 +166,26 @@ def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "inline_requests_per_s": round(inline_rps),
                 "prompt_requests_per_s": round(prompt_rps),
                 "throughput_ratio": round(prompt_rps / inline_rps, 3) if inline_rps else None,
+                "inline_cpu_ms_per_request": inline_cpu,
+                "prompt_cpu_ms_per_request": prompt_cpu,
+                "cpu_ratio": round(prompt_cpu / inline_cpu, 3) if inline_cpu else None,
             }
         )
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["  c   inline P50  prompt P50  added      inline req/s  prompt req/s  ratio"]
+    lines = [
+        "  c   inline P50  prompt P50  added      inline req/s  prompt req/s  ratio"
+        "  CPU ms/request inline, prompt, ratio"
+    ]
     for r in rows:
         lines.append(
             f"  {r['concurrency']:<3} {r['inline_p50_ms']:>7.3f} ms  {r['prompt_p50_ms']:>7.3f} ms"
             f"  {r['added_p50_ms']:>+6.3f} ms  {r['inline_requests_per_s']:>12,}"
             f"  {r['prompt_requests_per_s']:>12,}  {r['throughput_ratio']}"
+            f"  {r['inline_cpu_ms_per_request']:.3f}, {r['prompt_cpu_ms_per_request']:.3f},"
+            f" {r['cpu_ratio']}"
         )
     return "\n".join(lines)
 
