@@ -50,25 +50,37 @@ def _environment(version: VersionInfo, asked: str | None) -> str | None:
     return names[0] if names else None
 
 
-def _shown(request: Request, version: VersionInfo, asked: str | None = None) -> dict[str, Any]:
+async def _shown_all(
+    request: Request, versions: list[VersionInfo], asked: str | None = None
+) -> list[dict[str, Any]]:
     base_url = services_of(request).settings.public_url or str(request.base_url)
-    return {
-        "id": version.id,
-        "model": version.model,
-        "prompt_id": version.prompt_id,
-        "major_version": version.major_version,
-        "minor_version": version.minor_version,
-        "commit_message": version.commit_message,
-        "environment": _environment(version, asked),
-        "environments": version.environments,
-        "created_at": js_iso(version.created_at),
-        "s3_url": prompts_of(request).body_url(base_url, version),
-    }
+    urls = await prompts_of(request).body_urls(base_url, versions)
+    return [
+        {
+            "id": version.id,
+            "model": version.model,
+            "prompt_id": version.prompt_id,
+            "major_version": version.major_version,
+            "minor_version": version.minor_version,
+            "commit_message": version.commit_message,
+            "environment": _environment(version, asked),
+            "environments": version.environments,
+            "created_at": js_iso(version.created_at),
+            "s3_url": url,
+        }
+        for version, url in zip(versions, urls, strict=True)
+    ]
+
+
+async def _shown(
+    request: Request, version: VersionInfo, asked: str | None = None
+) -> dict[str, Any]:
+    return (await _shown_all(request, [version], asked))[0]
 
 
 async def _with_body(request: Request, version: VersionInfo, asked: str | None) -> dict[str, Any]:
     body = await prompts_of(request).body_of(version)
-    return ok(_shown(request, version, asked) | {"prompt_body": body})
+    return ok(await _shown(request, version, asked) | {"prompt_body": body})
 
 
 @router.post("/v1/prompt-2025/update", response_model=Envelope[NewVersionOut])
@@ -113,13 +125,13 @@ async def _in_environment(
 
 @router.post("/v1/prompt-2025/query/version", response_model=Envelope[VersionOut])
 async def get_version(body: VersionRef, request: Request, caller: Caller) -> dict[str, Any]:
-    return ok(_shown(request, await _version(request, caller, body.promptVersionId)))
+    return ok(await _shown(request, await _version(request, caller, body.promptVersionId)))
 
 
 @router.post("/v1/prompt-2025/query/production-version", response_model=Envelope[VersionOut])
 async def production_version(body: PromptRef, request: Request, caller: Caller) -> dict[str, Any]:
     found = await _in_environment(request, caller, body.promptId, PRODUCTION)
-    return ok(_shown(request, found, PRODUCTION))
+    return ok(await _shown(request, found, PRODUCTION))
 
 
 @router.post("/v1/prompt-2025/query/environment-version", response_model=Envelope[VersionOut])
@@ -127,7 +139,7 @@ async def environment_version(
     body: EnvironmentQuery, request: Request, caller: Caller
 ) -> dict[str, Any]:
     found = await _in_environment(request, caller, body.promptId, body.environment)
-    return ok(_shown(request, found, body.environment))
+    return ok(await _shown(request, found, body.environment))
 
 
 @router.post("/v2/prompt-2025/query/version", response_model=Envelope[VersionWithBody])
@@ -168,7 +180,7 @@ async def list_versions(body: VersionsQuery, request: Request, caller: Caller) -
     found = await asyncio.to_thread(
         versions.of_prompt, caller.organization_id, body.promptId, body.majorVersion
     )
-    return ok([_shown(request, version) for version in found])
+    return ok(await _shown_all(request, found))
 
 
 @router.post("/v1/prompt-2025/query/total-versions", response_model=Envelope[VersionCounts])

@@ -26,6 +26,13 @@ class BodyStore(Protocol):
     def delete(self, organization_id: str, version_ids: list[str]) -> None: ...
 
 
+class BodyUrls(Protocol):
+    """What a version's `s3_url` is: a URL that serves its body, without credentials, for a
+    while. `base_url` is where this server is reached, for URLs of its own."""
+
+    def url(self, base_url: str, organization_id: str, version_id: str) -> str: ...
+
+
 class EmbeddedBodyStore:
     """Bodies in the metadata database, one row a version."""
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import ForbiddenError, NotFoundError
-from heliograph.prompts.bodies import BodyStore
+from heliograph.prompts.bodies import BodyStore, BodyUrls
 from heliograph.prompts.environments import EnvironmentStore
 from heliograph.prompts.rules import clean_tags, encode_body, model_of
 from heliograph.prompts.signing import BodyUrlSigner, SignedGrant
@@ -51,12 +51,16 @@ class Prompts:
         bodies: BodyStore,
         signer: BodyUrlSigner,
         cache_s: float = DEFAULT_CACHE_S,
+        urls: BodyUrls | None = None,
     ) -> None:
+        """`urls` makes each version's `s3_url`; by default it is this server's own, signed
+        by `signer`."""
         self.store = PromptStore(sessions)
         self.versions = VersionStore(sessions)
         self.environments = EnvironmentStore(sessions)
         self.bodies = bodies
         self.signer = signer
+        self.urls: BodyUrls = signer if urls is None else urls
         # What the gateway assembles calls from; every change below is forgotten by it at once.
         self.source = PromptSource(self.versions, bodies, cache_s)
 
@@ -136,8 +140,14 @@ class Prompts:
         self.source.forget(organization_id, prompt_id)
         await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
 
-    def body_url(self, base_url: str, version: VersionInfo) -> str:
-        return self.signer.url(base_url, version.organization_id, version.id)
+    async def body_urls(self, base_url: str, versions: list[VersionInfo]) -> list[str]:
+        """Each version's `s3_url`, on a worker thread: a store's presigning may refresh its
+        credentials over the network."""
+
+        def urls() -> list[str]:
+            return [self.urls.url(base_url, v.organization_id, v.id) for v in versions]
+
+        return await asyncio.to_thread(urls)
 
     async def body_of(self, version: VersionInfo) -> Any:
         """The version's body as a JSON value (the v2 endpoints answer it inline)."""
