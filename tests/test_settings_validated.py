@@ -224,3 +224,80 @@ def test_every_number_has_both_bounds_and_every_default_is_within_them():
             assert info.low <= value <= info.high, name
         if info.choices:
             assert value in info.choices, name
+
+
+BUCKET = {"HELIOGRAPH_S3_BUCKET": "prompt-bodies"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"HELIOGRAPH_S3_ENDPOINT_URL": "http://minio:9000"},
+            "setting 's3_endpoint_url' from environment variable HELIOGRAPH_S3_ENDPOINT_URL "
+            "needs 's3_bucket' set as well",
+        ),
+        (
+            BUCKET | {"HELIOGRAPH_S3_ACCESS_KEY_ID": "heliograph"},
+            "setting 's3_access_key_id' from environment variable HELIOGRAPH_S3_ACCESS_KEY_ID "
+            "needs 's3_secret_access_key' set as well",
+        ),
+        (
+            {"HELIOGRAPH_S3_SECRET_ACCESS_KEY": "hunter2-s3"},
+            "setting 's3_secret_access_key' from environment variable "
+            "HELIOGRAPH_S3_SECRET_ACCESS_KEY needs 's3_bucket' and 's3_access_key_id' set as well",
+        ),
+        (
+            {"HELIOGRAPH_S3_BUCKET": "Prompt_Bodies"},
+            "setting 's3_bucket' from environment variable HELIOGRAPH_S3_BUCKET must be a bucket "
+            "name: 3-63 lower-case letters, digits, `.` and `-`, starting and ending with a "
+            "letter or digit, not 'Prompt_Bodies'",
+        ),
+        (
+            BUCKET | {"HELIOGRAPH_S3_ENDPOINT_URL": "minio:9000"},
+            "setting 's3_endpoint_url' from environment variable HELIOGRAPH_S3_ENDPOINT_URL "
+            "must be an http:// or https:// URL, not 'minio:9000'",
+        ),
+        (
+            BUCKET | {"HELIOGRAPH_S3_ENDPOINT_URL": "http://minio:99999"},
+            "setting 's3_endpoint_url' from environment variable HELIOGRAPH_S3_ENDPOINT_URL "
+            "must be an http:// or https:// URL, not 'http://minio:99999'",
+        ),
+        (
+            BUCKET | {"HELIOGRAPH_S3_KEY_PREFIX": "/bodies/"},
+            "setting 's3_key_prefix' from environment variable HELIOGRAPH_S3_KEY_PREFIX must be "
+            "at most 512 characters, no control characters, not starting with `/`, "
+            "not '/bodies/'",
+        ),
+    ],
+)
+def test_bucket_settings_are_checked_together(environ: dict[str, str], message: str):
+    assert _refusal(environ=environ) == message
+
+
+def test_bucket_settings_that_fit_are_taken(tmp_path: Path):
+    config = tmp_path / "heliograph.toml"
+    config.write_text('s3_bucket = "prompt-bodies"\ns3_endpoint_url = "https://minio.lan:9000"\n')
+    settings = load_settings(
+        config,
+        environ={
+            "HELIOGRAPH_S3_ACCESS_KEY_ID": "heliograph",
+            "HELIOGRAPH_S3_SECRET_ACCESS_KEY": "hunter2-s3",
+            "HELIOGRAPH_S3_KEY_PREFIX": "team-a/bodies/",
+        },
+    )
+    assert (settings.s3_bucket, settings.s3_endpoint_url) == (
+        "prompt-bodies",
+        "https://minio.lan:9000",
+    )
+    assert settings.s3_key_prefix == "team-a/bodies/"
+    assert settings.s3_secret_access_key == "hunter2-s3"
+
+
+def test_no_secret_is_in_the_settings_repr():
+    secrets = [name for name in scalar_settings() if setting_info(name).secret]
+    assert {"s3_secret_access_key", "smtp_password", "api_key", "secret_key"} <= set(secrets)
+    settings = Settings(**{name: f"value-of-{name}" for name in secrets})
+    shown = repr(settings)
+    assert "s3_bucket=''" in shown  # the others are shown
+    assert not [name for name in secrets if f"value-of-{name}" in shown]

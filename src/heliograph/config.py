@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from heliograph.errors import HeliographError
 from heliograph.provider_specs import default_base_urls
-from heliograph.setting_values import is_fernet_key
+from heliograph.setting_values import is_bucket_name, is_fernet_key, is_http_url, is_key_prefix
 
 ENV_PREFIX = "HELIOGRAPH_"
 
@@ -50,11 +50,16 @@ class SettingInfo:
     # what a valid value looks like, for the error when the check fails.
     valid: Callable[[Any], bool] | None = None
     expected: str = ""
+    # Settings that must be set as well when this one is (e.g. a bucket's endpoint needs the
+    # bucket): a lone one would be ignored, silently.
+    requires: tuple[str, ...] = ()
 
 
 def setting(default: T, help: str, **info: Any) -> T:
-    """A Settings field: its default, its help and its checks (the registry of settings)."""
-    return field(default=default, metadata={"info": SettingInfo(help, **info)})
+    """A Settings field: its default, its help and its checks (the registry of settings).
+    A secret is left out of the settings' repr, so that no log line or traceback shows it."""
+    described = SettingInfo(help, **info)
+    return field(default=default, repr=not described.secret, metadata={"info": described})
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,52 @@ class Settings:
         "The URL clients reach this server at (behind a proxy, its https:// URL): signed "
         "prompt-body URLs start with it ([prompts](docs/prompts.md))",
         shown_default="the URL each request came to",
+    )
+    # Prompt bodies in an S3-compatible object store (prompts/s3_bodies.py).
+    s3_bucket: str = setting(
+        "",
+        "Keeps prompt bodies in this bucket of an S3-compatible object store; a version's "
+        "`s3_url` is then the store's presigned URL ([prompts]"
+        "(docs/prompts.md#scale-out-bodies-in-s3))",
+        shown_default="none: in the metadata database",
+        valid=is_bucket_name,
+        expected="a bucket name: 3-63 lower-case letters, digits, `.` and `-`, starting and "
+        "ending with a letter or digit",
+    )
+    s3_endpoint_url: str = setting(
+        "",
+        "The object store's URL (MinIO, Ceph, R2...), reached by this server and by whoever "
+        "fetches an `s3_url`",
+        shown_default="AWS S3",
+        valid=is_http_url,
+        expected="an http:// or https:// URL",
+        requires=("s3_bucket",),
+    )
+    s3_region: str = setting(
+        "",
+        "The bucket's region",
+        shown_default="`aws_region`",
+        requires=("s3_bucket",),
+    )
+    s3_access_key_id: str = setting(
+        "",
+        "The store's access key id, with `s3_secret_access_key`",
+        shown_default="botocore's chain: `AWS_ACCESS_KEY_ID`, a profile, an instance role",
+        requires=("s3_bucket", "s3_secret_access_key"),
+    )
+    s3_secret_access_key: str = setting(
+        "",
+        "Its secret access key; never logged",
+        shown_default="none",
+        secret=True,
+        requires=("s3_bucket", "s3_access_key_id"),
+    )
+    s3_key_prefix: str = setting(
+        "prompt-bodies/",
+        "Where in the bucket bodies go: PREFIX + organization id + `/` + version id + `.json`",
+        valid=is_key_prefix,
+        expected="at most 512 characters, no control characters, not starting with `/`",
+        requires=("s3_bucket",),
     )
     demo: bool = setting(
         False,
@@ -274,11 +325,7 @@ class Settings:
     )
     smtp_port: int = setting(587, "SMTP port", low=1, high=65535)
     smtp_username: str = setting("", "SMTP user name", shown_default="none")
-    smtp_password: str = field(
-        default="",
-        repr=False,
-        metadata={"info": SettingInfo("SMTP password", shown_default="none", secret=True)},
-    )
+    smtp_password: str = setting("", "SMTP password", shown_default="none", secret=True)
     smtp_from: str = setting("Heliograph Alerts <alerts@localhost>", "Sender of alert e-mails")
     smtp_starttls: bool = setting(True, "Use STARTTLS with the SMTP server")
     # Sign-in throttling (docs/security.md#sign-in-throttling-and-worker-pools).

@@ -7,13 +7,18 @@ import base64
 import binascii
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 BOOLEAN_WORDS = "true or false (also 1/0, yes/no, on/off)"
+# S3's rules for new buckets (lower case, so that virtual-host addressing works too).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+MAX_KEY_PREFIX_CHARS = 512
 
 
 def coerced(kind: type, raw: Any) -> Any:
@@ -83,6 +88,25 @@ def is_fernet_key(text: str) -> bool:
         return len(base64.urlsafe_b64decode(text.encode())) == 32
     except (binascii.Error, ValueError):
         return False
+
+
+def is_http_url(text: str) -> bool:
+    """An absolute http:// or https:// URL with a host (and a valid port, if any)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def is_bucket_name(text: str) -> bool:
+    return _BUCKET_NAME.fullmatch(text) is not None and ".." not in text
+
+
+def is_key_prefix(text: str) -> bool:
+    """Text an object key may start with: printable, not too long, not starting with `/`."""
+    return len(text) <= MAX_KEY_PREFIX_CHARS and text.isprintable() and not text.startswith("/")
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:

@@ -109,7 +109,8 @@ def _refusal(name: str, source: str, requirement: str, value: Any) -> ConfigErro
 
 
 def _check(settings: Settings, sources: Mapping[str, str]) -> None:
-    """Each setting within the range or among the choices its registry entry gives."""
+    """Each setting within the range or among the choices its registry entry gives, with
+    the settings it needs set as well."""
     for name, source in sources.items():
         info, value = setting_info(name), getattr(settings, name)
         if info.choices and value not in info.choices:
@@ -121,6 +122,10 @@ def _check(settings: Settings, sources: Mapping[str, str]) -> None:
             raise _refusal(name, source, f"must be at most {shown_number(info.high)}", value)
         if info.valid is not None and value and not info.valid(value):  # empty: not set
             raise _refusal(name, source, f"must be {info.expected}", value)
+        missing = [other for other in info.requires if not getattr(settings, other)]
+        if missing:
+            needed = " and ".join(repr(other) for other in missing)
+            raise ConfigError(f"setting {name!r} from {source} needs {needed} set as well")
 
 
 def _read_file(layered: _Layered, config_file: str | os.PathLike[str], named_by: str) -> None:
