@@ -4,13 +4,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.inprocess import InProcessServer
+from tests.inprocess import AnyServer, InProcessServer
 
 BODY: dict[str, Any] = {
     "model": "gpt-4",
     "messages": [{"role": "system", "content": "You are a helpful customer support assistant."}],
     "temperature": 0.7,
 }
+
+
+# A template with a variable, and a cooler staging version of it (Helicone's client tests).
+TEMPLATE: dict[str, Any] = {
+    "model": "gpt-4o-mini",
+    "temperature": 0.6,
+    "max_tokens": 1000,
+    "messages": [
+        {
+            "role": "system",
+            "content": "You are a helpful customer support agent for {{hc:company:string}}.",
+        },
+        {"role": "user", "content": "Hello, I need help with my account."},
+    ],
+}
+STAGING = {**TEMPLATE, "temperature": 0.1}
+
+
+def api_call(server: AnyServer, key: str, method: str, path: str, body: Any) -> Any:
+    """A REST call that must succeed: its `data`."""
+    with server.api(key) as client:
+        answer = client.request(method, path, json=body)
+    assert answer.is_success, answer.text
+    return answer.json()["data"]
+
+
+def support_prompt(server: AnyServer, org: str) -> tuple[str, str, str, str]:
+    """A new organization's TEMPLATE prompt, with STAGING as a minor version serving staging:
+    (key, prompt id, production version id, staging version id)."""
+    key = server.create_key(org)
+    created = api_call(
+        server, key, "POST", "/v1/prompt-2025", {"name": "Support", "promptBody": TEMPLATE}
+    )
+    staging = api_call(
+        server,
+        key,
+        "POST",
+        "/v1/prompt-2025/update",
+        {
+            "promptId": created["id"],
+            "promptVersionId": created["versionId"],
+            "newMajorVersion": False,
+            "environment": "staging",
+            "commitMessage": "cooler",
+            "promptBody": STAGING,
+        },
+    )
+    return key, created["id"], created["versionId"], staging["id"]
 
 
 def new_org(server: InProcessServer, name: str) -> str:

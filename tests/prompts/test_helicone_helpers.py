@@ -11,52 +11,13 @@ import httpx
 import pytest
 from helicone_helpers import HeliconePromptManager
 
+from tests.prompts.helpers import STAGING, TEMPLATE, support_prompt
 from tests.server import HeliographProcess
-
-TEMPLATE: dict[str, Any] = {
-    "model": "gpt-4o-mini",
-    "temperature": 0.6,
-    "max_tokens": 1000,
-    "messages": [
-        {
-            "role": "system",
-            "content": "You are a helpful customer support agent for {{hc:company:string}}.",
-        },
-        {"role": "user", "content": "Hello, I need help with my account."},
-    ],
-}
-STAGING = {**TEMPLATE, "temperature": 0.1}
-
-
-def _call(server: HeliographProcess, key: str, method: str, path: str, body: Any) -> Any:
-    with server.api(key) as client:
-        answer = client.request(method, path, json=body)
-    assert answer.is_success, answer.text
-    return answer.json()["data"]
 
 
 @pytest.fixture(scope="module")
 def prompt(live_server: HeliographProcess) -> tuple[str, str, str, str]:
-    """(key, prompt id, production version id, staging version id)."""
-    key = live_server.create_key("helicone-helpers")
-    created = _call(
-        live_server, key, "POST", "/v1/prompt-2025", {"name": "Support", "promptBody": TEMPLATE}
-    )
-    staging = _call(
-        live_server,
-        key,
-        "POST",
-        "/v1/prompt-2025/update",
-        {
-            "promptId": created["id"],
-            "promptVersionId": created["versionId"],
-            "newMajorVersion": False,
-            "environment": "staging",
-            "commitMessage": "cooler",
-            "promptBody": STAGING,
-        },
-    )
-    return key, created["id"], created["versionId"], staging["id"]
+    return support_prompt(live_server, "helicone-helpers")
 
 
 def test_get_prompt_body_compiles_the_production_version(
