@@ -6,6 +6,8 @@ import contextlib
 import gc
 import logging
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from heliograph.alerts.evaluator import AlertEvaluator
 from heliograph.alerts.notify import Notifier
 from heliograph.alerts.store import AlertStore
@@ -42,6 +44,7 @@ from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.prompt_step import prompt_step
 from heliograph.prompts.bodies import EmbeddedBodyStore
+from heliograph.prompts.bucket_setup import open_bucket
 from heliograph.prompts.service import Prompts
 from heliograph.prompts.signing import BodyUrlSigner
 from heliograph.store.chdb_engine import ChdbEngine
@@ -70,6 +73,7 @@ def build_services(settings: Settings) -> Services:
     metadata = db.connect(settings.metadata_url)
     db.migrate(metadata)
     sessions = db.session_factory(metadata)
+    prompts = prompt_service(settings, sessions)  # first: a bucket that cannot be used stops here
     # One line a minute about a down metadata database, whichever store noticed it.
     metadata_warnings = ThrottledLog(logging.getLogger("heliograph.meta"))
     keys = KeyStore(sessions, cache_s=settings.key_cache_s, warnings=metadata_warnings)
@@ -118,13 +122,18 @@ def build_services(settings: Settings) -> Services:
         web_sessions=WebSessionStore(sessions),
         webhooks=Webhooks(sessions, fernet, settings, pipeline),
         hql=HqlService(sessions),
-        prompts=Prompts(
-            sessions,
-            EmbeddedBodyStore(sessions),
-            BodyUrlSigner(load_secret(settings.secret_key, settings.data_dir)),
-            cache_s=settings.prompt_cache_s,
-        ),
+        prompts=prompts,
     )
+
+
+def prompt_service(settings: Settings, sessions: sessionmaker[Session]) -> Prompts:
+    """Prompts with their bodies in the metadata database, or in the bucket the settings name
+    (checked here, before the event loop runs: its calls block)."""
+    signer = BodyUrlSigner(load_secret(settings.secret_key, settings.data_dir))
+    bucket = open_bucket(settings, sessions)
+    if bucket is None:
+        return Prompts(sessions, EmbeddedBodyStore(sessions), signer, settings.prompt_cache_s)
+    return Prompts(sessions, bucket, signer, settings.prompt_cache_s, urls=bucket)
 
 
 class HeliographApp:

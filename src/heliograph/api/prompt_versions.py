@@ -2,8 +2,9 @@
 and the signed body URLs that a version's `s3_url` points at.
 
 Versions are immutable: a change is a new version. Each version answer carries `s3_url`, a
-URL of this server that serves the body for an hour to whoever holds it (as a pre-signed S3
-URL does for Helicone; its Python client fetches it without credentials).
+URL that serves the body for an hour to whoever holds it (as a pre-signed S3 URL does for
+Helicone; its Python client fetches it without credentials): this server's own, or with
+bodies in a bucket (`s3_bucket`), the object store's presigned URL.
 """
 
 from __future__ import annotations

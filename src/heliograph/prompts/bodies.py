@@ -1,8 +1,9 @@
 """Where version bodies are kept: the `BodyStore` seam, and the embedded store.
 
 Embedded, bodies live in the metadata database (`prompt_bodies`), at most
-rules.MAX_BODY_BYTES each. An S3-compatible object store for scale-out is another
-`BodyStore` (not built yet): bodies are written before their version row and removed
+rules.MAX_BODY_BYTES each, and a version's `s3_url` is this server's signed URL
+(signing.py). For scale-out, an S3-compatible object store (s3_bodies.py) keeps them, and
+`s3_url` is its presigned URL. Bodies are written before their version row and removed
 after it, so a store that cannot share the database's transaction fits the same calls.
 """
 
@@ -56,6 +57,20 @@ class EmbeddedBodyStore:
                 )
             )
         return None if body is None else body.encode()
+
+    def some(self, limit: int) -> list[tuple[str, str, bytes]]:
+        """Up to `limit` stored bodies, (organization, version id, body): for moving them
+        into another store."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(PromptBody.organization_id, PromptBody.version_id, PromptBody.body)
+                .order_by(PromptBody.version_id)
+                .limit(limit)
+            ).all()
+        return [
+            (organization_id, version_id, body.encode())
+            for organization_id, version_id, body in rows
+        ]
 
     def delete(self, organization_id: str, version_ids: list[str]) -> None:
         if not version_ids:

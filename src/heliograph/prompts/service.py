@@ -1,14 +1,15 @@
 """Prompts wired together: the stores, the body store and the URL signer, for the REST API.
 
-Every call is organization-scoped; the database work runs on worker threads. A body is
-written before its version row and removed again when the row could not be stored, so a
-failed write leaves nothing a caller can reach.
+Every call is organization-scoped; the database and body store work runs on worker threads.
+A body is written before its version row and removed again when the row could not be
+stored, so a failed write leaves nothing a caller can reach.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from heliograph.errors import ForbiddenError, NotFoundError
+from heliograph.errors import ForbiddenError, HeliographError, NotFoundError
 from heliograph.prompts.bodies import BodyStore, BodyUrls
 from heliograph.prompts.environments import EnvironmentStore
 from heliograph.prompts.rules import clean_tags, encode_body, model_of
@@ -25,6 +26,7 @@ from heliograph.prompts.source import PromptSource
 from heliograph.prompts.store import FirstVersion, PromptStore
 from heliograph.prompts.versions import NewVersion, VersionInfo, VersionStore
 
+log = logging.getLogger("heliograph.prompts")
 PROMPT_NOT_FOUND = "Prompt not found"
 VERSION_NOT_FOUND = "Prompt version not found"
 BODY_NOT_FOUND = "Prompt body not found"
@@ -53,8 +55,8 @@ class Prompts:
         cache_s: float = DEFAULT_CACHE_S,
         urls: BodyUrls | None = None,
     ) -> None:
-        """`urls` makes each version's `s3_url`; by default it is this server's own, signed
-        by `signer`."""
+        """`urls` makes each version's `s3_url` (a bucket's presigned URLs); by default it is
+        this server's own, signed by `signer`."""
         self.store = PromptStore(sessions)
         self.versions = VersionStore(sessions)
         self.environments = EnvironmentStore(sessions)
@@ -129,7 +131,7 @@ class Prompts:
         if version_ids is None:
             raise NotFoundError(PROMPT_NOT_FOUND)
         self.source.forget(organization_id, prompt_id)
-        await asyncio.to_thread(self.bodies.delete, organization_id, version_ids)
+        await self._drop_bodies(organization_id, prompt_id, version_ids)
 
     async def delete_version(self, organization_id: str, prompt_id: str, version_id: str) -> None:
         deleted = await asyncio.to_thread(
@@ -138,10 +140,27 @@ class Prompts:
         if not deleted:
             raise NotFoundError(VERSION_NOT_FOUND)
         self.source.forget(organization_id, prompt_id)
-        await asyncio.to_thread(self.bodies.delete, organization_id, [version_id])
+        await self._drop_bodies(organization_id, prompt_id, [version_id])
+
+    async def _drop_bodies(
+        self, organization_id: str, prompt_id: str, version_ids: list[str]
+    ) -> None:
+        """Delete the bodies of versions already deleted. A body store that fails leaves them
+        behind, logged, rather than failing a delete that is done: no URL names them again."""
+        try:
+            await asyncio.to_thread(self.bodies.delete, organization_id, version_ids)
+        except HeliographError as exc:
+            log.warning(
+                "deleted %d versions of prompt %s (organization %s), but their bodies were "
+                "left in the body store: %s",
+                len(version_ids),
+                prompt_id,
+                organization_id,
+                exc.message,
+            )
 
     async def body_urls(self, base_url: str, versions: list[VersionInfo]) -> list[str]:
-        """Each version's `s3_url`, on a worker thread: a store's presigning may refresh its
+        """Each version's `s3_url`, on a worker thread: presigning may refresh a bucket's
         credentials over the network."""
 
         def urls() -> list[str]:

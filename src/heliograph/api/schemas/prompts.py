@@ -180,7 +180,8 @@ class VersionOut(Answer):
     environments: list[str] = Field(description="Every environment it serves, by name")
     created_at: str
     s3_url: str = Field(
-        description="A signed URL serving the body (JSON) without credentials for an hour"
+        description="A signed URL serving the body (JSON) without credentials for an hour: "
+        "this server's, or an object store's presigned URL when bodies are kept in a bucket"
     )
 
 
