@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+from collections.abc import Awaitable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -153,7 +154,8 @@ class HeliographApp:
         # Before "plan": a saved prompt may name the model the plan chooses targets by.
         assembly = prompt_step(services.prompts, settings.max_gateway_body_bytes)
         self._gateway.insert_before("plan", assembly)
-        self._api = create_api(services)
+        # The REST API runs the dashboard's prompt playground through the gateway's flow.
+        self._api = create_api(services, gateway=self._serve_gateway)
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
@@ -175,10 +177,10 @@ class HeliographApp:
             async_log = path in ASYNC_LOG_PATHS
             route = None if gateway or async_log else self._routes.match(path)
             # Every call that would be logged, while its row could not be stored.
-            if self._pipeline.refusing and (gateway or async_log or route is not None):
+            if gateway:
+                await self._serve_gateway(scope, receive, send)
+            elif self._pipeline.refusing and (async_log or route is not None):
                 await self._refuse(send)
-            elif gateway:
-                await self._gateway_body(self._gateway, scope, receive, send)
             elif async_log:
                 await self._async_log_body(self._api, scope, receive, send)
             elif route is not None:
@@ -191,6 +193,13 @@ class HeliographApp:
             await self._lifespan(receive, send)
             return
         await self._api(scope, receive, send)
+
+    def _serve_gateway(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """What to await for one call to the unified gateway (an HTTP client's, or one made
+        in-process): the call's own coroutine, no frame of this method around a stream."""
+        if self._pipeline.refusing:
+            return self._refuse(send)
+        return self._gateway_body(self._gateway, scope, receive, send)
 
     async def _refuse(self, send: Send) -> None:
         """A call that would be logged, while logging cannot store (the "refuse" policy)."""

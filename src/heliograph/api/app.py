@@ -22,6 +22,7 @@ from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
 from heliograph.api.metrics import router as metrics_router
 from heliograph.api.openapi import install_openapi
+from heliograph.api.prompt_playground import router as prompt_playground_router
 from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
 from heliograph.api.scores import router as scores_router
@@ -32,6 +33,7 @@ from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
 from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError
+from heliograph.gateway.inprocess import GatewayApp
 from heliograph.hql.errors import HqlError
 from heliograph.throttled_log import ThrottledLog, describe
 from heliograph.workpool import BoundedPool
@@ -60,12 +62,15 @@ ROUTERS = (
     webhooks_router,
     prompts_router,
     prompt_versions_router,
+    prompt_playground_router,
     async_log_router,
     hql_router,
 )
 
 
-def create_api(services: Services) -> FastAPI:
+def create_api(services: Services, gateway: GatewayApp) -> FastAPI:
+    """The REST API; `gateway` serves the unified gateway's calls, for those the API makes
+    itself (the prompt playground)."""
     # FastAPIOffline serves /docs with Swagger UI from files shipped in the package, not a CDN.
     api = FastAPIOffline(
         title="Heliograph",
@@ -77,6 +82,7 @@ def create_api(services: Services) -> FastAPI:
         redoc_url=None,
     )
     api.state.services = services
+    api.state.gateway = gateway
     settings = services.settings
     api.state.signin_throttle = SignInThrottle(settings)
     api.state.password_pool = BoundedPool(

@@ -26,6 +26,11 @@ from heliograph.pipeline.call_record import open_call
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.base import WireFormat
 
+# The scope key under which an in-process caller (inprocess.py) hands over a principal it
+# authenticated itself (the dashboard's session). A client cannot set scope keys: only
+# headers, which never reach this one.
+TRUSTED_PRINCIPAL = "heliograph.trusted_principal"
+
 
 @dataclass(frozen=True, slots=True)
 class PromptUse:
@@ -66,7 +71,7 @@ class Intake:
         call = open_call(
             self.headers,
             principal.organization_id,
-            principal.key_id,
+            principal.key_id or None,  # a signed-in session (inprocess.py) has no key
             provider=provider,
             target_url=target_url,
             wire=wire,
@@ -104,16 +109,19 @@ async def take_in(
 
     The Heliograph key comes in Helicone-Auth, or, where `key_in_authorization` (the
     unified gateway: no provider key is sent), in Authorization; a passthrough call's
-    Authorization is the provider's key and goes upstream untouched.
+    Authorization is the provider's key and goes upstream untouched. An in-process call
+    (inprocess.py) comes with its principal instead, under TRUSTED_PRINCIPAL.
     """
     started = time.time()
     if methods is not None and scope["method"] not in methods:
         raise HeliographError(f"Use {' or '.join(sorted(methods))} on this route", status=405)
     headers = parse_headers(scope)
-    token = bearer_token(headers.auth)
-    if token is None and key_in_authorization:
-        token = bearer_token(headers.forwarded("authorization"))
-    principal = await keys.resolve(token)
+    principal: Principal | None = scope.get(TRUSTED_PRINCIPAL)
+    if principal is None:
+        token = bearer_token(headers.auth)
+        if token is None and key_in_authorization:
+            token = bearer_token(headers.forwarded("authorization"))
+        principal = await keys.resolve(token)
     if principal is None:
         raise AuthError(missing_key)
     body = await read_body(receive)

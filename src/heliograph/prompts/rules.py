@@ -27,6 +27,7 @@ MAX_ID_CHARS = 64
 # What GET /v1/prompt-2025/tags and /environments answer at most (sorted, the first ones).
 MAX_LISTED_NAMES = 1000
 MAX_BODY_BYTES = 1024 * 1024
+MAX_PLAYGROUND_INPUTS = 200  # inputs of one playground run (api/prompt_playground.py)
 MAX_BODY_DEPTH = 64
 PRODUCTION = "production"
 FIRST_COMMIT_MESSAGE = "First version."  # Helicone's, for the version a prompt is created with

@@ -28,6 +28,7 @@ from heliograph.prompts.rules import (
     MAX_NAME_CHARS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    MAX_PLAYGROUND_INPUTS,
     MAX_SEARCH_CHARS,
     MAX_TAG_CHARS,
     MAX_TAGS,
@@ -202,3 +203,22 @@ class PromptInputs(Answer):
     request_id: str
     version_id: str
     inputs: dict[str, Any]
+
+
+class PlaygroundRunBody(BaseModel):
+    promptId: Id
+    promptVersionId: Id = Field(description="The version to run (of promptId)")
+    inputs: dict[str, Any] = Field(
+        {},
+        max_length=MAX_PLAYGROUND_INPUTS,
+        description="The version's variables, `{{hc:name:type}}`, by name",
+    )
+
+
+class PlaygroundRun(Answer):
+    requestId: str = Field(description="The logged call's id (GET /v1/request/{requestId})")
+    status: int = Field(description="The gateway's HTTP status: 200, or its error's")
+    response: Any = Field(
+        description="The gateway's answer: an OpenAI chat completion, or OpenAI's error "
+        "object (`code` `invalid_prompt` when the version cannot be assembled)"
+    )
