@@ -27,6 +27,7 @@ SCREENS = (
     "sessions",
     "users",
     "properties",
+    "prompts",
     "hql",
     "settings",
     "signin",

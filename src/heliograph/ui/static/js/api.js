@@ -63,6 +63,7 @@ export const api = {
   get: (path, options) => send("GET", path, undefined, options),
   post: (path, body, options) => send("POST", path, body ?? {}, options),
   put: (path, body, options) => send("PUT", path, body ?? {}, options),
+  patch: (path, body, options) => send("PATCH", path, body ?? {}, options),
   del: (path, options) => send("DELETE", path, undefined, options),
   raw: (method, path, body, options) => send(method, path, body, { ...options, raw: true }),
 };

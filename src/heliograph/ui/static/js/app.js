@@ -14,6 +14,7 @@ const NAV = [
   ["Sessions", "/sessions", "sessions"],
   ["Users", "/users", "users"],
   ["Properties", "/properties", "properties"],
+  ["Prompts", "/prompts", "prompts"],
   ["HQL", "/hql", "hql"],
   ["Settings", "/settings", "settings"],
 ];
@@ -27,6 +28,8 @@ route(/^\/sessions\/(.+)$/, () => import("./views/session_detail.js"));
 route(/^\/users$/, () => import("./views/users.js"));
 route(/^\/users\/(.+)$/, () => import("./views/user_detail.js"));
 route(/^\/properties$/, () => import("./views/properties.js"));
+route(/^\/prompts$/, () => import("./views/prompts.js"));
+route(/^\/prompts\/([^/]+)$/, () => import("./views/prompt_detail.js"));
 route(/^\/hql$/, () => import("./views/hql.js"));
 route(/^\/settings(?:\/([a-z-]+))?$/, () => import("./views/settings.js"));
 
