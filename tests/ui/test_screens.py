@@ -21,6 +21,8 @@ SCREENS = [
     ("users", "/users", "[data-testid=users-table]"),
     ("user-detail", "/users/alice%40example.com", "[data-testid=requests-table]"),
     ("properties", "/properties", "[data-testid=property-values]"),
+    ("prompts", "/prompts", "[data-testid=prompts-table]"),
+    ("prompt-detail", "/prompts/{prompt_id}?tab=diff", "[data-testid=diff]"),
     ("hql", "/hql", "[data-testid=hql-schema] summary"),
     ("settings-api-keys", "/settings/api-keys", "[data-testid=api-keys-table]"),
     (
@@ -34,7 +36,7 @@ SCREENS = [
     ("settings-rate-limits", "/settings/rate-limits", "[data-testid=rate-limit-stats]"),
 ]
 LAYOUTS = [(1280, "light"), (375, "light"), (1280, "dark"), (375, "dark")]
-DARK_SCREENS = {"dashboard", "requests", "request-detail", "session-detail", "hql"}
+DARK_SCREENS = {"dashboard", "requests", "request-detail", "session-detail", "prompt-detail", "hql"}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,26 @@ def populated(server: HeliographProcess) -> dict[str, str]:
             model=["gpt-4o-mini", "gpt-4o"][index % 2],
         )
     server.wait_for_request(last, org.key)
-    return {"email": org.email, "request_id": last}
+    return {"email": org.email, "request_id": last, "prompt_id": _prompt(server, org.key)}
+
+
+def _prompt(server: HeliographProcess, key: str) -> str:
+    """A prompt with two versions (a long line, to show the diff's wrapping on a phone)."""
+    system = "You help customers of {{hc:company:string}}. " + "Always be brief. " * 12
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": system}]}
+    with server.api(key) as client:
+        created = client.post(
+            "/v1/prompt-2025",
+            json={"name": "Support agent", "tags": ["support"], "promptBody": body},
+        ).json()["data"]
+        body["temperature"] = 0.3
+        changed = client.post(
+            "/v1/prompt-2025/update",
+            json={"promptId": created["id"], "promptVersionId": created["versionId"],
+                  "newMajorVersion": False, "commitMessage": "Cooler", "promptBody": body},
+        )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    return str(created["id"])
 
 
 @pytest.mark.parametrize(("width", "theme"), LAYOUTS, ids=[f"{w}-{t}" for w, t in LAYOUTS])
