@@ -219,6 +219,8 @@ class HeliographApp:
             await apply_migrations(services.engine)
             await services.pipeline.start()
             started.push_async_callback(services.pipeline.close)
+            await services.prompts.start()
+            started.push_async_callback(services.prompts.close)
             await self._alerts.start()
             started.push_async_callback(self._alerts.stop)  # before the engine it reads closes
             await services.webhooks.start()

@@ -1,4 +1,5 @@
-"""Metadata tables (SQLAlchemy 2): organizations, keys, users, alerts, webhooks, prompts."""
+"""Metadata tables (SQLAlchemy 2): organizations, keys, users, alerts, webhooks, prompts (and
+Helicone's legacy prompts)."""
 
 from __future__ import annotations
 
@@ -313,3 +314,68 @@ class PromptBody(Base):
     version_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     organization_id: Mapped[str] = mapped_column(String(36), index=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class LegacyPrompt(Base):
+    """A prompt of Helicone's legacy prompts (its `prompt_v2`): made by the first logged call
+    carrying `Helicone-Prompt-Id`, whose value is the prompt's `user_defined_id`."""
+
+    __tablename__ = "legacy_prompts"
+    __table_args__ = (
+        UniqueConstraint(
+            "organization_id", "user_defined_id", name="uq_legacy_prompts_user_defined_id"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    user_defined_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LegacyPromptVersion(Base):
+    """A template of a legacy prompt (Helicone's `prompts_versions`): a new one is made when a
+    logged call's template differs from the newest. The unique number keeps concurrent
+    writers from giving one number twice."""
+
+    __tablename__ = "legacy_prompt_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "prompt_id", "major_version", "minor_version", name="uq_legacy_prompt_versions_number"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    prompt_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("legacy_prompts.id", ondelete="CASCADE"), index=True
+    )
+    major_version: Mapped[int] = mapped_column(Integer)
+    minor_version: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(Text)  # JSON, in the order the call sent it
+    template_hash: Mapped[str] = mapped_column(String(64))  # of its canonical JSON
+    model: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LegacyPromptInput(Base):
+    """The inputs (and auto inputs) one logged call filled a legacy version with (Helicone's
+    `prompt_input_record`)."""
+
+    __tablename__ = "legacy_prompt_inputs"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "request_id", name="uq_legacy_prompt_inputs_request"),
+        Index("ix_legacy_prompt_inputs_version", "version_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[str] = mapped_column(String(36))
+    version_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("legacy_prompt_versions.id", ondelete="CASCADE")
+    )
+    inputs: Mapped[dict[str, str]] = mapped_column(JSON)
+    auto_inputs: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,6 +6,9 @@ hop to the default executor several times a second made every gateway call slowe
 threads are shared with the log spool and key lookups). When the writer falls behind by
 `max_pending` records (or `max_pending_bytes` of what the records hold), new ones are dropped
 and counted (a warning a minute): the call itself is logged either way.
+
+The legacy prompts of calls carrying `Helicone-Prompt-Id` (legacy/service.py) are written by
+one of these.
 """
 
 from __future__ import annotations

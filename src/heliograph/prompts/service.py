@@ -1,4 +1,5 @@
-"""Prompts wired together: the stores, the body store and the URL signer, for the REST API.
+"""Prompts wired together: the stores, the body store and the URL signer, for the REST API;
+the writer of Helicone's legacy prompts, for the gateway.
 
 Every call is organization-scoped; the database and body store work runs on worker threads.
 A body is written before its version row and removed again when the row could not be
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from heliograph.errors import ForbiddenError, HeliographError, NotFoundError
 from heliograph.prompts.bodies import BodyStore, BodyUrls
 from heliograph.prompts.environments import EnvironmentStore
+from heliograph.prompts.legacy.service import LegacyPrompts
 from heliograph.prompts.rules import clean_tags, encode_body, model_of
 from heliograph.prompts.signing import BodyUrlSigner, SignedGrant
 from heliograph.prompts.source import PromptSource
@@ -65,6 +67,16 @@ class Prompts:
         self.urls: BodyUrls = signer if urls is None else urls
         # What the gateway assembles calls from; every change below is forgotten by it at once.
         self.source = PromptSource(self.versions, bodies, cache_s)
+        # Helicone's legacy prompts, made from logged calls carrying Helicone-Prompt-Id.
+        self.legacy = LegacyPrompts(sessions)
+
+    async def start(self) -> None:
+        """Start the thread that records legacy prompt calls."""
+        await self.legacy.log.start()
+
+    async def close(self) -> None:
+        """Record what is queued, then stop."""
+        await self.legacy.log.close()
 
     async def _with_body(
         self, organization_id: str, body: dict[str, Any], store: Callable[[str, str], T]

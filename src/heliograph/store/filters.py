@@ -308,10 +308,10 @@ def _condition(field: Field, name: str, op: str, value: Any, params: Params) -> 
     if kind in ("text", "body"):
         return _text(col, op, _string(name, value), params)
     if kind == "number":
-        return f"{col} {_COMPARISON[op]} {params.add(_number(name, value), 'Float64')}"
+        return f"{col} {_COMPARISON[op]} {params.add(number_value(name, value), 'Float64')}"
     if kind == "cost":  # stored as USD x 1e9
         # Beyond Int64 a bound compares like Int64's own: no cost comes near it.
-        nano = int(max(-9.2e18, min(_number(name, value) * 1_000_000_000, 9.2e18)))
+        nano = int(max(-9.2e18, min(number_value(name, value) * 1_000_000_000, 9.2e18)))
         return f"{col} {_COMPARISON[op]} {params.add(nano, 'Int64')}"
     if kind == "timestamp":
         return f"{col} {_COMPARISON[op]} {params.add(_timestamp(name, value), TIMESTAMP)}"
@@ -380,7 +380,8 @@ def _string(name: str, value: Any) -> str:
     return text
 
 
-def _number(name: str, value: Any) -> float:
+def number_value(name: str, value: Any) -> float:
+    """A filter value as a finite number (numbers, numeric strings); FilterError otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):
         return float(max(-MAX_FLOAT, min(value, MAX_FLOAT)))  # JSON integers have no bound
     if isinstance(value, float | str):
