@@ -32,6 +32,7 @@ from heliograph.gateway.steps import call_flow
 from heliograph.gateway.unified import GATEWAY_PATHS, UNIFIED_INTAKE, Unified
 from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
+from heliograph.legacy_prompt_step import legacy_prompt_step
 from heliograph.meta import db
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
@@ -154,6 +155,10 @@ class HeliographApp:
         # Before "plan": a saved prompt may name the model the plan chooses targets by.
         assembly = prompt_step(services.prompts, settings.max_gateway_body_bytes)
         self._gateway.insert_before("plan", assembly)
+        # Helicone-Prompt-Id: the tags leave the body before anything else reads it.
+        legacy = legacy_prompt_step(services.prompts.legacy)
+        self._gateway.insert_before("prompt", legacy)
+        self._proxy.insert_before("plan", legacy)
         # The REST API runs the dashboard's prompt playground through the gateway's flow.
         self._api = create_api(services, gateway=self._serve_gateway)
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files

@@ -24,7 +24,7 @@ from heliograph.api.auth import Caller
 from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import ok
 from heliograph.api.services import services_of
-from heliograph.asynclog.calls import LOG_ENDPOINTS, build_row, document_row
+from heliograph.asynclog.calls import LOG_ENDPOINTS, build_row, document_call
 from heliograph.asynclog.genai import association_headers, is_llm_span, span_call
 from heliograph.asynclog.headers import http_headers, layered_headers
 from heliograph.asynclog.otlp import (
@@ -38,6 +38,7 @@ from heliograph.errors import HeliographError, InvalidRequestError
 from heliograph.helicone_headers import PropertiesTooLarge, property_warnings
 from heliograph.meta.keys import Principal
 from heliograph.pipeline.rows import RowBuilder
+from heliograph.prompts.legacy.service import LEGACY_PROMPT_ID
 from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.asynclog")
@@ -100,10 +101,16 @@ async def async_log(request: Request, caller: Caller) -> JSONResponse:
     document = _json(await _body(request))
     endpoint = LOG_ENDPOINTS[request.scope["path"]]
     # PropertiesTooLarge and InvalidRequestError: a 400.
-    row, warnings = document_row(
-        document, endpoint, http_headers(request.scope), caller, services.rows, time.time()
+    call, warnings = document_call(
+        document, endpoint, http_headers(request.scope), caller, services.rows.catalog, time.time()
     )
+    row = build_row(services.rows, call)
     _record(services, [row])
+    legacy_prompt = call.properties.get(LEGACY_PROMPT_ID)
+    if legacy_prompt:  # Helicone's legacy prompts: the logged request's template and inputs
+        services.prompts.legacy.submit(
+            call.organization_id, call.request_id, legacy_prompt, call.request_body
+        )
     reply_headers = {"helicone-id": row.request_id}
     if warnings:
         reply_headers["helicone-warning"] = _header_text("; ".join(warnings))

@@ -94,11 +94,23 @@ def document_row(
     stores, and what `heliograph import` builds offline. `sent` are the HTTP headers, which
     win over the body's meta. Raises InvalidRequestError (or PropertiesTooLarge) for a bad
     log, before anything is built."""
+    call, warnings = document_call(document, endpoint, sent, principal, rows.catalog, now)
+    return build_row(rows, call), warnings
+
+
+def document_call(
+    document: Any,
+    endpoint: LogEndpoint,
+    sent: Iterable[Header],
+    principal: Principal,
+    catalog: PriceCatalog,
+    now: float,
+) -> tuple[LoggedCall, list[str]]:
+    """One async-log body's call (before its row is built) and its property warnings."""
     payload = parse_async_log(document, now)
     headers = layered_headers(mapping_headers(payload.meta), sent)
     warnings = property_warnings(headers.properties)
-    call = logged_call(payload, endpoint, headers, principal, rows.catalog)
-    return build_row(rows, call), warnings
+    return logged_call(payload, endpoint, headers, principal, catalog), warnings
 
 
 def build_row(rows: RowBuilder, call: LoggedCall) -> LogRow:
