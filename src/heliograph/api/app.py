@@ -20,6 +20,7 @@ from heliograph.api.dashboard import router as dashboard_router
 from heliograph.api.evals import router as evals_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
+from heliograph.api.legacy_prompts import router as legacy_prompts_router
 from heliograph.api.metrics import router as metrics_router
 from heliograph.api.openapi import install_openapi
 from heliograph.api.prompt_playground import router as prompt_playground_router
@@ -63,6 +64,7 @@ ROUTERS = (
     prompts_router,
     prompt_versions_router,
     prompt_playground_router,
+    legacy_prompts_router,
     async_log_router,
     hql_router,
 )
