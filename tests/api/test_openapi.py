@@ -48,6 +48,10 @@ PROBING_CHECKS = [ignored_auth, object_level_authorization]
 EXAMPLES_PER_OPERATION = 15
 INVALID_EXAMPLES = 8
 NOT_YET_CONVERTED: tuple[str, ...] = ()
+# The in-process server answers in threads of this process, and its code (webhook retry
+# jitter, cache buckets, retried version numbers) may draw from the global `random` while
+# Hypothesis generates a case, which Hypothesis then takes for a strategy using `random`.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 # Rules JSON Schema cannot state (each is in the operation's description): a time window's
 # start is not after its end, and /v1/evals/query fills at most 10000 hourly buckets.
 WINDOWED = {
