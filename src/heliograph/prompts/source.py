@@ -4,7 +4,8 @@ the process so that an assembled call costs no database query.
 - A selection (prompt + environment, or prompt + version id) is kept `cache_s` seconds, and
   forgotten at once when this process changes the prompt (`forget`: a new version put into an
   environment, promote or roll back, a version or the prompt deleted). Another gateway process
-  of the same database sees the change within `cache_s`.
+  of the same database sees the change within `cache_s`. While the database is down, the
+  last known selection stands (asked again every RETRY_S); with none, MetaUnavailable (503).
 - A body is kept by version id without expiry: a version never changes once stored. The
   bodies held are bounded in bytes; the least recently used go first.
 """
@@ -16,6 +17,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from heliograph.errors import MetaUnavailable
+from heliograph.meta.stale_cache import DATABASE_DOWN, RETRY_S
 from heliograph.prompts.bodies import BodyStore
 from heliograph.prompts.rules import PRODUCTION
 from heliograph.prompts.templates import PromptError
@@ -68,11 +71,19 @@ class PromptSource:
             chosen = known[0]
         else:
             epoch = self._epoch
-            chosen = await asyncio.to_thread(
-                self._find, organization_id, prompt_id, environment, version_id
-            )
-            if epoch == self._epoch:
-                self._keep(key, selector, chosen)
+            try:
+                chosen = await asyncio.to_thread(
+                    self._find, organization_id, prompt_id, environment, version_id
+                )
+            except DATABASE_DOWN:
+                if known is None:
+                    raise MetaUnavailable() from None
+                # The last known selection stands, asked again only after RETRY_S.
+                chosen = known[0]
+                self._keep(key, selector, chosen, RETRY_S)
+            else:
+                if epoch == self._epoch:
+                    self._keep(key, selector, chosen, self._cache_s)
         return Selected(chosen, await self._body(organization_id, chosen))
 
     def _find(
@@ -95,7 +106,7 @@ class PromptSource:
             raise PromptError(f"Unknown prompt '{prompt_id}'")
         raise PromptError(missing)
 
-    def _keep(self, key: tuple[str, str], selector: str, version_id: str) -> None:
+    def _keep(self, key: tuple[str, str], selector: str, version_id: str, ttl_s: float) -> None:
         selections = self._selections.get(key)
         if selections is None:
             if len(self._selections) >= MAX_CACHED_PROMPTS:
@@ -103,7 +114,7 @@ class PromptSource:
             selections = self._selections[key] = {}
         elif len(selections) >= MAX_SELECTIONS_PER_PROMPT:
             selections.clear()
-        selections[selector] = (version_id, time.monotonic() + self._cache_s)
+        selections[selector] = (version_id, time.monotonic() + ttl_s)
 
     async def _body(self, organization_id: str, version_id: str) -> bytes:
         key = (organization_id, version_id)
@@ -111,7 +122,10 @@ class PromptSource:
         if body is not None:
             self._cached.move_to_end(key)
             return body
-        body = await asyncio.to_thread(self._bodies.get, organization_id, version_id)
+        try:
+            body = await asyncio.to_thread(self._bodies.get, organization_id, version_id)
+        except DATABASE_DOWN:  # the embedded store's database (S3's failures are its own)
+            raise MetaUnavailable() from None
         if body is None:  # deleted since it was selected
             raise PromptError(f"Prompt version '{version_id}' has no body any more")
         if key not in self._cached and len(body) <= self._max_body_bytes:
