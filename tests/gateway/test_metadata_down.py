@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -36,6 +37,26 @@ def unified(server: HeliographProcess, key: str) -> httpx.Response:
     return httpx.post(server.url + "/v1/chat/completions", headers=headers, json=CHAT)
 
 
+def prompted(server: HeliographProcess, key: str, prompt_id: str) -> httpx.Response:
+    """A unified gateway call assembled from a saved prompt."""
+    headers = {"Authorization": f"Bearer {key}", "Helicone-Request-Id": str(uuid.uuid4())}
+    body = {"prompt_id": prompt_id, "inputs": {}}
+    return httpx.post(server.url + "/v1/chat/completions", headers=headers, json=body)
+
+
+def new_prompt(server: HeliographProcess, name: str) -> str:
+    with server.api() as client:
+        created = client.post("/v1/prompt-2025", json={"name": name, "promptBody": CHAT})
+    assert created.status_code == 201, created.text
+    prompt_id: str = created.json()["data"]["id"]
+    return prompt_id
+
+
+def health(server: HeliographProcess) -> dict[str, Any]:
+    answer: dict[str, Any] = httpx.get(server.url + "/healthz").json()
+    return answer
+
+
 def rest_query(server: HeliographProcess, key: str) -> httpx.Response:
     with server.api(key) as client:
         return client.post("/v1/request/query", json={"filter": "all", "limit": 1})
@@ -52,11 +73,14 @@ def test_cached_keys_are_served_while_postgres_is_stopped_and_unknown_ones_get_5
             HELIOGRAPH_DATABASE_URL=private_postgres.url,
             HELIOGRAPH_KEY_CACHE_S="1",
             HELIOGRAPH_PROVIDER_KEY_CACHE_S="1",
+            HELIOGRAPH_PROMPT_CACHE_S="1",
         )
     )
     never_seen = server.create_key("acme")  # stored before the outage, first used during it
     assert proxied(server, server.api_key).status_code == 200  # the key is cached
     assert unified(server, server.api_key).status_code == 200  # and the org's provider keys
+    used, unused = new_prompt(server, "used"), new_prompt(server, "first used in the outage")
+    assert prompted(server, server.api_key, used).status_code == 200  # its version is cached
 
     private_postgres.stop()
     time.sleep(1.5)  # past both caches' lifetimes
@@ -66,6 +90,23 @@ def test_cached_keys_are_served_while_postgres_is_stopped_and_unknown_ones_get_5
         assert served.status_code == 200, served.text
         row = server.wait_for_request(served.headers["helicone-id"])
         assert row["response_status"] == 200
+
+    legacy = {"Helicone-Prompt-Id": "story", "Helicone-Auth": f"Bearer {server.api_key}"}
+    tagged = '<helicone-prompt-input key="subject">tea</helicone-prompt-input>'
+    story = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": tagged}]}
+    served = httpx.post(server.url + "/openai/v1/chat/completions", headers=legacy, json=story)
+    assert served.status_code == 200, served.text  # its record cannot be written: counted
+    deadline = time.monotonic() + 10
+    while (records := health(server)["legacy_prompt_records"])["lost"] == 0:
+        assert time.monotonic() < deadline, records
+        time.sleep(0.1)
+    assert records == {"pending": 0, "dropped": 0, "lost": 1}
+
+    served = prompted(server, server.api_key, used)  # the last known version stands
+    assert served.status_code == 200, served.text
+    refused = prompted(server, server.api_key, unused)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["message"] == UNAVAILABLE
 
     refused = proxied(server, never_seen)
     assert refused.status_code == 503, refused.text

@@ -10,8 +10,17 @@ from fastapi.responses import JSONResponse
 import heliograph
 from heliograph.api.schemas.gateway import Health
 from heliograph.api.services import services_of
+from heliograph.prompts.record_log import RecordLog
 
 router = APIRouter()
+
+
+def _records(record_log: RecordLog[Any]) -> dict[str, int]:
+    return {
+        "pending": record_log.pending,
+        "dropped": record_log.dropped,
+        "lost": record_log.lost,
+    }
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
@@ -40,6 +49,7 @@ async def healthz(request: Request) -> Any:
         },
         # Calls whose model has no price: logged with cost 0, counted here per provider/model.
         "unknown_cost_models": dict(services.rows.stats.unknown_cost_models),
+        "legacy_prompt_records": _records(services.prompts.legacy.log),
     }
     if problem is None:
         return body

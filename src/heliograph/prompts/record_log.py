@@ -52,7 +52,12 @@ class RecordLog(Generic[R]):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._warnings = ThrottledLog(log)
-        self.dropped = 0
+        self.dropped = 0  # refused: the queue was full
+        self.lost = 0  # taken, then not written: the database refused the batch
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def submit(self, record: R, size: int = 0) -> bool:
         """Queue `record` (holding about `size` bytes); False when it was dropped."""
@@ -93,4 +98,5 @@ class RecordLog(Generic[R]):
             try:
                 self._write(batch)
             except Exception:  # the metadata database is down: these records are lost
+                self.lost += len(batch)
                 log.exception("could not record %d of %s", len(batch), self.name)

@@ -26,6 +26,12 @@ class LogPipelineStats(Answer):
     store_failures: int = Field(description="Failed writes or look-ups of the store since start")
 
 
+class RecordLogStats(Answer):
+    pending: int = Field(description="Queued for the metadata database")
+    dropped: int = Field(description="Not queued: the writer was too far behind")
+    lost: int = Field(description="Queued, then refused by the metadata database")
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(
         description='"ok", or "degraded" (HTTP 503) while log rows are not being stored'
@@ -35,6 +41,10 @@ class Health(Answer):
     log_pipeline: LogPipelineStats
     unknown_cost_models: dict[str, int] = Field(
         description="Calls logged with cost 0 because their model has no price, per model"
+    )
+    legacy_prompt_records: RecordLogStats = Field(
+        description="Calls carrying Helicone-Prompt-Id, recorded off the request path "
+        "(versions and inputs of legacy prompts)"
     )
 
 
