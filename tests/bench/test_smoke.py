@@ -1,8 +1,8 @@
 """`make bench-smoke` keeps working: the comparison harness end to end, figures never asserted.
 
-Runs `python -m bench.compare --smoke` as the Makefile does (nginx, wrk and h2load when
-installed; the Python stand-ins otherwise), and once more with the stand-ins forced so that
-the install-free path stays working on machines that have the tools.
+Runs `python -m bench.compare --smoke` as the Makefile does, with 1 s cases (nginx, wrk and
+h2load when installed; the Python stand-ins otherwise), and once more with the stand-ins
+forced so that the install-free path stays working on machines that have the tools.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _check_shape(document: dict[str, Any], load_generator: str | None = None) ->
 
 @pytest.mark.timeout(600)
 def test_bench_smoke(tmp_path: Path) -> None:
-    document = _compare(tmp_path / "smoke")
+    document = _compare(tmp_path / "smoke", "--seconds", "1")  # the harness, not figures
     _check_shape(document)
     assert document["query"]["total_rows"] > 0  # bench.query ran as a section of the report
     assert {t["target"] for t in document["targets"]} >= {"completions/s at c=16 >= 4,000"}
