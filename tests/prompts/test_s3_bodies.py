@@ -27,17 +27,6 @@ UNAVAILABLE = {"data": None, "error": "Prompt body store unavailable; retry shor
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[ObjectStore]:
-    with ObjectStore() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def bucket(store: ObjectStore) -> str:
-    return store.new_bucket()
-
-
-@pytest.fixture(scope="module")
 def server(
     store: ObjectStore,
     bucket: str,

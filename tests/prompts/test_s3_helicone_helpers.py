@@ -19,17 +19,6 @@ from tests.server import HeliographProcess
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[ObjectStore]:
-    with ObjectStore() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def bucket(store: ObjectStore) -> str:
-    return store.new_bucket()
-
-
-@pytest.fixture(scope="module")
 def s3_server(
     store: ObjectStore,
     bucket: str,

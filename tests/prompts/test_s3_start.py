@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from tests.prompts.object_store import KEY_PREFIX, SECRET_ACCESS_KEY, ObjectStor
 from tests.server import clean_environ
 
 NO_SUCH_BUCKET = "no-such-bucket"
-
-
-@pytest.fixture(scope="module")
-def store() -> Iterator[ObjectStore]:
-    with ObjectStore() as started:
-        yield started
 
 
 @pytest.fixture
