@@ -209,16 +209,21 @@ def _node_components(context: str, tables: dict[str, JsonSchema]) -> dict[str, J
             "description": "table -> field -> operator -> value; every condition must hold "
             "({} matches everything)",
         },
-        f"{context}FilterBranch": {
-            "type": "object",
-            "properties": {
-                "left": ref(node),
-                "operator": {"enum": ["and", "or"]},
-                "right": ref(node),
-            },
-            "required": ["left", "operator", "right"],
-            "additionalProperties": False,
+        f"{context}FilterBranch": filter_branch(node),
+    }
+
+
+def filter_branch(node: str) -> JsonSchema:
+    """`{"left": node, "operator": "and"|"or", "right": node}` of the component `node`."""
+    return {
+        "type": "object",
+        "properties": {
+            "left": ref(node),
+            "operator": {"enum": ["and", "or"]},
+            "right": ref(node),
         },
+        "required": ["left", "operator", "right"],
+        "additionalProperties": False,
     }
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from heliograph.api.schemas.components import JsonSchema, component, ref
 from heliograph.api.schemas.envelope import Answer
+from heliograph.api.schemas.filters import filter_branch
 from heliograph.prompts.legacy.filters import PROMPTS, VERSIONS, FilterTable
 from heliograph.prompts.legacy.reads import MAX_LISTED_PROMPTS, MAX_LISTED_VERSIONS
 from heliograph.store.filters import MAX_CONDITIONS, MAX_DEPTH, MAX_LEAVES
@@ -40,16 +41,7 @@ def _filter_components(context: str, table: FilterTable, what: str) -> dict[str,
             "additionalProperties": False,
             "description": "table -> field -> operator -> value ({} matches everything)",
         },
-        f"{context}FilterBranch": {
-            "type": "object",
-            "properties": {
-                "left": ref(node),
-                "operator": {"enum": ["and", "or"]},
-                "right": ref(node),
-            },
-            "required": ["left", "operator", "right"],
-            "additionalProperties": False,
-        },
+        f"{context}FilterBranch": filter_branch(node),
         fields: {
             "type": "object",
             "properties": {name: ref(_OPERATORS[kind]) for name, (_, kind) in table.fields.items()},
