@@ -17,6 +17,7 @@ from heliograph.api.services import Services
 from heliograph.asgi import Receive, Scope, Send, send_error
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
+from heliograph.datasets.service import Datasets
 from heliograph.errors import HeliographError, envelope, openai_error
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
@@ -125,6 +126,7 @@ def build_services(settings: Settings) -> Services:
         webhooks=Webhooks(sessions, fernet, settings, pipeline),
         hql=HqlService(sessions),
         prompts=prompts,
+        datasets=Datasets(sessions),
     )
 
 

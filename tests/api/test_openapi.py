@@ -263,6 +263,25 @@ def _keep_sql_rules(case: Case) -> Case:
     return case
 
 
+# A generated import's content is any text; a file of the format it names is what is valid.
+IMPORT_SAMPLES = {
+    "jsonl": '{"messages": [{"role": "user", "content": "hi"}, '
+    '{"role": "assistant", "content": "hello"}]}\n',
+    "csv": "user_message,assistant_response\nhi,hello\n",
+}
+
+
+def _keep_import_rules(case: Case) -> Case:
+    body = case.body
+    if (
+        case.operation.path.endswith("/import")
+        and isinstance(body, dict)
+        and body.get("format") in IMPORT_SAMPLES
+    ):
+        case.body = {**body, "content": IMPORT_SAMPLES[body["format"]]}
+    return case
+
+
 FILTER_FIELDS = ("filter", "userFilter")
 
 
@@ -322,6 +341,7 @@ def _failure(
             .map(_keep_sql_rules)
             .map(_keep_filter_rules)
             .map(_keep_outbound_rules)
+            .map(_keep_import_rules)
         )
 
     session = server.requests_session()

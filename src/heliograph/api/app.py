@@ -17,7 +17,10 @@ from heliograph.api.alerts import router as alerts_router
 from heliograph.api.api_keys import router as api_keys_router
 from heliograph.api.async_log import router as async_log_router
 from heliograph.api.dashboard import router as dashboard_router
+from heliograph.api.dataset_rows import router as dataset_rows_router
+from heliograph.api.datasets import router as datasets_router
 from heliograph.api.evals import router as evals_router
+from heliograph.api.experiment_datasets import router as experiment_datasets_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
 from heliograph.api.legacy_prompts import router as legacy_prompts_router
@@ -65,6 +68,9 @@ ROUTERS = (
     prompt_versions_router,
     prompt_playground_router,
     legacy_prompts_router,
+    datasets_router,
+    dataset_rows_router,
+    experiment_datasets_router,
     async_log_router,
     hql_router,
 )

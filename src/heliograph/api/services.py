@@ -9,6 +9,7 @@ from fastapi import Request
 from heliograph.alerts.store import AlertStore
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
+from heliograph.datasets.service import Datasets
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.routing import Router
@@ -46,6 +47,7 @@ class Services:
     webhooks: Webhooks
     hql: HqlService
     prompts: Prompts
+    datasets: Datasets
 
 
 def services_of(request: Request) -> Services:

@@ -1,0 +1,1 @@
+"""Datasets: curated copies of logged requests, for fine-tuning and evaluation."""
