@@ -51,7 +51,12 @@ class NewHeliconeDataset(BaseModel):
     its docs' example `name`: either is taken (`datasetName` first)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"anyOf": [{"required": ["datasetName"]}, {"required": ["name"]}]}
+        json_schema_extra={
+            "anyOf": [
+                {"required": [field], "properties": {field: {"type": "string"}}}
+                for field in ("datasetName", "name")
+            ]
+        }
     )
 
     datasetName: Name | None = None
