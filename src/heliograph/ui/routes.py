@@ -28,6 +28,7 @@ SCREENS = (
     "users",
     "properties",
     "prompts",
+    "datasets",
     "hql",
     "settings",
     "signin",

@@ -15,6 +15,7 @@ const NAV = [
   ["Users", "/users", "users"],
   ["Properties", "/properties", "properties"],
   ["Prompts", "/prompts", "prompts"],
+  ["Datasets", "/datasets", "datasets"],
   ["HQL", "/hql", "hql"],
   ["Settings", "/settings", "settings"],
 ];
@@ -29,6 +30,8 @@ route(/^\/users$/, () => import("./views/users.js"));
 route(/^\/users\/(.+)$/, () => import("./views/user_detail.js"));
 route(/^\/properties$/, () => import("./views/properties.js"));
 route(/^\/prompts$/, () => import("./views/prompts.js"));
+route(/^\/datasets$/, () => import("./views/datasets.js"));
+route(/^\/datasets\/([^/]+)$/, () => import("./views/dataset_detail.js"));
 route(/^\/prompts\/([^/]+)$/, () => import("./views/prompt_detail.js"));
 route(/^\/hql$/, () => import("./views/hql.js"));
 route(/^\/settings(?:\/([a-z-]+))?$/, () => import("./views/settings.js"));

@@ -39,8 +39,10 @@ export class RequestList {
    * filter(): the filter AST (without paging); state: {sort, page, size};
    * onState(changes) tells the owner (to keep the URL in step).
    */
-  constructor({ filter, state, properties = [], onState, signal, hasFilters = () => false, hintWhenEmpty = true }) {
+  constructor({ filter, state, properties = [], onState, signal, hasFilters = () => false, hintWhenEmpty = true, onSelect = null }) {
     this.hintWhenEmpty = hintWhenEmpty;
+    this.onSelect = onSelect; // given: a checkbox per row, `selected` holds the checked ids
+    this.selected = new Set();
     this.filter = filter;
     this.state = { page: 0, size: 50, sort: null, ...state };
     this.properties = properties;
@@ -56,8 +58,18 @@ export class RequestList {
     signal?.addEventListener("abort", () => this.setLive(false));
   }
 
+  selectColumn() {
+    const toggle = (id, on) => {
+      if (on) this.selected.add(id); else this.selected.delete(id);
+      this.onSelect(this.selected);
+    };
+    return { key: "select", label: "", plain: true,
+      render: (r) => h("input", { type: "checkbox", "aria-label": `Select request ${r.request_id}`, checked: this.selected.has(r.request_id),
+        onchange: (e) => toggle(r.request_id, e.target.checked) }) };
+  }
+
   columns() {
-    return baseColumns().concat(this.properties.map((key) => ({
+    return (this.onSelect ? [this.selectColumn()] : []).concat(baseColumns()).concat(this.properties.map((key) => ({
       key: `prop:${key}`, label: key, sortKey: `prop:${key}`, className: "clip",
       render: (r) => (r.properties || r.request_properties || {})[key] ?? h("span", { class: "faint" }, "—"),
     })));

@@ -4,7 +4,7 @@ import { icon } from "../icons.js";
 import { navigate } from "../router.js";
 
 /**
- * columns: [{key, label, num, sortKey, render(row), className}]
+ * columns: [{key, label, num, sortKey, render(row), className, plain}] (`plain`: never the row's link)
  * sort: {key, dir} | null; onSort(sortKey) toggles; rowHref(row) makes rows open a page.
  */
 export function dataTable({ columns, rows, sort, onSort, rowHref, label, testid, rowClass }) {
@@ -18,11 +18,12 @@ export function dataTable({ columns, rows, sort, onSort, rowHref, label, testid,
     const th = h("th", { scope: "col", class: [column.num ? "num" : "", column.headClass || ""], "aria-sort": ariaSort }, content);
     return th;
   }));
+  const linkAt = columns.findIndex((column) => !column.plain); // a checkbox column is no link
   const body = h("tbody", {}, rows.map((row) => {
     const href = rowHref ? rowHref(row) : null;
     const cells = columns.map((column, index) => {
       let value = column.render ? column.render(row) : row[column.key];
-      if (index === 0 && href) value = h("a", { href }, value ?? "—");
+      if (index === linkAt && href) value = h("a", { href }, value ?? "—");
       return h("td", { class: [column.num ? "num" : "", column.className || ""] }, value ?? "—");
     });
     const tr = h("tr", { class: [href ? "clickable" : "", rowClass ? rowClass(row) : ""] }, cells);

@@ -5,6 +5,7 @@ import { debounce, dismissible, h, mount } from "../dom.js";
 import { icon } from "../icons.js";
 import { updateQuery } from "../router.js";
 import { combine, encodeFilters, filterChips, filterPanel, filtersAst, parseFilters } from "../components/filters.js";
+import { addToDatasetButton } from "../components/add_to_dataset.js";
 import { RequestList } from "../components/request_list.js";
 import { encodeSort, parseSort } from "../components/table.js";
 import { rangeLeaves, rangePicker, readRange } from "../components/timerange.js";
@@ -42,8 +43,11 @@ export async function render(ctx, ui) {
   const remember = () => sessionStorage.setItem("heliograph.lastRequests", window.location.pathname + window.location.search);
 
   let propertyKeys = [];
+  const currentFilter = () => combine([...rangeLeaves(state.range), searchAst(state.q), filtersAst(state.filters, state.match)]);
+  const curate = addToDatasetButton({ selected: () => list.selected, filter: currentFilter });
   const list = new RequestList({
-    filter: () => combine([...rangeLeaves(state.range), searchAst(state.q), filtersAst(state.filters, state.match)]),
+    filter: currentFilter,
+    onSelect: () => curate.refresh(),
     hasFilters: () => Boolean(state.q || state.filters.length || state.range.key !== "all"),
     state: {
       sort: parseSort(query.get("sort"), null),
@@ -131,8 +135,8 @@ export async function render(ctx, ui) {
   ctx.onLeave(() => closeColumns?.());
 
   mount(ui.main,
-    h("div", { class: "toolbar" }, h("label", { class: "search" }, icon("search", 16), search), filterButton, columnsBox),
-    panelSlot, chipsSlot, list.el);
+    h("div", { class: "toolbar" }, h("label", { class: "search" }, icon("search", 16), search), filterButton, columnsBox, curate.button),
+    panelSlot, curate.slot, chipsSlot, list.el);
   drawChips();
 
   const keys = api.post("/v1/property/query", {}, { signal: ctx.signal }).then((found) => {
