@@ -1,5 +1,5 @@
 """Metadata tables (SQLAlchemy 2): organizations, keys, users, alerts, webhooks, prompts (and
-Helicone's legacy prompts)."""
+Helicone's legacy prompts), evaluators and their online evaluation queue."""
 
 from __future__ import annotations
 
@@ -379,3 +379,62 @@ class LegacyPromptInput(Base):
     inputs: Mapped[dict[str, str]] = mapped_column(JSON)
     auto_inputs: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Evaluator(Base):
+    """An evaluator (Helicone's `evaluator`): an LLM-as-judge template with its scoring type,
+    or Python code, whose result is a score named after it."""
+
+    __tablename__ = "evaluators"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    scoring_type: Mapped[str] = mapped_column(String(32))  # LLM-BOOLEAN | LLM-RANGE | ... | PYTHON
+    llm_template: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    code_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OnlineEvaluator(Base):
+    """An evaluator attached to live traffic (Helicone's `online_evaluators`): the requests
+    its property filters match, sampled at its rate, are scored in the background."""
+
+    __tablename__ = "online_evaluators"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    evaluator_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("evaluators.id", ondelete="CASCADE"), index=True
+    )
+    config: Mapped[str] = mapped_column(Text)  # JSON: sampleRate, propertyFilters
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvaluationJob(Base):
+    """One logged request to score with one online evaluator: the durable job queue. Unique
+    per (online evaluator, request), so a replayed row never queues twice."""
+
+    __tablename__ = "evaluation_jobs"
+    __table_args__ = (
+        UniqueConstraint("online_evaluator_id", "request_id", name="uq_evaluation_jobs_request"),
+        Index("ix_evaluation_jobs_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    online_evaluator_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("online_evaluators.id", ondelete="CASCADE")
+    )
+    organization_id: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[str] = mapped_column(String(36))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the request and response bodies
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
