@@ -9,7 +9,8 @@ Token formulas (tests compute expected usage from these):
 - words: the reply split before each run of spaces, so "Hi there." is 2 words; a reply of
   W words costs W completion (output) tokens and streams as min(chunks, W) content chunks.
 - the reply: `words=N` words cycled from VOCAB, first one capitalised, a full stop at the end;
-  or, when the last user message is exactly "echo", the JSON of what the fake received.
+  or, when the last user message is exactly "echo", the JSON of what the fake received; or,
+  on OpenAI's chat completions, when it starts with "reply: ", the rest of it, as written.
 """
 
 from __future__ import annotations
@@ -131,6 +132,17 @@ def texts_of(content: object) -> list[str]:
         if isinstance(part, str):
             texts.append(part)
     return texts
+
+
+SCRIPTED_PREFIX = "reply: "
+
+
+def scripted(content: object) -> Reply | None:
+    """The reply a user message dictates ("reply: TEXT" answers TEXT), or None."""
+    texts = texts_of(content)
+    if len(texts) != 1 or not texts[0].startswith(SCRIPTED_PREFIX):
+        return None
+    return Reply(tuple(_WORD.findall(texts[0][len(SCRIPTED_PREFIX) :])))
 
 
 def is_echo(content: object) -> bool:

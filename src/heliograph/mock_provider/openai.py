@@ -146,7 +146,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     echo = generation.is_echo(last_user.get("content"))
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    reply = generation.answer(asked, received(request, body) if echo else None, max_tokens)
+    reply = generation.scripted(last_user.get("content")) or generation.answer(
+        asked, received(request, body) if echo else None, max_tokens
+    )
     base = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:29]}",
         "object": "chat.completion",
