@@ -289,6 +289,39 @@ class Settings:
         low=0,
         high=30 * DAY_S,
     )
+    python_evaluators_enabled: bool = setting(
+        True,
+        "Run Python evaluators (user code in a sandboxed subprocess); off refuses them "
+        "([evaluators](docs/datasets-evals-experiments.md#python-evaluators))",
+    )
+    python_evaluator_cpu_s: int = setting(
+        2, "CPU seconds one Python evaluator run may use", low=1, high=600
+    )
+    python_evaluator_memory_mb: int = setting(
+        256, "Address space (MiB) of one Python evaluator run", low=64, high=64 * 1024
+    )
+    python_evaluator_timeout_s: float = setting(
+        5.0, "Wall-clock time one Python evaluator run may take", low=0.1, high=HOUR_S
+    )
+    python_evaluator_workers: int = setting(
+        2, "Python evaluator runs at once (more wait, up to 8 each)", low=1, high=64
+    )
+    online_evaluation_concurrency: int = setting(
+        4, "Online evaluations (judge calls, Python runs) in flight at once", low=1, high=256
+    )
+    online_evaluation_busy_share: float = setting(
+        2.5,
+        "Percent of each online evaluation slot's time spent evaluating while other calls "
+        "are being logged (the rest it waits; the backlog drains when traffic eases)",
+        low=0.1,
+        high=100,
+    )
+    online_evaluation_timeout_s: float = setting(
+        120.0,
+        "Time one online evaluation may take before it is retried",
+        low=0.1,
+        high=HOUR_S,
+    )
     alert_check_seconds: float = setting(
         60.0,
         "How often alert rules are evaluated ([alerts](docs/alerts.md))",

@@ -1,0 +1,174 @@
+"""The durable queue of online evaluations (`evaluation_jobs`).
+
+A job is unique per (online evaluator, request), so a row the log pipeline replays never
+queues twice. The worker claims due jobs by pushing `next_attempt_at` past a lease
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, a compare-and-set on the due time everywhere), so
+two processes never run one job at once; a process killed mid-job leaves it to be claimed
+again when the lease ends. A job ends `done` (its score written) or `failed` (its error).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from heliograph.evaluators.definition import EvaluatorInfo
+from heliograph.evaluators.store import as_utc, evaluator_info
+from heliograph.meta.models import EvaluationJob, Evaluator, OnlineEvaluator
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    online_evaluator_id: str
+    organization_id: str
+    request_id: str
+    payload: str  # JSON: {"request": ..., "response": ...} bodies as text
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: str
+    online_evaluator_id: str
+    request_id: str
+    payload: str
+    attempts: int  # made before this one
+    evaluator: EvaluatorInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobQueue:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def enqueue(self, jobs: Sequence[NewJob]) -> None:
+        """Queue jobs in one transaction, skipping any already queued."""
+        now = utcnow()
+        values = [_values(job, now) for job in jobs]
+        try:
+            with self._sessions.begin() as session:
+                _insert(session, values)
+        except IntegrityError:
+            # An online evaluator deleted since the dispatcher last looked: one by one.
+            for value in values:
+                try:
+                    with self._sessions.begin() as session:
+                        _insert(session, [value])
+                except IntegrityError:
+                    continue
+
+    def claim_due(self, limit: int, lease: timedelta) -> tuple[list[ClaimedJob], datetime | None]:
+        """Up to `limit` due jobs, leased to the caller, and when the next one is due."""
+        now = utcnow()
+        job = EvaluationJob
+        claimed: list[ClaimedJob] = []
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(job, Evaluator)
+                .join(OnlineEvaluator, OnlineEvaluator.id == job.online_evaluator_id)
+                .join(Evaluator, Evaluator.id == OnlineEvaluator.evaluator_id)
+                .where(job.status == PENDING, job.next_attempt_at <= now)
+                .order_by(job.next_attempt_at)
+                .limit(max(limit, 0))
+                .with_for_update(skip_locked=True, of=job)
+            ).all()
+            for row, evaluator in rows:
+                moved = session.execute(
+                    update(job)
+                    .where(
+                        job.id == row.id,
+                        job.status == PENDING,
+                        job.next_attempt_at == row.next_attempt_at,
+                    )
+                    .values(next_attempt_at=now + lease)
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(moved, "rowcount", 0) == 1:
+                    claimed.append(
+                        ClaimedJob(
+                            row.id,
+                            row.online_evaluator_id,
+                            row.request_id,
+                            row.payload,
+                            row.attempts,
+                            evaluator_info(evaluator),
+                        )
+                    )
+            next_due = session.scalar(
+                select(func.min(job.next_attempt_at)).where(job.status == PENDING)
+            )
+        return claimed, None if next_due is None else as_utc(next_due)
+
+    def record(
+        self, job_id: str, score: float | None, error: str | None, retry_at: datetime | None
+    ) -> str:
+        """One attempt's outcome: done (a score), retried at `retry_at`, or failed."""
+        status = DONE if error is None else (PENDING if retry_at is not None else FAILED)
+        with self._sessions.begin() as session:
+            current = session.get(EvaluationJob, job_id)
+            if current is None:  # the online evaluator was deleted meanwhile
+                return status
+            current.attempts += 1
+            current.status = status
+            current.score = score
+            current.error = None if error is None else error[:500]
+            if status == PENDING and retry_at is not None:
+                current.next_attempt_at = retry_at
+            else:
+                current.completed_at = utcnow()
+        return status
+
+    def release(self, job_ids: Sequence[str]) -> None:
+        """Give leased jobs back now (a clean shutdown), so a restart runs them at once."""
+        if job_ids:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(EvaluationJob)
+                    .where(EvaluationJob.id.in_(list(job_ids)), EvaluationJob.status == PENDING)
+                    .values(next_attempt_at=utcnow())
+                )
+
+    def pending(self) -> int:
+        """Jobs waiting (or running): the backlog /healthz shows."""
+        with self._sessions() as session:
+            count = session.scalar(select(func.count()).where(EvaluationJob.status == PENDING))
+        return int(count or 0)
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> None:
+    keys = ["online_evaluator_id", "request_id"]
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(EvaluationJob).on_conflict_do_nothing(index_elements=keys)
+    else:  # SQLite: only the two are supported
+        statement = sqlite.insert(EvaluationJob).on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement, values)
+
+
+def _values(job: NewJob, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "online_evaluator_id": job.online_evaluator_id,
+        "organization_id": job.organization_id,
+        "request_id": job.request_id,
+        "payload": job.payload,
+        "status": PENDING,
+        "attempts": 0,
+        "error": None,
+        "score": None,
+        "created_at": now,
+        "next_attempt_at": now,
+        "completed_at": None,
+    }

@@ -1,0 +1,96 @@
+"""The log pipeline's stored-rows listener for online evaluation: matching rows become jobs.
+
+Called on the event loop with every stored batch (again on replay: jobs are unique per
+online evaluator and request). Rows of organizations without online evaluators cost one
+dictionary lookup; the others are parsed, filtered and sampled, and their jobs written to
+the durable queue before the listener returns (the spool segment is deleted right after),
+so a crash loses none. Rows of judge calls (the `Helicone-Evaluator` property) are skipped:
+a judge never triggers an evaluator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from heliograph.evaluators.jobs import JobQueue, NewJob
+from heliograph.evaluators.judge import JUDGE_PROPERTY
+from heliograph.evaluators.online_config import OnlineConfig
+from heliograph.evaluators.online_store import OnlineStore
+from heliograph.store.log_row import LogRow
+
+log = logging.getLogger("heliograph.evaluators")
+# What a job keeps of each body: enough for any judge prompt, bounded for the database.
+MAX_BODY_CHARS = 256 * 1024
+CUT_NOTICE = "... [cut by Heliograph: the body is longer than 256 KiB]"
+
+
+class OnlineDispatcher:
+    def __init__(self, online: OnlineStore, queue: JobQueue, on_queued: Callable[[], None]) -> None:
+        self._online = online
+        self._queue = queue
+        self._on_queued = on_queued
+        self._targets: dict[str, list[tuple[str, OnlineConfig]]] = {}  # by organization
+        self.queue_failures = 0
+
+    def refresh(self) -> None:
+        """Reload the online evaluators (blocking: call from a thread at runtime)."""
+        targets: dict[str, list[tuple[str, OnlineConfig]]] = {}
+        for online, _ in self._online.everything():
+            key = online.organization_id.lower()
+            targets.setdefault(key, []).append((online.id, online.config))
+        self._targets = targets  # swapped whole: the listener never sees a half-built map
+
+    async def __call__(self, rows: Sequence[LogRow]) -> None:
+        targets = self._targets
+        if not targets:
+            return
+        jobs: list[NewJob] = []
+        for row in rows:
+            online = targets.get(row.organization_id.lower())
+            if online is not None:
+                jobs.extend(_jobs(row, online))
+        if not jobs:
+            return
+        try:
+            await asyncio.to_thread(self._queue.enqueue, jobs)
+        except Exception:
+            self.queue_failures += 1
+            # The rows are stored; their evaluations are lost (counted on /healthz).
+            log.exception("could not queue %d online evaluations", len(jobs))
+            return
+        self._on_queued()
+
+
+def _jobs(row: LogRow, online: list[tuple[str, OnlineConfig]]) -> list[NewJob]:
+    try:
+        stored = orjson.loads(row.line)
+    except orjson.JSONDecodeError:
+        return []
+    properties = stored.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    if any(str(name).lower() == JUDGE_PROPERTY.lower() for name in properties):
+        return []
+    payload: str | None = None
+    jobs = []
+    for online_id, config in online:
+        if not config.matches(row.request_id, properties):
+            continue
+        if payload is None:
+            payload = orjson.dumps(
+                {
+                    "request": _cut(stored.get("request_body")),
+                    "response": _cut(stored.get("response_body")),
+                }
+            ).decode()
+        jobs.append(NewJob(online_id, row.organization_id, row.request_id.lower(), payload))
+    return jobs
+
+
+def _cut(body: Any) -> str:
+    text = body if isinstance(body, str) else orjson.dumps(body).decode()
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + CUT_NOTICE

@@ -1,0 +1,167 @@
+"""The online evaluation worker: claims due jobs, runs their evaluator, writes the score.
+
+One asyncio task claims jobs from the durable queue and runs each in its own task (at most
+`concurrency` at once), off the request path, yielding to live traffic (pacing.py). A score
+is written through the score path (store/scores.py, as `POST /v1/request/{id}/score` does)
+under the evaluator's score name, then the job is marked done. A judge's call gets a request
+id made from the job's, so a job run again after a crash logs its judge call under the same
+id. Failures the judge may not repeat (an HTTP error, no verdict) are retried twice with
+backoff; a Python error or Python turned off fail the job at once, with the error kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+
+from heliograph.errors import HeliographError
+from heliograph.evaluators.definition import PYTHON
+from heliograph.evaluators.jobs import ClaimedJob, JobQueue, utcnow
+from heliograph.evaluators.judge import CallToJudge
+from heliograph.evaluators.pacing import Pacer
+from heliograph.evaluators.runner import Runner
+from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.scores import add_scores
+
+log = logging.getLogger("heliograph.evaluators")
+IDLE_POLL_S = 5.0
+REFRESH_EVERY_S = 30.0
+DRAIN_ON_STOP_S = 5.0
+MIN_WAIT_S = 0.02
+MAX_ATTEMPTS = 3
+JUDGE_IDS = uuid.UUID("6f1d3c56-4c8e-4d4b-9a51-2f0e7a9b1c3d")
+
+
+@dataclass
+class WorkerStats:
+    pending: int = 0  # jobs waiting in the queue when last counted (all processes)
+    done: int = 0  # by this process since it started
+    failed: int = 0
+    retried: int = 0
+
+
+class EvaluationWorker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        runner: Runner,
+        engine: ClickHouseEngine,
+        refresh: Callable[[], None],
+        *,
+        concurrency: int,
+        timeout_s: float,
+        pacer: Pacer,
+    ) -> None:
+        self._queue, self._runner, self._engine = queue, runner, engine
+        self._pacer = pacer
+        self._refresh = refresh
+        self._concurrency = concurrency
+        self._timeout_s = timeout_s
+        self._lease = timedelta(seconds=timeout_s + 10)
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.stats = WorkerStats()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="online-evaluation")
+
+    async def stop(self) -> None:
+        """Stop claiming, let jobs in flight finish briefly, hand the rest back to the queue."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, DRAIN_ON_STOP_S)
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=DRAIN_ON_STOP_S)
+        leftover, tasks = list(self._in_flight), list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if leftover:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._queue.release, leftover)
+
+    async def _run(self) -> None:
+        last_refresh = asyncio.get_running_loop().time()
+        while not self._stopping:
+            self._wake.clear()
+            wait_s = IDLE_POLL_S
+            try:
+                now = asyncio.get_running_loop().time()
+                if now - last_refresh >= REFRESH_EVERY_S:
+                    last_refresh = now
+                    await asyncio.to_thread(self._refresh)
+                free = self._concurrency - len(self._in_flight)
+                claimed, next_due = await asyncio.to_thread(
+                    self._queue.claim_due, free, self._lease
+                )
+                for job in claimed:
+                    self._in_flight[job.id] = asyncio.create_task(self._evaluate(job))
+                self.stats.pending = await asyncio.to_thread(self._queue.pending)
+                if next_due is not None and len(self._in_flight) < self._concurrency:
+                    wait_s = min(wait_s, max(MIN_WAIT_S, (next_due - utcnow()).total_seconds()))
+            except Exception:
+                log.exception("online evaluation loop failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait_s)
+
+    async def _evaluate(self, job: ClaimedJob) -> None:
+        started = time.monotonic()
+        try:
+            score, error = await self._score(job)
+            retry_at = None
+            if error is not None and error[1] and job.attempts + 1 < MAX_ATTEMPTS:
+                retry_at = utcnow() + timedelta(seconds=2 ** (job.attempts + 1))
+            message = None if error is None else error[0]
+            status = await asyncio.to_thread(self._queue.record, job.id, score, message, retry_at)
+            if status == "done":
+                self.stats.done += 1
+            elif status == "failed":
+                self.stats.failed += 1
+            else:
+                self.stats.retried += 1
+            await self._pacer.rest(time.monotonic() - started)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the lease runs out and the job is run again
+            log.exception("online evaluation of request %s failed", job.request_id)
+        finally:
+            if self._in_flight.get(job.id) is asyncio.current_task():
+                del self._in_flight[job.id]
+            self._wake.set()
+
+    async def _score(self, job: ClaimedJob) -> tuple[float | None, tuple[str, bool] | None]:
+        """(score, None) once written, or (None, (error, worth retrying))."""
+        bodies = orjson.loads(job.payload)
+        call = CallToJudge(bodies.get("request", ""), bodies.get("response", ""))
+        judge_id = str(uuid.uuid5(JUDGE_IDS, f"{job.online_evaluator_id}:{job.request_id}"))
+        evaluator = job.evaluator
+        if evaluator.scoring_type != PYTHON:
+            self._pacer.count_own(1)  # its judge's call is logged too
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                score = await self._runner.score(evaluator, call, judge_id)
+        except TimeoutError:
+            return None, (f"The evaluator took longer than {self._timeout_s:g} s", True)
+        except HeliographError as exc:
+            transient = exc.status >= 500 or exc.status == 429
+            return None, (exc.message, transient and "HTTP 4" not in exc.message)
+        scores = {evaluator.score_name: score}
+        await add_scores(self._engine, evaluator.organization_id, job.request_id, scores)
+        return float(score), None
