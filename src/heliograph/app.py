@@ -19,10 +19,12 @@ from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
 from heliograph.errors import HeliographError, envelope, openai_error
+from heliograph.evaluators.service import Evaluators
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.inprocess import call_gateway
 from heliograph.gateway.providers import gateway_providers
 from heliograph.gateway.proxy import PASSTHROUGH_INTAKE, Passthrough
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -35,7 +37,7 @@ from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.legacy_prompt_step import legacy_prompt_step
 from heliograph.meta import db
-from heliograph.meta.keys import KeyStore
+from heliograph.meta.keys import KeyStore, Principal
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
@@ -70,6 +72,10 @@ LOGGING_UNAVAILABLE = HeliographError(
     "(see /healthz); retry later",
     status=503,
 )
+
+
+# The most of an evaluator's judge answer read (a verdict is a few bytes).
+JUDGE_MAX_BYTES = 1 << 20
 
 
 def build_services(settings: Settings) -> Services:
@@ -127,6 +133,7 @@ def build_services(settings: Settings) -> Services:
         hql=HqlService(sessions),
         prompts=prompts,
         datasets=Datasets(sessions),
+        evaluators=Evaluators(sessions, settings, pipeline, engine),
     )
 
 
@@ -163,6 +170,8 @@ class HeliographApp:
         self._proxy.insert_before("plan", legacy)
         # The REST API runs the dashboard's prompt playground through the gateway's flow.
         self._api = create_api(services, gateway=self._serve_gateway)
+        # Evaluators' judges call the gateway in-process, logged and costed as any call.
+        services.evaluators.judge_link.target = self._judge
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
@@ -208,6 +217,24 @@ class HeliographApp:
             return self._refuse(send)
         return self._gateway_body(self._gateway, scope, receive, send)
 
+    async def _judge(
+        self, organization_id: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """One judge call of an evaluator, through the unified gateway, for the organization."""
+        principal = Principal(organization_id, "")  # logged with no key, as a session's call
+        try:
+            answer = await call_gateway(
+                self._serve_gateway,
+                principal,
+                "/v1/chat/completions",
+                body,
+                headers,
+                JUDGE_MAX_BYTES,
+            )
+        except HeliographError as exc:  # no answer, or one too large to be a verdict
+            return exc.status, exc.message.encode()
+        return answer.status, answer.body
+
     async def _refuse(self, send: Send) -> None:
         """A call that would be logged, while logging cannot store (the "refuse" policy)."""
         self._pipeline.count_refused()
@@ -233,6 +260,8 @@ class HeliographApp:
             await services.webhooks.start()
             # Rows the pipeline flushes at close still queue their deliveries: stopped first.
             started.push_async_callback(services.webhooks.stop)
+            await services.evaluators.start()
+            started.push_async_callback(services.evaluators.stop)
             self._started = started.pop_all()
         # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
         gc.collect()

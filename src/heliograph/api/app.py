@@ -20,6 +20,8 @@ from heliograph.api.dashboard import router as dashboard_router
 from heliograph.api.dataset_rows import router as dataset_rows_router
 from heliograph.api.datasets import router as datasets_router
 from heliograph.api.evals import router as evals_router
+from heliograph.api.evaluator_tests import router as evaluator_tests_router
+from heliograph.api.evaluators import router as evaluators_router
 from heliograph.api.experiment_datasets import router as experiment_datasets_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
@@ -61,6 +63,8 @@ ROUTERS = (
     api_keys_router,
     scores_router,
     evals_router,
+    evaluator_tests_router,
+    evaluators_router,
     dashboard_router,
     metrics_router,
     webhooks_router,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 import heliograph
 from heliograph.api.schemas.gateway import Health
 from heliograph.api.services import services_of
+from heliograph.evaluators.service import Evaluators
 from heliograph.prompts.record_log import RecordLog
 
 router = APIRouter()
@@ -20,6 +21,19 @@ def _records(record_log: RecordLog[Any]) -> dict[str, int]:
         "pending": record_log.pending,
         "dropped": record_log.dropped,
         "lost": record_log.lost,
+    }
+
+
+def _online(evaluators: Evaluators) -> dict[str, Any]:
+    stats = evaluators.worker.stats
+    sandbox = evaluators.runner.sandbox
+    return {
+        "pending": stats.pending,
+        "done": stats.done,
+        "failed": stats.failed,
+        "retried": stats.retried,
+        "lost": evaluators.dispatcher.queue_failures,
+        "python_sandbox": "off" if sandbox is None else sandbox.isolation,
     }
 
 
@@ -50,6 +64,7 @@ async def healthz(request: Request) -> Any:
         # Calls whose model has no price: logged with cost 0, counted here per provider/model.
         "unknown_cost_models": dict(services.rows.stats.unknown_cost_models),
         "legacy_prompt_records": _records(services.prompts.legacy.log),
+        "online_evaluation": _online(services.evaluators),
     }
     if problem is None:
         return body

@@ -10,6 +10,7 @@ from heliograph.alerts.store import AlertStore
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
+from heliograph.evaluators.service import Evaluators
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.routing import Router
@@ -48,6 +49,7 @@ class Services:
     hql: HqlService
     prompts: Prompts
     datasets: Datasets
+    evaluators: Evaluators
 
 
 def services_of(request: Request) -> Services:

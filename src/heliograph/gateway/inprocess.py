@@ -16,6 +16,7 @@ from typing import Any
 from heliograph.asgi import Receive, Scope, Send
 from heliograph.errors import HeliographError, UpstreamError
 from heliograph.gateway.intake import TRUSTED_PRINCIPAL
+from heliograph.helicone_headers import PROPERTY_PREFIX, RAW_PROPERTY_NAMES
 from heliograph.meta.keys import Principal
 
 GatewayApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -35,7 +36,9 @@ class GatewayAnswer:
     body: bytes = b""
 
 
-def _scope(path: str, principal: Principal, headers: list[tuple[bytes, bytes]]) -> Scope:
+def _scope(
+    path: str, principal: Principal, headers: list[tuple[bytes, bytes]], names: list[bytes]
+) -> Scope:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -50,6 +53,7 @@ def _scope(path: str, principal: Principal, headers: list[tuple[bytes, bytes]]) 
         "client": None,
         "server": None,
         TRUSTED_PRINCIPAL: principal,
+        RAW_PROPERTY_NAMES: names,  # property names in the case given, as HTTP/1.1 keeps them
     }
 
 
@@ -66,6 +70,7 @@ async def call_gateway(
     raw_headers = [(b"content-type", b"application/json")]
     raw_headers.append((b"content-length", str(len(body)).encode()))
     raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    names = [n.encode() for n in headers if n.lower().encode().startswith(PROPERTY_PREFIX)]
     delivered = False
 
     async def receive() -> dict[str, Any]:
@@ -96,7 +101,7 @@ async def call_gateway(
             if size <= max_answer_bytes:
                 parts.append(chunk)
 
-    await app(_scope(path, principal, raw_headers), receive, send)
+    await app(_scope(path, principal, raw_headers, names), receive, send)
     if not answer.status:
         raise UpstreamError("The gateway gave no answer")
     if size > max_answer_bytes:

@@ -32,6 +32,20 @@ class RecordLogStats(Answer):
     lost: int = Field(description="Queued, then refused by the metadata database")
 
 
+class OnlineEvaluationStats(Answer):
+    pending: int = Field(description="Jobs waiting or running, in every process (the backlog)")
+    done: int = Field(description="Jobs this process scored since it started")
+    failed: int = Field(description="Jobs this process gave up on (the error is kept)")
+    retried: int = Field(description="Attempts this process will make again")
+    lost: int = Field(
+        description="Times a batch of logged rows could not be queued for evaluation "
+        "(the metadata database refused it)"
+    )
+    python_sandbox: Literal["namespaces", "audit-hook", "unknown", "off"] = Field(
+        description="How Python evaluators are isolated; unknown until the first run"
+    )
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(
         description='"ok", or "degraded" (HTTP 503) while log rows are not being stored'
@@ -45,6 +59,9 @@ class Health(Answer):
     legacy_prompt_records: RecordLogStats = Field(
         description="Calls carrying Helicone-Prompt-Id, recorded off the request path "
         "(versions and inputs of legacy prompts)"
+    )
+    online_evaluation: OnlineEvaluationStats = Field(
+        description="Evaluators attached to live traffic, scoring it in the background"
     )
 
 
