@@ -26,6 +26,8 @@ from heliograph.store.log_row import LogRow
 log = logging.getLogger("heliograph.evaluators")
 # What a job keeps of each body: enough for any judge prompt, bounded for the database.
 MAX_BODY_CHARS = 256 * 1024
+# In the stored line of a judge's call (its property); a cheap look, no parsing.
+JUDGE_MARK = f'"{JUDGE_PROPERTY}"'.encode()
 CUT_NOTICE = "... [cut by Heliograph: the body is longer than 256 KiB]"
 
 
@@ -36,6 +38,7 @@ class OnlineDispatcher:
         self._on_queued = on_queued
         self._targets: dict[str, list[tuple[str, OnlineConfig]]] = {}  # by organization
         self.queue_failures = 0
+        self.traffic = 0  # rows logged that were not a judge's call (what pacing yields to)
 
     def refresh(self) -> None:
         """Reload the online evaluators (blocking: call from a thread at runtime)."""
@@ -46,6 +49,7 @@ class OnlineDispatcher:
         self._targets = targets  # swapped whole: the listener never sees a half-built map
 
     async def __call__(self, rows: Sequence[LogRow]) -> None:
+        self.traffic += sum(JUDGE_MARK not in row.line for row in rows)
         targets = self._targets
         if not targets:
             return

@@ -1,7 +1,7 @@
-"""Online evaluation yields to live traffic: while other calls are being logged, each worker
-slot rests after a job for as long as the job took, times (100 / share - 1), so evaluation
-takes at most `share` percent of a slot's time; with no other traffic it runs flat out.
-The backlog this builds under load (visible on /healthz) drains when traffic eases.
+"""Online evaluation yields to live traffic: while calls other than judges' are being logged,
+each worker slot rests after a job for as long as the job took, times (100 / share - 1), so
+evaluation takes at most `share` percent of a slot's time; with no other traffic it runs flat
+out. The backlog this builds under load (visible on /healthz) drains when traffic eases.
 """
 
 from __future__ import annotations
@@ -9,25 +9,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+MAX_REST_S = 10.0
+
 
 class Pacer:
-    def __init__(self, submitted: Callable[[], int], share_percent: float) -> None:
-        self._submitted = submitted  # rows the log pipeline took so far (every call logged)
+    def __init__(self, traffic: Callable[[], int], share_percent: float) -> None:
+        self._traffic = traffic  # logged rows so far that were not a judge's call
         self._factor = 100 / share_percent - 1
-        self._seen = submitted()
-        self._own = 0  # rows this worker's judge calls added since last looked
-
-    def count_own(self, rows: int) -> None:
-        self._own += rows
+        self._seen = 0
 
     def busy(self) -> bool:
-        """Whether calls other than this worker's were logged since the last look."""
-        now = self._submitted()
-        others = now - self._seen - self._own
-        self._seen, self._own = now, 0
-        return others > 0
+        """Whether calls other than judges' were logged since the last look."""
+        now = self._traffic()
+        busy, self._seen = now > self._seen, now
+        return busy
 
     async def rest(self, job_seconds: float) -> None:
         """Rest after a job that took `job_seconds`, if traffic is flowing."""
         if self.busy():
-            await asyncio.sleep(min(job_seconds * self._factor, 60.0))
+            await asyncio.sleep(min(job_seconds * self._factor, MAX_REST_S))

@@ -54,7 +54,7 @@ class Evaluators:
             self._refresh,
             concurrency=settings.online_evaluation_concurrency,
             timeout_s=settings.online_evaluation_timeout_s,
-            pacer=Pacer(lambda: pipeline.stats.submitted, settings.online_evaluation_busy_share),
+            pacer=Pacer(lambda: self.dispatcher.traffic, settings.online_evaluation_busy_share),
         )
         self.dispatcher = OnlineDispatcher(self.online, self.queue, self.worker.wake)
         # Loaded before the pipeline starts: its start-up replay already calls the listener.

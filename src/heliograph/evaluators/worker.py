@@ -23,7 +23,6 @@ from datetime import timedelta
 import orjson
 
 from heliograph.errors import HeliographError
-from heliograph.evaluators.definition import PYTHON
 from heliograph.evaluators.jobs import ClaimedJob, JobQueue, utcnow
 from heliograph.evaluators.judge import CallToJudge
 from heliograph.evaluators.pacing import Pacer
@@ -152,8 +151,6 @@ class EvaluationWorker:
         call = CallToJudge(bodies.get("request", ""), bodies.get("response", ""))
         judge_id = str(uuid.uuid5(JUDGE_IDS, f"{job.online_evaluator_id}:{job.request_id}"))
         evaluator = job.evaluator
-        if evaluator.scoring_type != PYTHON:
-            self._pacer.count_own(1)  # its judge's call is logged too
         try:
             async with asyncio.timeout(self._timeout_s):
                 score = await self._runner.score(evaluator, call, judge_id)
