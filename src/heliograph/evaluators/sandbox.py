@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.errors import RetryLaterError
+from heliograph.errors import HeliographError, RetryLaterError
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 MAX_OUTPUT_BYTES = 1 << 20
@@ -133,8 +133,8 @@ class PythonSandbox:
         return _result(process.returncode, output, self._limits)
 
 
-class OutputTooLarge(Exception):
-    pass
+class OutputTooLarge(HeliographError):
+    """The evaluator's process wrote more than MAX_OUTPUT_BYTES (it is killed)."""
 
 
 async def _communicate(process: asyncio.subprocess.Process, job: bytes) -> bytes:

@@ -28,10 +28,6 @@ PATH_EVENTS = {
 READ_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.chdir"}
 
 
-class Refused(PermissionError):
-    """An OSError, so that what Python does around files (writing bytecode caches) moves on."""
-
-
 def _inside(path: Any, roots: list[str]) -> bool:
     try:
         real = os.path.realpath(os.fsdecode(path))
@@ -40,21 +36,25 @@ def _inside(path: Any, roots: list[str]) -> bool:
     return any(real == root or real.startswith(root + os.sep) for root in roots)
 
 
+# Refusals are PermissionErrors (OSErrors): what Python does around files (writing bytecode
+# caches, say) moves on, and the user's code sees what a locked-down machine would raise.
 def _hook(workdir: str, read_roots: list[str]) -> Callable[[str, tuple[Any, ...]], None]:
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event.startswith(DENIED_PREFIXES) or event in DENIED_EVENTS:
-            raise Refused(f"{event} is not allowed in a Python evaluator")
+            raise PermissionError(f"{event} is not allowed in a Python evaluator")
         if event == "open":
             path, mode, flags = args
             if path is None or isinstance(path, int) or _inside(path, [workdir]):
                 return
             writing = (flags or 0) & 3 or (mode or "r").strip("bt") != "r"
             if writing or not _inside(path, read_roots):
-                raise Refused(f"opening {os.fsdecode(path)!r} is not allowed in a Python evaluator")
+                raise PermissionError(
+                    f"opening {os.fsdecode(path)!r} is not allowed in a Python evaluator"
+                )
         elif event in PATH_EVENTS or event in READ_EVENTS:
             roots = [workdir] + (read_roots if event in READ_EVENTS else [])
             if args and isinstance(args[0], str | bytes) and not _inside(args[0], roots):
-                raise Refused(f"{event} outside the working directory is not allowed")
+                raise PermissionError(f"{event} outside the working directory is not allowed")
 
     return hook
 
@@ -82,14 +82,14 @@ def _run(job: dict[str, Any]) -> int | float | bool:
     exec(compile(job["code"], "<evaluator>", "exec"), namespace)
     evaluate = namespace.get("evaluate")
     if not callable(evaluate):
-        raise Refused("the code must define evaluate(request, response)")
+        raise TypeError("the code must define evaluate(request, response)")
     request, response = job["request_body"], job["response_body"]
     score = evaluate(_parsed(request) or request, _parsed(response) or response)
     if isinstance(score, float) and not math.isfinite(score):
-        raise Refused(f"evaluate() returned {score!r}: not a finite number")
+        raise ValueError(f"evaluate() returned {score!r}: not a finite number")
     if isinstance(score, bool | int | float):
         return score
-    raise Refused(f"evaluate() must return a number or a boolean, not {type(score).__name__}")
+    raise TypeError(f"evaluate() must return a number or a boolean, not {type(score).__name__}")
 
 
 def main() -> None:

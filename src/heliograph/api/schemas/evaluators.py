@@ -67,14 +67,14 @@ class UpdateEvaluatorParams(BaseModel):
     code_template: str | None = Field(None, json_schema_extra=CODE)
 
 
-class PropertyFilter(BaseModel):
+class OnlinePropertyFilter(BaseModel):
     key: str = Field(min_length=1, max_length=MAX_FILTER_TEXT)
     value: str = Field(max_length=MAX_FILTER_TEXT)
 
 
 class OnlineEvaluatorConfig(BaseModel):
     sampleRate: float = Field(100, ge=0, le=100, description="Percent of matching requests")
-    propertyFilters: list[PropertyFilter] = Field([], max_length=MAX_PROPERTY_FILTERS)
+    propertyFilters: list[OnlinePropertyFilter] = Field([], max_length=MAX_PROPERTY_FILTERS)
 
 
 class CreateOnlineEvaluatorParams(BaseModel):
