@@ -165,3 +165,14 @@ def test_another_organizations_evaluators_are_not_found_on_every_route(server: I
             == 404
         )
         assert client.get("/v1/evaluator/not-a-uuid").status_code == 404
+
+
+def test_a_template_may_hold_any_json_number(server: InProcessServer):
+    key = server.new_organization("evaluators")
+    template = {**judge_template("7"), "seed": 2**70, "temperature": 1e-300}
+    created = create_evaluator(
+        server, key, name="Big", scoring_type="LLM-RANGE", llm_template=template
+    )
+    assert created["llm_template"] == template
+    with server.api(key) as client:
+        assert client.get(f"/v1/evaluator/{created['id']}").json()["data"] == created

@@ -8,12 +8,11 @@ the name in lower case, runs of other characters as `_`, and `-hcone-bool` for L
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import orjson
 
 from heliograph.errors import InvalidRequestError
 
@@ -52,6 +51,12 @@ class Definition:
     scoring_type: str
     llm_template: Any
     code_template: str | None
+
+
+def template_text(template: Any) -> str:
+    """A template as stored and sent: the standard library's JSON, which, unlike orjson,
+    writes integers past 64 bits (JSON allows them, a template may hold one)."""
+    return json.dumps(template, ensure_ascii=False, allow_nan=False)
 
 
 def score_name(name: str, scoring_type: str) -> str:
@@ -94,16 +99,14 @@ def template_of(field: str, value: Any) -> dict[str, Any]:
         if len(value.encode()) > MAX_TEMPLATE_BYTES:
             raise InvalidRequestError(f"{field}: at most {MAX_TEMPLATE_BYTES} bytes")
         try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
+            value = json.loads(value)
+        except ValueError:  # JSONDecodeError, or a number too long to convert
             raise InvalidRequestError(f"{field}: not valid JSON") from None
     if not isinstance(value, dict):
         raise InvalidRequestError(f"{field}: must be a chat completion body (a JSON object)")
-    try:
-        size = len(orjson.dumps(value))
-    except orjson.JSONEncodeError:
-        raise InvalidRequestError(f"{field}: not valid Unicode text") from None
-    if size > MAX_TEMPLATE_BYTES:
+    text = template_text(value)
+    _check_text(field, text)
+    if len(text.encode()) > MAX_TEMPLATE_BYTES:
         raise InvalidRequestError(f"{field}: at most {MAX_TEMPLATE_BYTES} bytes")
     if not isinstance(value.get("model"), str) or not isinstance(value.get("messages"), list):
         raise InvalidRequestError(f"{field}: needs a model and a messages array")

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from heliograph.errors import HeliographError, InvalidRequestError
-from heliograph.evaluators.definition import EvaluatorInfo
+from heliograph.evaluators.definition import EvaluatorInfo, template_text
 
 # The property every judge call carries (Helicone's own judge sets it): rows with it are
 # never evaluated, so a judge never triggers an evaluator.
@@ -101,7 +101,7 @@ async def judge(
 ) -> int | float:
     """Ask the judge; the score as stored (booleans as 1/0), or EvaluationError."""
     assert isinstance(evaluator.llm_template, dict)
-    body = orjson.dumps(filled(evaluator.llm_template, call))
+    body = template_text(filled(evaluator.llm_template, call)).encode()
     headers = {JUDGE_HEADER: evaluator.name, "Helicone-Request-Id": request_id}
     status, answer = await call_gateway(evaluator.organization_id, body, headers)
     if not 200 <= status < 300:

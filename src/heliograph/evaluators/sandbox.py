@@ -147,7 +147,7 @@ async def _communicate(process: asyncio.subprocess.Process, job: bytes) -> bytes
     while chunk := await process.stdout.read(65536):
         output += chunk
         if len(output) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge
+            raise OutputTooLarge(f"over {MAX_OUTPUT_BYTES} bytes")
     await process.wait()
     return output
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import InvalidRequestError
-from heliograph.evaluators.definition import Definition, EvaluatorInfo
+from heliograph.evaluators.definition import Definition, EvaluatorInfo, template_text
 from heliograph.evaluators.online_config import OnlineConfig
 from heliograph.meta.models import Evaluator, OnlineEvaluator
 
@@ -46,7 +46,7 @@ def evaluator_info(row: Evaluator) -> EvaluatorInfo:
         organization_id=row.organization_id,
         name=row.name,
         scoring_type=row.scoring_type,
-        llm_template=None if row.llm_template is None else orjson.loads(row.llm_template),
+        llm_template=None if row.llm_template is None else json.loads(row.llm_template),
         code_template=row.code_template,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
@@ -67,7 +67,7 @@ def _fill(row: Evaluator, definition: Definition) -> None:
     row.name = definition.name
     row.scoring_type = definition.scoring_type
     template = definition.llm_template
-    row.llm_template = None if template is None else orjson.dumps(template).decode()
+    row.llm_template = None if template is None else template_text(template)
     row.code_template = definition.code_template
     row.updated_at = datetime.now(UTC)
 
