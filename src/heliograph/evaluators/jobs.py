@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from heliograph.evaluators.definition import EvaluatorInfo
 from heliograph.evaluators.store import as_utc, evaluator_info
@@ -116,10 +117,24 @@ class JobQueue:
     ) -> str:
         """One attempt's outcome: done (a score), retried at `retry_at`, or failed."""
         status = DONE if error is None else (PENDING if retry_at is not None else FAILED)
+        try:
+            self._record(job_id, status, score, error, retry_at)
+        except StaleDataError:  # deleted with its online evaluator while it was recorded
+            pass
+        return status
+
+    def _record(
+        self,
+        job_id: str,
+        status: str,
+        score: float | None,
+        error: str | None,
+        retry_at: datetime | None,
+    ) -> None:
         with self._sessions.begin() as session:
             current = session.get(EvaluationJob, job_id)
             if current is None:  # the online evaluator was deleted meanwhile
-                return status
+                return
             current.attempts += 1
             current.status = status
             current.score = score
@@ -128,7 +143,6 @@ class JobQueue:
                 current.next_attempt_at = retry_at
             else:
                 current.completed_at = utcnow()
-        return status
 
     def release(self, job_ids: Sequence[str]) -> None:
         """Give leased jobs back now (a clean shutdown), so a restart runs them at once."""

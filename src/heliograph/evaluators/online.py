@@ -19,7 +19,7 @@ import orjson
 
 from heliograph.evaluators.jobs import JobQueue, NewJob
 from heliograph.evaluators.judge import JUDGE_PROPERTY
-from heliograph.evaluators.online_config import OnlineConfig
+from heliograph.evaluators.online_config import OnlineConfig, sampled
 from heliograph.evaluators.online_store import OnlineStore
 from heliograph.store.log_row import LogRow
 
@@ -71,6 +71,10 @@ class OnlineDispatcher:
 
 
 def _jobs(row: LogRow, online: list[tuple[str, OnlineConfig]]) -> list[NewJob]:
+    # Sampled first, from the request id alone: the other rows are never parsed.
+    chosen = [(i, config) for i, config in online if sampled(row.request_id, config.sample_rate)]
+    if not chosen:
+        return []
     try:
         stored = orjson.loads(row.line)
     except orjson.JSONDecodeError:
@@ -81,8 +85,8 @@ def _jobs(row: LogRow, online: list[tuple[str, OnlineConfig]]) -> list[NewJob]:
         return []
     payload: str | None = None
     jobs = []
-    for online_id, config in online:
-        if not config.matches(row.request_id, properties):
+    for online_id, config in chosen:
+        if not config.matches_properties(properties):
             continue
         if payload is None:
             payload = orjson.dumps(

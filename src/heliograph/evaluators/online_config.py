@@ -42,13 +42,15 @@ class OnlineConfig:
         return cls(float(stored.get("sampleRate", 100)), filters)
 
     def matches(self, request_id: str, properties: Mapping[str, Any]) -> bool:
-        """Every filter matches (names case-insensitively), then the request is sampled."""
-        if self.property_filters:
-            lowered = {str(k).lower(): v for k, v in properties.items()}
-            for key, value in self.property_filters:
-                if lowered.get(key.lower()) != value:
-                    return False
-        return sampled(request_id, self.sample_rate)
+        """The request is sampled and every filter matches."""
+        return sampled(request_id, self.sample_rate) and self.matches_properties(properties)
+
+    def matches_properties(self, properties: Mapping[str, Any]) -> bool:
+        """Every filter matches a custom property (names case-insensitively)."""
+        if not self.property_filters:
+            return True
+        lowered = {str(k).lower(): v for k, v in properties.items()}
+        return all(lowered.get(key.lower()) == value for key, value in self.property_filters)
 
 
 def sampled(request_id: str, sample_rate: float) -> bool:
