@@ -311,8 +311,8 @@ class Settings:
     )
     online_evaluation_busy_share: float = setting(
         2.5,
-        "Percent of each online evaluation slot's time spent evaluating while other calls "
-        "are being logged (the rest it waits; the backlog drains when traffic eases)",
+        "Percent of the time online evaluation runs, one job at a time, while other calls "
+        "are being logged (the backlog drains at full speed when traffic eases)",
         low=0.1,
         high=100,
     )

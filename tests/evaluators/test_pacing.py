@@ -24,14 +24,28 @@ def test_only_traffic_other_than_judges_counts():
     assert dispatcher.traffic == 1
 
 
-def test_a_slot_rests_while_traffic_flows_and_not_otherwise():
+def test_while_traffic_flows_jobs_run_one_at_a_time_after_a_rest():
     traffic = [0]
-    pacer = Pacer(lambda: traffic[0], share_percent=20)  # rests 4x the job's time
-    started = time.monotonic()
-    asyncio.run(pacer.rest(0.05))
-    assert time.monotonic() - started < 0.05  # nothing logged: no rest
-    traffic[0] = 3
-    started = time.monotonic()
-    asyncio.run(pacer.rest(0.05))
-    assert 0.2 <= time.monotonic() - started < 1
-    assert not pacer.busy()  # nothing new since
+    pacer = Pacer(lambda: traffic[0], share_percent=20)  # rests 4x the last job's time
+    spans: list[tuple[float, float]] = []
+
+    flowing = [False]
+
+    async def job() -> None:
+        async with pacer.turn():
+            start = time.monotonic()
+            await asyncio.sleep(0.05)
+            traffic[0] += flowing[0]  # other calls logged meanwhile
+            spans.append((start, time.monotonic()))
+
+    async def scenario() -> None:
+        await asyncio.gather(job(), job())  # nothing logged: side by side
+        assert abs(spans[0][0] - spans[1][0]) < 0.03
+        spans.clear()
+        traffic[0], flowing[0] = 5, True
+        await asyncio.gather(job(), job(), job())
+
+    asyncio.run(scenario())
+    first, second, third = sorted(spans)
+    assert second[0] >= first[1]  # one at a time
+    assert third[0] - second[1] >= 0.15  # after a rest of about 4 x 0.05 s

@@ -33,7 +33,6 @@ class NewJob:
     online_evaluator_id: str
     organization_id: str
     request_id: str
-    payload: str  # JSON: {"request": ..., "response": ...} bodies as text
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +40,6 @@ class ClaimedJob:
     id: str
     online_evaluator_id: str
     request_id: str
-    payload: str
     attempts: int  # made before this one
     evaluator: EvaluatorInfo
 
@@ -102,7 +100,6 @@ class JobQueue:
                             row.id,
                             row.online_evaluator_id,
                             row.request_id,
-                            row.payload,
                             row.attempts,
                             evaluator_info(evaluator),
                         )
@@ -177,7 +174,6 @@ def _values(job: NewJob, now: datetime) -> dict[str, Any]:
         "online_evaluator_id": job.online_evaluator_id,
         "organization_id": job.organization_id,
         "request_id": job.request_id,
-        "payload": job.payload,
         "status": PENDING,
         "attempts": 0,
         "error": None,

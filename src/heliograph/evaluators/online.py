@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import orjson
 
@@ -24,11 +23,9 @@ from heliograph.evaluators.online_store import OnlineStore
 from heliograph.store.log_row import LogRow
 
 log = logging.getLogger("heliograph.evaluators")
-# What a job keeps of each body: enough for any judge prompt, bounded for the database.
-MAX_BODY_CHARS = 256 * 1024
 # In the stored line of a judge's call (its property); a cheap look, no parsing.
 JUDGE_MARK = f'"{JUDGE_PROPERTY}"'.encode()
-CUT_NOTICE = "... [cut by Heliograph: the body is longer than 256 KiB]"
+JUDGE_MARK_LOWER = JUDGE_MARK.lower()
 
 
 class OnlineDispatcher:
@@ -75,6 +72,10 @@ def _jobs(row: LogRow, online: list[tuple[str, OnlineConfig]]) -> list[NewJob]:
     chosen = [(i, config) for i, config in online if sampled(row.request_id, config.sample_rate)]
     if not chosen:
         return []
+    if not any(config.property_filters for _, config in chosen) and (
+        JUDGE_MARK_LOWER not in row.line.lower()
+    ):  # nothing to read in the line: no filter, and not a judge's call
+        return [NewJob(i, row.organization_id, row.request_id.lower()) for i, _ in chosen]
     try:
         stored = orjson.loads(row.line)
     except orjson.JSONDecodeError:
@@ -83,22 +84,9 @@ def _jobs(row: LogRow, online: list[tuple[str, OnlineConfig]]) -> list[NewJob]:
     properties = properties if isinstance(properties, dict) else {}
     if any(str(name).lower() == JUDGE_PROPERTY.lower() for name in properties):
         return []
-    payload: str | None = None
-    jobs = []
-    for online_id, config in chosen:
-        if not config.matches_properties(properties):
-            continue
-        if payload is None:
-            payload = orjson.dumps(
-                {
-                    "request": _cut(stored.get("request_body")),
-                    "response": _cut(stored.get("response_body")),
-                }
-            ).decode()
-        jobs.append(NewJob(online_id, row.organization_id, row.request_id.lower(), payload))
-    return jobs
-
-
-def _cut(body: Any) -> str:
-    text = body if isinstance(body, str) else orjson.dumps(body).decode()
-    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + CUT_NOTICE
+    request_id = row.request_id.lower()
+    return [
+        NewJob(online_id, row.organization_id, request_id)
+        for online_id, config in chosen
+        if config.matches_properties(properties)
+    ]

@@ -1,9 +1,10 @@
 """The online evaluation worker: claims due jobs, runs their evaluator, writes the score.
 
 One asyncio task claims jobs from the durable queue and runs each in its own task (at most
-`concurrency` at once), off the request path, yielding to live traffic (pacing.py). A score
-is written through the score path (store/scores.py, as `POST /v1/request/{id}/score` does)
-under the evaluator's score name, then the job is marked done. A judge's call gets a request
+`concurrency` at once), off the request path, yielding to live traffic (pacing.py); a job
+reads its call's bodies back from the store. A score is written through the score path
+(store/scores.py, as `POST /v1/request/{id}/score` does) under the evaluator's score name,
+then the job is marked done. A judge's call gets a request
 id made from the job's, so a job run again after a crash logs its judge call under the same
 id. Failures the judge may not repeat (an HTTP error, no verdict) are retried twice with
 backoff; a Python error or Python turned off fail the job at once, with the error kept.
@@ -14,13 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-
-import orjson
 
 from heliograph.errors import HeliographError
 from heliograph.evaluators.jobs import ClaimedJob, JobQueue, utcnow
@@ -28,6 +26,7 @@ from heliograph.evaluators.judge import CallToJudge
 from heliograph.evaluators.pacing import Pacer
 from heliograph.evaluators.runner import Runner
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.newest import NEWEST_FIRST
 from heliograph.store.scores import add_scores
 
 log = logging.getLogger("heliograph.evaluators")
@@ -36,6 +35,7 @@ REFRESH_EVERY_S = 30.0
 DRAIN_ON_STOP_S = 5.0
 MIN_WAIT_S = 0.02
 MAX_ATTEMPTS = 3
+MAX_BODY_CHARS = 256 * 1024  # of each body given to an evaluator
 COUNT_EVERY_S = 1.0
 JUDGE_IDS = uuid.UUID("6f1d3c56-4c8e-4d4b-9a51-2f0e7a9b1c3d")
 
@@ -128,9 +128,9 @@ class EvaluationWorker:
                 await asyncio.wait_for(self._wake.wait(), wait_s)
 
     async def _evaluate(self, job: ClaimedJob) -> None:
-        started = time.monotonic()
         try:
-            score, error = await self._score(job)
+            async with self._pacer.turn():
+                score, error = await self._score(job)
             retry_at = None
             if error is not None and error[1] and job.attempts + 1 < MAX_ATTEMPTS:
                 retry_at = utcnow() + timedelta(seconds=2 ** (job.attempts + 1))
@@ -142,7 +142,6 @@ class EvaluationWorker:
                 self.stats.failed += 1
             else:
                 self.stats.retried += 1
-            await self._pacer.rest(time.monotonic() - started)
         except asyncio.CancelledError:
             raise
         except Exception:  # the lease runs out and the job is run again
@@ -154,10 +153,12 @@ class EvaluationWorker:
 
     async def _score(self, job: ClaimedJob) -> tuple[float | None, tuple[str, bool] | None]:
         """(score, None) once written, or (None, (error, worth retrying))."""
-        bodies = orjson.loads(job.payload)
-        call = CallToJudge(bodies.get("request", ""), bodies.get("response", ""))
-        judge_id = str(uuid.uuid5(JUDGE_IDS, f"{job.online_evaluator_id}:{job.request_id}"))
         evaluator = job.evaluator
+        bodies = await logged_bodies(self._engine, evaluator.organization_id, job.request_id)
+        if bodies is None:  # stored before it was queued: the store is not answering
+            return None, ("The logged request could not be read", True)
+        call = CallToJudge(*bodies)
+        judge_id = str(uuid.uuid5(JUDGE_IDS, f"{job.online_evaluator_id}:{job.request_id}"))
         try:
             async with asyncio.timeout(self._timeout_s):
                 score = await self._runner.score(evaluator, call, judge_id)
@@ -169,3 +170,20 @@ class EvaluationWorker:
         scores = {evaluator.score_name: score}
         await add_scores(self._engine, evaluator.organization_id, job.request_id, scores)
         return float(score), None
+
+
+async def logged_bodies(
+    engine: ClickHouseEngine, organization_id: str, request_id: str
+) -> tuple[str, str] | None:
+    """The request and response bodies of a logged request as stored (text), cut to
+    MAX_BODY_CHARS each, or None when it cannot be read."""
+    rows = await engine.select(
+        f"SELECT substringUTF8(request_body, 1, {MAX_BODY_CHARS}) AS request, "
+        f"substringUTF8(response_body, 1, {MAX_BODY_CHARS}) AS response FROM request_response_rmt "
+        "WHERE organization_id = {org:UUID} AND request_id = {id:UUID} "
+        f"{NEWEST_FIRST} LIMIT 1",
+        {"org": organization_id, "id": request_id},
+    )
+    if not rows:
+        return None
+    return str(rows[0]["request"]), str(rows[0]["response"])

@@ -430,7 +430,6 @@ class EvaluationJob(Base):
     )
     organization_id: Mapped[str] = mapped_column(String(36))
     request_id: Mapped[str] = mapped_column(String(36))
-    payload: Mapped[str] = mapped_column(Text)  # JSON: the request and response bodies
     status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)

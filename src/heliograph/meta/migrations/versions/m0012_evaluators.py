@@ -57,7 +57,6 @@ def upgrade() -> None:
         ),
         sa.Column("organization_id", sa.String(36), nullable=False),
         sa.Column("request_id", sa.String(36), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(500), nullable=True),
