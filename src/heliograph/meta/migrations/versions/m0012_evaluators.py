@@ -1,15 +1,14 @@
 """Evaluators, their online attachments and the durable queue of evaluation jobs.
 
 Revision ID: m0012
-Revises: m0010
+Revises: m0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "m0012"
-# The datasets migration (m0011) is being written beside this one; re-chained when merged.
-down_revision = "m0010"
+down_revision = "m0011"
 branch_labels = None
 depends_on = None
 
