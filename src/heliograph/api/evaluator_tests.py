@@ -8,6 +8,7 @@ and `error`), as Helicone's Python test answers.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +53,13 @@ def _text(field: str, value: Any, required: bool = True) -> str:
     return value
 
 
+def _encoded(inputs: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(inputs).decode()
+    except TypeError:  # an integer past 64 bits, which JSON allows
+        return json.dumps(inputs, separators=(",", ":"), ensure_ascii=False)
+
+
 def call_of(body: dict[str, Any]) -> CallToJudge:
     """Helicone's `TestInput` as the call to evaluate."""
     given = body.get("testInput")
@@ -63,7 +71,7 @@ def call_of(body: dict[str, Any]) -> CallToJudge:
     return CallToJudge(
         _text("testInput.inputBody", given.get("inputBody")),
         _text("testInput.outputBody", given.get("outputBody")),
-        orjson.dumps(inputs or {}).decode(),
+        _encoded(inputs or {}),
         _text("testInput.promptTemplate", given.get("promptTemplate"), required=False),
     )
 
