@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import harness, procstat, report, stack, wrk
+from bench import ab_runs, harness, procstat, report, stack, wrk
 from bench.processes import missing_tools
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -150,27 +150,14 @@ def comparison(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def benchmark(profile: Profile, tmp: Path) -> tuple[dict[str, Any], list[str]]:
-    cpus = stack.Cpus.detect()
-    document = harness.metadata("evaluators", profile.name, cpus)
-    system = stack.start(tmp, cpus)
-    try:
-        runs, served = run_cases(system, profile, tmp, cpus.load)
-        pipeline = stack.wait_for_drain(system, served, 60.0)
-    finally:
-        system.stop()
-    problems = [
-        f"{r['case']} round {r['round']}: {r['errors']} wrk errors" for r in runs if r["errors"]
-    ]
-    problems += harness.heliograph_problems(system.heliograph, pipeline, served, 60.0)
-    document |= {
-        "seconds_per_case": profile.seconds,
-        "rounds": profile.rounds,
-        "comparison": comparison(runs),
-        "runs": runs,
-        "log_pipeline": {**pipeline, "requests_served_by_heliograph": served},
-    }
-    harness.finish(document, problems)
-    return document, problems
+    return ab_runs.benchmark(
+        "evaluators",
+        profile,
+        tmp,
+        lambda system, cpu: run_cases(system, profile, tmp, cpu),
+        comparison,
+        lambda r: f"round {r['round']}",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
