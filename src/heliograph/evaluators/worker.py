@@ -25,6 +25,7 @@ from heliograph.evaluators.jobs import ClaimedJob, JobQueue, utcnow
 from heliograph.evaluators.judge import CallToJudge
 from heliograph.evaluators.pacing import Pacer
 from heliograph.evaluators.runner import Runner
+from heliograph.leased_work import stop_leased_work
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.newest import NEWEST_FIRST
 from heliograph.store.scores import add_scores
@@ -32,7 +33,6 @@ from heliograph.store.scores import add_scores
 log = logging.getLogger("heliograph.evaluators")
 IDLE_POLL_S = 5.0
 REFRESH_EVERY_S = 30.0
-DRAIN_ON_STOP_S = 5.0
 MIN_WAIT_S = 0.02
 MAX_ATTEMPTS = 3
 MAX_BODY_CHARS = 256 * 1024  # of each body given to an evaluator
@@ -83,19 +83,9 @@ class EvaluationWorker:
         """Stop claiming, let jobs in flight finish briefly, hand the rest back to the queue."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, DRAIN_ON_STOP_S)
-            self._task = None
-        if self._in_flight:
-            await asyncio.wait(list(self._in_flight.values()), timeout=DRAIN_ON_STOP_S)
-        leftover, tasks = list(self._in_flight), list(self._in_flight.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if leftover:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self._queue.release, leftover)
+        task, self._task = self._task, None
+        with contextlib.suppress(Exception):
+            await stop_leased_work(task, self._in_flight, self._queue.release)
 
     async def _run(self) -> None:
         last_refresh = asyncio.get_running_loop().time()

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from cryptography.fernet import InvalidToken
 
 from heliograph.httpclient.pool import ConnectionPool
+from heliograph.leased_work import stop_leased_work
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.webhooks.queue import FAILED, ClaimedDelivery, DeliveryQueue, utcnow
 from heliograph.webhooks.signing import SIGNATURE_HEADER, sign
@@ -31,7 +32,6 @@ MAX_IN_FLIGHT = 16
 MAX_BACKOFF = timedelta(hours=1)
 IDLE_POLL_S = 5.0  # look again this often even when nothing is due (other processes queue too)
 REFRESH_EVERY_S = 30.0  # re-read which organizations have webhooks (other processes edit too)
-DRAIN_ON_STOP_S = 5.0
 MIN_WAIT_S = 0.02  # rows another process holds locked look due until its claim commits
 USER_AGENT = "Heliograph-Webhooks/1"
 
@@ -92,23 +92,11 @@ class DeliveryWorker:
         """Stop claiming, let sends in flight finish briefly, hand the rest back to the queue."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            # Not cancelled outright: a claim cancelled mid-query would still lease its rows.
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, DRAIN_ON_STOP_S)
-            self._task = None
-        if self._in_flight:
-            await asyncio.wait(list(self._in_flight.values()), timeout=DRAIN_ON_STOP_S)
-        leftover = list(self._in_flight)
-        tasks = list(self._in_flight.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if leftover:
-            try:
-                await asyncio.to_thread(self._queue.release, leftover)
-            except Exception:
-                log.exception("could not release %d webhook deliveries", len(leftover))
+        task, self._task = self._task, None
+        try:
+            await stop_leased_work(task, self._in_flight, self._queue.release)
+        except Exception:
+            log.exception("could not release the webhook deliveries in flight")
         if self._pool is not None:
             self._pool.close()
             self._pool = None
