@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -458,9 +459,11 @@ def test_paths_are_normalized_and_depth_is_bounded(server: InProcessServer):
     session_id = f"paths-{uuid.uuid4().hex[:10]}"
     deep = "/" + "/".join(f"s{i}" for i in range(70))
     paths = ["/a", "a/b/", "//a//b", deep]
-    calls = [
-        send(server, "p", 2, session_headers(session_id, "Paths", path, "paths")) for path in paths
-    ]
+    calls = []
+    for path in paths:
+        calls.append(send(server, "p", 2, session_headers(session_id, "Paths", path, "paths")))
+        # Times are kept to the millisecond: calls a few ms apart have an order to check.
+        time.sleep(0.005)
     for call in calls:
         server.wait_for_request(call.request_id)
     with server.api() as client:
