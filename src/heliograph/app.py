@@ -20,6 +20,7 @@ from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
 from heliograph.errors import HeliographError, envelope, openai_error
 from heliograph.evaluators.service import Evaluators
+from heliograph.experiments.service import Experiments
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
@@ -76,6 +77,8 @@ LOGGING_UNAVAILABLE = HeliographError(
 
 # The most of an evaluator's judge answer read (a verdict is a few bytes).
 JUDGE_MAX_BYTES = 1 << 20
+# The most of an experiment call's answer read (its row keeps the whole answer).
+EXPERIMENT_MAX_BYTES = 8 << 20
 
 
 def build_services(settings: Settings) -> Services:
@@ -102,6 +105,7 @@ def build_services(settings: Settings) -> Services:
     pipeline.watch_backlog(engine.priority.follow_log_backlog)
     catalog = PriceCatalog.load_default()
     fernet = load_fernet(settings.secret_key, settings.data_dir)
+    evaluators = Evaluators(sessions, settings, pipeline, engine)
     return Services(
         settings=settings,
         keys=keys,
@@ -133,7 +137,8 @@ def build_services(settings: Settings) -> Services:
         hql=HqlService(sessions),
         prompts=prompts,
         datasets=Datasets(sessions),
-        evaluators=Evaluators(sessions, settings, pipeline, engine),
+        evaluators=evaluators,
+        experiments=Experiments(sessions, settings, engine, prompts, evaluators),
     )
 
 
@@ -172,6 +177,8 @@ class HeliographApp:
         self._api = create_api(services, gateway=self._serve_gateway)
         # Evaluators' judges call the gateway in-process, logged and costed as any call.
         services.evaluators.judge_link.target = self._judge
+        # Experiments run prompt versions through the gateway in-process, the same way.
+        services.experiments.gateway.target = self._experiment_call
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
         self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
@@ -217,23 +224,30 @@ class HeliographApp:
             return self._refuse(send)
         return self._gateway_body(self._gateway, scope, receive, send)
 
-    async def _judge(
-        self, organization_id: str, body: bytes, headers: dict[str, str]
+    async def _call_in_process(
+        self, organization_id: str, body: bytes, headers: dict[str, str], max_bytes: int
     ) -> tuple[int, bytes]:
-        """One judge call of an evaluator, through the unified gateway, for the organization."""
+        """A chat completion through the unified gateway, for the organization."""
         principal = Principal(organization_id, "")  # logged with no key, as a session's call
         try:
             answer = await call_gateway(
-                self._serve_gateway,
-                principal,
-                "/v1/chat/completions",
-                body,
-                headers,
-                JUDGE_MAX_BYTES,
+                self._serve_gateway, principal, "/v1/chat/completions", body, headers, max_bytes
             )
-        except HeliographError as exc:  # no answer, or one too large to be a verdict
+        except HeliographError as exc:  # no answer, or one too large
             return exc.status, exc.message.encode()
         return answer.status, answer.body
+
+    async def _judge(
+        self, organization_id: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """One judge call of an evaluator."""
+        return await self._call_in_process(organization_id, body, headers, JUDGE_MAX_BYTES)
+
+    async def _experiment_call(
+        self, organization_id: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """One call of an experiment's prompt version on a row."""
+        return await self._call_in_process(organization_id, body, headers, EXPERIMENT_MAX_BYTES)
 
     async def _refuse(self, send: Send) -> None:
         """A call that would be logged, while logging cannot store (the "refuse" policy)."""
@@ -262,6 +276,9 @@ class HeliographApp:
             started.push_async_callback(services.webhooks.stop)
             await services.evaluators.start()
             started.push_async_callback(services.evaluators.stop)
+            await services.experiments.start()
+            # Stopped before the evaluators its scoring uses.
+            started.push_async_callback(services.experiments.stop)
             self._started = started.pop_all()
         # Start-up objects live forever: keep them out of the collector's way (shorter GC pauses).
         gc.collect()

@@ -322,6 +322,18 @@ class Settings:
         low=0.1,
         high=HOUR_S,
     )
+    experiment_concurrency: int = setting(
+        8,
+        "Experiment calls in flight at once, shared fairly by the organizations running one",
+        low=1,
+        high=256,
+    )
+    experiment_timeout_s: float = setting(
+        300.0,
+        "Time one experiment call may take before it is tried again",
+        low=1,
+        high=HOUR_S,
+    )
     alert_check_seconds: float = setting(
         60.0,
         "How often alert rules are evaluated ([alerts](docs/alerts.md))",

@@ -26,6 +26,7 @@ from heliograph.gateway.flow import CallState, Step
 from heliograph.gateway.intake import PromptUse
 from heliograph.gateway.steps import open_unplanned
 from heliograph.prompts.assembly import PromptCall, assemble, message_text, partials_in, prompt_call
+from heliograph.prompts.rules import MAX_ID_CHARS
 from heliograph.prompts.service import Prompts
 from heliograph.prompts.source import PromptSource
 from heliograph.prompts.templates import AssembledTooLarge, PromptError
@@ -60,8 +61,11 @@ def prompt_step(prompts: Prompts, max_body_bytes: int) -> Step:
             body = _encoded(assembled, max_body_bytes)
         except HeliographError:
             failed = open_unplanned(state, request)
-            prompt_id = request.get("prompt_id")
+            prompt_id, asked = request.get("prompt_id"), request.get("version_id")
             failed.prompt_id = prompt_id if isinstance(prompt_id, str) else ""
+            # The version asked for, when it was named: its failures count against it.
+            named = isinstance(asked, str) and len(asked) <= MAX_ID_CHARS
+            failed.prompt_version = str(asked) if named else ""
             raise
         use = PromptUse(call.prompt_id, version_id, call.inputs)
         state.intake = replace(intake, body=body, request=assembled, prompt=use)

@@ -105,7 +105,9 @@ def test_a_call_that_cannot_be_assembled_is_a_logged_400(gateway: Gateway, case:
     assert row["response_status"] == 400
     assert row["response_body"] == {"heliograph_error": error["message"]}
     assert row["request_body"] == body, "the call as it was sent"
-    assert row["prompt_id"] == body["prompt_id"] and row["prompt_version"] == ""
+    assert row["prompt_id"] == body["prompt_id"]
+    # The version asked for, when one was named (an experiment counts its failures).
+    assert row["prompt_version"] == body.get("version_id", "")
 
 
 def test_prompt_id_on_another_endpoint_is_refused(gateway: Gateway):

@@ -23,6 +23,9 @@ from heliograph.api.evals import router as evals_router
 from heliograph.api.evaluator_tests import router as evaluator_tests_router
 from heliograph.api.evaluators import router as evaluators_router
 from heliograph.api.experiment_datasets import router as experiment_datasets_router
+from heliograph.api.experiment_rows import router as experiment_rows_router
+from heliograph.api.experiment_runs import router as experiment_runs_router
+from heliograph.api.experiments import router as experiments_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
 from heliograph.api.legacy_prompts import router as legacy_prompts_router
@@ -75,6 +78,9 @@ ROUTERS = (
     datasets_router,
     dataset_rows_router,
     experiment_datasets_router,
+    experiments_router,
+    experiment_rows_router,
+    experiment_runs_router,
     async_log_router,
     hql_router,
 )

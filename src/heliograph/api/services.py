@@ -11,6 +11,7 @@ from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
 from heliograph.evaluators.service import Evaluators
+from heliograph.experiments.service import Experiments
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.routing import Router
@@ -50,6 +51,7 @@ class Services:
     prompts: Prompts
     datasets: Datasets
     evaluators: Evaluators
+    experiments: Experiments
 
 
 def services_of(request: Request) -> Services:

@@ -1,0 +1,1 @@
+"""Experiments: prompt versions run over rows of inputs through the gateway, compared."""
