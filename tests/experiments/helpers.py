@@ -37,7 +37,9 @@ def call(server: AnyServer, key: str, method: str, path: str, body: Any = None) 
 def prompt_experiment(server: AnyServer, key: str) -> tuple[str, str, str, str]:
     """A prompt (ORIGINAL) and an experiment comparing it with EDITED: (prompt id,
     experiment id, original version id, edited version id)."""
-    created = call(server, key, "POST", "/v1/prompt-2025", {"name": "Topics", "promptBody": ORIGINAL})
+    created = call(
+        server, key, "POST", "/v1/prompt-2025", {"name": "Topics", "promptBody": ORIGINAL}
+    )
     experiment = call(
         server,
         key,

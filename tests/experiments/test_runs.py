@@ -25,7 +25,9 @@ def test_two_versions_over_fifty_rows_with_one_failing_row(server: InProcessServ
     key = server.create_key(server.new_organization("experiments"))
     prompt_id, experiment, original, edited = prompt_experiment(server, key)
     rows = [{"topic": f"topic-{i}"} for i in range(49)] + [{"other": "no topic"}]
-    call(server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows})
+    call(
+        server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows}
+    )
     assert call(server, key, "GET", f"/v2/experiment/{experiment}/input-keys") == ["topic"]
 
     estimate = call(server, key, "POST", f"/v2/experiment/{experiment}/estimate", {})
@@ -69,11 +71,19 @@ def test_outputs_are_scored_by_the_experiments_evaluators(server: InProcessServe
     evaluator = create_evaluator(
         server, key, name="Helpful", scoring_type="LLM-RANGE", llm_template=judge_template("4")
     )
-    call(server, key, "POST", f"/v2/experiment/{experiment}/evaluators", {"evaluatorId": evaluator["id"]})
+    call(
+        server,
+        key,
+        "POST",
+        f"/v2/experiment/{experiment}/evaluators",
+        {"evaluatorId": evaluator["id"]},
+    )
     listed = call(server, key, "GET", f"/v2/experiment/{experiment}/evaluators")
     assert [e["id"] for e in listed] == [evaluator["id"]]
     rows = [{"topic": "cats"}, {"topic": "dogs"}]
-    call(server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows})
+    call(
+        server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows}
+    )
     call(server, key, "POST", f"/v2/experiment/{experiment}/run", {})
     wait_until_idle(server, key, experiment)
 

@@ -18,8 +18,8 @@ from datetime import timedelta
 
 from heliograph.experiments.calls import GatewayCall, Outcome, run_cell
 from heliograph.experiments.cells import Cell, CellQueue, RunningExperiment
-from heliograph.meta.models import utcnow
 from heliograph.leased_work import stop_leased_work
+from heliograph.meta.models import utcnow
 from heliograph.store.engine import ClickHouseEngine
 
 log = logging.getLogger("heliograph.experiments")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -101,5 +102,25 @@ async def rows_from_dataset(
             inputs = row_inputs(stored.copy.inputs)
             new.append(NewRow(inputs, source_request_id=source, dataset_row_id=stored.id))
         after = page[-1]
+    new = await _with_logged_inputs(x, org, new)
     await add_rows(x, org, experiment_id, new)  # refused past MAX_ROWS, nothing added
     return len(new)
+
+
+async def _with_logged_inputs(x: Experiments, org: str, rows: list[NewRow]) -> list[NewRow]:
+    """Rows of curated requests get the inputs their calls were assembled with (a curated
+    row keeps the request's bodies, the log row its prompt inputs)."""
+    wanted = [row.source_request_id for row in rows if not row.inputs and row.source_request_id]
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), DATASET_PAGE):
+        logged = await x.engine.select(
+            "SELECT toString(request_id) AS id, prompt_inputs FROM request_response_rmt "
+            "WHERE organization_id = {org:UUID} AND request_id IN {ids:Array(UUID)} "
+            f"AND prompt_inputs != '' {NEWEST_FIRST} LIMIT 1 BY request_id",
+            {"org": org, "ids": wanted[start : start + DATASET_PAGE]},
+        )
+        for entry in logged:
+            inputs = orjson.loads(entry["prompt_inputs"])
+            if isinstance(inputs, dict):
+                found[str(entry["id"])] = inputs
+    return [replace(row, inputs=found.get(row.source_request_id or "", row.inputs)) for row in rows]
