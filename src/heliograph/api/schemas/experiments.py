@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from heliograph.api.schemas.envelope import UUID_PATTERN
 from heliograph.api.schemas.prompts import Id
@@ -36,6 +36,21 @@ class ExperimentCreated(BaseModel):
 class ExperimentVersionBody(BaseModel):
     """Either a new version (`newHeliconeTemplate`, after `parentPromptVersionId`) or an
     existing version of the experiment's prompt (`promptVersionId`) to compare."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["newHeliconeTemplate"],
+                    "properties": {"newHeliconeTemplate": {"type": "object"}},
+                },
+                {
+                    "required": ["promptVersionId"],
+                    "properties": {"promptVersionId": {"type": "string"}},
+                },
+            ]
+        }
+    )
 
     parentPromptVersionId: Id | None = None
     newHeliconeTemplate: dict[str, Any] | None = Field(
