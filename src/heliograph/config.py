@@ -322,6 +322,13 @@ class Settings:
         low=0.1,
         high=HOUR_S,
     )
+    online_evaluation_max_queued: int = setting(
+        100_000,
+        "Online evaluation jobs waiting at most (every process); past it new jobs are dropped "
+        "and counted (`/healthz`: `online_evaluation.dropped`)",
+        low=1,
+        high=100_000_000,
+    )
     experiment_concurrency: int = setting(
         8,
         "Experiment calls in flight at once, shared fairly by the organizations running one",

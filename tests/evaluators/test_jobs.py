@@ -39,7 +39,7 @@ def test_jobs_queue_once_lease_record_and_go_with_their_evaluator(
     online = OnlineStore(sessions)
     assert online.attach(org, evaluator.id, OnlineConfig(50.0))
     [attached] = online.for_evaluator(org, evaluator.id)
-    queue = JobQueue(sessions)
+    queue = JobQueue(sessions, max_queued=1000)
     requests = [str(uuid.uuid4()) for _ in range(3)]
     jobs = [NewJob(attached.id, org, r) for r in requests]
     queue.enqueue(jobs)
@@ -66,3 +66,21 @@ def test_jobs_queue_once_lease_record_and_go_with_their_evaluator(
     )
     assert EvaluatorStore(sessions).delete(org, evaluator.id)
     assert queue.pending() == 0 and online.everything() == []
+
+
+def test_past_the_cap_new_jobs_are_dropped_but_a_replayed_one_is_not_counted(
+    sessions: sessionmaker[Session],
+):
+    org = KeyStore(sessions).organization(f"cap-{uuid.uuid4().hex[:6]}", create=True).id
+    evaluator = EvaluatorStore(sessions).create(org, CODE)
+    online = OnlineStore(sessions)
+    assert online.attach(org, evaluator.id, OnlineConfig())
+    online_id = online.for_evaluator(org, evaluator.id)[0].id
+    waiting = JobQueue(sessions, max_queued=10_000).pending()
+    queue = JobQueue(sessions, max_queued=waiting + 3)
+    jobs = [NewJob(online_id, org, str(uuid.uuid4())) for _ in range(5)]
+    assert queue.enqueue(jobs) == 2
+    assert queue.pending() == waiting + 3
+    assert queue.enqueue(jobs[:3]) == 0  # a replay of jobs already queued: none new, none lost
+    assert queue.enqueue(jobs[3:]) == 2  # still no room for the ones left out
+    assert queue.pending() == waiting + 3

@@ -33,6 +33,7 @@ def _online(evaluators: Evaluators) -> dict[str, Any]:
         "failed": stats.failed,
         "retried": stats.retried,
         "lost": evaluators.dispatcher.queue_failures,
+        "dropped": evaluators.dispatcher.dropped,
         "python_sandbox": "off" if sandbox is None else sandbox.isolation,
     }
 

@@ -5,34 +5,28 @@ queues twice. The worker claims due jobs by pushing `next_attempt_at` past a lea
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a compare-and-set on the due time everywhere), so
 two processes never run one job at once; a process killed mid-job leaves it to be claimed
 again when the lease ends. A job ends `done` (its score written) or `failed` (its error).
+New jobs come in through job_intake.py, within the backlog cap.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from heliograph.evaluators.definition import EvaluatorInfo
+from heliograph.evaluators.job_intake import PENDING as PENDING
+from heliograph.evaluators.job_intake import NewJob as NewJob
+from heliograph.evaluators.job_intake import enqueue_within_cap, waiting
+from heliograph.evaluators.job_intake import utcnow as utcnow
 from heliograph.evaluators.store import as_utc, evaluator_info
 from heliograph.meta.models import EvaluationJob, Evaluator, OnlineEvaluator
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class NewJob:
-    online_evaluator_id: str
-    organization_id: str
-    request_id: str
+DONE, FAILED = "done", "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,29 +38,15 @@ class ClaimedJob:
     evaluator: EvaluatorInfo
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class JobQueue:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], max_queued: int) -> None:
         self._sessions = sessions
+        self._max_queued = max_queued
 
-    def enqueue(self, jobs: Sequence[NewJob]) -> None:
-        """Queue jobs in one transaction, skipping any already queued."""
-        now = utcnow()
-        values = [_values(job, now) for job in jobs]
-        try:
-            with self._sessions.begin() as session:
-                _insert(session, values)
-        except IntegrityError:
-            # An online evaluator deleted since the dispatcher last looked: one by one.
-            for value in values:
-                try:
-                    with self._sessions.begin() as session:
-                        _insert(session, [value])
-                except IntegrityError:
-                    continue
+    def enqueue(self, jobs: Sequence[NewJob]) -> int:
+        """Queue jobs, skipping any already queued and dropping those past `max_queued`
+        waiting jobs; how many were dropped."""
+        return enqueue_within_cap(self._sessions, self._max_queued, jobs)
 
     def claim_due(self, limit: int, lease: timedelta) -> tuple[list[ClaimedJob], datetime | None]:
         """Up to `limit` due jobs, leased to the caller, and when the next one is due."""
@@ -154,31 +134,4 @@ class JobQueue:
     def pending(self) -> int:
         """Jobs waiting (or running): the backlog /healthz shows."""
         with self._sessions() as session:
-            count = session.scalar(select(func.count()).where(EvaluationJob.status == PENDING))
-        return int(count or 0)
-
-
-def _insert(session: Session, values: list[dict[str, Any]]) -> None:
-    keys = ["online_evaluator_id", "request_id"]
-    statement: Any
-    if session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(EvaluationJob).on_conflict_do_nothing(index_elements=keys)
-    else:  # SQLite: only the two are supported
-        statement = sqlite.insert(EvaluationJob).on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement, values)
-
-
-def _values(job: NewJob, now: datetime) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "online_evaluator_id": job.online_evaluator_id,
-        "organization_id": job.organization_id,
-        "request_id": job.request_id,
-        "status": PENDING,
-        "attempts": 0,
-        "error": None,
-        "score": None,
-        "created_at": now,
-        "next_attempt_at": now,
-        "completed_at": None,
-    }
+            return waiting(session)

@@ -21,6 +21,7 @@ from heliograph.evaluators.judge import JUDGE_PROPERTY
 from heliograph.evaluators.online_config import OnlineConfig, sampled
 from heliograph.evaluators.online_store import OnlineStore
 from heliograph.store.log_row import LogRow
+from heliograph.throttled_log import ThrottledLog
 
 log = logging.getLogger("heliograph.evaluators")
 # In the stored line of a judge's call (its property); a cheap look, no parsing.
@@ -33,8 +34,10 @@ class OnlineDispatcher:
         self._online = online
         self._queue = queue
         self._on_queued = on_queued
+        self._throttled = ThrottledLog(log)
         self._targets: dict[str, list[tuple[str, OnlineConfig]]] = {}  # by organization
         self.queue_failures = 0
+        self.dropped = 0  # jobs not queued: the backlog was at online_evaluation_max_queued
         self.traffic = 0  # rows logged that were not a judge's call (what pacing yields to)
 
     def refresh(self) -> None:
@@ -58,12 +61,17 @@ class OnlineDispatcher:
         if not jobs:
             return
         try:
-            await asyncio.to_thread(self._queue.enqueue, jobs)
+            dropped = await asyncio.to_thread(self._queue.enqueue, jobs)
         except Exception:
             self.queue_failures += 1
             # The rows are stored; their evaluations are lost (counted on /healthz).
             log.exception("could not queue %d online evaluations", len(jobs))
             return
+        if dropped:
+            self.dropped += dropped
+            self._throttled.warning(
+                "dropped", "online evaluation backlog full: %d jobs dropped", dropped
+            )
         self._on_queued()
 
 

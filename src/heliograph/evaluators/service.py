@@ -43,7 +43,7 @@ class Evaluators:
     ) -> None:
         self.store = EvaluatorStore(sessions)
         self.online = OnlineStore(sessions)
-        self.queue = JobQueue(sessions)
+        self.queue = JobQueue(sessions, settings.online_evaluation_max_queued)
         # Connected to the gateway by the app (app.py), which is built after the services.
         self.judge_link = JudgeLink()
         self.runner = Runner(self.judge_link, sandbox_of(settings))

@@ -41,6 +41,10 @@ class OnlineEvaluationStats(Answer):
         description="Times a batch of logged rows could not be queued for evaluation "
         "(the metadata database refused it)"
     )
+    dropped: int = Field(
+        description="Jobs this process did not queue because the backlog was at "
+        "online_evaluation_max_queued"
+    )
     python_sandbox: Literal["namespaces", "audit-hook", "unknown", "off"] = Field(
         description="How Python evaluators are isolated; unknown until the first run"
     )
