@@ -20,6 +20,7 @@ from heliograph.api.dashboard import router as dashboard_router
 from heliograph.api.dataset_rows import router as dataset_rows_router
 from heliograph.api.datasets import router as datasets_router
 from heliograph.api.evals import router as evals_router
+from heliograph.api.evaluator_stats import router as evaluator_stats_router
 from heliograph.api.evaluator_tests import router as evaluator_tests_router
 from heliograph.api.evaluators import router as evaluators_router
 from heliograph.api.experiment_datasets import router as experiment_datasets_router
@@ -68,6 +69,7 @@ ROUTERS = (
     evals_router,
     evaluator_tests_router,
     evaluators_router,
+    evaluator_stats_router,
     dashboard_router,
     metrics_router,
     webhooks_router,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.config import Settings
+from heliograph.evaluators.definition import EvaluatorInfo
+from heliograph.evaluators.experiments import experiments_of
 from heliograph.evaluators.jobs import JobQueue
 from heliograph.evaluators.judge import JudgeLink
 from heliograph.evaluators.online import OnlineDispatcher
@@ -15,6 +18,7 @@ from heliograph.evaluators.online_store import OnlineStore
 from heliograph.evaluators.pacing import Pacer
 from heliograph.evaluators.runner import Runner
 from heliograph.evaluators.sandbox import PythonSandbox, SandboxLimits
+from heliograph.evaluators.stats import evaluator_stats
 from heliograph.evaluators.store import EvaluatorStore
 from heliograph.evaluators.worker import EvaluationWorker
 from heliograph.pipeline.writer import LogPipeline
@@ -41,6 +45,7 @@ class Evaluators:
         pipeline: LogPipeline,
         engine: ClickHouseEngine,
     ) -> None:
+        self._sessions, self._engine = sessions, engine
         self.store = EvaluatorStore(sessions)
         self.online = OnlineStore(sessions)
         self.queue = JobQueue(sessions, settings.online_evaluation_max_queued)
@@ -91,3 +96,13 @@ class Evaluators:
         if deleted:
             await asyncio.to_thread(self.dispatcher.refresh)
         return deleted
+
+    async def stats(self, evaluator: EvaluatorInfo) -> dict[str, Any]:
+        """Helicone's evaluator stats, from the scores under the evaluator's score name."""
+        return await evaluator_stats(self._engine, evaluator.organization_id, evaluator.score_name)
+
+    async def experiments(self, evaluator: EvaluatorInfo) -> list[dict[str, Any]]:
+        """The experiments the evaluator scores (none until experiments land)."""
+        return await asyncio.to_thread(
+            experiments_of, self._sessions, evaluator.organization_id, evaluator.id
+        )

@@ -146,6 +146,34 @@ class LlmTestResult(Answer):
     judgeRequestId: str = Field(description="**Heliograph**: the judge call's logged request")
 
 
+class ScoreBucket(Answer):
+    range: str = Field(description='Scores from the first number up to the second, e.g. "0-20"')
+    count: int
+
+
+class DailyScore(Answer):
+    date: str = Field(description="A UTC day, YYYY-MM-DD")
+    value: Number = Field(description="The average score of that day")
+
+
+class EvaluatorStats(Answer):
+    """Helicone's `EvaluatorStats`, from the scores under the evaluator's score name."""
+
+    averageScore: Number = Field(description="Of every score; 0 when there is none")
+    totalUses: int = Field(description="Requests holding the score")
+    recentTrend: Literal["up", "down", "stable"] = Field(
+        description="The last 7 days' average against the 7 days before"
+    )
+    scoreDistribution: list[ScoreBucket] = Field(description="Buckets 20 wide, lowest first")
+    timeSeriesData: list[DailyScore] = Field(description="The last 30 days, oldest first")
+
+
+class EvaluatorExperiment(Answer):
+    experiment_id: str
+    experiment_created_at: str
+    experiment_name: str
+
+
 COMPONENTS: dict[str, JsonSchema] = model_components(
     CreateEvaluatorParams,
     UpdateEvaluatorParams,
