@@ -29,6 +29,7 @@ SCREENS = (
     "properties",
     "prompts",
     "datasets",
+    "evaluators",
     "hql",
     "settings",
     "signin",

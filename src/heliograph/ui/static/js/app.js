@@ -16,6 +16,7 @@ const NAV = [
   ["Properties", "/properties", "properties"],
   ["Prompts", "/prompts", "prompts"],
   ["Datasets", "/datasets", "datasets"],
+  ["Evaluators", "/evaluators", "evaluators"],
   ["HQL", "/hql", "hql"],
   ["Settings", "/settings", "settings"],
 ];
@@ -32,6 +33,8 @@ route(/^\/properties$/, () => import("./views/properties.js"));
 route(/^\/prompts$/, () => import("./views/prompts.js"));
 route(/^\/datasets$/, () => import("./views/datasets.js"));
 route(/^\/datasets\/([^/]+)$/, () => import("./views/dataset_detail.js"));
+route(/^\/evaluators$/, () => import("./views/evaluators.js"));
+route(/^\/evaluators\/([^/]+)$/, () => import("./views/evaluator_detail.js"));
 route(/^\/prompts\/([^/]+)$/, () => import("./views/prompt_detail.js"));
 route(/^\/hql$/, () => import("./views/hql.js"));
 route(/^\/settings(?:\/([a-z-]+))?$/, () => import("./views/settings.js"));
