@@ -2,14 +2,15 @@
 computed here: scores the evaluator wrote online and scores under its name on requests
 logged days ago (async logging with a start time) make the average, the count, the trend of
 the last 7 days against the 7 before, the buckets 20 wide and the daily series of 30 days;
-other score names and other organizations' scores are left out; another organization's
-evaluator is a 404."""
+other score names and other organizations' scores are left out; the experiments listed are
+those the evaluator is attached to; another organization's evaluator is a 404."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from tests.evaluators.helpers import (
     logged_call,
     wait_for_score,
 )
+from tests.experiments.helpers import call, prompt_experiment
 from tests.inprocess import InProcessServer
 
 DAY_S = 86_400
@@ -143,15 +145,32 @@ def test_a_trend_down_and_an_evaluator_without_scores(server: InProcessServer):
     assert stats["scoreDistribution"] == [{"range": "0-20", "count": 3}]
 
 
+def test_the_experiments_an_evaluator_scores(server: InProcessServer):
+    key = server.new_organization("stats")
+    mine = create_evaluator(
+        server, key, name="Mine", scoring_type="PYTHON", code_template=QUALITY_CODE
+    )
+    path = f"/v1/evaluator/{mine['id']}/experiments"
+    assert _get(server, key, path).json() == {"data": [], "error": None}
+    _, experiment, _, _ = prompt_experiment(server, key)
+    _, unscored, _, _ = prompt_experiment(server, key)
+    call(
+        server, key, "POST", f"/v2/experiment/{experiment}/evaluators", {"evaluatorId": mine["id"]}
+    )
+    listed = _get(server, key, path).json()
+    assert listed["error"] is None
+    [found] = listed["data"]
+    created = datetime.fromisoformat(found.pop("experiment_created_at"))
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=5)
+    assert found == {"experiment_id": experiment, "experiment_name": "briefer"}
+    assert unscored != experiment
+
+
 def test_another_organizations_evaluator_is_not_found(server: InProcessServer):
     key, other = server.new_organization("stats"), server.new_organization("stats-other")
     mine = create_evaluator(
         server, key, name="Mine", scoring_type="PYTHON", code_template=QUALITY_CODE
     )
-    assert _get(server, key, f"/v1/evaluator/{mine['id']}/experiments").json() == {
-        "data": [],
-        "error": None,
-    }
     for path in ("stats", "experiments"):
         for evaluator_id in (mine["id"], str(uuid.uuid4()), "not-an-id"):
             asker = other if evaluator_id == mine["id"] else key

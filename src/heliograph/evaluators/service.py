@@ -102,7 +102,7 @@ class Evaluators:
         return await evaluator_stats(self._engine, evaluator.organization_id, evaluator.score_name)
 
     async def experiments(self, evaluator: EvaluatorInfo) -> list[dict[str, Any]]:
-        """The experiments the evaluator scores (none until experiments land)."""
+        """The experiments the evaluator scores, newest first."""
         return await asyncio.to_thread(
             experiments_of, self._sessions, evaluator.organization_id, evaluator.id
         )
