@@ -111,6 +111,8 @@ class ExperimentRunner:
         shares = fair_shares(running, room, free)
         soonest: float | None = None
         for experiment in running:
+            if not shares[experiment.id] and (self._per_experiment[experiment.id] or free <= 0):
+                continue  # nothing to start; its calls in flight will wake the loop
             cells, next_due = await asyncio.to_thread(
                 self._queue.claim_due, experiment.id, shares[experiment.id], self._lease
             )
