@@ -25,7 +25,7 @@ from heliograph.evaluators.jobs import ClaimedJob, JobQueue, utcnow
 from heliograph.evaluators.judge import CallToJudge
 from heliograph.evaluators.pacing import Pacer
 from heliograph.evaluators.runner import Runner
-from heliograph.leased_work import stop_leased_work
+from heliograph.leased_work import LeasedWorker
 from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.newest import NEWEST_FIRST
 from heliograph.store.scores import add_scores
@@ -48,7 +48,7 @@ class WorkerStats:
     retried: int = 0
 
 
-class EvaluationWorker:
+class EvaluationWorker(LeasedWorker):
     def __init__(
         self,
         queue: JobQueue,
@@ -60,32 +60,14 @@ class EvaluationWorker:
         timeout_s: float,
         pacer: Pacer,
     ) -> None:
+        super().__init__("online-evaluation", queue.release)
         self._queue, self._runner, self._engine = queue, runner, engine
         self._pacer = pacer
         self._refresh = refresh
         self._concurrency = concurrency
         self._timeout_s = timeout_s
         self._lease = timedelta(seconds=timeout_s + 10)
-        self._wake = asyncio.Event()
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self.stats = WorkerStats()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="online-evaluation")
-
-    async def stop(self) -> None:
-        """Stop claiming, let jobs in flight finish briefly, hand the rest back to the queue."""
-        self._stopping = True
-        self._wake.set()
-        task, self._task = self._task, None
-        with contextlib.suppress(Exception):
-            await stop_leased_work(task, self._in_flight, self._queue.release)
 
     async def _run(self) -> None:
         last_refresh = asyncio.get_running_loop().time()

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from heliograph.experiments.calls import GatewayCall, Outcome, run_cell
 from heliograph.experiments.cells import Cell, CellQueue, RunningExperiment
-from heliograph.leased_work import stop_leased_work
+from heliograph.leased_work import LeasedWorker
 from heliograph.meta.models import utcnow
 from heliograph.store.engine import ClickHouseEngine
 
@@ -54,7 +54,7 @@ def fair_shares(running: list[RunningExperiment], room: Counter[str], free: int)
     return granted
 
 
-class ExperimentRunner:
+class ExperimentRunner(LeasedWorker):
     def __init__(
         self,
         queue: CellQueue,
@@ -65,30 +65,12 @@ class ExperimentRunner:
         concurrency: int,
         timeout_s: float,
     ) -> None:
+        super().__init__("experiments", queue.release)
         self._queue, self._call, self._engine, self._score = queue, call, engine, score
         self._concurrency = concurrency
         self._timeout_s = timeout_s
         self._lease = timedelta(seconds=timeout_s + 10)
-        self._wake = asyncio.Event()
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._per_experiment: Counter[str] = Counter()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="experiments")
-
-    async def stop(self) -> None:
-        """Stop claiming, let calls in flight finish briefly, hand the rest back."""
-        self._stopping = True
-        self._wake.set()
-        task, self._task = self._task, None
-        with contextlib.suppress(Exception):
-            await stop_leased_work(task, self._in_flight, self._queue.release)
 
     async def _run(self) -> None:
         while not self._stopping:

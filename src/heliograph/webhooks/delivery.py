@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from cryptography.fernet import InvalidToken
 
 from heliograph.httpclient.pool import ConnectionPool
-from heliograph.leased_work import stop_leased_work
+from heliograph.leased_work import LeasedWorker
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.webhooks.queue import FAILED, ClaimedDelivery, DeliveryQueue, utcnow
 from heliograph.webhooks.signing import SIGNATURE_HEADER, sign
@@ -54,7 +54,7 @@ class RetryPolicy:
         return timedelta(seconds=self.timeout_s + 30)
 
 
-class DeliveryWorker:
+class DeliveryWorker(LeasedWorker):
     def __init__(
         self,
         queue: DeliveryQueue,
@@ -63,20 +63,13 @@ class DeliveryWorker:
         refresh: Callable[[], None],
         outbound: OutboundPolicy,
     ) -> None:
+        super().__init__("webhook-delivery", queue.release)
         self._outbound = outbound
         self._queue = queue
         self._decrypt = decrypt
         self._policy = policy
         self._refresh = refresh
-        self._wake = asyncio.Event()
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
-        self._task: asyncio.Task[None] | None = None
         self._pool: ConnectionPool | None = None
-        self._stopping = False
-
-    def wake(self) -> None:
-        """New deliveries were queued (called on the event loop)."""
-        self._wake.set()
 
     async def start(self) -> None:
         timeout_s = self._policy.timeout_s
@@ -85,18 +78,11 @@ class DeliveryWorker:
         self._pool = ConnectionPool(
             connect_timeout_s=timeout_s, read_timeout_s=timeout_s, policy=self._outbound
         )
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="webhook-delivery")
+        await super().start()
 
     async def stop(self) -> None:
         """Stop claiming, let sends in flight finish briefly, hand the rest back to the queue."""
-        self._stopping = True
-        self._wake.set()
-        task, self._task = self._task, None
-        try:
-            await stop_leased_work(task, self._in_flight, self._queue.release)
-        except Exception:
-            log.exception("could not release the webhook deliveries in flight")
+        await super().stop()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
