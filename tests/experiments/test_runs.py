@@ -4,6 +4,7 @@ cost estimate, and promoting the winner."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -99,3 +100,45 @@ def test_outputs_are_scored_by_the_experiments_evaluators(server: InProcessServe
     request_id = table[0]["outputs"][original]["request_id"]
     one = call(server, key, "GET", f"/v2/experiment/{experiment}/{request_id}/{name}")
     assert one["value"] == 4
+
+
+def test_a_run_takes_a_model_and_keeps_to_its_rate_limit_policy(server: InProcessServer):
+    key = server.create_key(server.new_organization("experiment-limits"))
+    _, experiment, original, _ = prompt_experiment(server, key)
+    rows = [{"topic": f"limit-{i}"} for i in range(3)]
+    call(
+        server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows}
+    )
+    estimate = call(
+        server, key, "POST", f"/v2/experiment/{experiment}/estimate", {"model": "gpt-4o"}
+    )
+    assert {e["model"] for e in estimate} == {"gpt-4o"}
+    body = {
+        "promptVersionIds": [original],
+        "model": "gpt-4o",
+        "rateLimitPolicy": "2;w=60",
+    }
+    assert call(server, key, "POST", f"/v2/experiment/{experiment}/run", body) == {"queued": 3}
+    deadline = time.monotonic() + 30
+    while (progress := call(server, key, "GET", f"/v2/experiment/{experiment}/progress"))[
+        "done"
+    ] < 2:
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.1)
+    time.sleep(1)
+    # Two calls fit the window; the third waits (pending, not failed) for the next one.
+    progress = call(server, key, "GET", f"/v2/experiment/{experiment}/progress")
+    assert (progress["done"], progress["pending"], progress["failed"]) == (2, 1, 0)
+    table = call(server, key, "GET", f"/v2/experiment/{experiment}/results")
+    assert table[0]["outputs"][original]["call"]["model"] == "gpt-4o"
+    call(server, key, "POST", f"/v2/experiment/{experiment}/stop")
+    assert call(server, key, "GET", f"/v2/experiment/{experiment}/progress")["status"] == "idle"
+
+
+def test_a_malformed_rate_limit_policy_is_refused_before_the_run(server: InProcessServer):
+    key = server.create_key(server.new_organization("experiment-bad-policy"))
+    _, experiment, _, _ = prompt_experiment(server, key)
+    with server.api(key) as client:
+        answer = client.post(f"/v2/experiment/{experiment}/run", json={"rateLimitPolicy": "lots"})
+    assert answer.status_code == 400 and "Rate limit quota" in answer.json()["error"]
+    assert call(server, key, "GET", f"/v2/experiment/{experiment}/progress")["total"] == 0

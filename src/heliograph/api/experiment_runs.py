@@ -19,6 +19,8 @@ from heliograph.errors import NotFoundError
 from heliograph.experiments import runs
 from heliograph.experiments.rescoring import unscored
 from heliograph.experiments.results import calls_of, summary
+from heliograph.experiments.store import RunSettings
+from heliograph.gateway.ratelimit import parse_policy
 
 router = APIRouter(tags=["Experiment"])
 EVALUATOR_NOT_FOUND = "Evaluator not found"
@@ -47,14 +49,15 @@ async def run_experiment(
     """**Heliograph**: run the versions (all by default) over every row that has no
     output of them yet, `concurrency` calls at once, in the background. Runs survive a
     restart; calling again resumes (and retries failed cells)."""
-    experiments = experiments_of(request)
+    if body.rateLimitPolicy is not None:
+        parse_policy(body.rateLimitPolicy)  # a policy every call would be refused for
+    settings = RunSettings(body.concurrency, body.cache, body.model, body.rateLimitPolicy)
     queued = await runs.start_run(
-        experiments,
+        experiments_of(request),
         caller.organization_id,
         experimentId,
         body.promptVersionIds,
-        body.concurrency,
-        body.cache,
+        settings,
     )
     return ok({"queued": queued})
 
@@ -82,6 +85,7 @@ async def estimate_experiment(
         caller.organization_id,
         experimentId,
         body.promptVersionIds,
+        body.model,
     )
     return ok(
         [

@@ -21,6 +21,7 @@ from heliograph.store.newest import NEWEST_FIRST
 # (organization id, body, headers) -> (status, body): one call through the unified gateway.
 GatewayCall = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, bytes]]]
 MAX_ERROR_CHARS = 500
+GATEWAY_LIMIT_MESSAGE = "Rate limit reached for policy"  # gateway/ratelimit.py's RateLimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +30,18 @@ class Outcome:
 
     error: str | None
     retry: bool = False
+    rate_limited: bool = False  # held back by the run's own policy: tried until it passes
 
 
 def call_body(cell: Cell) -> bytes:
-    call = {
+    call: dict[str, object] = {
         "prompt_id": cell.prompt_id,
         "version_id": cell.prompt_version_id,
         "inputs": cell.inputs,
         "stream": False,  # the table shows whole answers
     }
+    if cell.run.model:  # the run's model over the version's (assembly lets a call's win)
+        call["model"] = cell.run.model
     # json, not orjson: an input may be an integer past 64 bits, which JSON allows.
     return json.dumps(call, ensure_ascii=False).encode()
 
@@ -47,8 +51,10 @@ def call_headers(cell: Cell) -> dict[str, str]:
         "Helicone-Request-Id": cell.request_id,
         f"Helicone-Property-{EXPERIMENT_PROPERTY}": cell.experiment_id,
     }
-    if cell.cache_enabled:
+    if cell.run.cache_enabled:
         headers["Helicone-Cache-Enabled"] = "true"
+    if cell.run.rate_limit_policy:
+        headers["Helicone-RateLimit-Policy"] = cell.run.rate_limit_policy
     return headers
 
 
@@ -56,7 +62,11 @@ def outcome(status: int, body: bytes) -> Outcome:
     """Success on 2xx; a rate limit or a server error may pass; the rest is the row's."""
     if 200 <= status < 300:
         return Outcome(None)
-    return Outcome(f"HTTP {status}: {_message(body)}", retry=status == 429 or status >= 500)
+    text = _message(body)
+    # The gateway's own limit (the run's policy), not a provider's 429 (tried twice more).
+    held_back = status == 429 and text.startswith(GATEWAY_LIMIT_MESSAGE)
+    retry = status == 429 or status >= 500
+    return Outcome(f"HTTP {status}: {text}", retry=retry, rate_limited=held_back)
 
 
 def _message(body: bytes) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from heliograph.experiments.rules import DONE, FAILED, IDLE, PENDING, RUNNING
+from heliograph.experiments.store import RunSettings
 from heliograph.meta.experiment_models import Experiment, ExperimentOutput, ExperimentRow
 from heliograph.meta.models import utcnow
 
@@ -39,7 +40,7 @@ class Cell:
     attempts: int  # recorded before this one
     claimed_before: bool  # leased before: a call may have been made (and logged) already
     inputs: dict[str, Any]
-    cache_enabled: bool
+    run: RunSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,15 +151,18 @@ class CellQueue:
             )
         return claimed, None if next_due is None else as_utc(next_due)
 
-    def record(self, output_id: str, error: str | None, retry_at: datetime | None) -> str:
-        """One attempt's outcome: done, failed (its error kept), or pending until `retry_at`."""
+    def record(
+        self, output_id: str, error: str | None, retry_at: datetime | None, counted: bool = True
+    ) -> str:
+        """One attempt's outcome: done, failed (its error kept), or pending until `retry_at`
+        (`counted` False: a try a rate limit held back, which counts against no limit)."""
         status = DONE if error is None else (PENDING if retry_at is not None else FAILED)
         try:
             with self._sessions.begin() as session:
                 current = session.get(ExperimentOutput, output_id)
                 if current is None:  # its row or experiment was deleted meanwhile
                     return status
-                current.attempts += 1
+                current.attempts += int(counted)
                 current.status = status
                 current.error = None if error is None else error[:1000]
                 if status == PENDING and retry_at is not None:
@@ -247,5 +251,10 @@ def _cell(row: ExperimentOutput, inputs: dict[str, Any], experiment: Experiment)
         # A fresh output is due when it was made; a lease or a retry moved it since.
         claimed_before=as_utc(row.next_attempt_at) != as_utc(row.created_at),
         inputs=inputs,
-        cache_enabled=experiment.cache_enabled,
+        run=RunSettings(
+            experiment.concurrency,
+            experiment.cache_enabled,
+            experiment.model,
+            experiment.rate_limit_policy,
+        ),
     )

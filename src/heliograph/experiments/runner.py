@@ -26,6 +26,7 @@ log = logging.getLogger("heliograph.experiments")
 IDLE_POLL_S = 2.0
 MIN_WAIT_S = 0.02
 MAX_ATTEMPTS = 3
+RATE_LIMITED_WAIT_S = 5.0  # before a call a rate limit held back is tried again
 # (organization id, experiment id, request id): score a call that succeeded.
 ScoreDone = Callable[[str, str, str], Awaitable[None]]
 
@@ -112,9 +113,14 @@ class ExperimentRunner(LeasedWorker):
         try:
             result = await self._attempt(cell)
             retry_at = None
-            if result.error is not None and result.retry and cell.attempts + 1 < MAX_ATTEMPTS:
+            if result.rate_limited:  # the run's own policy: waited out, however long
+                retry_at = utcnow() + timedelta(seconds=RATE_LIMITED_WAIT_S)
+            elif result.error is not None and result.retry and cell.attempts + 1 < MAX_ATTEMPTS:
                 retry_at = utcnow() + timedelta(seconds=2 ** (cell.attempts + 1))
-            status = await asyncio.to_thread(self._queue.record, cell.id, result.error, retry_at)
+            counted = not result.rate_limited
+            status = await asyncio.to_thread(
+                self._queue.record, cell.id, result.error, retry_at, counted
+            )
             if status == "done":
                 await self._score(cell.organization_id, cell.experiment_id, cell.request_id)
         except asyncio.CancelledError:

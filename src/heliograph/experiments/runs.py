@@ -28,6 +28,7 @@ from heliograph.experiments.rules import (
     VARIANT_NOT_FOUND,
 )
 from heliograph.experiments.service import Experiments
+from heliograph.experiments.store import RunSettings
 
 
 async def _versions(
@@ -47,58 +48,55 @@ async def _versions(
 
 
 async def start_run(
-    x: Experiments,
-    org: str,
-    experiment_id: str,
-    chosen: list[str] | None,
-    concurrency: int,
-    cache: bool,
+    x: Experiments, org: str, experiment_id: str, chosen: list[str] | None, run: RunSettings
 ) -> int:
     """Queue every cell of the versions without a current output and start running; how
     many were queued."""
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
+    if not 1 <= run.concurrency <= MAX_CONCURRENCY:
         raise InvalidRequestError(f"Invalid request: concurrency must be 1 to {MAX_CONCURRENCY}")
     versions = await _versions(x, org, experiment_id, chosen)
     queued = await asyncio.to_thread(x.queue.queue_missing, experiment_id, versions)
-    await asyncio.to_thread(x.store.set_run, org, experiment_id, RUNNING, concurrency, cache)
+    await asyncio.to_thread(x.store.set_status, org, experiment_id, RUNNING, run)
     x.runner.wake()
     return queued
 
 
 async def stop_run(x: Experiments, org: str, experiment_id: str) -> None:
     """Start no more calls (those in flight finish); queued cells wait for the next run."""
-    info = await x.owned(org, experiment_id)
-    await asyncio.to_thread(
-        x.store.set_run, org, experiment_id, IDLE, info.concurrency, info.cache_enabled
-    )
+    await x.owned(org, experiment_id)
+    await asyncio.to_thread(x.store.set_status, org, experiment_id, IDLE)
 
 
 async def run_one(
     x: Experiments, org: str, experiment_id: str, version_id: str, row_id: str
 ) -> str:
     """Queue one cell's call (Helicone's run-hypothesis) and run it: its request id."""
-    info = await x.owned(org, experiment_id)
     await _versions(x, org, experiment_id, [version_id])
     if await asyncio.to_thread(x.rows.get, experiment_id, row_id) is None:
         raise NotFoundError(ROW_NOT_FOUND)
     request_id = await asyncio.to_thread(x.queue.queue_one, experiment_id, row_id, version_id)
-    await asyncio.to_thread(
-        x.store.set_run, org, experiment_id, RUNNING, info.concurrency, info.cache_enabled
-    )
+    await asyncio.to_thread(x.store.set_status, org, experiment_id, RUNNING)
     x.runner.wake()
     return request_id
 
 
 async def estimate_run(
-    x: Experiments, catalog: PriceCatalog, org: str, experiment_id: str, chosen: list[str] | None
+    x: Experiments,
+    catalog: PriceCatalog,
+    org: str,
+    experiment_id: str,
+    chosen: list[str] | None,
+    model: str | None = None,
 ) -> list[VersionEstimate]:
-    """Each version's estimate over every row (see estimate.py)."""
+    """Each version's estimate over every row (see estimate.py), at `model` when given."""
     versions = await _versions(x, org, experiment_id, chosen)
     rows = await asyncio.to_thread(x.rows.page, experiment_id, 0, MAX_ROWS)
     inputs = [row.inputs for row in rows]
     found = []
     for version_id in versions:
         body = await x.prompts.body_of(await x.version(org, version_id))
+        if model:
+            body = {**body, "model": model}
         found.append(await asyncio.to_thread(estimate, catalog, version_id, body, inputs))
     return found
 

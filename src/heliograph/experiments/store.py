@@ -14,9 +14,20 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import InvalidRequestError
-from heliograph.experiments.rules import IDLE, MAX_EXPERIMENTS, MAX_VARIANTS
+from heliograph.experiments.rules import DEFAULT_CONCURRENCY, IDLE, MAX_EXPERIMENTS, MAX_VARIANTS
 from heliograph.meta.experiment_models import Experiment, ExperimentEvaluator, ExperimentVariant
 from heliograph.meta.models import Evaluator, utcnow
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How the last run was asked for: calls at once, the cache, a model over the
+    versions' own, and a Helicone-RateLimit-Policy for its calls."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    cache_enabled: bool = False
+    model: str | None = None
+    rate_limit_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,8 +39,7 @@ class ExperimentInfo:
     original_prompt_version: str
     input_keys: list[str]
     status: str
-    concurrency: int
-    cache_enabled: bool
+    run: RunSettings
     created_at: datetime
 
 
@@ -50,8 +60,7 @@ def _info(row: Experiment) -> ExperimentInfo:
         original_prompt_version=row.original_prompt_version,
         input_keys=list(row.input_keys or []),
         status=row.status,
-        concurrency=row.concurrency,
-        cache_enabled=row.cache_enabled,
+        run=RunSettings(row.concurrency, row.cache_enabled, row.model, row.rate_limit_policy),
         created_at=row.created_at,
     )
 
@@ -82,7 +91,7 @@ class ExperimentStore:
                     original_prompt_version=version_id,
                     input_keys=keys,
                     status=IDLE,
-                    concurrency=4,
+                    concurrency=DEFAULT_CONCURRENCY,
                     cache_enabled=False,
                 )
             )
@@ -115,16 +124,23 @@ class ExperimentStore:
             )
             return bool(getattr(done, "rowcount", 0))
 
-    def set_run(
-        self, org: str, experiment_id: str, status: str, concurrency: int, cache: bool
+    def set_status(
+        self, org: str, experiment_id: str, status: str, run: RunSettings | None = None
     ) -> bool:
+        """Mark the experiment running or idle; a new run's settings with it."""
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        if run is not None:
+            values |= {
+                "concurrency": run.concurrency,
+                "cache_enabled": run.cache_enabled,
+                "model": run.model,
+                "rate_limit_policy": run.rate_limit_policy,
+            }
         with self.sessions.begin() as session:
             done = session.execute(
                 update(Experiment)
                 .where(Experiment.id == experiment_id, Experiment.organization_id == org)
-                .values(
-                    status=status, concurrency=concurrency, cache_enabled=cache, updated_at=utcnow()
-                )
+                .values(**values)
             )
             return bool(getattr(done, "rowcount", 0))
 

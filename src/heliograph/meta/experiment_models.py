@@ -25,7 +25,8 @@ from heliograph.meta.models import Base, utcnow
 
 class Experiment(Base):
     """Helicone's `experiment_v3`. `status` is "idle" or "running" (its outputs are being
-    made); `concurrency` and `cache_enabled` are those of the last run asked for."""
+    made); `concurrency`, `cache_enabled`, `model` (over the versions' own) and
+    `rate_limit_policy` (a Helicone-RateLimit-Policy) are those of the last run asked for."""
 
     __tablename__ = "experiments"
 
@@ -40,6 +41,8 @@ class Experiment(Base):
     status: Mapped[str] = mapped_column(String(16), default="idle")
     concurrency: Mapped[int] = mapped_column(Integer, default=4)
     cache_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    model: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    rate_limit_policy: Mapped[str | None] = mapped_column(String(256), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -17,7 +17,7 @@ from heliograph.experiments.rules import (
     MAX_ROWS_PER_CALL,
     MAX_VARIANTS,
 )
-from heliograph.prompts.rules import ENVIRONMENT_PATTERN, MAX_ENVIRONMENT_CHARS
+from heliograph.prompts.rules import ENVIRONMENT_PATTERN, MAX_ENVIRONMENT_CHARS, MAX_MODEL_CHARS
 
 Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
 Inputs = Annotated[dict[str, Any], Field(max_length=MAX_INPUTS)]
@@ -101,10 +101,24 @@ class RunBody(BaseModel):
     promptVersionIds: VersionIds | None = Field(None, description="Default: every version")
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=MAX_CONCURRENCY)
     cache: bool = Field(False, description="Answer repeated calls from Heliograph's cache")
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_MODEL_CHARS,
+        description="A model (as the gateway takes it, e.g. `gpt-4o` or "
+        "`anthropic/claude-3-5-sonnet-20241022`) over every version's own",
+    )
+    rateLimitPolicy: str | None = Field(
+        None,
+        max_length=256,
+        description="A Helicone-RateLimit-Policy for the run's calls, e.g. `100;w=60`; "
+        "a call it holds back is tried again until it passes",
+    )
 
 
 class EstimateBody(BaseModel):
     promptVersionIds: VersionIds | None = None
+    model: str | None = Field(None, min_length=1, max_length=MAX_MODEL_CHARS)
 
 
 class PromoteBody(BaseModel):

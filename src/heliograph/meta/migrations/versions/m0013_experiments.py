@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("concurrency", sa.Integer(), nullable=False),
         sa.Column("cache_enabled", sa.Boolean(), nullable=False),
+        sa.Column("model", sa.String(256), nullable=True),
+        sa.Column("rate_limit_policy", sa.String(256), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
