@@ -139,12 +139,14 @@ async def _scored_rows(
     window: TimeWindow,
     filter_node: Any,
     params: Params,
+    end_included: bool = True,
 ) -> str:
     """Subquery: one row (created time, score name, Float64 value) per score of the newest
     versions of matching requests, integer and fractional scores alike."""
+    before_end = "<=" if end_included else "<"
     conditions = [
         f"request_created_at >= {params.add(sql_time(window.start), TIMESTAMP)}",
-        f"request_created_at <= {params.add(sql_time(window.end), TIMESTAMP)}",
+        f"request_created_at {before_end} {params.add(sql_time(window.end), TIMESTAMP)}",
         SCORED,
         compile_filter(filter_node, params),
     ]
@@ -261,10 +263,13 @@ async def score_distributions(
 
     `value` is the number of scores in the bin (the last bin includes the maximum). A score
     whose values are all equal has one bin with lower == upper. Jawn uses ClickHouse's
-    adaptive `histogram(10)`, whose bins are approximate; equal widths are exact.
+    adaptive `histogram(10)`, whose bins are approximate; equal widths are exact. As in Jawn,
+    the window's end is excluded here (the summaries and series include it).
     """
     params = Params()
-    source = await _scored_rows(engine, organization_id, window, filter_node, params)
+    source = await _scored_rows(
+        engine, organization_id, window, filter_node, params, end_included=False
+    )
     bins = params.add(HISTOGRAM_BINS, "UInt32")
     rows = await engine.select(
         "SELECT name, low, high, "

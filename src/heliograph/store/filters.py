@@ -45,7 +45,7 @@ class FilterError(StoreError):
 @dataclass(frozen=True)
 class Field:
     sql: str
-    kind: str  # text | number | timestamp | bool | body | uuid | cost
+    kind: str  # text | number | timestamp | bool | body | uuid | cost | list
     nullable: bool = False
 
 
@@ -57,6 +57,7 @@ OPERATORS: dict[str, frozenset[str]] = {
     "timestamp": frozenset({"equals", "gte", "lte", "lt", "gt"}),
     "bool": frozenset({"equals"}),
     "uuid": frozenset({"equals", "not-equals"}),
+    "list": frozenset({"equals", "not-equals", "like", "ilike", "contains", "not-contains"}),
 }
 _COMPARISON = {"equals": "=", "not-equals": "!=", "gte": ">=", "lte": "<=", "lt": "<", "gt": ">"}
 
@@ -101,6 +102,18 @@ RMT_FIELDS: dict[str, Field] = {
     FEEDBACK_SCORE: Field(
         f"if(mapContains(scores, '{FEEDBACK_SCORE}'), scores['{FEEDBACK_SCORE}'], -1)", "bool"
     ),
+}
+
+# Fields of Helicone's request_response_rmt filter leaf that are not plain columns here, nor
+# sortable (so apart from RMT_FIELDS). A "list" field matches when one of its strings does
+# (not-equals and not-contains: when none does).
+EXTRA_RMT_FIELDS: dict[str, Field] = {
+    # Helicone's legacy job columns: no Heliograph request belongs to a job or node.
+    "node_id": Field("''", "text"),
+    "job_id": Field("''", "text"),
+    "assets": Field("assets", "list"),
+    # The names of the request's scores, integer and fractional.
+    "scores_column": Field(f"mapKeys({EFFECTIVE_SCORES})", "list"),
 }
 
 # Legacy (Postgres-era) tables of Helicone's filter language, mapped onto the same row.
@@ -277,9 +290,13 @@ def _table(table: str, fields: Any, params: Params, side: _Side | None = None) -
 def _rmt_field(name: str, ops: Any, params: Params) -> str:
     if name in ("properties", "scores"):
         return _map_leaf(name, ops, params)
+    if name == "search_properties":  # Helicone's name for a property filter in its search bar
+        return _map_leaf("properties", ops, params)
+    if name == "property_key":
+        return _property_key(ops, params)
     if name == "cached":
         return _cached(ops, params)
-    field = RMT_FIELDS.get(name)
+    field = RMT_FIELDS.get(name) or EXTRA_RMT_FIELDS.get(name)
     if field is None:
         raise FilterError(f"Unknown filter field request_response_rmt.{name}")
     return _operators(field, name, ops, params)
@@ -307,6 +324,11 @@ def _condition(field: Field, name: str, op: str, value: Any, params: Params) -> 
     kind = field.kind
     if kind in ("text", "body"):
         return _text(col, op, _string(name, value), params)
+    if kind == "list":
+        negated = {"not-equals": "equals", "not-contains": "contains"}
+        one = _text("element", negated.get(op, op), _string(name, value), params)
+        found = f"arrayExists(element -> {one}, {col})"
+        return f"NOT {found}" if op in negated else found
     if kind == "number":
         return f"{col} {_COMPARISON[op]} {params.add(number_value(name, value), 'Float64')}"
     if kind == "cost":  # stored as USD x 1e9
@@ -362,6 +384,14 @@ def _map_leaf(column: str, keys: Any, params: Params) -> str:
             condition = f"(has(mapValues(properties), {value_placeholder}) AND {condition})"
         parts.append(condition)
     return _and(parts)
+
+
+def _property_key(ops: Any, params: Params) -> str:
+    """Helicone's `property_key: {"equals": name}`: the request has that property (any case)."""
+    if not isinstance(ops, dict) or set(ops) != {"equals"}:
+        raise FilterError('Field "property_key" takes only {"equals": "<property name>"}')
+    key = params.add(_string("property_key", ops["equals"]), "String")
+    return f"arrayExists(k -> lower(k) = lower({key}), mapKeys(properties))"
 
 
 def _cached(ops: Any, params: Params) -> str:

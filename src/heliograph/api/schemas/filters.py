@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from heliograph.api.schemas.components import JsonSchema, component, ref
 from heliograph.api.schemas.timestamps import TIMESTAMP
 from heliograph.store.filters import (
+    EXTRA_RMT_FIELDS,
     LEGACY_FIELDS,
     MAX_CONDITIONS,
     MAX_DEPTH,
@@ -91,7 +92,7 @@ _OPERATOR_COMPONENTS = {
     "bool": ("BooleanOperators", "Boolean match"),
     "uuid": ("IdOperators", "Id match (a malformed id matches no request)"),
 }
-_KIND_COMPONENT = {"body": "TextOperators", "cost": "NumberOperators"}
+_KIND_COMPONENT = {"body": "TextOperators", "cost": "NumberOperators", "list": "TextOperators"}
 
 
 def _operators_ref(kind: str) -> JsonSchema:
@@ -109,6 +110,13 @@ def _operator_components() -> dict[str, JsonSchema]:
         "required": ["equals"],
         "additionalProperties": False,
         "description": "true: answered from the cache; false: not",
+    }
+    found["PropertyKeyOperators"] = {
+        "type": "object",
+        "properties": {"equals": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS}},
+        "required": ["equals"],
+        "additionalProperties": False,
+        "description": "The request has a custom property of this name (any case)",
     }
     for name, operators, what in (
         ("PropertyFilter", "TextOperators", "custom property"),
@@ -151,9 +159,12 @@ def _group_fields(group_fields: GroupFields, table: str) -> dict[str, JsonSchema
 
 
 def _table_components() -> dict[str, JsonSchema]:
-    rmt = {name: _operators_ref(field.kind) for name, field in RMT_FIELDS.items()}
+    fields = {**RMT_FIELDS, **EXTRA_RMT_FIELDS}
+    rmt = {name: _operators_ref(field.kind) for name, field in fields.items()}
     rmt |= {
         "properties": ref("PropertyFilter"),
+        "search_properties": ref("PropertyFilter"),
+        "property_key": ref("PropertyKeyOperators"),
         "scores": ref("ScoreFilter"),
         "cached": ref("CachedOperators"),
     }
