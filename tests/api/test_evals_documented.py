@@ -346,3 +346,14 @@ def test_each_endpoint_sees_only_its_organization(server: InProcessServer):
     evals = data(post(server, "/v1/evals/query", body, owner))
     averages = [(e["name"], e["averageScore"]) for e in evals]
     assert averages == [("owner_only", 1), ("shared_name", 10)]
+
+
+def test_the_openapi_document_names_the_operations_as_helicone_does(server: InProcessServer):
+    paths = server.request("GET", "/openapi.json").json()["paths"]
+    assert paths["/v1/evals/query"]["post"]["operationId"] == "QueryEvals"
+    assert paths["/v1/evals/scores"]["get"]["operationId"] == "GetEvalScores"
+    distributions = paths["/v1/evals/score-distributions/query"]["post"]
+    assert distributions["operationId"] == "QueryScoreDistributions"
+    add = paths["/v1/evals/{request_id}"]["post"]
+    assert add["operationId"] == "AddEval"
+    assert add["requestBody"]["required"] is True

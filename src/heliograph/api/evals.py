@@ -3,7 +3,7 @@
 Helicone's evals are its request scores: `/v1/evals/query` summarizes each score name,
 `/v1/evals/score-distributions/query` histograms them, `/v1/evals/scores` lists the names and
 `POST /v1/evals/{requestId}` records one (Jawn's version only logs it; here it is stored as a
-score, with the same value rules as `/v1/request/{id}/score`).
+score, with the same value rules as `/v1/request/{id}/score`). Operation ids are Helicone's.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _services(request: Request) -> Any:
     return services_of(request)
 
 
-@router.post("/v1/evals/query", response_model=Envelope[list[Eval]])
+@router.post("/v1/evals/query", response_model=Envelope[list[Eval]], operation_id="QueryEvals")
 async def query_evals(request: Request, caller: Reader, query: EvalQueryParams) -> dict[str, Any]:
     """Per score name: average, min, max, count, and hourly counts and averages."""
     window = time_window(query.timeFilter.start, query.timeFilter.end, query.timeZoneDifference)
@@ -41,7 +41,7 @@ async def query_evals(request: Request, caller: Reader, query: EvalQueryParams) 
     return ok(evals)
 
 
-@router.get("/v1/evals/scores", response_model=Envelope[list[str]])
+@router.get("/v1/evals/scores", response_model=Envelope[list[str]], operation_id="GetEvalScores")
 async def list_eval_scores(request: Request, caller: Reader) -> dict[str, Any]:
     """The score names used on the organization's requests."""
     names = await score_names(_services(request).engine, caller.organization_id)
@@ -49,7 +49,9 @@ async def list_eval_scores(request: Request, caller: Reader) -> dict[str, Any]:
 
 
 @router.post(
-    "/v1/evals/score-distributions/query", response_model=Envelope[list[ScoreDistribution]]
+    "/v1/evals/score-distributions/query",
+    response_model=Envelope[list[ScoreDistribution]],
+    operation_id="QueryScoreDistributions",
 )
 async def query_score_distributions(
     request: Request, caller: Reader, query: EvalQueryParams
@@ -62,7 +64,12 @@ async def query_score_distributions(
     return ok(page(histograms, query.offset, query.limit))
 
 
-@router.post("/v1/evals/{request_id}", response_model=Envelope[None], openapi_extra=BODY_REQUIRED)
+@router.post(
+    "/v1/evals/{request_id}",
+    response_model=Envelope[None],
+    openapi_extra=BODY_REQUIRED,
+    operation_id="AddEval",
+)
 async def add_eval(
     request_id: RequestId,
     request: Request,
