@@ -2,7 +2,7 @@
 request shape the pages show, sent as written (base URL and key changed) to the in-process
 server, every answer checked against the page's response schema and against numbers
 computed here; scores from every source reach the views; each endpoint sees only the
-caller's organization.
+caller's organization. Scores from every source: tests/api/test_evals_sources.py.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import httpx
 import jsonschema
 import pytest
 
-from heliograph.store.scores import add_scores
 from tests.api.test_evals import created_at, data, equal_width_bins, expected_eval, window
-from tests.api.test_scores import FEEDBACK, OK, feedback, logged_call, post, score
-from tests.evaluators.helpers import attach, create_evaluator, wait_for_score
+from tests.api.test_scores import OK, feedback, logged_call, post, score
 from tests.inprocess import InProcessServer
 
 # The pages' response schemas, transcribed (OpenAPI's `type: number, enum: [null]` as null).
@@ -280,40 +278,6 @@ def test_the_window_includes_its_end_for_summaries_and_excludes_it_for_histogram
     body = {"filter": "all", "timeFilter": starts_on_it}
     assert data(post(server, "/v1/evals/query", body, key))[0]["count"] == 1
     assert len(data(post(server, "/v1/evals/score-distributions/query", body, key))) == 1
-
-
-def test_scores_from_every_source_reach_the_views(server: InProcessServer):
-    """API scores, feedback, /v1/evals/{id}, an online evaluator and a direct store write
-    (the path experiments write through) all count, in names, summaries and histograms."""
-    key = new_org(server)
-    ids = [logged_call(server, key) for _ in range(5)]
-    assert score(server, ids[0], {"api_score": 0.25}, key).json() == OK
-    assert feedback(server, ids[1], False, key).json() == OK
-    assert post(server, f"/v1/evals/{ids[2]}", {"name": "eval_score", "score": 4}, key).json() == OK
-    organization_id = organization_of(server, key)
-    assert server.app is not None
-    engine = server.app.services.engine
-    server.run(add_scores, engine, organization_id, ids[3], {"experiment_score": 0.75})
-    code = "def evaluate(request, response):\n    return 2\n"
-    evaluator = create_evaluator(
-        server, key, name="Online", scoring_type="PYTHON", code_template=code
-    )
-    attach(server, key, evaluator["id"])
-    judged = logged_call(server, key)
-    assert wait_for_score(server, key, judged, "online") == 2
-
-    expected = {"api_score": 0.25, FEEDBACK: 0, "eval_score": 4, "experiment_score": 0.75}
-    with server.api(key) as client:
-        assert data(client.get("/v1/evals/scores")) == sorted([*expected, "online"])
-    body = {"filter": "all", "timeFilter": window()}
-    summaries = {e["name"]: e for e in data(post(server, "/v1/evals/query", body, key))}
-    for name, value in expected.items():
-        assert (summaries[name]["count"], summaries[name]["averageScore"]) == (1, value)
-    assert summaries["online"]["count"] == 1 and summaries["online"]["averageScore"] == 2
-    histograms = data(post(server, "/v1/evals/score-distributions/query", body, key))
-    assert {h["name"]: h["distribution"] for h in histograms if h["name"] in expected} == {
-        name: [{"lower": value, "upper": value, "value": 1}] for name, value in expected.items()
-    }
 
 
 def test_each_endpoint_sees_only_its_organization(server: InProcessServer):
