@@ -30,6 +30,7 @@ SCREENS = (
     "prompts",
     "datasets",
     "evaluators",
+    "experiments",
     "hql",
     "settings",
     "signin",

@@ -17,6 +17,7 @@ const NAV = [
   ["Prompts", "/prompts", "prompts"],
   ["Datasets", "/datasets", "datasets"],
   ["Evaluators", "/evaluators", "evaluators"],
+  ["Experiments", "/experiments", "experiments"],
   ["HQL", "/hql", "hql"],
   ["Settings", "/settings", "settings"],
 ];
@@ -36,6 +37,8 @@ route(/^\/datasets\/([^/]+)$/, () => import("./views/dataset_detail.js"));
 route(/^\/evaluators$/, () => import("./views/evaluators.js"));
 route(/^\/evaluators\/([^/]+)$/, () => import("./views/evaluator_detail.js"));
 route(/^\/prompts\/([^/]+)$/, () => import("./views/prompt_detail.js"));
+route(/^\/experiments$/, () => import("./views/experiments.js"));
+route(/^\/experiments\/([^/]+)$/, () => import("./views/experiment_detail.js"));
 route(/^\/hql$/, () => import("./views/hql.js"));
 route(/^\/settings(?:\/([a-z-]+))?$/, () => import("./views/settings.js"));
 
