@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.experiments.helpers import call, prompt_experiment, wait_until_idle
 from tests.server import HeliographProcess
 from tests.ui.helpers import new_org, open_browser, send
 
@@ -23,6 +24,12 @@ SCREENS = [
     ("properties", "/properties", "[data-testid=property-values]"),
     ("prompts", "/prompts", "[data-testid=prompts-table]"),
     ("prompt-detail", "/prompts/{prompt_id}?tab=diff", "[data-testid=diff]"),
+    ("experiments", "/experiments", "[data-testid=experiments-table]"),
+    (
+        "experiment-detail",
+        "/experiments/{experiment_id}",
+        "[data-testid=results-table] [data-testid=output-text]",
+    ),
     ("hql", "/hql", "[data-testid=hql-schema] summary"),
     ("settings-api-keys", "/settings/api-keys", "[data-testid=api-keys-table]"),
     (
@@ -36,7 +43,10 @@ SCREENS = [
     ("settings-rate-limits", "/settings/rate-limits", "[data-testid=rate-limit-stats]"),
 ]
 LAYOUTS = [(1280, "light"), (375, "light"), (1280, "dark"), (375, "dark")]
-DARK_SCREENS = {"dashboard", "requests", "request-detail", "session-detail", "prompt-detail", "hql"}
+DARK_SCREENS = {
+    *("dashboard", "requests", "request-detail", "session-detail", "prompt-detail"),
+    *("experiment-detail", "hql"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +65,12 @@ def populated(server: HeliographProcess) -> dict[str, str]:
             model=["gpt-4o-mini", "gpt-4o"][index % 2],
         )
     server.wait_for_request(last, org.key)
-    return {"email": org.email, "request_id": last, "prompt_id": _prompt(server, org.key)}
+    return {
+        "email": org.email,
+        "request_id": last,
+        "prompt_id": _prompt(server, org.key),
+        "experiment_id": _experiment(server, org.key),
+    }
 
 
 def _prompt(server: HeliographProcess, key: str) -> str:
@@ -75,6 +90,19 @@ def _prompt(server: HeliographProcess, key: str) -> str:
         )  # fmt: skip
     assert changed.status_code == 200, changed.text
     return str(created["id"])
+
+
+def _experiment(server: HeliographProcess, key: str) -> str:
+    """An experiment of two versions over three rows, run to the end."""
+    call(server, key, "POST", "/v1/provider-keys", {"provider": "openai", "key": "sk-fake"})
+    _, experiment, _, _ = prompt_experiment(server, key)
+    rows = [{"topic": topic} for topic in ("heliographs", "semaphores", "signal lamps")]
+    call(
+        server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows}
+    )
+    call(server, key, "POST", f"/v2/experiment/{experiment}/run", {})
+    wait_until_idle(server, key, experiment)
+    return experiment
 
 
 @pytest.mark.parametrize(("width", "theme"), LAYOUTS, ids=[f"{w}-{t}" for w, t in LAYOUTS])
