@@ -12,7 +12,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.experiments.helpers import EDITED, ORIGINAL, call
+from tests.evaluators.helpers import create_evaluator, judge_template
+from tests.experiments.helpers import EDITED, ORIGINAL, call, prompt_experiment
 from tests.server import HeliographProcess
 from tests.ui.helpers import new_org, open_browser
 from tests.ui.test_prompts_ui import add_provider_key
@@ -146,4 +147,63 @@ def test_set_up_run_compare_and_promote(server: HeliographProcess, browser: Any,
     listed = page.get_by_test_id("experiments-table").locator("tbody tr")
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("Briefer answers")
+    assert ui.errors == []
+
+
+def test_start_empty_delete_dataset_rows_and_evaluator_scores(
+    server: HeliographProcess, browser: Any, screenshots: Path
+):
+    org = new_org(server)
+    add_provider_key(server, org, "sk-fake")
+    _, experiment, original, _ = prompt_experiment(server, org.key)
+    dataset = call(server, org.key, "POST", "/v1/experiment/dataset", {"datasetName": "Topics"})
+    for topic in ("ships", "trains"):
+        row = f"/v1/experiment/dataset/{dataset['datasetId']}/version/{original}/row"
+        call(server, org.key, "POST", row, {"inputs": {"topic": topic}})
+    judge = create_evaluator(
+        server, org.key, name="Helpful", scoring_type="LLM-RANGE", llm_template=judge_template("4")
+    )
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_password(org.email)
+    page = ui.page
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # Start empty: a new prompt of one system message, and an experiment over it; delete it.
+    ui.goto("/experiments")
+    expect(page.get_by_test_id("experiments-table").locator("tbody tr")).to_have_count(1)
+    page.get_by_test_id("new-experiment-button").click()
+    page.get_by_test_id("start-empty").click()
+    expect(page.get_by_test_id("experiment-versions").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("row-count")).to_have_text("0 rows")
+    expect(page.get_by_text("No rows yet")).to_be_visible()
+    page.get_by_test_id("delete-experiment").click()
+    expect(page.get_by_test_id("experiments-table").locator("tbody tr")).to_have_count(1)
+    assert [e["id"] for e in call(server, org.key, "GET", "/v2/experiment")] == [experiment]
+
+    # Rows from a dataset, an evaluator attached, a run: every answer scored.
+    page.get_by_role("link", name="briefer").click()
+    page.get_by_test_id("dataset-picker").select_option(label="Topics")
+    page.get_by_role("button", name="Add its rows").click()
+    expect(page.get_by_test_id("row-count")).to_have_text("2 rows")
+    page.get_by_test_id("evaluator-picker").select_option(label="Helpful (LLM-RANGE)")
+    page.get_by_role("button", name="Attach").click()
+    expect(page.locator(f"[data-evaluator='{judge['id']}']")).to_be_visible()
+    page.get_by_test_id("run-experiment").click()
+    table = page.get_by_test_id("results-table")
+    expect(table.get_by_test_id("output-text")).to_have_count(4, timeout=RUN_TIMEOUT_MS)
+    expect(table.locator("tbody tr").first.get_by_test_id("output-text")).to_have_text(
+        ["first on ships", "second on ships"]
+    )
+    score = f"{judge['score_name']} 4"
+    expect(table.get_by_text(score)).to_have_count(4, timeout=RUN_TIMEOUT_MS)
+    summary = page.get_by_test_id("experiment-versions").locator("tbody tr")
+    expect(summary.nth(0)).to_contain_text(score)
+    expect(summary.nth(1)).to_contain_text(score)
+    ui.shot(screenshots, "experiment-scores-1280-light")
+
+    page.get_by_role("button", name="Detach Helpful").click()
+    expect(page.locator(f"[data-evaluator='{judge['id']}']")).to_have_count(0)
+    assert call(server, org.key, "GET", f"/v2/experiment/{experiment}/evaluators") == []
+    table.locator("tbody tr").first.get_by_role("button", name="Remove row").click()
+    expect(page.get_by_test_id("row-count")).to_have_text("1 rows")
     assert ui.errors == []

@@ -17,12 +17,16 @@ import { statusBadge } from "./experiments.js";
 export const title = "Experiment";
 
 const POLL_MS = 1000;
-// After a run, outputs are done before their calls are logged: poll this many more times.
+// After a run, outputs are done before their calls are logged and scored: poll this many
+// more times (again after each change the user makes).
 const LOG_WAIT_POLLS = 30;
 
-/** Whether a page of results holds an output whose logged call has not arrived yet. */
-function awaitingLogs(rows) {
-  return rows.some((row) => Object.values(row.outputs).some((cell) => cell.status === "done" && !cell.call));
+/** Whether a page of results holds a done output whose logged call, or a score of an
+ *  attached evaluator, has not arrived yet. */
+function awaitingLogs(rows, scoreNames) {
+  const incomplete = (cell) => cell.status === "done"
+    && (!cell.call || scoreNames.some((name) => !(name in (cell.call.scores || {}))));
+  return rows.some((row) => Object.values(row.outputs).some(incomplete));
 }
 
 async function loadExperiment(id, signal) {
@@ -70,6 +74,7 @@ export async function render(ctx, ui) {
       }
       ui.setTitle(screen.data.experiment.name, back);
       lastDrawn = null;
+      logPolls = 0;
       screen.run = runCard(screen);
       screen.versionsPanel = versionsCard(screen, slots.form);
       mount(slots.run, screen.run.el);
@@ -103,7 +108,8 @@ export async function render(ctx, ui) {
       }
       const running = screen.progress.status === "running";
       logPolls = running ? 0 : logPolls + 1;
-      const waiting = awaitingLogs(screen.results) && logPolls <= LOG_WAIT_POLLS;
+      const scoreNames = screen.data.evaluators.map((e) => e.score_name);
+      const waiting = awaitingLogs(screen.results, scoreNames) && logPolls <= LOG_WAIT_POLLS;
       if (running || waiting || extraPolls-- > 0) timer = setTimeout(screen.refresh, POLL_MS);
     },
     /** Poll `polls` more times: for work the progress does not count (scoring). */
@@ -120,7 +126,7 @@ export async function render(ctx, ui) {
   } }, icon("trash", 15), "Delete"));
   ui.setTitle("Experiment", back);
   mount(ui.main, loading("Loading experiment"));
-  const page = h("div", { class: "stack", "data-testid": "experiment-detail" },
+  const page = h("div", { class: "stack experiment", "data-testid": "experiment-detail" },
     slots.head, slots.versions, slots.form, h("div", { class: "grid cols-2" }, slots.rows, slots.evaluators), slots.run, slots.table);
   await screen.reload();
   if (screen.data) mount(ui.main, page);

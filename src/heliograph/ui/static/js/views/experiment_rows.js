@@ -61,9 +61,10 @@ function datasetRows(screen) {
   const select = h("select", { "aria-label": "Dataset", "data-testid": "dataset-picker" }, h("option", { value: "" }, "Loading datasets…"));
   const form = h("form", { class: "row wrap", "data-testid": "add-dataset-rows" }, h("span", { class: "muted" }, "From a dataset"), select,
     h("button", { type: "submit" }, "Add its rows"));
-  api.post("/v1/helicone-dataset/query", {}, { signal: screen.ctx.signal }).then((datasets) => {
+  // Datasets of every type: curated ones and experiment datasets (rows of inputs).
+  api.post("/v1/experiment/dataset/query", {}, { signal: screen.ctx.signal }).then((datasets) => {
     mount(select, h("option", { value: "" }, datasets.length ? "Choose a dataset…" : "No datasets yet"),
-      datasets.map((d) => h("option", { value: d.id }, `${d.name} (${d.requests_count})`)));
+      datasets.map((d) => h("option", { value: d.id }, d.name)));
   }, (error) => { if (error.name !== "AbortError") mount(select, h("option", { value: "" }, "Datasets unavailable")); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
