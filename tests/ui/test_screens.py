@@ -32,10 +32,11 @@ SCREENS = [
     ),
     ("hql", "/hql", "[data-testid=hql-schema] summary"),
     ("settings-api-keys", "/settings/api-keys", "[data-testid=api-keys-table]"),
+    # The organization has an OpenAI key of its own: its experiment's calls use it.
     (
         "settings-provider-keys",
         "/settings/provider-keys",
-        "[data-testid=settings-provider-keys] .state",
+        "[data-testid=settings-provider-keys] table.data",
     ),
     ("settings-webhooks", "/settings/webhooks", "[data-testid=settings-webhooks] .state"),
     ("settings-alerts", "/settings/alerts", "[data-testid=settings-alerts] .state"),
