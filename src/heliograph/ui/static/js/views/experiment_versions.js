@@ -8,8 +8,8 @@ import { icon } from "../icons.js";
 import { dataTable } from "../components/table.js";
 import { environmentBadges, versionLabel } from "./prompt_data.js";
 
+// Helicone's three, and any other the prompt has (added on the prompt's page).
 const STANDARD_ENVIRONMENTS = ["production", "staging", "development"];
-const ENVIRONMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** "briefer (0.1)", or the number alone for a version without a label. */
 export function versionName(version) {
@@ -82,12 +82,12 @@ export function addVersionForm(screen, onDone) {
 
 function promoteForm(screen) {
   const version = h("select", { "aria-label": "Version to promote" }, screen.data.versions.map((v) => h("option", { value: v.id }, versionName(v))));
-  const environment = h("select", { "aria-label": "Environment" }, STANDARD_ENVIRONMENTS.map((name) => h("option", { value: name }, name)));
+  const names = new Set([...STANDARD_ENVIRONMENTS, ...screen.data.promptVersions.flatMap((v) => v.environments || [])]);
+  const environment = h("select", { "aria-label": "Environment" }, [...names].map((name) => h("option", { value: name }, name)));
   const form = h("form", { class: "row wrap", "data-testid": "promote" }, h("span", { class: "muted" }, "Promote"), version,
     h("span", { class: "muted" }, "to"), environment, h("button", { type: "submit" }, "Promote"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!ENVIRONMENT.test(environment.value)) return;
     try {
       await api.post(`/v2/experiment/${screen.id}/promote`, { promptVersionId: version.value, environment: environment.value });
       toast(`${environment.value} now serves ${versionName(screen.data.versions.find((v) => v.id === version.value))}`);
