@@ -61,6 +61,8 @@ export async function render(ctx, ui) {
   let extraPolls = 0;
   let lastDrawn = null;
   let generation = 0;
+  const page = h("div", { class: "stack experiment", "data-testid": "experiment-detail" },
+    slots.head, slots.versions, slots.form, h("div", { class: "grid cols-2" }, slots.rows, slots.evaluators), slots.run, slots.table);
   ctx.onLeave(() => clearTimeout(timer));
   const screen = {
     id, ctx, data: null, progress: null, results: [], page: 0, pageSize: 50, run: null, versionsPanel: null,
@@ -81,6 +83,7 @@ export async function render(ctx, ui) {
       mount(slots.versions, screen.versionsPanel.el);
       mount(slots.rows, rowsCard(screen));
       mount(slots.evaluators, evaluatorsCard(screen));
+      if (!page.isConnected) mount(ui.main, page); // first load, or after an error
       await screen.refresh();
     },
     /** The run's progress, the summary and the table (what a running experiment changes). */
@@ -126,8 +129,5 @@ export async function render(ctx, ui) {
   } }, icon("trash", 15), "Delete"));
   ui.setTitle("Experiment", back);
   mount(ui.main, loading("Loading experiment"));
-  const page = h("div", { class: "stack experiment", "data-testid": "experiment-detail" },
-    slots.head, slots.versions, slots.form, h("div", { class: "grid cols-2" }, slots.rows, slots.evaluators), slots.run, slots.table);
   await screen.reload();
-  if (screen.data) mount(ui.main, page);
 }
