@@ -147,6 +147,9 @@ def test_set_up_run_compare_and_promote(server: HeliographProcess, browser: Any,
     listed = page.get_by_test_id("experiments-table").locator("tbody tr")
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("Briefer answers")
+    expect(listed.first.get_by_role("link", name="Topics")).to_have_attribute(
+        "href", f"/prompts/{prompt['id']}"
+    )
     assert ui.errors == []
 
 
