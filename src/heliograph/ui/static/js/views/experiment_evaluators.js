@@ -31,10 +31,12 @@ export function evaluatorsCard(screen) {
   return h("section", { class: "card stack", "aria-label": "Evaluators", "data-testid": "evaluators-card" },
     h("h2", {}, "Evaluators"),
     attached.length
-      ? h("span", { class: "chips" }, attached.map((e) => h("span", { class: "chip", "data-evaluator": e.id }, `${e.name} → ${e.score_name}`,
+      ? h("span", { class: "chips" }, attached.map((e) => h("span", { class: "chip", "data-evaluator": e.id },
+        h("a", { href: `/evaluators/${encodeURIComponent(e.id)}`, title: `Scores as ${e.score_name}` }, e.name),
         h("button", { type: "button", "aria-label": `Detach ${e.name}`,
           onclick: () => act(() => api.del(`${base}/${e.id}`), `Detached ${e.name}`) }, icon("x", 13)))))
-      : h("p", { class: "muted" }, "None attached: outputs are not scored. Create evaluators under the Evaluators API (LLM as a judge, Python)."),
+      : h("p", { class: "muted" }, "None attached: outputs are not scored. Evaluators (an LLM as a judge, Python) are made on the ",
+        h("a", { href: "/evaluators" }, "Evaluators"), " screen."),
     attach,
     attached.length
       ? h("div", { class: "row" }, h("button", { type: "button", "data-testid": "score-outputs",
