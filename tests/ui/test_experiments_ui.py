@@ -1,7 +1,8 @@
 """The Experiments screens in a real browser: an experiment set up from a saved prompt, an
 edited version added inline, rows typed in, the cost estimate, a slow run watched live and
-stopped, then run to the end, the comparison table of both versions' answers, and the edited
-version promoted to production."""
+stopped, then run to the end, the comparison table of both versions' answers, a row edited and
+run again, and the edited version promoted to production; then an experiment started empty
+and deleted, rows from a dataset, and an evaluator's scores."""
 
 from __future__ import annotations
 
@@ -126,6 +127,24 @@ def test_set_up_run_compare_and_promote(server: HeliographProcess, browser: Any,
     expect(page.get_by_test_id("request-detail")).to_contain_text("second on cats")
     page.go_back()
     expect(table.get_by_test_id("output-text")).to_have_count(6)
+
+    # A row's inputs changed: its answers stay until the next run answers it again.
+    third = table.locator("tbody tr").nth(2)
+    third.get_by_role("button", name="Edit row").click()
+    edit_row = page.get_by_test_id("edit-row")
+    expect(edit_row.get_by_label("New topic")).to_have_value("owls")
+    edit_row.get_by_label("New topic").fill("larks")
+    edit_row.get_by_role("button", name="Save row").click()
+    expect(edit_row).to_have_count(0)
+    expect(third).to_contain_text("larks")
+    expect(third.get_by_test_id("output-text")).to_have_text(["first on owls", "second on owls"])
+    page.get_by_test_id("run-experiment").click()
+    expect(third.get_by_test_id("output-text")).to_have_text(
+        ["first on larks", "second on larks"], timeout=RUN_TIMEOUT_MS
+    )
+    expect(table.locator("tbody tr").first.get_by_test_id("output-text")).to_have_text(
+        ["first on cats", "second on cats"]
+    )
 
     # Promote the edited version: production serves it from now on.
     promote = page.get_by_test_id("promote")

@@ -8,7 +8,7 @@ import { icon } from "../icons.js";
 import { navigate } from "../router.js";
 import { errorState, loading } from "../components/states.js";
 import { evaluatorsCard } from "./experiment_evaluators.js";
-import { rowsCard } from "./experiment_rows.js";
+import { editRowForm, rowsCard } from "./experiment_rows.js";
 import { runCard } from "./experiment_run.js";
 import { resultsCard } from "./experiment_table.js";
 import { versionsCard } from "./experiment_versions.js";
@@ -55,14 +55,16 @@ function heading(screen) {
 export async function render(ctx, ui) {
   const [id] = ctx.params;
   const back = h("a", { href: "/experiments", class: "button ghost" }, icon("back", 16), "Experiments");
-  const slots = { head: h("div"), run: h("div"), versions: h("div"), form: h("div"), rows: h("div"), evaluators: h("div"), table: h("div") };
+  const slots = {
+    head: h("div"), run: h("div"), versions: h("div"), form: h("div"), rows: h("div"), evaluators: h("div"), rowForm: h("div"), table: h("div"),
+  };
   let timer = null;
   let logPolls = 0;
   let extraPolls = 0;
   let lastDrawn = null;
   let generation = 0;
   const page = h("div", { class: "stack experiment", "data-testid": "experiment-detail" },
-    slots.head, slots.versions, slots.form, h("div", { class: "grid cols-2" }, slots.rows, slots.evaluators), slots.run, slots.table);
+    slots.head, slots.versions, slots.form, h("div", { class: "grid cols-2" }, slots.rows, slots.evaluators), slots.run, slots.rowForm, slots.table);
   ctx.onLeave(() => clearTimeout(timer));
   const screen = {
     id, ctx, data: null, progress: null, results: [], page: 0, pageSize: 50, run: null, versionsPanel: null,
@@ -114,6 +116,10 @@ export async function render(ctx, ui) {
       const scoreNames = screen.data.evaluators.map((e) => e.score_name);
       const waiting = awaitingLogs(screen.results, scoreNames) && logPolls <= LOG_WAIT_POLLS;
       if (running || waiting || extraPolls-- > 0) timer = setTimeout(screen.refresh, POLL_MS);
+    },
+    editRow(row) {
+      mount(slots.rowForm, editRowForm(screen, row, (saved) => { mount(slots.rowForm); if (saved) screen.reload(); }));
+      slots.rowForm.scrollIntoView({ block: "nearest" });
     },
     /** Poll `polls` more times: for work the progress does not count (scoring). */
     follow(polls) {

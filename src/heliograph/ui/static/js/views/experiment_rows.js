@@ -82,3 +82,32 @@ export function rowsCard(screen) {
   return h("section", { class: "card stack", "aria-label": "Add rows", "data-testid": "rows-card" },
     h("h2", {}, "Add rows"), typedRow(screen), jsonRows(screen), datasetRows(screen));
 }
+
+/** New inputs for one row: its outputs stay until the next run makes new ones. */
+export function editRowForm(screen, row, onDone) {
+  const keys = [...new Set([...screen.data.experiment.input_keys, ...Object.keys(row.inputs || {})])];
+  const shown = (value) => (value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value));
+  const fields = keys.map((key) => h("input", { "aria-label": `New ${key}`, value: shown(row.inputs[key]) }));
+  const form = h("form", { class: "card stack", "aria-label": "Edit row", "data-testid": "edit-row" },
+    h("h2", {}, "Edit row"),
+    h("p", { class: "muted" }, "Its answers stay until the next run, which runs the row again."),
+    h("div", { class: "form-grid" }, keys.map((key, i) => h("label", { class: "field" }, key, fields[i]))),
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "primary" }, "Save row"),
+      h("button", { type: "button", class: "ghost", onclick: () => onDone(false) }, "Cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    // A value that was not text stays what it was when its JSON still parses.
+    const inputs = Object.fromEntries(keys.map((key, i) => {
+      const before = row.inputs[key];
+      if (before === undefined || typeof before === "string") return [key, fields[i].value];
+      try { return [key, JSON.parse(fields[i].value)]; } catch { return [key, fields[i].value]; }
+    }));
+    try {
+      await api.post(`/v2/experiment/${screen.id}/row/update`, { inputRecordId: row.id, inputs });
+      toast("Row saved");
+      onDone(true);
+    } catch (error) { toast(error.message, "err"); }
+  });
+  return form;
+}

@@ -75,8 +75,9 @@ export function resultsCard(screen) {
     ...(hasOriginal ? [{ key: "original", label: "Original", className: "wrap cell", render: (row) => (row.original ? outputCell(row.original) : "—") }] : []),
     ...versions.map((v) => ({ key: v.id, label: versionName(v), className: "wrap cell", headClass: "version-head",
       render: (row) => outputCell(row.outputs[v.id]) })),
-    { key: "actions", label: "", render: (row) => h("button", { type: "button", class: "ghost icon", "aria-label": "Remove row",
-      onclick: () => removeRow(screen, row) }, icon("trash", 15)) },
+    { key: "actions", label: "", render: (row) => h("span", { class: "row" },
+      h("button", { type: "button", class: "ghost icon", "aria-label": "Edit row", onclick: () => screen.editRow(row) }, icon("edit", 15)),
+      h("button", { type: "button", class: "ghost icon", "aria-label": "Remove row", onclick: () => removeRow(screen, row) }, icon("trash", 15))) },
   ];
   card.append(
     dataTable({ label: "Results", testid: "results-table", rows, columns }),
