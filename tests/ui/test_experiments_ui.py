@@ -81,6 +81,13 @@ def test_set_up_run_compare_and_promote(server: HeliographProcess, browser: Any,
     expected = call(server, org.key, "POST", f"/v2/experiment/{experiment}/estimate", {})
     assert [e["calls"] for e in expected] == [3, 3] and all(e["cost"] > 0 for e in expected)
     assert re.search(r"At most \$0\.\d+", page.get_by_test_id("estimate-total").inner_text())
+    # Another model for every version: the estimate is asked for again with it.
+    model = estimate.first.locator("td").nth(2)
+    expect(model).to_have_text("gpt-4o-mini")
+    page.get_by_label("Model", exact=True).fill("gpt-4o")
+    expect(model).to_have_text("gpt-4o")
+    page.get_by_label("Model", exact=True).fill("")
+    expect(model).to_have_text("gpt-4o-mini")
     page.get_by_label("Run briefer (0.1)").uncheck()
     expect(page.get_by_test_id("estimate-total")).to_contain_text("for 3 calls")
     page.get_by_label("Run briefer (0.1)").check()

@@ -1,7 +1,8 @@
 // Running an experiment: the cost estimate per version (choose which versions run), the
-// concurrency and cache, Run and Stop, and the live progress of the run.
+// model (each version's own, or one for all), rate limit policy, concurrency and cache, Run
+// and Stop, and the live progress of the run.
 import { api } from "../api.js";
-import { h, mount, toast } from "../dom.js";
+import { debounce, h, mount, toast } from "../dom.js";
 import { fmtCost, fmtNumber } from "../format.js";
 import { icon } from "../icons.js";
 import { errorState, loading } from "../components/states.js";
@@ -53,10 +54,12 @@ function progressView(progress) {
 export function runCard(screen) {
   const { versions } = screen.data;
   const chosen = new Set(versions.map((v) => v.id));
-  const estimateSlot = h("div", {}, loading("Estimating"));
+  const estimateSlot = h("div");
   const progressSlot = h("div");
   const concurrency = h("input", { type: "number", min: 1, max: MAX_CONCURRENCY, value: 4, "aria-label": "Concurrency", class: "narrow" });
   const cache = h("input", { type: "checkbox", "aria-label": "Use the cache" });
+  const model = h("input", { "aria-label": "Model", placeholder: "each version's own", maxlength: 256, class: "medium" });
+  const policy = h("input", { "aria-label": "Rate limit policy", placeholder: "100;w=60", maxlength: 256, class: "medium" });
   const run = h("button", { type: "button", class: "primary", "data-testid": "run-experiment" }, icon("play", 15), "Run");
   const stop = h("button", { type: "button", class: "danger", "data-testid": "stop-experiment", disabled: true }, "Stop");
   const canRun = () => { run.disabled = !chosen.size || screen.progress?.status === "running"; };
@@ -67,6 +70,8 @@ export function runCard(screen) {
       return;
     }
     const body = { concurrency: value, cache: cache.checked };
+    if (model.value.trim()) body.model = model.value.trim();
+    if (policy.value.trim()) body.rateLimitPolicy = policy.value.trim();
     if (chosen.size < versions.length) body.promptVersionIds = [...chosen];
     run.disabled = true;
     let queued;
@@ -88,12 +93,26 @@ export function runCard(screen) {
     } catch (error) { toast(error.message, "err"); }
     await screen.refresh();
   });
-  api.post(`/v2/experiment/${screen.id}/estimate`, {}, { signal: screen.ctx.signal }).then(
-    (estimates) => mount(estimateSlot, estimateTable(estimates, versions, chosen, canRun)),
-    (error) => { if (error.name !== "AbortError") mount(estimateSlot, errorState(error)); });
+  let asked = 0;
+  const estimate = async () => {
+    const mine = ++asked;
+    mount(estimateSlot, loading("Estimating"));
+    const body = model.value.trim() ? { model: model.value.trim() } : {};
+    try {
+      const estimates = await api.post(`/v2/experiment/${screen.id}/estimate`, body, { signal: screen.ctx.signal });
+      if (mine === asked) mount(estimateSlot, estimateTable(estimates, versions, chosen, canRun));
+    } catch (error) {
+      if (error.name !== "AbortError" && mine === asked) mount(estimateSlot, errorState(error));
+    }
+  };
+  model.addEventListener("input", debounce(estimate, 400));
+  estimate();
   const el = h("section", { class: "card stack", "aria-label": "Run", "data-testid": "run-card" },
     h("h2", {}, "Run"),
     estimateSlot,
+    h("div", { class: "row wrap" },
+      h("label", { class: "row", title: "A model the gateway takes (gpt-4o, anthropic/claude-3-5-sonnet-20241022) over every version's own" }, "Model", model),
+      h("label", { class: "row", title: "Helicone-RateLimit-Policy for the run's calls: a call it holds back waits its turn" }, "Rate limit", policy)),
     h("div", { class: "row wrap" },
       h("label", { class: "row" }, "Concurrency", concurrency),
       h("label", { class: "toggle" }, cache, "Answer repeated calls from the cache"),
