@@ -46,6 +46,7 @@ def test_an_experiment_is_listed_read_and_deleted(server: InProcessServer, key: 
     listed = call(server, key, "GET", "/v2/experiment")
     shown = next(e for e in listed if e["id"] == experiment)
     assert shown["original_prompt_version"] == original and shown["input_keys"] == ["topic"]
+    assert (shown["prompt_name"], shown["row_count"]) == ("Topics", 0)
     versions = call(server, key, "GET", f"/v2/experiment/{experiment}/prompt-versions")
     assert [v["id"] for v in versions] == [original, edited]
     assert versions[1]["metadata"] == {"label": "briefer"}
@@ -70,8 +71,9 @@ def test_rows_are_added_changed_and_removed(server: InProcessServer, key: str):
         f"{path}/row/update",
         {"inputRecordId": first, "inputs": {"topic": "wasps"}},
     )
-    rows = call(server, key, "GET", path)["rows"]
-    assert [row["inputs"] for row in rows] == [{"topic": "wasps"}, {"topic": "ants"}]
+    shown = call(server, key, "GET", path)
+    assert [row["inputs"] for row in shown["rows"]] == [{"topic": "wasps"}, {"topic": "ants"}]
+    assert shown["row_count"] == 2
     request_id = call(
         server,
         key,

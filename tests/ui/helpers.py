@@ -119,3 +119,10 @@ def open_browser(browser: Any, base_url: str, width: int = 1280, theme: str = "l
         ),
     )
     return opened
+
+
+def add_provider_key(server: HeliographProcess, org: Org, key: str) -> None:
+    """The organization's OpenAI key for the gateway: its newest one is the one used."""
+    with server.api(org.key) as client:
+        added = client.post("/v1/provider-keys", json={"provider": "openai", "key": key})
+    assert added.status_code == 200, added.text

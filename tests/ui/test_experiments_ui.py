@@ -16,8 +16,7 @@ from playwright.sync_api import expect
 from tests.evaluators.helpers import create_evaluator, judge_template
 from tests.experiments.helpers import EDITED, ORIGINAL, call, prompt_experiment
 from tests.server import HeliographProcess
-from tests.ui.helpers import new_org, open_browser
-from tests.ui.test_prompts_ui import add_provider_key
+from tests.ui.helpers import add_provider_key, new_org, open_browser
 
 RUN_TIMEOUT_MS = 60_000
 

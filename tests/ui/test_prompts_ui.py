@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.server import HeliographProcess
-from tests.ui.helpers import Browser, Org, new_org, open_browser
+from tests.ui.helpers import Browser, Org, add_provider_key, new_org, open_browser
 
 SYSTEM = "You help customers of {{hc:company:string}} with {{hc:seats:number}} seats."
 
@@ -214,13 +214,6 @@ def test_versions_diff_promote_roll_back_tags_rename_delete(
     assert ui.errors == []
 
 
-def add_provider_key(server: HeliographProcess, org: Org, key: str) -> None:
-    """The organization's OpenAI key for the gateway: its newest one is the one used."""
-    with server.api(org.key) as client:
-        added = client.post("/v1/provider-keys", json={"provider": "openai", "key": key})
-    assert added.status_code == 200, added.text
-
-
 def _request_id(answer: Any) -> str:
     """The logged call a playground answer links to."""
     href = answer.get_by_test_id("playground-request").get_attribute("href")
@@ -262,8 +255,8 @@ def test_playground_runs_through_the_gateway_logged_and_saves_an_edit(
         "You help customers of Acme Corp with 12 seats."
     )
 
-    # A missing input: the gateway's 400, shown, and logged as well, with the prompt but no
-    # version (the call used none: it could not be assembled).
+    # A missing input: the gateway's 400, shown, and logged as well, with the prompt and
+    # the version it asked for (a version's failures are counted against it).
     answer = _run(ui, "", "3")
     expect(answer).to_have_attribute("data-status", "400")
     expect(answer.get_by_role("alert")).to_have_text(
@@ -271,7 +264,7 @@ def test_playground_runs_through_the_gateway_logged_and_saves_an_edit(
     )
     failed = server.wait_for_request(_request_id(answer), org.key)
     assert (failed["prompt_id"], failed["prompt_version"], failed["response_status"]) == (
-        prompt_id, "", 400,
+        prompt_id, row["prompt_version"], 400,
     )  # fmt: skip
 
     # The provider fails (the newest key of the organization makes the fake answer 500).
@@ -282,12 +275,13 @@ def test_playground_runs_through_the_gateway_logged_and_saves_an_edit(
     assert (broken["prompt_version"], broken["response_status"]) == (version_id, 500)
     add_provider_key(server, org, "sk-fake-healthy-again")
 
-    # The version's requests: two runs used it, one of them failed.
+    # The version's requests: three runs asked for it, two of them failed (the missing
+    # input and the provider's 500).
     ui.page.get_by_role("tab", name="Requests").click()
     requests = ui.page.get_by_test_id("version-requests")
-    expect(requests.get_by_test_id("requests-table").locator("tbody tr")).to_have_count(2)
-    expect(requests.locator(".stat").nth(0)).to_have_text("Requests2")
-    expect(requests.locator(".stat").nth(3)).to_have_text("Error rate50.0%")
+    expect(requests.get_by_test_id("requests-table").locator("tbody tr")).to_have_count(3)
+    expect(requests.locator(".stat").nth(0)).to_have_text("Requests3")
+    expect(requests.locator(".stat").nth(3)).to_have_text("Error rate66.7%")
 
     # Edit the messages and the model into a new major version serving staging, and run it.
     ui.page.get_by_role("tab", name="Playground").click()

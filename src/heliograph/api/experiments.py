@@ -39,8 +39,9 @@ def experiments_of(request: Request) -> Experiments:
 
 
 def shown(info: ExperimentInfo) -> dict[str, Any]:
-    """Helicone's ExperimentV2, with the prompt and the run's status. Versions are
-    immutable here, so the "copied" original is the original itself."""
+    """Helicone's ExperimentV2, with the prompt (id and name), the number of rows and the
+    run's status. Versions are immutable here, so the "copied" original is the original
+    itself."""
     return {
         "id": info.id,
         "name": info.name,
@@ -49,6 +50,8 @@ def shown(info: ExperimentInfo) -> dict[str, Any]:
         "input_keys": info.input_keys,
         "created_at": js_iso(info.created_at),
         "prompt_id": info.prompt_id,
+        "prompt_name": info.prompt_name,
+        "row_count": info.row_count,
         "status": info.status,
     }
 

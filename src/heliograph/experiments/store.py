@@ -10,13 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import InvalidRequestError
 from heliograph.experiments.rules import DEFAULT_CONCURRENCY, IDLE, MAX_EXPERIMENTS, MAX_VARIANTS
-from heliograph.meta.experiment_models import Experiment, ExperimentEvaluator, ExperimentVariant
-from heliograph.meta.models import Evaluator, utcnow
+from heliograph.meta.experiment_models import (
+    Experiment,
+    ExperimentEvaluator,
+    ExperimentRow,
+    ExperimentVariant,
+)
+from heliograph.meta.models import Evaluator, Prompt, utcnow
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class ExperimentInfo:
     status: str
     run: RunSettings
     created_at: datetime
+    prompt_name: str = ""  # "" once the prompt is deleted
+    row_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,23 @@ class VariantInfo:
     created_at: datetime
 
 
-def _info(row: Experiment) -> ExperimentInfo:
+def _with_names_and_counts(org: str) -> Select[Any]:
+    """The organization's experiments, each with its prompt's name and its row count."""
+    rows = (
+        select(func.count())
+        .where(ExperimentRow.experiment_id == Experiment.id)
+        .correlate(Experiment)
+        .scalar_subquery()
+    )
+    prompt = and_(Prompt.id == Experiment.prompt_id, Prompt.organization_id == org)
+    return (
+        select(Experiment, Prompt.name, rows)
+        .outerjoin(Prompt, prompt)
+        .where(Experiment.organization_id == org)
+    )
+
+
+def _info(row: Experiment, prompt_name: str | None = None, rows: int = 0) -> ExperimentInfo:
     return ExperimentInfo(
         id=row.id,
         organization_id=row.organization_id,
@@ -62,6 +85,8 @@ def _info(row: Experiment) -> ExperimentInfo:
         status=row.status,
         run=RunSettings(row.concurrency, row.cache_enabled, row.model, row.rate_limit_policy),
         created_at=row.created_at,
+        prompt_name=prompt_name or "",
+        row_count=int(rows or 0),
     )
 
 
@@ -102,17 +127,17 @@ class ExperimentStore:
     def of_organization(self, org: str) -> list[ExperimentInfo]:
         """The organization's experiments, newest first."""
         with self.sessions() as session:
-            found = session.scalars(
-                select(Experiment)
-                .where(Experiment.organization_id == org)
-                .order_by(Experiment.created_at.desc(), Experiment.id)
+            found = session.execute(
+                _with_names_and_counts(org).order_by(Experiment.created_at.desc(), Experiment.id)
             )
-            return [_info(row) for row in found]
+            return [_info(*row) for row in found]
 
     def get(self, org: str, experiment_id: str) -> ExperimentInfo | None:
         with self.sessions() as session:
-            row = session.get(Experiment, experiment_id)
-            return _info(row) if row is not None and row.organization_id == org else None
+            found = session.execute(
+                _with_names_and_counts(org).where(Experiment.id == experiment_id)
+            ).first()
+            return None if found is None else _info(*found)
 
     def delete(self, org: str, experiment_id: str) -> bool:
         """Delete the experiment with its rows and outputs (the calls stay logged)."""

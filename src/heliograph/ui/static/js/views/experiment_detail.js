@@ -44,7 +44,7 @@ function heading(screen) {
   const { experiment } = screen.data;
   return h("div", { class: "row wrap", "data-testid": "experiment-head" },
     statusBadge(screen.progress?.status || experiment.status),
-    h("span", { class: "muted", "data-testid": "row-count" }, `${experiment.rows.length} rows`),
+    h("span", { class: "muted", "data-testid": "row-count" }, `${experiment.row_count} rows`),
     h("span", { class: "muted" }, "inputs"),
     experiment.input_keys.length ? experiment.input_keys.map((key) => h("code", {}, key)) : h("span", { class: "faint" }, "none"),
     h("span", { class: "grow" }),

@@ -74,16 +74,9 @@ export async function render(ctx, ui) {
   mount(ui.main, formSlot, slot);
   const load = async () => {
     mount(slot, loading("Loading experiments"));
-    let experiments, prompts;
+    let experiments;
     try {
-      // Prompt names for the Prompt column: the newest 100 prompts, else the link says "prompt".
-      [experiments, prompts] = await Promise.all([
-        api.get("/v2/experiment", { signal: ctx.signal }),
-        api.post("/v1/prompt-2025/query", { page: 0, pageSize: 100 }, { signal: ctx.signal }).catch((error) => {
-          if (error.name === "AbortError") throw error;
-          return [];
-        }),
-      ]);
+      experiments = await api.get("/v2/experiment", { signal: ctx.signal });
     } catch (error) {
       if (error.name !== "AbortError") mount(slot, errorState(error, load));
       return;
@@ -92,7 +85,6 @@ export async function render(ctx, ui) {
       mount(slot, empty("No experiments yet", "Start one (New experiment) from a saved prompt version, add rows of inputs and versions to compare, and run them."));
       return;
     }
-    const names = new Map(prompts.map((p) => [p.id, p.name]));
     mount(slot, dataTable({
       label: "Experiments", testid: "experiments-table", rows: experiments,
       rowHref: (e) => `/experiments/${e.id}`,
@@ -101,7 +93,8 @@ export async function render(ctx, ui) {
         { key: "status", label: "Run", render: (e) => statusBadge(e.status) },
         { key: "inputs", label: "Inputs", className: "wrap", render: (e) => (e.input_keys.length
           ? h("span", { class: "row wrap tags" }, e.input_keys.map((key) => h("code", {}, key))) : h("span", { class: "faint" }, "—")) },
-        { key: "prompt", label: "Prompt", className: "clip", render: (e) => h("a", { href: `/prompts/${encodeURIComponent(e.prompt_id)}` }, names.get(e.prompt_id) || "prompt") },
+        { key: "prompt", label: "Prompt", className: "clip", render: (e) => h("a", { href: `/prompts/${encodeURIComponent(e.prompt_id)}` }, e.prompt_name || "(deleted prompt)") },
+        { key: "rows", label: "Rows", className: "num", render: (e) => String(e.row_count) },
         { key: "created", label: "Created", render: (e) => h("span", { title: fmtTime(e.created_at) }, fmtAgo(e.created_at)) },
       ],
     }));
