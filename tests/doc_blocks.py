@@ -16,8 +16,9 @@ SHELL = frozenset({"bash", "sh", "shell"})
 PYTHON = frozenset({"python"})
 CONSOLE = frozenset({"console"})  # `$ command` lines, each followed by the output it prints
 TOML = frozenset({"toml"})  # a heliograph.toml example: loaded with load_settings
-# Shown, not run: answers and bodies (json, http), ClickHouse server DDL (sql), plain text.
-SHOWN = frozenset({"json", "http", "sql", "text"})
+# Shown, not run: answers and bodies (json, http), ClickHouse server DDL (sql), plain text,
+# Helm values (yaml: tests/test_deploy_files.py renders the chart with them).
+SHOWN = frozenset({"json", "http", "sql", "text", "yaml"})
 KNOWN = SHELL | PYTHON | CONSOLE | TOML | SHOWN
 
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+)(?P<info>.*)$")
