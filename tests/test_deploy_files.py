@@ -1,0 +1,497 @@
+"""The deployment files (Dockerfile, docker-compose.yml, the Helm chart, docs/deploy.md),
+checked without Docker or Kubernetes, which this machine has neither of: every `heliograph`
+command and option they run exists, every HELIOGRAPH_* variable they set is a setting and
+their values load, the YAML parses, the chart renders with its default values (here through
+tests/chart_render.py; through `helm template` too where `helm` is installed), and the health
+checks ask /healthz and mean what they say, run against a stub server.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+import click
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+
+from heliograph.cli import main as cli
+from heliograph.config import ENV_PREFIX, scalar_settings, setting_info
+from heliograph.settings_sources import load_settings
+from tests.chart_render import render_chart
+from tests.doc_blocks import ROOT, SHELL, blocks_of
+
+DOCKERFILE = ROOT / "Dockerfile"
+COMPOSE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / ".env.example"
+CHART = ROOT / "deploy" / "helm" / "heliograph"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in scalar_settings()}
+PROVIDER_VARIABLE = re.compile(rf"{ENV_PREFIX}[A-Z0-9]+_(API_KEY|BASE_URL)")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def check_command(argv: list[str]) -> None:
+    """Fail unless `heliograph ARGV...` names a command of the CLI and only its options."""
+    command: click.Command = cli
+    context = cli.make_context("heliograph", list(argv), resilient_parsing=True)
+    rest = list(argv)
+    path = ["heliograph"]
+    while isinstance(command, click.Group):
+        assert rest, f"`{' '.join(path)}` needs a subcommand"
+        sub = command.get_command(context, rest[0])
+        assert sub is not None, f"`{' '.join(path)}` has no command {rest[0]!r}"
+        context = sub.make_context(rest[0], rest[1:], parent=context, resilient_parsing=True)
+        path.append(rest.pop(0))
+        command = sub
+    known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    known |= {"--help", "-h"}
+    for word in rest:
+        if word.startswith("-") and word != "-":
+            option = word.split("=", 1)[0]
+            assert option in known, f"`{' '.join(path)}` has no option {option}"
+
+
+def check_environment(env: Mapping[str, str], where: str) -> None:
+    """Fail unless every HELIOGRAPH_* name is a setting (or a provider's key or base URL) and
+    the values load as a server would load them."""
+    for name in env:
+        if name.startswith(ENV_PREFIX):
+            assert name in SETTING_VARIABLES or PROVIDER_VARIABLE.fullmatch(name), (
+                f"{where}: {name} is not a setting (`heliograph settings --markdown` lists them)"
+            )
+    load_settings(environ={k: v for k, v in env.items() if k.startswith(ENV_PREFIX)})
+
+
+class _Stub(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def healthz() -> Iterator[Any]:
+    """A stub /healthz on a free port; set `.status` to what it answers."""
+    handler = type("Handler", (_Stub,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.handler = handler  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_check(command: list[str], port: int, env: Mapping[str, str] | None = None) -> int:
+    """Run a health check command (python ...) here, aimed at `port` instead of 8585."""
+    assert command[0] == "python", command
+    argv = [sys.executable, *(word.replace("8585", str(port)) for word in command[1:])]
+    done = subprocess.run(argv, env={**os.environ, **(env or {})}, capture_output=True, timeout=30)
+    return done.returncode
+
+
+# --- Dockerfile ----------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            instruction, _, arguments = line.partition(" ")
+            found.append((instruction.upper(), arguments.strip()))
+    return found
+
+
+def dockerfile(instruction: str) -> list[str]:
+    return [args for name, args in dockerfile_instructions() if name == instruction]
+
+
+def dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for arguments in dockerfile("ENV"):
+        for word in shlex.split(arguments):
+            name, _, value = word.partition("=")
+            env[name] = value
+    return env
+
+
+def test_dockerfile_builds_on_the_slim_python_image_as_a_user_of_its_own() -> None:
+    args = dict(arg.split("=", 1) for arg in dockerfile("ARG"))
+    bases = [args.get(base.split()[0].strip("${}"), base.split()[0]) for base in dockerfile("FROM")]
+    assert bases and all(re.fullmatch(r"python:3\.\d+-slim(-\w+)?", base) for base in bases), bases
+    users = dockerfile("USER")
+    assert users and users[-1].split(":")[0] not in ("root", "0"), users
+    assert dockerfile("EXPOSE") == ["8585"]
+    assert json.loads(dockerfile("ENTRYPOINT")[-1]) == ["heliograph"]
+    check_command(json.loads(dockerfile("CMD")[-1]))
+    assert "--host" in json.loads(dockerfile("CMD")[-1])
+    # Nothing fetched but PyPI packages (pip) and Debian's (apt): no curl, wget or ADD URL.
+    runs = " ".join(dockerfile("RUN"))
+    assert not re.search(r"\b(curl|wget)\b", runs), runs
+    assert not any("://" in add for add in dockerfile("ADD")), dockerfile("ADD")
+
+
+def test_dockerfile_data_dir_is_inside_its_volume_and_a_setting() -> None:
+    env = dockerfile_env()
+    check_environment(env, "Dockerfile ENV")
+    data_dir = PurePosixPath(env["HELIOGRAPH_DATA_DIR"])
+    volumes = [PurePosixPath(v) for spec in dockerfile("VOLUME") for v in json.loads(spec)]
+    assert any(data_dir.is_relative_to(volume) and data_dir != volume for volume in volumes), (
+        "the data dir must be a directory inside the volume (Heliograph chmods it 0700)"
+    )
+
+
+def test_dockerfile_copies_what_pip_needs_and_dockerignore_keeps_it() -> None:
+    """`pip install .` in the build stage sees only what COPY brings: the project file, its
+    readme and the packages' sources, none of them excluded by .dockerignore."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    needed = {
+        "pyproject.toml",
+        project["project"]["readme"],
+        *project["tool"]["setuptools"]["packages"]["find"]["where"],
+    }
+    copied = set()
+    for arguments in dockerfile("COPY"):
+        words = [w for w in shlex.split(arguments) if not w.startswith("--")]
+        if not any(w.startswith("--from") for w in shlex.split(arguments)):
+            copied |= {w.rstrip("/") for w in words[:-1]}
+    assert needed <= copied, needed - copied
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not needed & set(ignored), needed & set(ignored)
+    assert {".venv", ".heliograph", ".git", ".env"} <= set(ignored)
+
+
+def test_dockerfile_healthcheck_passes_on_200_only(healthz: Any) -> None:
+    healthcheck = dockerfile("HEALTHCHECK")[-1]
+    command = json.loads(healthcheck[healthcheck.index("CMD") + 3 :])
+    assert any("/healthz" in word for word in command), command
+    port = healthz.server_address[1]
+    env = {"HELIOGRAPH_PORT": str(port)}  # the check reads the server's port from it
+    healthz.handler.status = 200
+    assert run_check(command, 0, env) == 0
+    healthz.handler.status = 503
+    assert run_check(command, 0, env) != 0
+    assert run_check(command, 0, {"HELIOGRAPH_PORT": "9"}) != 0  # nothing listening
+
+
+# --- docker-compose.yml and .env.example ---------------------------------------------------
+
+COMPOSE_VARIABLE = re.compile(r"(?<!\$)\$\{(\w+)(?::?[-?][^}]*)?\}")
+
+
+def env_example() -> dict[str, str]:
+    values = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+def interpolated(value: str, env: Mapping[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and $$, as `docker compose` substitutes them."""
+
+    def one(match: re.Match[str]) -> str:
+        inner = match[0][2:-1]
+        name, _, default = inner.partition(":-")
+        return env.get(name) or default
+
+    return COMPOSE_VARIABLE.sub(one, value).replace("$$", "$")
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return loaded
+
+
+def heliograph_services() -> dict[str, dict[str, Any]]:
+    services = compose()["services"]
+    return {n: s for n, s in services.items() if s.get("image", "").startswith("heliograph")}
+
+
+def test_compose_profiles_embedded_and_with_services() -> None:
+    services = compose()["services"]
+    by_profile: dict[str, set[str]] = {}
+    for name, service in services.items():
+        assert service.get("profiles"), f"{name} has no profile: it would start in every one"
+        for profile in service["profiles"]:
+            by_profile.setdefault(profile, set()).add(name)
+    assert by_profile == {
+        "embedded": {"heliograph"},
+        "with-services": {"heliograph-services", "postgres", "redis"},
+    }
+    embedded = services["heliograph"]
+    assert not {"HELIOGRAPH_DATABASE_URL", "HELIOGRAPH_REDIS_URL"} & set(embedded["environment"])
+    scaled = services["heliograph-services"]
+    assert scaled["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    for name in ("postgres", "redis"):
+        assert services[name]["healthcheck"]["test"], name
+    declared = set(compose()["volumes"])
+    for name, service in heliograph_services().items():
+        check_command(service["command"])
+        assert service["build"] == "."
+        mounts = dict(volume.split(":", 1) for volume in service["volumes"])
+        assert set(mounts) <= declared
+        data_dir = PurePosixPath(dockerfile_env()["HELIOGRAPH_DATA_DIR"])
+        assert any(data_dir.is_relative_to(path) for path in mounts.values()), name
+
+
+def test_compose_variables_are_all_in_env_example() -> None:
+    used = set(COMPOSE_VARIABLE.findall(COMPOSE.read_text()))
+    example = env_example()
+    profile = example.pop("COMPOSE_PROFILES")  # read by `docker compose` itself
+    assert profile in {p for s in compose()["services"].values() for p in s["profiles"]}
+    assert used == set(example), (
+        f"used but not in .env.example: {used - set(example)}; "
+        f"in .env.example but unused: {set(example) - used}"
+    )
+    assert all(value == "" for value in example.values()), "no values, let alone real secrets"
+
+
+@pytest.mark.parametrize("filled", [False, True], ids=["as-shipped", "filled-in"])
+def test_compose_environment_loads_as_settings(filled: bool) -> None:
+    env = env_example()
+    if filled:  # what a reader fills in, as .env.example says
+        env |= {
+            "HELIOGRAPH_API_KEY": "sk-helicone-0123456789abcdef",
+            "HELIOGRAPH_SECRET_KEY": Fernet.generate_key().decode(),
+            "HELIOGRAPH_PUBLIC_URL": "https://heliograph.example.com",
+            "HELIOGRAPH_OPENAI_API_KEY": "sk-openai",
+            "POSTGRES_PASSWORD": "0123456789abcdef",
+            "REDIS_PASSWORD": "fedcba9876543210",
+        }
+    for name, service in heliograph_services().items():
+        container_env = {k: interpolated(str(v), env) for k, v in service["environment"].items()}
+        check_environment(container_env, f"docker-compose.yml {name}")
+        if name == "heliograph-services" and filled:
+            settings = load_settings(environ=container_env)
+            assert settings.database_url == (
+                "postgresql+psycopg://heliograph:0123456789abcdef@postgres:5432/heliograph"
+            )
+            assert settings.redis_url == "redis://:fedcba9876543210@redis:6379/0"
+    postgres = compose()["services"]["postgres"]["environment"]
+    assert postgres["POSTGRES_USER"] == "heliograph" and postgres["POSTGRES_DB"] == "heliograph"
+
+
+# --- the Helm chart ------------------------------------------------------------------------
+
+
+def manifests(overrides: Mapping[str, Any] | None = None) -> dict[tuple[str, str], Any]:
+    """The chart's rendered objects by (kind, name); each template parses as YAML."""
+    objects = {}
+    for template, text in render_chart(CHART, "heliograph", overrides).items():
+        if not template.endswith(".yaml"):
+            continue
+        for document in yaml.safe_load_all(text):
+            if document:
+                assert {"apiVersion", "kind", "metadata"} <= set(document), template
+                objects[(document["kind"], document["metadata"]["name"])] = document
+    return objects
+
+
+def values() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    return loaded
+
+
+def pod_environment(objects: Mapping[tuple[str, str], Any]) -> dict[str, str]:
+    """The environment the container gets: its env, its ConfigMap's and Secret's keys."""
+    container = objects["Deployment", "heliograph"]["spec"]["template"]["spec"]["containers"][0]
+    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    for source in container["envFrom"]:
+        if "configMapRef" in source:
+            env |= objects["ConfigMap", source["configMapRef"]["name"]]["data"]
+        elif ("Secret", source["secretRef"]["name"]) in objects:
+            env |= objects["Secret", source["secretRef"]["name"]]["stringData"]
+    return env
+
+
+def test_chart_renders_with_default_values() -> None:
+    objects = manifests()
+    assert set(objects) == {
+        ("Deployment", "heliograph"),
+        ("Service", "heliograph"),
+        ("ConfigMap", "heliograph-settings"),
+        ("Secret", "heliograph-secrets"),
+        ("PersistentVolumeClaim", "heliograph-data"),
+    }
+    deployment = objects["Deployment", "heliograph"]["spec"]
+    assert deployment["replicas"] == 1, "the embedded store has a single writer"
+    assert deployment["strategy"] == {"type": "Recreate"}
+    pod = deployment["template"]["spec"]
+    assert (
+        deployment["selector"]["matchLabels"].items()
+        <= deployment["template"]["metadata"]["labels"].items()
+    )
+    assert pod["enableServiceLinks"] is False, "Service links make unknown HELIOGRAPH_ variables"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    check_command(container["args"])
+    assert container["resources"] == values()["resources"]
+    # The volume holds the data dir; the claim is the chart's.
+    (mount,) = container["volumeMounts"]
+    data_dir = PurePosixPath(pod_environment(objects)["HELIOGRAPH_DATA_DIR"])
+    assert data_dir.is_relative_to(mount["mountPath"]) and data_dir != PurePosixPath(
+        mount["mountPath"]
+    )
+    (volume,) = pod["volumes"]
+    assert volume["name"] == mount["name"]
+    assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in objects
+    # The Service reaches the container's port.
+    service = objects["Service", "heliograph"]["spec"]
+    assert service["selector"] == deployment["selector"]["matchLabels"]
+    (port,) = container["ports"]
+    assert service["ports"][0]["targetPort"] == port["name"]
+    assert port["containerPort"] == int(container["args"][container["args"].index("--port") + 1])
+
+
+def test_chart_environment_is_settings_and_secrets_stay_secret() -> None:
+    objects = manifests()
+    check_environment(pod_environment(objects), "the chart's pod")
+    for name in values()["settings"]:
+        assert name in SETTING_VARIABLES.values(), f"settings.{name} is not a setting"
+        assert not setting_info(name).secret, f"settings.{name} is a secret: put it in secrets"
+    for name in values()["secrets"]:
+        variable = ENV_PREFIX + name.upper()
+        assert PROVIDER_VARIABLE.fullmatch(variable) or (
+            name in SETTING_VARIABLES.values() and setting_info(name).secret
+        ), f"secrets.{name} is not a secret setting"
+    data = objects["ConfigMap", "heliograph-settings"]["data"]
+    assert all(isinstance(value, str) for value in data.values()), "ConfigMap values are text"
+
+
+def test_chart_with_existing_secret_claim_and_storage_class() -> None:
+    objects = manifests(
+        {
+            "existingSecret": "my-heliograph-secrets",
+            "persistence": {"existingClaim": "my-data", "storageClass": "fast"},
+        }
+    )
+    assert not any(kind in ("Secret", "PersistentVolumeClaim") for kind, _ in objects)
+    pod = objects["Deployment", "heliograph"]["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == "my-data"
+    refs = [s["secretRef"]["name"] for s in pod["containers"][0]["envFrom"] if "secretRef" in s]
+    assert refs == ["my-heliograph-secrets"]
+    claim = manifests({"persistence": {"storageClass": "fast"}})[
+        "PersistentVolumeClaim", "heliograph-data"
+    ]
+    assert claim["spec"]["storageClassName"] == "fast"
+
+
+def test_chart_settings_and_secrets_render_as_their_variables() -> None:
+    objects = manifests(
+        {
+            "settings": {"public_url": "https://heliograph.example.com"},
+            "secrets": {"database_url": "postgresql+psycopg://u:p@db:5432/heliograph"},
+        }
+    )
+    env = pod_environment(objects)
+    settings = load_settings(environ=env)
+    assert settings.public_url == "https://heliograph.example.com"
+    assert settings.database_url == "postgresql+psycopg://u:p@db:5432/heliograph"
+    before = manifests()["Deployment", "heliograph"]["spec"]["template"]["metadata"]
+    after = objects["Deployment", "heliograph"]["spec"]["template"]["metadata"]
+    assert before["annotations"] != after["annotations"], "a changed setting restarts the pod"
+
+
+def test_chart_probes_ask_healthz_and_accept_degraded(healthz: Any) -> None:
+    container = manifests()["Deployment", "heliograph"]["spec"]["template"]["spec"]["containers"][0]
+    port = healthz.server_address[1]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        command = container[probe]["exec"]["command"]
+        assert any("127.0.0.1:8585/healthz" in word for word in command), probe
+        healthz.handler.status = 200
+        assert run_check(command, port) == 0, probe
+        healthz.handler.status = 503  # degraded: alive, still serving calls
+        assert run_check(command, port) == 0, probe
+        healthz.handler.status = 500
+        assert run_check(command, port) != 0, probe
+        assert run_check(command, 9) != 0, probe  # nothing listening
+
+
+def test_chart_renders_with_helm_too() -> None:
+    helm = shutil.which("helm")
+    if helm is None:
+        pytest.skip("helm is not installed here: the chart is rendered by tests/chart_render.py")
+    rendered = subprocess.run(
+        [helm, "template", "heliograph", str(CHART)], capture_output=True, text=True, check=True
+    ).stdout
+    ours = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(rendered) if d}
+    assert ours == manifests()
+
+
+def test_chart_notes_render() -> None:
+    notes = render_chart(CHART)["NOTES.txt"]
+    for line in notes.splitlines():
+        if " -- heliograph " in line:
+            check_command(shlex.split(line.split(" -- heliograph ", 1)[1]))
+
+
+# --- docs/deploy.md ------------------------------------------------------------------------
+
+
+def test_deploy_doc_commands_exist() -> None:
+    """The `heliograph ...` commands of docs/deploy.md's blocks that cannot run here (they
+    run in a container or a pod) exist, with their options."""
+    checked = 0
+    for block in blocks_of(DEPLOY_DOC):
+        if block.language not in SHELL | {"console"}:
+            continue
+        for line in re.sub(r"\\\n\s*", " ", block.code).splitlines():
+            line = line.removeprefix("$ ").split("#", 1)[0]
+            words = shlex.split(line)
+            for index, word in enumerate(words[:-1]):
+                following = words[index + 1]
+                if word == "heliograph" and re.fullmatch(r"[a-z]+", following):
+                    if following != "heliograph":
+                        check_command(words[index + 1 :])
+                        checked += 1
+    assert checked, "docs/deploy.md shows no heliograph command"
+
+
+def test_deploy_doc_values_are_the_charts() -> None:
+    """A values file in docs/deploy.md names only keys of the chart's values.yaml."""
+
+    def check(shown: Mapping[str, Any], known: Mapping[str, Any], path: str) -> None:
+        for key, value in shown.items():
+            assert key in known, f"docs/deploy.md: {path}{key} is not in values.yaml"
+            if isinstance(value, Mapping) and isinstance(known[key], Mapping) and known[key]:
+                check(value, known[key], f"{path}{key}.")
+
+    blocks = [b for b in blocks_of(DEPLOY_DOC) if b.language == "yaml"]
+    assert blocks
+    for block in blocks:
+        check(yaml.safe_load(block.code), values(), "")
+        manifests(yaml.safe_load(block.code))  # renders with them
