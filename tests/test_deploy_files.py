@@ -10,27 +10,31 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
 import shlex
 import shutil
 import subprocess
-import sys
 import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-import click
 import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from heliograph.cli import main as cli
-from heliograph.config import ENV_PREFIX, scalar_settings, setting_info
+from heliograph.config import ENV_PREFIX, setting_info
 from heliograph.settings_sources import load_settings
 from tests.chart_render import render_chart
+from tests.deploy_checks import (
+    PROVIDER_VARIABLE,
+    SETTING_VARIABLES,
+    StubHealthz,
+    check_command,
+    check_environment,
+    run_check,
+)
 from tests.doc_blocks import ROOT, SHELL, blocks_of
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -38,61 +42,15 @@ COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 CHART = ROOT / "deploy" / "helm" / "heliograph"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
-SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in scalar_settings()}
-PROVIDER_VARIABLE = re.compile(rf"{ENV_PREFIX}[A-Z0-9]+_(API_KEY|BASE_URL)")
 
 
-# --- helpers -------------------------------------------------------------------------------
-
-
-def check_command(argv: list[str]) -> None:
-    """Fail unless `heliograph ARGV...` names a command of the CLI and only its options."""
-    command: click.Command = cli
-    context = cli.make_context("heliograph", list(argv), resilient_parsing=True)
-    rest = list(argv)
-    path = ["heliograph"]
-    while isinstance(command, click.Group):
-        assert rest, f"`{' '.join(path)}` needs a subcommand"
-        sub = command.get_command(context, rest[0])
-        assert sub is not None, f"`{' '.join(path)}` has no command {rest[0]!r}"
-        context = sub.make_context(rest[0], rest[1:], parent=context, resilient_parsing=True)
-        path.append(rest.pop(0))
-        command = sub
-    known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
-    known |= {"--help", "-h"}
-    for word in rest:
-        if word.startswith("-") and word != "-":
-            option = word.split("=", 1)[0]
-            assert option in known, f"`{' '.join(path)}` has no option {option}"
-
-
-def check_environment(env: Mapping[str, str], where: str) -> None:
-    """Fail unless every HELIOGRAPH_* name is a setting (or a provider's key or base URL) and
-    the values load as a server would load them."""
-    for name in env:
-        if name.startswith(ENV_PREFIX):
-            assert name in SETTING_VARIABLES or PROVIDER_VARIABLE.fullmatch(name), (
-                f"{where}: {name} is not a setting (`heliograph settings --markdown` lists them)"
-            )
-    load_settings(environ={k: v for k, v in env.items() if k.startswith(ENV_PREFIX)})
-
-
-class _Stub(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:
-        self.send_response(self.status if self.path == "/healthz" else 404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
+# --- a stub /healthz for the health checks ------------------------------------------------
 
 
 @pytest.fixture
 def healthz() -> Iterator[Any]:
     """A stub /healthz on a free port; set `.status` to what it answers."""
-    handler = type("Handler", (_Stub,), {})
+    handler = type("Handler", (StubHealthz,), {})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -102,14 +60,6 @@ def healthz() -> Iterator[Any]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def run_check(command: list[str], port: int, env: Mapping[str, str] | None = None) -> int:
-    """Run a health check command (python ...) here, aimed at `port` instead of 8585."""
-    assert command[0] == "python", command
-    argv = [sys.executable, *(word.replace("8585", str(port)) for word in command[1:])]
-    done = subprocess.run(argv, env={**os.environ, **(env or {})}, capture_output=True, timeout=30)
-    return done.returncode
 
 
 # --- Dockerfile ----------------------------------------------------------------------------
