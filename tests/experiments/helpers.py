@@ -61,12 +61,16 @@ def prompt_experiment(server: AnyServer, key: str) -> tuple[str, str, str, str]:
     return created["id"], experiment, created["versionId"], edited["id"]
 
 
-def wait_until_idle(server: AnyServer, key: str, experiment: str, timeout: float = 120) -> Any:
-    """The experiment's progress once its run is over."""
+def wait_until_idle(
+    server: AnyServer, key: str, experiment: str, timeout: float = 120, logged: int = 0
+) -> Any:
+    """The experiment's progress once its run is over and (when `logged` is given) that
+    many of its calls are in the log store: rows reach it in batches, after the outputs."""
     deadline = time.monotonic() + timeout
     while True:
         progress = call(server, key, "GET", f"/v2/experiment/{experiment}/progress")
-        if progress["status"] == "idle":
+        stored = sum(version["calls"] for version in progress["versions"].values())
+        if progress["status"] == "idle" and stored >= logged:
             return progress
-        assert time.monotonic() < deadline, f"still running after {timeout}s: {progress}"
+        assert time.monotonic() < deadline, f"not over after {timeout}s: {progress}"
         time.sleep(0.2)

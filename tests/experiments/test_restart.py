@@ -72,7 +72,7 @@ def test_a_run_killed_midway_resumes_without_duplicate_calls(
         killed_at = call_count(fake_provider, marker)
         assert killed_at < 98, "the kill came after the run was over"
         server.start()
-        progress = wait_until_idle(server, key, experiment, timeout=120)
+        progress = wait_until_idle(server, key, experiment, timeout=120, logged=100)
         assert (progress["total"], progress["done"], progress["failed"]) == (100, 98, 2)
 
         outputs = _outputs(server.data_dir)

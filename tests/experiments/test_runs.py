@@ -38,7 +38,7 @@ def test_two_versions_over_fifty_rows_with_one_failing_row(server: InProcessServ
 
     run = call(server, key, "POST", f"/v2/experiment/{experiment}/run", {"concurrency": 8})
     assert run == {"queued": 100}
-    progress = wait_until_idle(server, key, experiment)
+    progress = wait_until_idle(server, key, experiment, logged=100)
     assert (progress["total"], progress["done"], progress["failed"]) == (100, 98, 2)
     assert progress["versions"][original]["calls"] == 50
     assert progress["versions"][edited]["succeeded"] == 49
@@ -86,16 +86,17 @@ def test_outputs_are_scored_by_the_experiments_evaluators(server: InProcessServe
         server, key, "POST", f"/v2/experiment/{experiment}/add-manual-rows-batch", {"inputs": rows}
     )
     call(server, key, "POST", f"/v2/experiment/{experiment}/run", {})
-    wait_until_idle(server, key, experiment)
+    wait_until_idle(server, key, experiment, logged=4)
 
+    # Each output is scored just after it is recorded, once its call's row is stored.
+    deadline = time.monotonic() + 60
+    path = f"/v2/experiment/{experiment}/should-run-evaluators"
+    while call(server, key, "GET", path) is not False:
+        assert time.monotonic() < deadline, "the outputs were not all scored"
+        time.sleep(0.2)
     name = evaluator["score_name"]
     scores = call(server, key, "GET", f"/v2/experiment/{experiment}/{edited}/scores")
-    for _ in range(100):  # scores are written just after each output is recorded
-        if name in scores:
-            break
-        scores = call(server, key, "GET", f"/v2/experiment/{experiment}/{edited}/scores")
     assert scores[name] == {"value": 4.0, "valueType": "number", "max": 4.0, "min": 4.0}
-    assert call(server, key, "GET", f"/v2/experiment/{experiment}/should-run-evaluators") is False
     table = call(server, key, "GET", f"/v2/experiment/{experiment}/results")
     request_id = table[0]["outputs"][original]["request_id"]
     one = call(server, key, "GET", f"/v2/experiment/{experiment}/{request_id}/{name}")
