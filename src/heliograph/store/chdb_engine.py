@@ -30,16 +30,16 @@ import orjson
 from heliograph.fileio import write_all
 from heliograph.store.engine import QueryParams, QuerySettings, store_error
 from heliograph.store.fair_reads import OrgSlots, RoundRobin
+from heliograph.store.sql_text import DATABASE as DATABASE  # where hql/ finds it
+from heliograph.store.sql_text import literal, map_literal, settings_clause
 from heliograph.store.thread_priority import StoreThreadPriority
 
-DATABASE = "heliograph"
 # chDB's allocator (its own jemalloc, configured by JE_MALLOC_CONF) keeps freed pages for
 # ClickHouse's default 5 s. With a batch insert every second, that kept 200-450 MB of
 # freed memory resident, rising and falling with the merges (RSS 540-830 MiB over 60
 # batches of 2,000 stream rows). At 1 s it returns them within a batch period: 490-650 MiB,
 # with no change in streams per second beyond the run-to-run noise (bench.profile, 2 runs).
 ALLOCATOR_CONF = "dirty_decay_ms:1000"
-_SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
 
 
 def _param_text(value: Any) -> Any:
@@ -47,9 +47,9 @@ def _param_text(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_literal(item) for item in value) + "]"
+        return "[" + ",".join(literal(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_literal(k)}:{_literal(v)}" for k, v in value.items()) + "}"
+        return map_literal(value)
     if isinstance(value, str):
         return value.translate(_ESCAPED_FORMAT)
     return value
@@ -60,24 +60,10 @@ def _param_text(value: Any) -> Any:
 _ESCAPED_FORMAT = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).translate(_LITERAL)
-    return f"'{text}'"
-
-
-_LITERAL = str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _settings_clause(settings: QuerySettings | None) -> str:
-    extra = "".join(f", {name} = {_literal(value)}" for name, value in (settings or {}).items())
-    return _SETTINGS + extra
-
-
 class ChdbEngine:
+    embedded = True  # one process owns the store: migrations need no lock
+    cluster = ""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self.priority = StoreThreadPriority()
@@ -125,7 +111,7 @@ class ChdbEngine:
     def _select(
         self, sql: str, params: QueryParams | None, settings: QuerySettings | None = None
     ) -> list[dict[str, Any]]:
-        result = self._query(sql + _settings_clause(settings), "JSONEachRow", params)
+        result = self._query(sql + settings_clause(settings), "JSONEachRow", params)
         # A cut multi-byte character (substring() of a Japanese body) is not UTF-8:
         # answered as U+FFFD rather than failing the whole read.
         data = result.bytes().decode("utf-8", "replace")
@@ -149,7 +135,7 @@ class ChdbEngine:
         # the session runs any other query.
         values = {k: _param_text(v) for k, v in (params or {}).items()}
         try:
-            stream = self._session.send_query(sql + _settings_clause(settings), fmt, params=values)
+            stream = self._session.send_query(sql + settings_clause(settings), fmt, params=values)
         except Exception as exc:
             raise store_error(str(exc).strip()) from None
         try:
@@ -195,7 +181,7 @@ class ChdbEngine:
 
     def _insert_file(self, table: str, path: Path) -> None:
         self._query(
-            f"INSERT INTO {table} FROM INFILE {_literal(str(path.absolute()))} "
+            f"INSERT INTO {table} FROM INFILE {literal(str(path.absolute()))} "
             "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow"
         )
 
