@@ -1,5 +1,5 @@
-"""Batch inserts into embedded chDB: rows go through a file, whatever the data dir is called,
-and the store's thread yields the CPU to the event loop."""
+"""Batch inserts: rows arrive whole whatever the data dir is called, and on chDB they go
+through a file; chdb_engine.py's thread yields the CPU to the event loop."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.engine import StoreError
 from heliograph.store.thread_priority import STORE_THREAD_NICE
+from tests.store.engines import Engine, open_engine
 
 TABLE = "batch_probe"
 
 
-async def _engine(path: Path) -> ChdbEngine:
-    store = ChdbEngine(path)
-    await store.open()
+async def _engine(path: Path, kind: str = "chdb-core") -> Engine:
+    store = await open_engine(kind, path)
     await store.execute(
         f"CREATE TABLE {TABLE} (id UInt32, text String, tags Map(String, String)) "
         "ENGINE = MergeTree ORDER BY id"
@@ -33,9 +32,11 @@ def _line(i: int, text: str) -> bytes:
 
 
 @pytest.mark.parametrize("directory", ["plain", "it's quoted", "back\\slash", "ünï code"])
-def test_a_large_batch_arrives_whole_in_any_data_dir(tmp_path: Path, directory: str):
+def test_a_large_batch_arrives_whole_in_any_data_dir(
+    tmp_path: Path, directory: str, engine_kind: str
+):
     async def run() -> list[dict[str, object]]:
-        store = await _engine(tmp_path / directory)
+        store = await _engine(tmp_path / directory, engine_kind)
         try:
             # More rows than one writev takes, non-ASCII text, an unknown field (skipped).
             lines = [_line(i, f"row {i} é ✓ \\ ' \"") for i in range(2500)]
@@ -51,9 +52,9 @@ def test_a_large_batch_arrives_whole_in_any_data_dir(tmp_path: Path, directory: 
     assert not (tmp_path / directory / "insert-batch.jsonl").exists()
 
 
-def test_a_refused_batch_raises_and_leaves_no_file(tmp_path: Path):
+def test_a_refused_batch_raises_and_leaves_no_file(tmp_path: Path, engine_kind: str):
     async def run() -> None:
-        store = await _engine(tmp_path)
+        store = await _engine(tmp_path, engine_kind)
         try:
             with pytest.raises(StoreError):
                 await store.insert_json_lines(TABLE, [b'{"id": "not a number"}\n'])
@@ -80,16 +81,16 @@ def test_the_store_thread_runs_at_a_lower_priority(tmp_path: Path):
     assert store_nice == min(19, loop_nice + STORE_THREAD_NICE)
 
 
-def test_rows_already_in_a_file_are_inserted_from_it(tmp_path: Path):
+def test_rows_already_in_a_file_are_inserted_from_it(tmp_path: Path, engine_kind: str):
     segment = tmp_path / "seg-000000000001.jsonl"
     lines = [_line(1, "a"), _line(2, "b")]
     segment.write_bytes(b"".join(lines))
 
     async def run() -> list[dict[str, object]]:
-        store = await _engine(tmp_path / "store")
-        # Where a batch file would go: writing one now fails, so the rows must come from
-        # the segment.
-        (tmp_path / "store" / "insert-batch.jsonl").mkdir()
+        store = await _engine(tmp_path / "store", engine_kind)
+        # Where chdb_engine.py would write a batch file: writing one now fails, so the rows
+        # must come from the segment. (A server is sent the lines.)
+        (tmp_path / "store" / "insert-batch.jsonl").mkdir(parents=True)
         try:
             await store.insert_json_lines(TABLE, lines, segment)
             return await store.select(f"SELECT id, text FROM {TABLE} ORDER BY id")

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.requests import query_requests
 from heliograph.store.schema import apply_migrations
+from tests.store.engines import Engine, open_engine
 
 ORGS = [str(uuid.uuid4()), str(uuid.uuid4())]
 MODELS = ["gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet", "GPT-4-Turbo"]
@@ -71,11 +71,11 @@ ROWS = make_rows()
 
 @pytest.fixture(scope="module")
 def store(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ChdbEngine, asyncio.AbstractEventLoop]]:
+    tmp_path_factory: pytest.TempPathFactory, module_engine_kind: str
+) -> Iterator[tuple[Engine, asyncio.AbstractEventLoop]]:
     loop = asyncio.new_event_loop()
-    engine = ChdbEngine(Path(tmp_path_factory.mktemp("filters")) / "ch")
-    loop.run_until_complete(engine.open())
+    path = Path(tmp_path_factory.mktemp("filters")) / "ch"
+    engine = loop.run_until_complete(open_engine(module_engine_kind, path))
     loop.run_until_complete(apply_migrations(engine))
     lines = [orjson.dumps(row) + b"\n" for row in ROWS]
     loop.run_until_complete(engine.insert_json_lines("request_response_rmt", lines))
@@ -208,7 +208,7 @@ trees = st.recursive(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(tree=trees, org=st.sampled_from(ORGS))
-def test_random_filters_match_the_reference(store: tuple[ChdbEngine, Any], tree: Any, org: str):
+def test_random_filters_match_the_reference(store: tuple[Engine, Any], tree: Any, org: str):
     engine, loop = store
     rows = loop.run_until_complete(
         query_requests(engine, org, tree, limit=1000, include_bodies=False)

@@ -23,7 +23,6 @@ from heliograph.hql.execute import HqlLimits
 from heliograph.hql.execute import execute as execute_hql
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.store import schema
-from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.engine import ClickHouseEngine, QueryParams, QuerySettings
 from heliograph.store.evals import score_distributions, time_window
 from heliograph.store.log_row import NEW_ID_FIELD, LogRow
@@ -36,6 +35,7 @@ from heliograph.store.schema import apply_migrations
 from heliograph.store.scores import add_scores, score_names
 from heliograph.store.sessions import SessionScope, query_sessions, session_requests
 from heliograph.store.users import user_metrics, user_usage
+from tests.store.engines import Engine, open_engine
 
 ORG, OTHER_ORG = str(uuid.uuid4()), str(uuid.uuid4())
 SESSION = "session-1"
@@ -74,13 +74,13 @@ def property_is(key: str, value: str) -> dict[str, Any]:
     return {"request_response_rmt": {"properties": {key: {"equals": value}}}}
 
 
-async def hql_rows(engine: ChdbEngine, sql: str, org: str = ORG) -> list[dict[str, Any]]:
+async def hql_rows(engine: Engine, sql: str, org: str = ORG) -> list[dict[str, Any]]:
     answer = await (await execute_hql(engine, org, sql, 100, HqlLimits())).read()
     rows: list[dict[str, Any]] = orjson.loads(answer)["data"]["rows"]
     return rows
 
 
-async def filtered_counts(engine: ChdbEngine, filter_node: Any) -> dict[str, int]:
+async def filtered_counts(engine: Engine, filter_node: Any) -> dict[str, int]:
     """How many requests each reader that takes a filter AST sees."""
     metrics = await totals(engine, Scope(ORG, filter_node, WINDOW), ("request_count",))
     users = (await user_metrics(engine, ORG, filter_node))["users"]
@@ -93,7 +93,7 @@ async def filtered_counts(engine: ChdbEngine, filter_node: Any) -> dict[str, int
     }
 
 
-async def counts(engine: ChdbEngine) -> dict[str, int]:
+async def counts(engine: Engine) -> dict[str, int]:
     """How many requests each reader sees."""
     alert = await measure(engine, ORG, AlertSpec("n", "count", 1, 10**12))
     hql = await hql_rows(engine, "SELECT count() AS n FROM request_response_rmt")
@@ -115,13 +115,14 @@ def everywhere(n: int, readers: tuple[str, ...] = EVERY_READER) -> dict[str, int
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Iterator[Callable[[Callable[[ChdbEngine], Awaitable[None]]], None]]:
+def run(
+    tmp_path: Path, engine_kind: str
+) -> Iterator[Callable[[Callable[[Engine], Awaitable[None]]], None]]:
     """Run a coroutine against a fresh migrated store."""
 
-    def go(body: Callable[[ChdbEngine], Awaitable[None]]) -> None:
+    def go(body: Callable[[Engine], Awaitable[None]]) -> None:
         async def main() -> None:
-            engine = ChdbEngine(tmp_path / "ch")
-            await engine.open()
+            engine = await open_engine(engine_kind, tmp_path / "ch")
             try:
                 await apply_migrations(engine)
                 await body(engine)
@@ -134,7 +135,7 @@ def run(tmp_path: Path) -> Iterator[Callable[[Callable[[ChdbEngine], Awaitable[N
 
 
 def test_a_request_changed_twice_is_counted_once_with_its_newest_values(run):
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         changed, plain = str(uuid.uuid4()), str(uuid.uuid4())
         await ClickHouseSink(engine).write([row(changed, 1), row(plain, 2)])
         assert await counts(engine) == everywhere(2)
@@ -176,7 +177,7 @@ def test_a_request_changed_twice_is_counted_once_with_its_newest_values(run):
 
 
 def test_a_filter_on_a_value_only_an_older_version_had_matches_nothing(run):
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         changed = str(uuid.uuid4())
         await ClickHouseSink(engine).write([row(changed, 1, stage="draft")])
         await update_properties(engine, ORG, changed, {"Stage": "review"})
@@ -195,7 +196,7 @@ def test_a_filter_on_a_value_only_an_older_version_had_matches_nothing(run):
 
 
 def test_a_request_id_logged_again_is_counted_once(run):
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         sink = ClickHouseSink(engine)
         resent, twice_in_a_batch, other = (str(uuid.uuid4()) for _ in range(3))
         await sink.write([row(resent, 1), row(twice_in_a_batch, 2), row(twice_in_a_batch, 2)])
@@ -219,9 +220,9 @@ def test_a_request_id_logged_again_is_counted_once(run):
 
 
 class CountingEngine:
-    """A ChdbEngine that records which kind of statement each call was."""
+    """A Engine that records which kind of statement each call was."""
 
-    def __init__(self, engine: ChdbEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.calls: list[str] = []
 
@@ -243,7 +244,7 @@ class CountingEngine:
 
 
 def test_a_batch_of_new_ids_costs_one_lookup(run):
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         counting = CountingEngine(engine)
         store = cast(ClickHouseEngine, counting)
         fresh = [row(str(uuid.uuid4()), minute) for minute in range(50)]
@@ -259,7 +260,7 @@ def test_a_batch_of_new_ids_costs_one_lookup(run):
 
 
 def test_ids_heliograph_made_up_are_never_looked_up(run):
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         counting = CountingEngine(engine)
         store = cast(ClickHouseEngine, counting)
         made_up = [row(str(uuid.uuid4()), minute, id_is_new=True) for minute in range(20)]
@@ -282,7 +283,7 @@ def test_ids_heliograph_made_up_are_never_looked_up(run):
 def test_request_versions_has_every_column_of_request_response_rmt(run):
     """Readers union the two tables' rows: a column added to one must be added to both."""
 
-    async def body(engine: ChdbEngine) -> None:
+    async def body(engine: Engine) -> None:
         def shape(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
             return [(r["name"], r["type"]) for r in rows]
 
@@ -293,19 +294,20 @@ def test_request_versions_has_every_column_of_request_response_rmt(run):
     run(body)
 
 
-def test_the_migration_registers_requests_stored_with_several_rows(tmp_path: Path):
+def test_the_migration_registers_requests_stored_with_several_rows(
+    tmp_path: Path, engine_kind: str
+):
     """A store from before m013 holds version rows and same-id rows; upgrading keeps each
     request counted once, and the ids it held are known to the log sink."""
 
     async def main() -> None:
-        engine = ChdbEngine(tmp_path / "ch")
-        await engine.open()
+        engine = await open_engine(engine_kind, tmp_path / "ch")
         try:
             await upgrade(engine)
         finally:
             await engine.close()
 
-    async def upgrade(engine: ChdbEngine) -> None:
+    async def upgrade(engine: Engine) -> None:
         before = tuple(m for m in schema.MIGRATIONS if m.name < "m013")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(schema, "MIGRATIONS", before)

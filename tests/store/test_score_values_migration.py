@@ -11,10 +11,10 @@ import orjson
 import pytest
 
 from heliograph.store import schema
-from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.requests import get_request, query_requests
 from heliograph.store.schema import apply_migrations
 from heliograph.store.scores import add_scores, score_names
+from tests.store.engines import open_engine
 
 ORG = str(uuid.uuid4())
 
@@ -33,9 +33,8 @@ def old_row(request_id: str, scores: dict[str, int]) -> bytes:
     return orjson.dumps(row) + b"\n"
 
 
-async def upgrade_then_score(path: Path) -> None:
-    engine = ChdbEngine(path)
-    await engine.open()
+async def upgrade_then_score(kind: str, path: Path) -> None:
+    engine = await open_engine(kind, path)
     try:
         before = tuple(m for m in schema.MIGRATIONS if m.name < "m012")
         with pytest.MonkeyPatch.context() as patch:
@@ -64,5 +63,5 @@ async def upgrade_then_score(path: Path) -> None:
         await engine.close()
 
 
-def test_a_store_from_before_fractional_scores_upgrades_in_place(tmp_path: Path):
-    asyncio.run(upgrade_then_score(tmp_path / "ch"))
+def test_a_store_from_before_fractional_scores_upgrades_in_place(tmp_path: Path, engine_kind: str):
+    asyncio.run(upgrade_then_score(engine_kind, tmp_path / "ch"))

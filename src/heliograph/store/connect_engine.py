@@ -1,0 +1,220 @@
+"""The store through clickhouse-connect: a ClickHouse server (`http(s)://`) or chDB (`chdb://`).
+
+clickhouse-connect (1.12) carries its own chDB backend (`get_client(dsn="chdb:///path")`,
+which imports the `chdb` module that chdb-core provides), so one client API reaches both
+engines, and the SQL above this module (migrations, filters, HQL, metrics, readers) is the
+same for both. Rows are read as JSONEachRow, as from ChdbEngine, so readers see the same
+values whichever engine answered.
+
+On chDB the client runs on one thread, at the store's priority, reads handed to it in turns
+(as in chdb_engine.py). On a server, calls run on a few threads at once: the server does the
+work, the threads only wait on sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from heliograph.store.chdb_engine import ALLOCATOR_CONF
+from heliograph.store.engine import QueryParams, QuerySettings, StoreUnavailable, store_error
+from heliograph.store.fair_reads import OrgSlots, RoundRobin
+from heliograph.store.sql_text import DATABASE, literal, map_literal, settings_clause
+from heliograph.store.thread_priority import StoreThreadPriority
+
+# Calls in flight at once on a server (an HTTP connection each).
+SERVER_THREADS = 8
+_STREAM_PIECE = 1 << 16
+_INSERT_SETTINGS = {"input_format_skip_unknown_fields": 1}
+
+
+def is_embedded(url: str) -> bool:
+    """Whether `url` names an in-process chDB store rather than a server."""
+    return url.startswith("chdb:")
+
+
+def chdb_url(path: Path) -> str:
+    """The clickhouse-connect URL of a chDB store directory."""
+    return "chdb://" + str(path.absolute())
+
+
+class ClickHouseConnectEngine:
+    """The ClickHouseEngine protocol over a clickhouse-connect client."""
+
+    def __init__(self, url: str, *, cluster: str = "") -> None:
+        self.url = url
+        self.embedded = is_embedded(url)
+        self.cluster = cluster
+        self.priority = StoreThreadPriority()
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            1 if self.embedded else SERVER_THREADS,
+            thread_name_prefix="clickhouse",
+            initializer=self.priority.adopt_current_thread,
+        )
+        self.reads = RoundRobin(self._executor) if self.embedded else None
+        self.org_slots = OrgSlots()  # held per API request by api/fair_reads.py
+        self._client: Any = None
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        import clickhouse_connect  # imported late: it loads chDB for a chdb:// URL
+
+        if self.embedded:
+            os.environ.setdefault("JE_MALLOC_CONF", ALLOCATOR_CONF)
+            Path(self.url.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+        # No session on a server: calls from several threads at once (chDB has none).
+        options: dict[str, Any] = {} if self.embedded else {"autogenerate_session_id": False}
+        try:
+            client = clickhouse_connect.get_client(dsn=self.url, database="default", **options)
+        except Exception as exc:
+            raise _error(exc) from None
+        self._client = client
+        on_cluster = f" ON CLUSTER {self.cluster}" if self.cluster else ""
+        self._call(client.command, f"CREATE DATABASE IF NOT EXISTS {DATABASE}{on_cluster}")
+        client.database = DATABASE
+
+    @staticmethod
+    def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # clickhouse-connect's DatabaseError, OperationalError
+            raise _error(exc) from None
+
+    async def _run(self, fn: Callable[..., Any], *args: Any, log_write: bool = False) -> Any:
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(self._executor, fn, *args)
+        return await self.priority.watch(call, log_write=log_write)
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.reads is None:
+            return await self._run(fn, *args)
+        return await self.priority.watch(self.reads.run(functools.partial(fn, *args)))
+
+    async def execute(self, sql: str, params: QueryParams | None = None) -> None:
+        await self._run(functools.partial(self._call, self._client.command, sql, _params(params)))
+
+    def _select(
+        self, sql: str, params: QueryParams | None, settings: QuerySettings | None
+    ) -> list[dict[str, Any]]:
+        data: bytes = self._call(
+            self._client.raw_query,
+            sql + settings_clause(settings),
+            _params(params),
+            fmt="JSONEachRow",
+        )
+        # A cut multi-byte character is answered as U+FFFD, as in chdb_engine.py.
+        text = data.decode("utf-8", "replace")
+        return [orjson.loads(line) for line in text.split("\n") if line]
+
+    async def select(
+        self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._read(self._select, sql, params, settings)
+        return rows
+
+    def _stream(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        fmt: str,
+        on_chunk: Callable[[bytes], None],
+        settings: QuerySettings | None,
+    ) -> None:
+        # The settings ride in the query: given as settings, chDB's backend would apply
+        # them with SET and read the whole answer before handing over any of it.
+        stream = self._call(
+            self._client.raw_stream, sql + settings_clause(settings), _params(params), fmt=fmt
+        )
+        try:
+            while True:
+                piece = self._call(stream.read, _STREAM_PIECE)
+                if not piece:
+                    return
+                on_chunk(piece)
+        finally:
+            stream.close()  # stops a query that on_chunk broke off
+
+    async def stream(
+        self,
+        sql: str,
+        params: QueryParams | None,
+        fmt: str,
+        on_chunk: Callable[[bytes], None],
+        settings: QuerySettings | None = None,
+    ) -> None:
+        await self._read(self._stream, sql, params, fmt, on_chunk, settings)
+
+    def _insert(self, table: str, lines: Sequence[bytes], source: Path | None) -> None:
+        if source is not None and self.embedded:
+            # chDB reads the sealed segment itself, as ChdbEngine does: no copy.
+            self._call(
+                self._client.command,
+                f"INSERT INTO {table} FROM INFILE {literal(str(source.absolute()))} "
+                "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow",
+            )
+            return
+        self._call(
+            self._client.raw_insert,
+            table,
+            insert_block=b"".join(lines),
+            settings=_INSERT_SETTINGS,
+            fmt="JSONEachRow",
+        )
+
+    async def insert_json_lines(
+        self, table: str, lines: Sequence[bytes], source: Path | None = None
+    ) -> None:
+        if lines:
+            await self._run(self._insert, table, lines, source, log_write=True)
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def close(self) -> None:
+        await self._run(self._close)
+        self._executor.shutdown(wait=True)
+
+
+def _params(params: QueryParams | None) -> dict[str, Any]:
+    """Query parameters as clickhouse-connect should send them."""
+    return {name: _param(value) for name, value in (params or {}).items()}
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict):
+        return _MapLiteral(value)
+    return value
+
+
+class _MapLiteral:
+    """A Map parameter as ClickHouse reads one: `{'k':'v'}`. clickhouse-connect would send a
+    dict as JSON (refused by a Map parameter), and a string escaped once more (which a Map
+    is not); any other object it sends as its str()."""
+
+    def __init__(self, value: dict[Any, Any]) -> None:
+        self._text = map_literal(value)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def _error(exc: Exception) -> Exception:
+    from clickhouse_connect.driver.exceptions import OperationalError
+
+    message = str(exc).strip()
+    if isinstance(exc, OperationalError):  # the server could not be reached
+        return StoreUnavailable(f"The log store is unavailable; retry shortly ({message[:300]})")
+    return store_error(message)
