@@ -2,13 +2,18 @@
 
 Table shapes follow Helicone's `request_response_rmt` so that HQL written for Helicone
 runs here unchanged. Applied migration names are recorded in `heliograph_migrations`.
+On a ClickHouse cluster each statement runs `ON CLUSTER` with Replicated engines
+(store/cluster_ddl.py); on a server, under a lock that many processes may wait for
+(store/migration_lock.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heliograph.store.cluster_ddl import on_cluster
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.migration_lock import migration_lock
 
 
 @dataclass(frozen=True)
@@ -299,8 +304,8 @@ _RECORD_TABLE = (
 )
 
 
-async def _applied(engine: ClickHouseEngine) -> set[str]:
-    await engine.execute(_RECORD_TABLE)
+async def _applied(engine: ClickHouseEngine, cluster: str = "") -> set[str]:
+    await engine.execute(on_cluster(_RECORD_TABLE, cluster))
     return {row["name"] for row in await engine.select("SELECT name FROM heliograph_migrations")}
 
 
@@ -315,14 +320,29 @@ async def pending_migrations(engine: ClickHouseEngine) -> list[str]:
     return [migration.name for migration in MIGRATIONS if migration.name not in done]
 
 
-async def apply_migrations(engine: ClickHouseEngine) -> list[str]:
-    """Apply the migrations not yet recorded; return the names applied now."""
-    done = await _applied(engine)
+async def apply_migrations(
+    engine: ClickHouseEngine, cluster: str = "", shared: bool = False
+) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied now.
+
+    `cluster`: run them `ON CLUSTER` it. `shared`: other processes may migrate the same
+    store (a ClickHouse server): when any is pending, they are applied under the migration
+    lock, so each runs once."""
+    if not shared:
+        return await _apply(engine, cluster)
+    if not await pending_migrations(engine):
+        return []
+    async with migration_lock(engine, cluster):
+        return await _apply(engine, cluster)  # what another process left pending
+
+
+async def _apply(engine: ClickHouseEngine, cluster: str) -> list[str]:
+    done = await _applied(engine, cluster)
     applied = []
     for migration in MIGRATIONS:
         if migration.name in done:
             continue
-        await engine.execute(migration.sql)
+        await engine.execute(on_cluster(migration.sql, cluster))
         await engine.execute(
             "INSERT INTO heliograph_migrations (name) VALUES ({name:String})",
             {"name": migration.name},
