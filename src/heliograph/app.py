@@ -53,7 +53,7 @@ from heliograph.prompts.bodies import EmbeddedBodyStore
 from heliograph.prompts.bucket_setup import open_bucket
 from heliograph.prompts.service import Prompts
 from heliograph.prompts.signing import BodyUrlSigner
-from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.engines import store_engine
 from heliograph.store.schema import apply_migrations
 from heliograph.throttled_log import ThrottledLog
 from heliograph.ui.routes import router as dashboard_router
@@ -92,7 +92,7 @@ def build_services(settings: Settings) -> Services:
     keys.organization()  # the default organization exists from the first start
     if settings.api_key:
         keys.ensure(settings.api_key)
-    engine = ChdbEngine(settings.data_dir / "clickhouse")
+    engine = store_engine(settings)
     pipeline = LogPipeline(
         Spool(settings.data_dir / "spool"),
         ClickHouseSink(engine),
@@ -264,7 +264,8 @@ class HeliographApp:
             started.callback(services.upstream.close)
             await services.engine.open()
             started.push_async_callback(services.engine.close)
-            await apply_migrations(services.engine)
+            engine = services.engine
+            await apply_migrations(engine, engine.cluster, shared=not engine.embedded)
             await services.pipeline.start()
             started.push_async_callback(services.pipeline.close)
             await services.prompts.start()

@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 
 from heliograph.errors import HeliographError
 from heliograph.provider_specs import default_base_urls
-from heliograph.setting_values import is_bucket_name, is_fernet_key, is_http_url, is_key_prefix
+from heliograph.setting_values import (
+    is_bucket_name,
+    is_fernet_key,
+    is_http_url,
+    is_identifier,
+    is_key_prefix,
+)
 
 ENV_PREFIX = "HELIOGRAPH_"
 
@@ -81,6 +87,24 @@ class Settings:
         "Metadata database; `postgresql+psycopg://...` for PostgreSQL",
         shown_default="SQLite in the data dir",
         secret=True,
+    )
+    clickhouse_url: str = setting(
+        "",
+        "Log store on a ClickHouse server or cluster, `https://USER:PASSWORD@HOST:8443` "
+        "([store engines](docs/scale-out.md#store-engines))",
+        shown_default="chDB in the data dir",
+        secret=True,
+        valid=is_http_url,
+        expected="an http:// or https:// URL",
+    )
+    clickhouse_cluster: str = setting(
+        "",
+        "The ClickHouse cluster's name: migrations run `ON CLUSTER` it, with Replicated table "
+        "engines",
+        shown_default="none: one server",
+        valid=is_identifier,
+        expected="a ClickHouse identifier: letters, digits and `_`, not starting with a digit",
+        requires=("clickhouse_url",),
     )
     key_cache_s: float = setting(
         60.0,

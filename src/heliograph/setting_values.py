@@ -113,3 +113,11 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name `name` is most likely a misspelling of, if any is close enough."""
     found = difflib.get_close_matches(name, list(known), n=1)
     return found[0] if found else None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def is_identifier(text: str) -> bool:
+    """A plain SQL identifier (a ClickHouse cluster's name), safe to write into a statement."""
+    return _IDENTIFIER.fullmatch(text) is not None

@@ -24,7 +24,7 @@ from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.prompts.service import Prompts
-from heliograph.store.chdb_engine import ChdbEngine
+from heliograph.store.engines import StoreEngine
 from heliograph.webhooks.service import Webhooks
 
 
@@ -34,7 +34,7 @@ class Services:
 
     settings: Settings
     keys: KeyStore
-    engine: ChdbEngine
+    engine: StoreEngine
     pipeline: LogPipeline
     catalog: PriceCatalog
     upstream: ConnectionPool  # every proxied call goes out through this one pool
