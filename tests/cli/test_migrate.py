@@ -85,3 +85,18 @@ def test_a_running_servers_store_is_left_alone(start_server):
         "metadata database (sqlite): up to date\n"
         f"log store: skipped, the log store of {server.data_dir} is in use by a running server\n"
     )
+
+
+def test_a_clickhouse_server_that_cannot_be_reached_is_named_and_fails_the_command(
+    tmp_path: Path,
+):
+    """With clickhouse_url set, the log store migrated is the server's, not the data dir's.
+    (HELIOGRAPH_TEST_CLICKHOUSE_URL runs tests/store's migrations on a real one.)"""
+    operator = Operator(tmp_path / "data")
+    operator.env["HELIOGRAPH_CLICKHOUSE_URL"] = "http://default:secret@127.0.0.1:9"
+    result = operator.run("migrate")
+    assert result.returncode == 1
+    assert "metadata database (sqlite):" in result.stdout
+    assert "cannot migrate the log store: The log store is unavailable" in result.stderr
+    assert "secret" not in result.stderr
+    assert not (operator.data_dir / "clickhouse").exists(), "no embedded store is made"
