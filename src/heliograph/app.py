@@ -35,6 +35,7 @@ from heliograph.gateway.routing import Router
 from heliograph.gateway.steps import call_flow
 from heliograph.gateway.unified import GATEWAY_PATHS, UNIFIED_INTAKE, Unified
 from heliograph.hql.service import HqlService
+from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.legacy_prompt_step import legacy_prompt_step
 from heliograph.meta import db
@@ -53,7 +54,7 @@ from heliograph.prompts.bodies import EmbeddedBodyStore
 from heliograph.prompts.bucket_setup import open_bucket
 from heliograph.prompts.service import Prompts
 from heliograph.prompts.signing import BodyUrlSigner
-from heliograph.store.engines import store_engine
+from heliograph.store.engines import HqlScope, store_engine
 from heliograph.store.schema import apply_migrations
 from heliograph.throttled_log import ThrottledLog
 from heliograph.ui.routes import router as dashboard_router
@@ -92,7 +93,12 @@ def build_services(settings: Settings) -> Services:
     keys.organization()  # the default organization exists from the first start
     if settings.api_key:
         keys.ensure(settings.api_key)
-    engine = store_engine(settings)
+    hql = HqlScope(
+        ORG_PARAM,
+        (*ALLOWED_TABLES, *INTERNAL_TABLES),
+        load_secret(settings.secret_key, settings.data_dir),
+    )
+    engine = store_engine(settings, hql)
     pipeline = LogPipeline(
         Spool(settings.data_dir / "spool"),
         ClickHouseSink(engine),

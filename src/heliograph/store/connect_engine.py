@@ -26,6 +26,7 @@ import orjson
 from heliograph.store.chdb_engine import ALLOCATOR_CONF
 from heliograph.store.engine import QueryParams, QuerySettings, StoreUnavailable, store_error
 from heliograph.store.fair_reads import OrgSlots, RoundRobin
+from heliograph.store.hql_readers import HqlReaders
 from heliograph.store.sql_text import DATABASE, literal, map_literal, settings_clause
 from heliograph.store.thread_priority import StoreThreadPriority
 
@@ -61,6 +62,8 @@ class ClickHouseConnectEngine:
         self.reads = RoundRobin(self._executor) if self.embedded else None
         self.org_slots = OrgSlots()  # held per API request by api/fair_reads.py
         self._client: Any = None
+        # On a server, HQL's queries run as their organization's read-only user.
+        self.hql_readers: HqlReaders | None = None
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -102,11 +105,19 @@ class ClickHouseConnectEngine:
     async def execute(self, sql: str, params: QueryParams | None = None) -> None:
         await self._run(functools.partial(self._call, self._client.command, sql, _params(params)))
 
+    def _reader(self, params: QueryParams | None) -> Any:
+        """The client a read goes through: an HQL query's organization's, or Heliograph's."""
+        readers = self.hql_readers
+        organization = readers.organization_of(params) if readers else None
+        if readers is None or organization is None:
+            return self._client
+        return self._call(readers.client_for, self._client, organization)
+
     def _select(
         self, sql: str, params: QueryParams | None, settings: QuerySettings | None
     ) -> list[dict[str, Any]]:
         data: bytes = self._call(
-            self._client.raw_query,
+            self._reader(params).raw_query,
             sql + settings_clause(settings),
             _params(params),
             fmt="JSONEachRow",
@@ -132,7 +143,10 @@ class ClickHouseConnectEngine:
         # The settings ride in the query: given as settings, chDB's backend would apply
         # them with SET and read the whole answer before handing over any of it.
         stream = self._call(
-            self._client.raw_stream, sql + settings_clause(settings), _params(params), fmt=fmt
+            self._reader(params).raw_stream,
+            sql + settings_clause(settings),
+            _params(params),
+            fmt=fmt,
         )
         try:
             while True:
@@ -177,6 +191,8 @@ class ClickHouseConnectEngine:
             await self._run(self._insert, table, lines, source, log_write=True)
 
     def _close(self) -> None:
+        if self.hql_readers is not None:
+            self.hql_readers.close()
         if self._client is not None:
             self._client.close()
             self._client = None

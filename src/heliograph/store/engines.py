@@ -11,16 +11,36 @@ query latency beyond the noise (bench/store_engines.py, medians of 5 alternating
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from heliograph.config import Settings
 from heliograph.store.chdb_engine import ChdbEngine
 from heliograph.store.connect_engine import ClickHouseConnectEngine
+from heliograph.store.hql_readers import HqlReaders
 
 StoreEngine = ChdbEngine | ClickHouseConnectEngine
+
+
+@dataclass(frozen=True)
+class HqlScope:
+    """What marks an HQL query and what it may read: hql/'s, handed down by the app."""
+
+    org_param: str
+    tables: tuple[str, ...]
+    secret: bytes  # the server's secret, from which the users' passwords derive
+
+
 STORE_DIR = "clickhouse"  # in the data dir
 
 
-def store_engine(settings: Settings) -> StoreEngine:
-    """The engine the settings name (not opened yet)."""
-    if settings.clickhouse_url:
-        return ClickHouseConnectEngine(settings.clickhouse_url, cluster=settings.clickhouse_cluster)
-    return ChdbEngine(settings.data_dir / STORE_DIR)
+def store_engine(settings: Settings, hql: HqlScope | None = None) -> StoreEngine:
+    """The engine the settings name (not opened yet). On a server, the queries `hql` scopes
+    run as their organization's read-only user (store/hql_readers.py)."""
+    if not settings.clickhouse_url:
+        return ChdbEngine(settings.data_dir / STORE_DIR)
+    engine = ClickHouseConnectEngine(settings.clickhouse_url, cluster=settings.clickhouse_cluster)
+    if hql is not None:
+        engine.hql_readers = HqlReaders(
+            settings.clickhouse_url, hql.secret, hql.tables, hql.org_param, engine.cluster
+        )
+    return engine
