@@ -77,7 +77,7 @@ class ClickHouseConnectEngine:
         # No session on a server: calls from several threads at once (chDB has none).
         options: dict[str, Any] = {} if self.embedded else {"autogenerate_session_id": False}
         try:
-            client = clickhouse_connect.get_client(dsn=self.url, database="default", **options)
+            client = clickhouse_connect.get_client(dsn=self.url, **options)
         except Exception as exc:
             raise _error(exc) from None
         self._client = client

@@ -3,10 +3,11 @@
 Both speak the same SQL (store/engine.py's protocol). Embedded, the store goes through
 chDB's own session (chdb_engine.py) rather than clickhouse-connect's chDB backend
 (connect_engine.py with a `chdb://` URL), which works as well (the store's tests run on
-both) but took more CPU per row ingested: 16,038 against 18,469 rows per CPU second from
-the log sink's lines, 14,516 against 16,186 from a spool segment, with no difference in
-query latency beyond the noise (bench/store_engines.py, medians of 5 alternating rounds of
-60,000 rows of 1 KB-bodied completions each, on a shared 2-core machine).
+both) but took more CPU per row ingested in every comparison: 18,469 and 14,878 rows per CPU
+second from the log sink's lines against 16,038 and 12,928; 16,186 and 13,443 from a spool
+segment against 14,516 and 13,090; query latency differed by no more than between rounds
+(bench/store_engines.py: two runs, medians of 5 alternating rounds of 60,000 rows of
+1 KB-bodied completions each, on a shared 2-core machine; docs/scale-out.md).
 """
 
 from __future__ import annotations
