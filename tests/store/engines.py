@@ -10,6 +10,7 @@ holding data you want).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -34,8 +35,18 @@ async def open_engine(kind: str, path: Path) -> Engine:
         engine = ClickHouseConnectEngine(chdb_url(path))
         await engine.open()
         return engine
+    await asyncio.to_thread(_drop_database)
     engine = ClickHouseConnectEngine(SERVER_URL)
-    await engine.open()
-    await engine.execute(f"DROP DATABASE IF EXISTS {DATABASE} SYNC")
-    await engine.execute(f"CREATE DATABASE {DATABASE}")
+    await engine.open()  # creates it again, empty
     return engine
+
+
+def _drop_database() -> None:
+    # Through a client of its own: the engine's names the database in every call.
+    import clickhouse_connect
+
+    client = clickhouse_connect.get_client(dsn=SERVER_URL, autogenerate_session_id=False)
+    try:
+        client.command(f"DROP DATABASE IF EXISTS {DATABASE} SYNC")
+    finally:
+        client.close()

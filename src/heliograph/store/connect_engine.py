@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import functools
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from heliograph.store.thread_priority import StoreThreadPriority
 SERVER_THREADS = 8
 _STREAM_PIECE = 1 << 16
 _INSERT_SETTINGS = {"input_format_skip_unknown_fields": 1}
+_FOR_URL = re.compile(r"\s*\(for url [^)]*\)$")
 
 
 def is_embedded(url: str) -> bool:
@@ -230,7 +232,10 @@ class _MapLiteral:
 def _error(exc: Exception) -> Exception:
     from clickhouse_connect.driver.exceptions import OperationalError
 
-    message = str(exc).strip()
+    message = _FOR_URL.sub("", str(exc).strip())
+    # An HTTP server's error comes after clickhouse-connect's preamble: ClickHouse's own
+    # words ("Code: 47. DB::Exception: ..."), as chDB's, are what callers are shown.
+    message = message[message.find("Code: ") :] if "Code: " in message else message
     if isinstance(exc, OperationalError):  # the server could not be reached
         return StoreUnavailable(f"The log store is unavailable; retry shortly ({message[:300]})")
     return store_error(message)
