@@ -1,16 +1,19 @@
 """Insert throughput and query latency of the store's engines on chDB, in one run.
 
-    python -m bench.store_engines                  # 3 rounds of 2 x 30 batches of 2,000 rows
-    python -m bench.store_engines --batches 20     # a shorter run
+    python -m bench.store_engines                        # 3 rounds, 2 x 30 batches of 2,000
+    python -m bench.store_engines --rounds 5 --repeats 30  # as docs/scale-out.md was measured
 
 Engines: `chdb-core` (store/chdb_engine.py, chDB's own session) and `connect` (clickhouse-
 connect's chDB backend, store/connect_engine.py, `chdb:///path`). Each runs in its own
-process (chDB hosts one store per process), one after the other, on a fresh store: log rows
+process (chDB hosts one store per process), the engines alternating round after round (the
+machine may be shared: medians of the rounds are reported), each on a fresh store: log rows
 as the log pipeline writes them (about 1 KB of bodies each, realistic properties), inserted
 in batches of `log_batch_rows` through the log sink, once from the lines and once from a
 sealed segment file (what the pipeline hands over when the rows are on disk); then the
-request query, a metrics total and an HQL count are timed over the stored rows. Prints rows/s
-and P50/P99 per engine and writes bench/results/store-engines-latest.json.
+request query, a metrics total and an HQL count are timed over the stored rows. Prints rows
+per second of wall-clock and of the process's CPU time (chDB's threads included: the figure
+that decides on a busy machine) and P50/P99 per engine, and writes
+bench/results/store-engines-latest.json.
 """
 
 from __future__ import annotations
