@@ -11,6 +11,7 @@ recently used organizations.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -36,7 +37,7 @@ def with_user(url: str, user: str, password: str) -> str:
 
 
 class HqlReaders:
-    """The organizations' read-only clients; used on the engine's threads only."""
+    """The organizations' read-only clients, shared by the engine's threads."""
 
     def __init__(
         self,
@@ -55,6 +56,8 @@ class HqlReaders:
         self._connect = connect
         self._role_made = False
         self._clients: OrderedDict[str, Any] = OrderedDict()
+        # One thread makes an organization's user and client; the others wait for it.
+        self._lock = threading.Lock()
 
     def organization_of(self, params: Mapping[str, Any] | None) -> str | None:
         """The organization an HQL query reads for; None for any other query."""
@@ -63,6 +66,10 @@ class HqlReaders:
 
     def client_for(self, admin: Any, organization_id: str) -> Any:
         """The organization's client, its user made by `admin` (Heliograph's client) if new."""
+        with self._lock:
+            return self._client_for(admin, organization_id)
+
+    def _client_for(self, admin: Any, organization_id: str) -> Any:
         client = self._clients.get(organization_id)
         if client is not None:
             self._clients.move_to_end(organization_id)
@@ -89,9 +96,10 @@ class HqlReaders:
         return client
 
     def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
 
 
 def _clickhouse_connect(**options: Any) -> Any:
