@@ -178,6 +178,16 @@ def test_another_organization_sees_nothing(server: InProcessServer, key: str):
         ("POST", f"{path}/promote", {"promptVersionId": original}),
         ("POST", f"{path}/prompt-version", {"promptVersionId": original}),
         ("POST", "/v2/experiment/new", {"name": "steal", "originalPromptVersion": original}),
+        ("POST", f"{path}/evaluators", {"evaluatorId": str(uuid.uuid4())}),
+        ("DELETE", f"{path}/evaluators/{uuid.uuid4()}", None),
+        ("POST", f"{path}/evaluators/run", None),
+        ("GET", f"{path}/should-run-evaluators", None),
+        ("GET", f"{path}/{uuid.uuid4()}/helpful", None),
+        ("DELETE", f"{path}/prompt-version/{original}", None),
+        ("POST", f"{path}/row/insert/batch", {"rows": [{"inputRecordId": row, "inputs": {}}]}),
+        ("POST", f"{path}/row/insert/dataset/{uuid.uuid4()}", None),
+        ("POST", f"{path}/add-manual-rows-batch", {"inputs": [{"topic": "z"}]}),
+        ("POST", f"/v2/experiment/create/from-request/{uuid.uuid4()}", None),
         ("DELETE", path, None),
     ]
     with server.api(other) as client:
