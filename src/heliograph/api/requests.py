@@ -1,4 +1,5 @@
-"""REST: logged requests (read one, query with the filter AST, update properties)."""
+"""REST: logged requests (read one or some, query and count with the filter AST, update
+properties)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from heliograph.api.schemas.requests import (
     MAX_QUERY_LIMIT,
     HeliconeRequest,
     PropertyUpdateBody,
+    RequestIdsBody,
     RequestQueryParams,
 )
 from heliograph.api.services import services_of
@@ -21,7 +23,7 @@ from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.helicone_headers import valid_uuid
 from heliograph.meta.keys import Principal
 from heliograph.store.properties import update_properties
-from heliograph.store.requests import get_request, query_requests
+from heliograph.store.requests import count_requests, get_request, get_requests, query_requests
 
 router = APIRouter(tags=["Request"])
 REQUEST_NOT_FOUND = "Request not found"
@@ -75,6 +77,32 @@ async def query_legacy(
 ) -> dict[str, Any]:
     """The legacy query endpoint: same body and answer as /v1/request/query-clickhouse."""
     return await _query(request, caller, params)
+
+
+@router.post("/v1/request/count/query", response_model=Envelope[int])
+async def count_query(
+    request: Request, caller: Reader, params: RequestQueryParams
+) -> dict[str, Any]:
+    """How many requests match the body of /v1/request/query (`offset`, `limit`, `sort`
+    are ignored)."""
+    count = await count_requests(
+        _services(request).engine,
+        caller.organization_id,
+        params.filter,
+        cached_only=params.isCached,
+        scored_only=params.isScored,
+    )
+    return ok(count)
+
+
+@router.post("/v1/request/query-ids", response_model=Envelope[list[HeliconeRequest]])
+async def query_ids(request: Request, caller: Reader, body: RequestIdsBody) -> dict[str, Any]:
+    """The listed requests of the caller's organization, newest first; unknown ids are left
+    out."""
+    canonical = (valid_uuid(entry) for entry in body.requestIds)
+    ids = list(dict.fromkeys(entry for entry in canonical if entry is not None))
+    rows = await get_requests(_services(request).engine, caller.organization_id, ids)
+    return ok(rows)
 
 
 def _property_updates(body: Any) -> dict[str, str]:

@@ -113,6 +113,65 @@ async def get_request(
     return to_helicone_request(rows[0]) if rows else None
 
 
+async def get_requests(
+    engine: ClickHouseEngine, organization_id: str, request_ids: list[str]
+) -> list[dict[str, Any]]:
+    """The newest version of each listed request of one organization, newest request first."""
+    if not request_ids:
+        return []
+    rows = await engine.select(
+        f"SELECT {ROW_COLUMNS} FROM {TABLE} "
+        "WHERE organization_id = {org:UUID} AND request_id IN {ids:Array(UUID)} "
+        f"{NEWEST_FIRST} LIMIT 1 BY request_id",
+        {"org": organization_id, "ids": request_ids},
+    )
+    rows.sort(key=lambda row: (str(row["request_created_at"]), row["request_id"]), reverse=True)
+    return [to_helicone_request(row) for row in rows]
+
+
+async def _matching(
+    engine: ClickHouseEngine,
+    organization_id: str,
+    filter_node: Any,
+    params: Params,
+    *,
+    cached_only: bool,
+    scored_only: bool,
+) -> str:
+    """A subquery of the organization's newest rows that match the filter and flags."""
+    conditions = [
+        "request_created_at <= now64(3) + INTERVAL 5 MINUTE",
+        compile_filter(filter_node, params),
+    ]
+    if cached_only:
+        conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")
+    if scored_only:
+        conditions.append(SCORED)
+    return await newest_rows(engine, organization_id, params, " AND ".join(conditions))
+
+
+async def count_requests(
+    engine: ClickHouseEngine,
+    organization_id: str,
+    filter_node: Any,
+    *,
+    cached_only: bool = False,
+    scored_only: bool = False,
+) -> int:
+    """How many of an organization's requests match a filter AST (each request once)."""
+    params = Params()
+    source = await _matching(
+        engine,
+        organization_id,
+        filter_node,
+        params,
+        cached_only=cached_only,
+        scored_only=scored_only,
+    )
+    rows = await engine.select(f"SELECT count() AS n FROM {source}", params.values)
+    return int(rows[0]["n"]) if rows else 0
+
+
 async def query_requests(
     engine: ClickHouseEngine,
     organization_id: str,
@@ -127,15 +186,14 @@ async def query_requests(
 ) -> list[dict[str, Any]]:
     """One page of an organization's requests matching a filter AST, newest versions only."""
     params = Params()
-    conditions = [
-        "request_created_at <= now64(3) + INTERVAL 5 MINUTE",
-        compile_filter(filter_node, params),
-    ]
-    if cached_only:
-        conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")
-    if scored_only:
-        conditions.append(SCORED)
-    source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
+    source = await _matching(
+        engine,
+        organization_id,
+        filter_node,
+        params,
+        cached_only=cached_only,
+        scored_only=scored_only,
+    )
     order = compile_sort(sort, params)
     # Two steps: find the page's ids reading only the filter and sort columns, then fetch
     # whole rows (bodies are most of the bytes) for just those ids.

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from heliograph.api.schemas.components import JsonSchema, component
-from heliograph.api.schemas.envelope import NON_BLANK, Answer, Number
+from heliograph.api.schemas.envelope import NON_BLANK, UUID_PATTERN, Answer, Number
 from heliograph.api.schemas.filters import RequestFilter
 from heliograph.store.filters import RMT_FIELDS
 from heliograph.store.sorting import SORT_ALIASES
@@ -34,6 +34,14 @@ class RequestQueryParams(BaseModel):
     includeInputs: bool = Field(True, description="Accepted for compatibility; bodies are sent")
     isPartOfExperiment: bool = Field(False, description="Accepted for compatibility; ignored")
     isScored: bool = Field(False, description="Only requests with at least one score")
+
+
+class RequestIdsBody(BaseModel):
+    """Helicone's body of `/v1/request/query-ids`."""
+
+    requestIds: list[Annotated[str, Field(pattern=UUID_PATTERN)]] = Field(
+        max_length=MAX_QUERY_LIMIT, description=f"At most {MAX_QUERY_LIMIT} request ids"
+    )
 
 
 class HeliconeRequest(Answer):
