@@ -1,4 +1,4 @@
-"""REST: sessions (query, metrics, feedback) and one session's request tree."""
+"""REST: sessions (query, count, names, metrics, feedback) and one session's request tree."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from heliograph.api.schemas.sessions import (
     SessionFeedback,
     SessionMetrics,
     SessionMetricsQueryParams,
+    SessionNameQueryParams,
+    SessionNameResult,
     SessionQueryParams,
     SessionResult,
 )
@@ -23,16 +25,19 @@ from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.store.session_tree import build_tree
 from heliograph.store.sessions import (
     SessionScope,
+    count_sessions,
     get_session,
     query_sessions,
     rate_session,
     session_metrics,
+    session_names,
     session_requests,
 )
 
 router = APIRouter(tags=["Session"])
 SESSION_NOT_FOUND = "Session not found"
 MAX_TREE_REQUESTS = 10_000
+MAX_NAMES = 50  # as many as Helicone answers
 
 
 def _engine(request: Request) -> Any:
@@ -46,26 +51,54 @@ def _check_timezone(minutes: float) -> None:
         )
 
 
-@router.post("/v1/session/query", response_model=Envelope[list[SessionResult]])
-async def query(request: Request, caller: Reader, params: SessionQueryParams) -> dict[str, Any]:
-    """Sessions of the caller's organization with requests in the time window, newest first."""
+def _query_scope(organization_id: str, params: SessionQueryParams) -> SessionScope:
     _check_timezone(params.timezoneDifference)
-    scope = SessionScope(
-        caller.organization_id,
+    return SessionScope(
+        organization_id,
         filter=params.filter,
         start_ms=params.timeFilter.startTimeUnixMs,
         end_ms=params.timeFilter.endTimeUnixMs,
         search=params.search,
         name_equals=params.nameEquals or "",
     )
+
+
+@router.post("/v1/session/query", response_model=Envelope[list[SessionResult]])
+async def query(request: Request, caller: Reader, params: SessionQueryParams) -> dict[str, Any]:
+    """Sessions of the caller's organization with requests in the time window, newest first."""
     sessions = await query_sessions(
         _engine(request),
-        scope,
+        _query_scope(caller.organization_id, params),
         timezone_minutes=params.timezoneDifference,
         offset=params.offset,
         limit=params.limit,
     )
     return ok(sessions)
+
+
+@router.post("/v1/session/count", response_model=Envelope[int])
+async def count(request: Request, caller: Reader, params: SessionQueryParams) -> dict[str, Any]:
+    """How many sessions /v1/session/query lists for the same body, over all its pages."""
+    total = await count_sessions(_engine(request), _query_scope(caller.organization_id, params))
+    return ok(total)
+
+
+@router.post("/v1/session/name/query", response_model=Envelope[list[SessionNameResult]])
+async def names(request: Request, caller: Reader, params: SessionNameQueryParams) -> dict[str, Any]:
+    """Session names (containing `nameContains`) with their sessions, latency and cost."""
+    _check_timezone(params.timezoneDifference)
+    window = params.timeFilter
+    scope = SessionScope(
+        caller.organization_id,
+        filter=params.filter,
+        start_ms=window.startTimeUnixMs if window else None,
+        end_ms=window.endTimeUnixMs if window else None,
+        name_contains=params.nameContains,
+    )
+    rows = await session_names(
+        _engine(request), scope, timezone_minutes=params.timezoneDifference, limit=MAX_NAMES
+    )
+    return ok(rows)
 
 
 @router.post("/v1/session/metrics/query", response_model=Envelope[SessionMetrics])

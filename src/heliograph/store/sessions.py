@@ -145,6 +145,50 @@ async def query_sessions(
     return [_session_result(row, timezone_minutes) for row in rows]
 
 
+async def count_sessions(engine: ClickHouseEngine, scope: SessionScope) -> int:
+    """How many sessions `query_sessions` would list over all its pages."""
+    grouped = await _grouped(engine, scope)
+    params = grouped.params
+    rows = await engine.select(
+        f"SELECT count() AS n FROM (SELECT {grouped.key} AS grp {grouped.source} "
+        f"GROUP BY grp HAVING {grouped.having})",
+        params.values,
+    )
+    return int(rows[0]["n"]) if rows else 0
+
+
+async def session_names(
+    engine: ClickHouseEngine, scope: SessionScope, *, timezone_minutes: float = 0, limit: int
+) -> list[dict[str, Any]]:
+    """Helicone's `SessionNameResult` per session name, the most recently used first.
+
+    As in Helicone, a name's rows are its requests carrying that `Helicone-Session-Name`, and
+    session leaves of the filter apply to the name's requests as a whole.
+    """
+    grouped = await _grouped(engine, scope)
+    params = grouped.params
+    rows = await engine.select(
+        f"SELECT {SESSION_NAME} AS grp, min(request_created_at) AS first_at, "
+        "max(request_created_at) AS last_at, avg(latency) AS mean_latency, "
+        f"sum(cost) AS cost_nano, uniqExact({SESSION_ID}) AS sessions {grouped.source} "
+        f"GROUP BY grp HAVING {grouped.having} ORDER BY last_at DESC, grp "
+        f"LIMIT {params.add(limit, 'UInt32')}",
+        params.values,
+    )
+    return [
+        {
+            "name": row["grp"],
+            "created_at": shift(row["first_at"], timezone_minutes),
+            "first_used": shift(row["first_at"], timezone_minutes),
+            "last_used": shift(row["last_at"], timezone_minutes),
+            "session_count": int(row["sessions"]),
+            "avg_latency": row["mean_latency"] or 0,
+            "total_cost": row["cost_nano"] / 1_000_000_000,
+        }
+        for row in rows
+    ]
+
+
 async def session_metrics(
     engine: ClickHouseEngine, scope: SessionScope, p_size: PSize, interquartile: bool
 ) -> dict[str, Any]:

@@ -59,6 +59,22 @@ class SessionMetricsQueryParams(BaseModel):
     filter: SessionFilter = "all"
 
 
+class SessionNameQueryParams(SessionMetricsQueryParams):
+    """Helicone's `SessionNameQueryParams` (`pSize` and `useInterquartile` are ignored)."""
+
+
+class SessionNameResult(Answer):
+    """Helicone's `SessionNameResult`; times in the caller's time zone, cost in USD."""
+
+    name: str
+    created_at: str = Field(description="When the name's first request was made")
+    first_used: str
+    last_used: str
+    session_count: int = Field(description="Distinct session ids under this name")
+    avg_latency: Number = Field(description="Mean latency of the name's requests, ms")
+    total_cost: float
+
+
 class SessionFeedback(BaseModel):
     rating: StrictBool
 
