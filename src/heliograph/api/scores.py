@@ -25,6 +25,8 @@ from heliograph.api.schemas.scores import (
     MAX_SCORE_NAME_CHARS,
     MAX_SCORES_PER_CALL,
     FeedbackBody,
+    LegacyFeedbackAnswer,
+    LegacyFeedbackBody,
     ScoresBody,
 )
 from heliograph.api.services import services_of
@@ -101,6 +103,19 @@ def parse_feedback(body: Any) -> dict[str, int]:
     return {FEEDBACK_SCORE: int(rating)}
 
 
+def parse_legacy_feedback(body: Any) -> tuple[str, dict[str, int]]:
+    """`{"helicone-id": id, "rating": bool}` (older SDKs: `"is-thumbs-up"`) -> id, score."""
+    fields = _object(body, '{"helicone-id": "<request id>", "rating": true}')
+    request_id = fields.get("helicone-id")
+    if not isinstance(request_id, str):
+        raise InvalidRequestError(
+            f"helicone-id must be the request id (a string), not {_json_type(request_id)}"
+        )
+    if "rating" not in fields and "is-thumbs-up" in fields:
+        fields = {"rating": fields["is-thumbs-up"]}
+    return request_id, parse_feedback(fields)
+
+
 def parse_scores(body: Any) -> dict[str, int | float]:
     """`{"scores": {"name": number|bool, ...}}` -> name -> stored value."""
     fields = _object(body, '{"scores": {"accuracy": 92}}')
@@ -165,6 +180,22 @@ async def feedback_request(
 ) -> dict[str, Any]:
     """Rate a logged request: `{"rating": true}` (positive) or `{"rating": false}`."""
     return await score_request(request, caller, request_id, parse_feedback(body))
+
+
+@router.post(
+    "/v1/feedback",
+    response_model=Envelope[LegacyFeedbackAnswer],
+    openapi_extra=BODY_REQUIRED,
+)
+async def legacy_feedback(
+    request: Request, caller: Caller, body: Annotated[LegacyFeedbackBody, Body()] = None
+) -> dict[str, Any]:
+    """Helicone's older feedback route: rates the request named by `helicone-id`, exactly as
+    `/v1/request/{id}/feedback` does."""
+    request_id, score = parse_legacy_feedback(body)
+    await score_request(request, caller, request_id, score)
+    message = {"message": "Feedback added successfully.", "helicone_id": request_id}
+    return ok(message)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from heliograph.api.schemas.components import JsonSchema, component
-from heliograph.api.schemas.envelope import NON_BLANK, Answer, Number
+from heliograph.api.schemas.envelope import NON_BLANK, UUID_PATTERN, Answer, Number
 from heliograph.api.schemas.filters import RequestFilter
 from heliograph.api.schemas.timestamps import TIMESTAMP
 from heliograph.store.evals import Increment
@@ -19,6 +19,7 @@ MAX_SCORES_PER_CALL = 100
 MAX_SCORE_NAME_CHARS = 1000
 
 FeedbackBody = Annotated[Any, component("FeedbackBody")]
+LegacyFeedbackBody = Annotated[Any, component("LegacyFeedbackBody")]
 ScoresBody = Annotated[Any, component("ScoreRequest")]
 EvalBody = Annotated[Any, component("EvalBody")]
 
@@ -41,6 +42,21 @@ COMPONENTS: dict[str, JsonSchema] = {
         "properties": {"rating": {"type": "boolean", "description": "true: positive"}},
         "required": ["rating"],
     },
+    "LegacyFeedbackBody": {
+        "type": "object",
+        "properties": {
+            "helicone-id": {
+                "type": "string",
+                "format": "uuid",
+                "pattern": UUID_PATTERN,
+                "description": "The request id (its Helicone-Id header)",
+            },
+            "rating": {"type": "boolean", "description": "true: positive"},
+            "is-thumbs-up": {"type": "boolean", "description": "Older SDKs' name of rating"},
+        },
+        "required": ["helicone-id"],
+        "anyOf": [{"required": ["rating"]}, {"required": ["is-thumbs-up"]}],
+    },
     "ScoreRequest": {
         "type": "object",
         "properties": {
@@ -62,6 +78,13 @@ COMPONENTS: dict[str, JsonSchema] = {
         "required": ["name", "score"],
     },
 }
+
+
+class LegacyFeedbackAnswer(Answer):
+    """What Helicone's `/v1/feedback` answers, inside the envelope."""
+
+    message: str
+    helicone_id: str
 
 
 class EvalTimeFilter(BaseModel):
