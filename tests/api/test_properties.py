@@ -133,7 +133,9 @@ def test_property_keys_values_and_metrics(server: InProcessServer):
         values = client.post("/v1/property/environment/search", json={"searchTerm": "PROD"}).json()[
             "data"
         ]
-        assert values == [{"property": "environment", "value": "production", "count": 2}]
+        assert values == ["production"]  # Helicone's string[]
+        everything = client.post("/v1/property/Environment/search", json={}).json()
+        assert everything == {"data": ["production", "staging"], "error": None}  # most used first
         metrics = client.post("/v1/property/App/top-costs", json={}).json()["data"]
     assert {m["value"]: m["requests"] for m in metrics} == {"web": 2, "mobile": 1}
     assert all(m["cost"] > 0 for m in metrics)
@@ -198,3 +200,14 @@ def test_property_keys_differing_in_case_are_listed_once_under_the_most_used(
         "data": [{"property": "Environment", "count": 4}, {"property": "APP", "count": 2}],
         "error": None,
     }
+
+
+def test_property_search_answers_only_the_caller_s_values(server: InProcessServer):
+    mine, theirs = server.new_organization("search-mine"), server.new_organization("search-other")
+    logged_call(server, mine, **{"Helicone-Property-Tier": "gold"})
+    logged_call(server, theirs, **{"Helicone-Property-Tier": "golden-secret"})
+    with server.api(mine) as client:
+        found = client.post("/v1/property/Tier/search", json={"searchTerm": "gold"})
+        bad = client.post("/v1/property/Tier/search", json={"limit": 0})
+    assert found.json() == {"data": ["gold"], "error": None}
+    assert bad.status_code == 400 and bad.json()["data"] is None

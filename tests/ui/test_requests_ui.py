@@ -66,7 +66,12 @@ def test_traffic_appears_live_then_filter_open_edit_and_rate(
     # Filter builder: Environment is production.
     ui.page.get_by_test_id("filters-button").click()
     ui.page.get_by_test_id("filter-field").select_option("prop:Environment")
-    ui.page.get_by_test_id("filter-value").fill("production")
+    value = ui.page.get_by_test_id("filter-value")
+    value.fill("prod")  # suggests the property's values (/v1/property/{key}/search)
+    suggested = ui.page.locator(f"datalist#{value.get_attribute('list')} option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", "production")
+    value.fill("production")
     ui.page.get_by_test_id("filter-apply").click()
     expect(table.locator("tbody tr")).to_have_count(2)
     expect(table.locator(f"a[href='/requests/{second}']")).to_have_count(0)

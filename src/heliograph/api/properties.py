@@ -12,7 +12,6 @@ from heliograph.api.schemas.properties import (
     PropertyKeyCount,
     PropertyMetricsQuery,
     PropertySearch,
-    PropertyValueCount,
     PropertyValueMetrics,
     TimeFilter,
 )
@@ -38,13 +37,12 @@ async def query_properties(request: Request, caller: Reader) -> dict[str, Any]:
     return ok(keys)
 
 
-@router.post(
-    "/v1/property/{property_key}/search", response_model=Envelope[list[PropertyValueCount]]
-)
+@router.post("/v1/property/{property_key}/search", response_model=Envelope[list[str]])
 async def search_property_values(
     property_key: str, request: Request, caller: Reader, query: PropertySearch
 ) -> dict[str, Any]:
-    """Values of one property containing `searchTerm` (case-insensitive), most used first."""
+    """Values of one property containing `searchTerm` (case-insensitive), most used first, as
+    Helicone answers them: a list of strings."""
     values = await property_values(
         services_of(request).engine,
         caller.organization_id,
@@ -52,7 +50,7 @@ async def search_property_values(
         query.searchTerm,
         query.limit,
     )
-    return ok(values)
+    return ok([entry["value"] for entry in values])
 
 
 @router.post(

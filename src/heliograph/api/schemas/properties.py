@@ -32,12 +32,6 @@ class PropertyKeyCount(Answer):
     count: int = Field(description="Requests carrying the property")
 
 
-class PropertyValueCount(Answer):
-    property: str
-    value: str
-    count: int
-
-
 class PropertyValueMetrics(Answer):
     value: str
     requests: int

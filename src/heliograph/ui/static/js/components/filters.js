@@ -146,7 +146,7 @@ export function filterPanel({ filters, match, propertyKeys, onApply, onCancel })
       const suggest = debounce(async () => {
         try {
           const values = await api.post(`/v1/property/${encodeURIComponent(field.property)}/search`, { searchTerm: input.value, limit: 20 });
-          datalist.replaceChildren(...values.map((v) => h("option", { value: v.value })));
+          datalist.replaceChildren(...values.map((v) => h("option", { value: v })));
         } catch { /* suggestions are a nicety */ }
       }, 200);
       input.addEventListener("input", suggest);
