@@ -39,6 +39,7 @@ from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.legacy_prompt_step import legacy_prompt_step
 from heliograph.meta import db
+from heliograph.meta.hidden_properties import HiddenPropertyStore
 from heliograph.meta.keys import KeyStore, Principal
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
 from heliograph.meta.users import UserStore
@@ -145,6 +146,7 @@ def build_services(settings: Settings) -> Services:
         datasets=Datasets(sessions),
         evaluators=evaluators,
         experiments=Experiments(sessions, settings, engine, prompts, evaluators),
+        hidden_properties=HiddenPropertyStore(sessions),
     )
 
 

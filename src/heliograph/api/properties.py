@@ -1,14 +1,19 @@
-"""REST: custom property keys, values and per-value metrics."""
+"""REST: custom property keys (listed, hidden, restored), values and per-value metrics."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import Reader
 from heliograph.api.schemas.envelope import Envelope, ok
 from heliograph.api.schemas.properties import (
+    HiddenProperty,
+    HideAnswer,
+    PropertyKeyBody,
     PropertyKeyCount,
     PropertyMetricsQuery,
     PropertySearch,
@@ -32,9 +37,39 @@ def _time(value: str | None) -> str | None:
 
 @router.post("/v1/property/query", response_model=Envelope[list[PropertyKeyCount]])
 async def query_properties(request: Request, caller: Reader) -> dict[str, Any]:
-    """Distinct custom property keys of the organization, with the number of requests."""
-    keys = await property_keys(services_of(request).engine, caller.organization_id)
-    return ok(keys)
+    """Distinct custom property keys of the organization, with the number of requests;
+    hidden keys are left out."""
+    services = services_of(request)
+    keys = await property_keys(services.engine, caller.organization_id)
+    hidden = await asyncio.to_thread(services.hidden_properties.hidden, caller.organization_id)
+    folded = {key.lower() for key in hidden}
+    return ok([entry for entry in keys if entry["property"].lower() not in folded])
+
+
+@router.post("/v1/property/hidden/query", response_model=Envelope[list[HiddenProperty]])
+async def hidden_properties(request: Request, caller: Caller) -> dict[str, Any]:
+    """The keys the organization hid, in order."""
+    store = services_of(request).hidden_properties
+    hidden = await asyncio.to_thread(store.hidden, caller.organization_id)
+    return ok([{"property": key} for key in hidden])
+
+
+@router.post("/v1/property/hide", response_model=Envelope[HideAnswer])
+async def hide_property(request: Request, caller: Caller, body: PropertyKeyBody) -> dict[str, Any]:
+    """Hide a key from /v1/property/query (its requests and values are untouched)."""
+    store = services_of(request).hidden_properties
+    await asyncio.to_thread(store.hide, caller.organization_id, body.key)
+    return ok({"ok": True})
+
+
+@router.post("/v1/property/restore", response_model=Envelope[HideAnswer])
+async def restore_property(
+    request: Request, caller: Caller, body: PropertyKeyBody
+) -> dict[str, Any]:
+    """List a hidden key again."""
+    store = services_of(request).hidden_properties
+    await asyncio.to_thread(store.restore, caller.organization_id, body.key)
+    return ok({"ok": True})
 
 
 @router.post("/v1/property/{property_key}/search", response_model=Envelope[list[str]])

@@ -17,6 +17,7 @@ from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.routing import Router
 from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
+from heliograph.meta.hidden_properties import HiddenPropertyStore
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.meta.users import UserStore
@@ -52,6 +53,7 @@ class Services:
     datasets: Datasets
     evaluators: Evaluators
     experiments: Experiments
+    hidden_properties: HiddenPropertyStore
 
 
 def services_of(request: Request) -> Services:

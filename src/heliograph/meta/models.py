@@ -236,6 +236,21 @@ class SavedQuery(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class HiddenPropertyKey(Base):
+    """A custom property key an organization hid from its property list (Helicone's
+    `helicone_hidden_property_keys`). Keyed by a digest of the case-folded key: keys are
+    matched case-insensitively and may be longer than an index entry allows."""
+
+    __tablename__ = "hidden_property_keys"
+
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Prompt(Base):
     """A managed prompt (Helicone's `prompts_2025`): a name and tags over its versions."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from heliograph.api.schemas.envelope import Answer, Number
+from heliograph.api.schemas.envelope import NON_BLANK, Answer, Number
 from heliograph.api.schemas.timestamps import ISO_TIMESTAMP
+
+MAX_PROPERTY_KEY_CHARS = 1000  # as a property header's name may be long
 
 
 class PropertySearch(BaseModel):
@@ -38,3 +40,22 @@ class PropertyValueMetrics(Answer):
     cost: Number = Field(description="USD")
     average_latency: Number | None = Field(description="ms; null when no request has one")
     total_tokens: int
+
+
+class PropertyKeyBody(BaseModel):
+    """The body of Helicone's `/v1/property/hide` and `/v1/property/restore`."""
+
+    key: str = Field(
+        min_length=1,
+        max_length=MAX_PROPERTY_KEY_CHARS,
+        pattern=NON_BLANK,
+        description="A custom property key (matched case-insensitively)",
+    )
+
+
+class HiddenProperty(Answer):
+    property: str
+
+
+class HideAnswer(Answer):
+    ok: bool
