@@ -25,13 +25,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from heliograph.fileio import write_all
 from heliograph.store.engine import QueryParams, QuerySettings, store_error
 from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.sql_text import DATABASE as DATABASE  # where hql/ finds it
-from heliograph.store.sql_text import literal, map_literal, settings_clause
+from heliograph.store.sql_text import json_each_row, literal, map_literal, settings_clause
 from heliograph.store.thread_priority import StoreThreadPriority
 
 # chDB's allocator (its own jemalloc, configured by JE_MALLOC_CONF) keeps freed pages for
@@ -112,10 +110,7 @@ class ChdbEngine:
         self, sql: str, params: QueryParams | None, settings: QuerySettings | None = None
     ) -> list[dict[str, Any]]:
         result = self._query(sql + settings_clause(settings), "JSONEachRow", params)
-        # A cut multi-byte character (substring() of a Japanese body) is not UTF-8:
-        # answered as U+FFFD rather than failing the whole read.
-        data = result.bytes().decode("utf-8", "replace")
-        return [orjson.loads(line) for line in data.split("\n") if line]
+        return json_each_row(result.bytes())
 
     async def select(
         self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None

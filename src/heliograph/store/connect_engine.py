@@ -22,13 +22,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from heliograph.store.chdb_engine import ALLOCATOR_CONF
 from heliograph.store.engine import QueryParams, QuerySettings, StoreUnavailable, store_error
 from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.hql_readers import HqlReaders
-from heliograph.store.sql_text import DATABASE, literal, map_literal, settings_clause
+from heliograph.store.sql_text import (
+    DATABASE,
+    json_each_row,
+    literal,
+    map_literal,
+    settings_clause,
+)
 from heliograph.store.thread_priority import StoreThreadPriority
 
 # Calls in flight at once on a server (an HTTP connection each).
@@ -124,9 +128,7 @@ class ClickHouseConnectEngine:
             _params(params),
             fmt="JSONEachRow",
         )
-        # A cut multi-byte character is answered as U+FFFD, as in chdb_engine.py.
-        text = data.decode("utf-8", "replace")
-        return [orjson.loads(line) for line in text.split("\n") if line]
+        return json_each_row(data)
 
     async def select(
         self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None

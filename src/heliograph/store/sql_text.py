@@ -1,4 +1,5 @@
-"""ClickHouse SQL text Heliograph writes itself: literals, the SETTINGS clause of a read.
+"""ClickHouse SQL text Heliograph writes itself (literals, the SETTINGS clause of a read) and
+the JSONEachRow text a read answers.
 
 The same for every engine (chdb_engine.py, connect_engine.py): a value that reaches SQL text
 is always quoted here, never formatted in place.
@@ -7,6 +8,8 @@ is always quoted here, never formatted in place.
 from __future__ import annotations
 
 from typing import Any
+
+import orjson
 
 from heliograph.store.engine import QuerySettings
 
@@ -35,3 +38,10 @@ def settings_clause(settings: QuerySettings | None) -> str:
     """The SETTINGS clause a read ends with: Heliograph's own, then `settings`."""
     extra = "".join(f", {name} = {literal(value)}" for name, value in (settings or {}).items())
     return _SETTINGS + extra
+
+
+def json_each_row(data: bytes) -> list[dict[str, Any]]:
+    """The rows of a JSONEachRow answer. A cut multi-byte character (substring() of a
+    Japanese body) is not UTF-8: it is read as U+FFFD rather than failing the whole read."""
+    text = data.decode("utf-8", "replace")
+    return [orjson.loads(line) for line in text.split("\n") if line]
