@@ -501,3 +501,23 @@ def test_non_finite_numbers_are_400(server: InProcessServer):
         response = client.post("/v1/session/query", json=session_query(filter=leaf))
     assert response.status_code == 400
     assert response.json() == {"data": None, "error": "latency needs a number, not 'inf'"}
+
+
+def test_a_session_is_tagged_and_the_newest_tag_is_read(server: InProcessServer):
+    session_id = f"tagged/{uuid.uuid4().hex[:10]}"  # a path-like id, as sessions may have
+    other = server.create_key(server.new_organization("tags-other"))
+    with server.api() as client:
+        assert client.get(f"/v1/session/{session_id}/tag").json() == {"data": None, "error": None}
+        for tag in ("draft", "reviewed"):
+            answer = client.post(f"/v1/session/{session_id}/tag", json={"tag": tag})
+            assert answer.status_code == 200 and answer.json() == {"data": None, "error": None}
+            time.sleep(0.005)  # tags are ordered by their millisecond
+        assert client.get(f"/v1/session/{session_id}/tag").json()["data"] == "reviewed"
+        for bad in ({}, {"tag": ""}, {"tag": "x" * 257}, {"tag": 5}):
+            refused = client.post(f"/v1/session/{session_id}/tag", json=bad)
+            assert refused.status_code == 400 and refused.json()["data"] is None
+    with server.api(other) as client:  # another organization's tag of the same id is its own
+        assert client.get(f"/v1/session/{session_id}/tag").json()["data"] is None
+        client.post(f"/v1/session/{session_id}/tag", json={"tag": "theirs"})
+    with server.api() as client:
+        assert client.get(f"/v1/session/{session_id}/tag").json()["data"] == "reviewed"

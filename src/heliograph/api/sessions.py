@@ -19,9 +19,11 @@ from heliograph.api.schemas.sessions import (
     SessionNameResult,
     SessionQueryParams,
     SessionResult,
+    SessionTag,
 )
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
+from heliograph.store.session_tags import session_tag, tag_session
 from heliograph.store.session_tree import build_tree
 from heliograph.store.sessions import (
     SessionScope,
@@ -117,6 +119,21 @@ async def metrics(
     )
     data = await session_metrics(_engine(request), scope, params.pSize, params.useInterquartile)
     return ok(data)
+
+
+@router.get("/v1/session/{session_id:path}/tag", response_model=Envelope[str | None])
+async def get_tag(session_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """The session's tag (the newest one set), or null."""
+    return ok(await session_tag(_engine(request), caller.organization_id, session_id))
+
+
+@router.post("/v1/session/{session_id:path}/tag", response_model=Envelope[None])
+async def set_tag(
+    session_id: str, request: Request, caller: Caller, body: SessionTag
+) -> dict[str, Any]:
+    """Tag the session (a newer tag replaces the one before)."""
+    await tag_session(_engine(request), caller.organization_id, session_id, body.tag)
+    return ok(None)
 
 
 @router.post("/v1/session/{session_id:path}/feedback", response_model=Envelope[None])

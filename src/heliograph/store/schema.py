@@ -297,6 +297,26 @@ MIGRATIONS += tuple(
 )
 
 
+# Helicone's `tags`: a tag set on an entity (a session), newest wins (store/session_tags.py).
+MIGRATIONS += (
+    Migration(
+        "m020_create_tags",
+        """
+CREATE TABLE IF NOT EXISTS tags
+(
+    organization_id UUID,
+    entity_type LowCardinality(String),
+    entity_id String,
+    tag String,
+    created_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (organization_id, entity_type, entity_id, created_at)
+""",
+    ),
+)
+
+
 _RECORD_TABLE = (
     "CREATE TABLE IF NOT EXISTS heliograph_migrations "
     "(name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "

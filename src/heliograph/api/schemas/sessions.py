@@ -10,6 +10,7 @@ from heliograph.api.schemas.components import JsonSchema
 from heliograph.api.schemas.envelope import Answer, Number
 from heliograph.api.schemas.filters import SessionFilter
 from heliograph.store.histograms import PSize
+from heliograph.store.session_tags import MAX_TAG_CHARS
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 1_000_000_000
@@ -77,6 +78,10 @@ class SessionNameResult(Answer):
 
 class SessionFeedback(BaseModel):
     rating: StrictBool
+
+
+class SessionTag(BaseModel):
+    tag: str = Field(min_length=1, max_length=MAX_TAG_CHARS)
 
 
 class SessionResult(Answer):
