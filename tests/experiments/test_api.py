@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from heliograph.experiments.rules import MAX_OUTPUTS_PER_CELL
 from heliograph.mock_provider import FakeProvider
 from tests.evaluators.helpers import in_process_app
 from tests.experiments.helpers import call, prompt_experiment, wait_until_idle
@@ -198,3 +199,22 @@ def test_another_organization_sees_nothing(server: InProcessServer, key: str):
     assert call(server, key, "GET", path)["rows"][0]["inputs"] == {"topic": "x"}
     # The other organization's run and run-hypothesis queued nothing here.
     assert call(server, key, "GET", f"{path}/progress")["total"] == 0
+
+
+def test_a_cell_keeps_a_bounded_number_of_outputs(server: InProcessServer, key: str):
+    _, experiment, original, _ = prompt_experiment(server, key)
+    path = f"/v2/experiment/{experiment}"
+    row = call(server, key, "POST", f"{path}/add-manual-row", {"inputs": {"topic": "x"}})
+    body = {"promptVersionId": original, "inputRecordId": row}
+    for _ in range(MAX_OUTPUTS_PER_CELL):
+        call(server, key, "POST", f"{path}/run-hypothesis", body)
+    with server.api(key) as client:
+        refused = client.post(f"{path}/run-hypothesis", json=body)
+    assert refused.status_code == 400 and "outputs of this version" in refused.json()["error"]
+    wait_until_idle(server, key, experiment)
+    # A run queues nothing more for the full cell, however its outputs ended.
+    assert call(server, key, "POST", f"{path}/run", {"promptVersionIds": [original]}) == {
+        "queued": 0
+    }
+    requests = call(server, key, "GET", path)["rows"][0]["requests"]
+    assert len(requests) == MAX_OUTPUTS_PER_CELL

@@ -21,7 +21,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from heliograph.experiments.rules import DONE, FAILED, IDLE, PENDING, RUNNING
+from heliograph.errors import InvalidRequestError
+from heliograph.experiments.rules import (
+    DONE,
+    FAILED,
+    IDLE,
+    MAX_OUTPUTS_PER_CELL,
+    PENDING,
+    RUNNING,
+)
 from heliograph.experiments.store import RunSettings
 from heliograph.meta.experiment_models import Experiment, ExperimentOutput, ExperimentRow
 from heliograph.meta.models import utcnow
@@ -75,7 +83,8 @@ class CellQueue:
 
     def queue_missing(self, experiment_id: str, version_ids: Sequence[str]) -> int:
         """Queue an output for every cell of `version_ids` without a current one (pending
-        or done, made since its row last changed); how many were queued."""
+        or done, made since its row last changed) and with room for one more (a cell keeps
+        at most MAX_OUTPUTS_PER_CELL); how many were queued."""
         now = utcnow()
         with self._sessions.begin() as session:
             rows = session.execute(
@@ -84,19 +93,26 @@ class CellQueue:
                 )
             ).all()
             current = _current_cells(session, experiment_id, dict(rows))
+            full = _full_cells(session, experiment_id)
             added = [
                 _pending(experiment_id, row_id, version_id, now)
                 for row_id, _ in rows
                 for version_id in version_ids
-                if (row_id, version_id) not in current
+                if (row_id, version_id) not in current and (row_id, version_id) not in full
             ]
             session.add_all(added)
         return len(added)
 
     def queue_one(self, experiment_id: str, row_id: str, version_id: str) -> str:
-        """Queue one output (Helicone's run-hypothesis): its request id."""
+        """Queue one output (Helicone's run-hypothesis): its request id. Refused (400) for
+        a cell that holds MAX_OUTPUTS_PER_CELL outputs already."""
         output = _pending(experiment_id, row_id, version_id, utcnow())
         with self._sessions.begin() as session:
+            if (row_id, version_id) in _full_cells(session, experiment_id, row_id):
+                raise InvalidRequestError(
+                    f"This row has {MAX_OUTPUTS_PER_CELL} outputs of this version already: "
+                    "remove the row (or add it again) to run it more"
+                )
             session.add(output)
         return output.request_id
 
@@ -214,6 +230,22 @@ class CellQueue:
                 .group_by(ExperimentOutput.status)
             ).all()
         return Counter({status: int(count) for status, count in found})
+
+
+def _full_cells(
+    session: Session, experiment_id: str, row_id: str | None = None
+) -> set[tuple[str, str]]:
+    """Cells holding MAX_OUTPUTS_PER_CELL outputs made by runs."""
+    out = ExperimentOutput
+    query = (
+        select(out.row_id, out.prompt_version_id)
+        .where(out.experiment_id == experiment_id, out.is_original.is_(False))
+        .group_by(out.row_id, out.prompt_version_id)
+        .having(func.count() >= MAX_OUTPUTS_PER_CELL)
+    )
+    if row_id is not None:
+        query = query.where(out.row_id == row_id)
+    return {(found_row, version) for found_row, version in session.execute(query).all()}
 
 
 def _current_cells(

@@ -18,6 +18,7 @@ MAX_EXPERIMENTS = 1_000  # per organization
 MAX_VARIANTS = 10  # prompt versions one experiment compares
 MAX_ROWS = 5_000  # per experiment
 MAX_ROWS_PER_CALL = 1_000
+MAX_OUTPUTS_PER_CELL = 20  # outputs of one version on one row (runs and run-hypothesis)
 MAX_INPUTS = 100  # keys of one row's inputs
 MAX_INPUTS_BYTES = 64 * 1024  # one row's inputs, as JSON
 MAX_CONCURRENCY = 32  # calls of one run at once
