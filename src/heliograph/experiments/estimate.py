@@ -4,7 +4,8 @@ Prompt tokens are counted from the text each call would send: the version's mess
 every `{{hc:name:type}}` replaced by the row's input (about 4 characters a token, as
 OpenAI's rule of thumb has it). Completion tokens are the version's `max_tokens` (or
 `max_completion_tokens`) when it sets one, else DEFAULT_COMPLETION_TOKENS: an upper bound,
-not a prediction. The price is the catalog's for the version's model (its first offer).
+not a prediction. The price is the catalog's for the version's model (the first target's
+provider when it names one, else the model's first offer).
 """
 
 from __future__ import annotations
@@ -59,8 +60,11 @@ def completion_tokens(body: dict[str, Any]) -> int:
 
 
 def price(catalog: PriceCatalog, model: str, usage: Usage) -> float | None:
-    provider, _, name = model.rpartition("/")
-    offers = [catalog.price_for(provider, name)] if provider else catalog.offers(model)
+    """The first target's price: the gateway's `model/provider[/deployment]`, fallbacks
+    after a comma (docs/gateway.md), or a bare model at its first offer."""
+    name, _, rest = model.split(",")[0].strip().partition("/")
+    provider = rest.split("/")[0]
+    offers = [catalog.price_for(provider, name)] if provider else catalog.offers(name)
     offer = next((o for o in offers if o is not None), None)
     return None if offer is None else offer.cost_usd(usage)
 

@@ -106,7 +106,7 @@ class RunBody(BaseModel):
         min_length=1,
         max_length=MAX_MODEL_CHARS,
         description="A model (as the gateway takes it, e.g. `gpt-4o` or "
-        "`anthropic/claude-3-5-sonnet-20241022`) over every version's own",
+        "`claude-3-5-sonnet-20241022/anthropic`) over every version's own",
     )
     rateLimitPolicy: str | None = Field(
         None,

@@ -111,7 +111,7 @@ export function runCard(screen) {
     h("h2", {}, "Run"),
     estimateSlot,
     h("div", { class: "row wrap" },
-      h("label", { class: "row", title: "A model the gateway takes (gpt-4o, anthropic/claude-3-5-sonnet-20241022) over every version's own" }, "Model", model),
+      h("label", { class: "row", title: "A model the gateway takes (gpt-4o, claude-3-5-sonnet-20241022/anthropic) over every version's own" }, "Model", model),
       h("label", { class: "row", title: "Helicone-RateLimit-Policy for the run's calls: a call it holds back waits its turn" }, "Rate limit", policy)),
     h("div", { class: "row wrap" },
       h("label", { class: "row" }, "Concurrency", concurrency),
