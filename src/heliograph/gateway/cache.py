@@ -1,5 +1,6 @@
 """Response caching with Helicone's headers: `Helicone-Cache-Enabled`, `Cache-Control:
-max-age`, `Helicone-Cache-Bucket-Max-Size`, `Helicone-Cache-Seed`, `Helicone-Cache-Ignore-Keys`.
+max-age` (or `Helicone-Cache-Control`), `Helicone-Cache-Bucket-Max-Size`,
+`Helicone-Cache-Seed`, `Helicone-Cache-Ignore-Keys`.
 
 The key hashes the organization, method, target URL, seed and the request body as canonical
 JSON without the ignored keys (dotted paths reach nested keys). A bucket keeps up to N
@@ -61,9 +62,13 @@ class CachedResponse:
 
 
 def cache_policy(other: dict[str, str], cache_control: str | None) -> CachePolicy | None:
-    """The policy the request's headers ask for, or None when caching is off."""
+    """The policy the request's headers ask for, or None when caching is off.
+
+    `Helicone-Cache-Control`, when sent, is read instead of `Cache-Control` (which some HTTP
+    clients set on their own, and which goes upstream)."""
     if other.get("helicone-cache-enabled", "").strip().lower() != "true":
         return None
+    cache_control = other.get("helicone-cache-control") or cache_control
     warnings: list[str] = []
     ttl = DEFAULT_TTL_S
     for directive in (cache_control or "").split(","):

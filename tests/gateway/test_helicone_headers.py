@@ -1,0 +1,76 @@
+"""Helicone headers beyond the core set, end to end through the in-process gateway."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from heliograph.mock_provider import FakeProvider
+from tests.inprocess import InProcessServer
+
+CHAT = "/openai/v1/chat/completions"
+
+
+@pytest.fixture(scope="module")
+def server(app_server: InProcessServer) -> InProcessServer:
+    return app_server
+
+
+def body(tag: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": tag}], **extra}
+
+
+def post(server: InProcessServer, payload: dict[str, Any], **headers: str) -> httpx.Response:
+    with server.client() as client:
+        return client.post(CHAT, headers={**server.auth, **headers}, json=payload)
+
+
+def upstream(fake: FakeProvider, tag: str) -> list[Any]:
+    return [call for call in fake.calls if tag.encode() in call.body]
+
+
+def test_helicone_cache_control_sets_the_ttl(server: InProcessServer, fake_provider: FakeProvider):
+    tag = f"cache-control {uuid.uuid4()}"
+    headers = {"Helicone-Cache-Enabled": "true", "Helicone-Cache-Control": "max-age=1"}
+    assert post(server, body(tag), **headers).headers["helicone-cache"] == "MISS"
+    assert post(server, body(tag), **headers).headers["helicone-cache"] == "HIT"
+    time.sleep(1.2)
+    assert post(server, body(tag), **headers).headers["helicone-cache"] == "MISS"
+    calls = upstream(fake_provider, tag)
+    assert len(calls) == 2
+    assert "helicone-cache-control" not in calls[0].headers
+
+
+def test_helicone_cache_control_wins_over_cache_control(server: InProcessServer):
+    tag = f"cache-control-both {uuid.uuid4()}"
+    answer = post(
+        server,
+        body(tag),
+        **{
+            "Helicone-Cache-Enabled": "true",
+            "Cache-Control": "max-age=never",
+            "Helicone-Cache-Control": "max-age=60",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_bad_helicone_cache_control_is_a_400(server: InProcessServer):
+    answer = post(
+        server,
+        body("bad cache control"),
+        **{"Helicone-Cache-Enabled": "true", "Helicone-Cache-Control": "max-age=soon"},
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": {
+            "message": "Cache-Control max-age must be seconds, not 'soon'",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
