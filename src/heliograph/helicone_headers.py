@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -26,7 +27,18 @@ _PROPERTY_ALIASES = {
     b"helicone-session-path": "Helicone-Session-Path",
     b"helicone-session-name": "Helicone-Session-Name",
     b"helicone-prompt-id": "Helicone-Prompt-Id",
+    b"helicone-experiment-id": "Helicone-Experiment-Id",
 }
+
+# Cache headers Helicone's worker also copies into the properties (its getHeliconeProperties):
+# each read as the cache reads it, kept as `other` too, and stored only when set.
+_CACHE_PROPERTIES = {
+    b"helicone-cache-enabled": "Helicone-Cache-Enabled",
+    b"helicone-cache-seed": "Helicone-Cache-Seed",
+    b"helicone-cache-bucket-max-size": "Helicone-Cache-Bucket-Max-Size",
+    b"helicone-cache-control": "Helicone-Cache-Control",
+}
+_LEADING_INT = re.compile(r"[+-]?\d+")
 
 
 @dataclass(slots=True)
@@ -91,9 +103,26 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
             parsed.omit_response = _true(value)
         elif name in _PROPERTY_ALIASES:
             parsed.properties[_PROPERTY_ALIASES[name]] = text
+        elif name in _CACHE_PROPERTIES:
+            parsed.other[name.decode("latin-1")] = text
+            stored = _cache_property(name, text)
+            if stored:
+                parsed.properties[_CACHE_PROPERTIES[name]] = stored
         else:
             parsed.other[name.decode("latin-1")] = text
     return parsed
+
+
+def _cache_property(name: bytes, text: str) -> str | None:
+    """The property value Helicone stores for a cache header: `true` only when enabled, the
+    seed and bucket size as the integer JavaScript's parseInt reads (none when 0 or none, so
+    a seed such as `user-123` is not stored), the cache control as sent."""
+    if name == b"helicone-cache-enabled":
+        return "true" if text.lower() == "true" else None
+    if name == b"helicone-cache-control":
+        return text or None
+    number = _LEADING_INT.match(text)
+    return str(int(number.group())) if number and int(number.group()) else None
 
 
 MAX_PROPERTY_KEY_CHARS = 100  # Helicone's documented recommendations: longer is stored, warned

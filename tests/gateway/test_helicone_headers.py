@@ -74,3 +74,44 @@ def test_bad_helicone_cache_control_is_a_400(server: InProcessServer):
             "code": None,
         }
     }
+
+
+def test_cache_and_experiment_headers_are_stored_as_properties(server: InProcessServer):
+    answer = post(
+        server,
+        body(f"cache properties {uuid.uuid4()}"),
+        **{
+            "Helicone-Cache-Enabled": "true",
+            "Helicone-Cache-Seed": "42",
+            "Helicone-Cache-Bucket-Max-Size": "3",
+            "Helicone-Cache-Control": "max-age=600",
+            "Helicone-Experiment-Id": "exp-1",
+            "Helicone-Property-App": "mobile",
+        },
+    )
+    row = server.wait_for_request(answer.headers["helicone-id"])
+    assert row["properties"] == {
+        "App": "mobile",
+        "Helicone-Cache-Enabled": "true",
+        "Helicone-Cache-Seed": "42",
+        "Helicone-Cache-Bucket-Max-Size": "3",
+        "Helicone-Cache-Control": "max-age=600",
+        "Helicone-Experiment-Id": "exp-1",
+    }
+
+
+def test_cache_headers_helicone_does_not_store_are_not_stored(server: InProcessServer):
+    # Helicone reads the seed and bucket size with parseInt and stores them when not 0, and
+    # the enabled flag only when true; Cache-Control itself is not a property.
+    answer = post(
+        server,
+        body(f"cache properties off {uuid.uuid4()}"),
+        **{
+            "Helicone-Cache-Enabled": "false",
+            "Helicone-Cache-Seed": "user-123",
+            "Helicone-Cache-Bucket-Max-Size": "0",
+            "Cache-Control": "max-age=600",
+        },
+    )
+    row = server.wait_for_request(answer.headers["helicone-id"])
+    assert row["properties"] == {}
