@@ -276,3 +276,14 @@ def test_delivers_with_postgresql_metadata(start_server, database_url: str):
         assert [a["status_code"] for a in delivered["attempts"]] == [502, 200]
         sent = receiver.of(request_id)[-1]
         assert sent.headers["Helicone-Signature"] == sign(hook["hmac_key"], sent.body)
+
+
+def test_helicone_webhook_enabled_neither_skips_nor_forces(hook_server: HeliographProcess):
+    # Helicone's log pipeline once sent webhooks only for calls with Helicone-Webhook-Enabled:
+    # true; today it sends every call to every webhook, whatever the header says.
+    key = new_org(hook_server, "wh-enabled")
+    with Receiver() as receiver:
+        create_webhook(hook_server, key, receiver.url, config={})
+        off = logged_call(hook_server, key, **{"Helicone-Webhook-Enabled": "false"})
+        on = logged_call(hook_server, key, **{"Helicone-Webhook-Enabled": "true"})
+        receiver.wait_until(lambda r: len(r.of(off)) == 1 and len(r.of(on)) == 1)
