@@ -50,6 +50,8 @@ class HeliconeHeaders:
     model_override: str | None = None
     omit_request: bool = False
     omit_response: bool = False
+    prompt_version: str | None = None  # Helicone-Prompt-Version, stored in `prompt_version`
+    prompt_mode: str | None = None  # Helicone-Prompt-Mode, lower-cased; see prompt_mode_error
     properties: dict[str, str] = field(default_factory=dict)
     other: dict[str, str] = field(default_factory=dict)  # every other helicone-* header
     forward: list[tuple[str, str]] = field(default_factory=list)  # headers to send upstream
@@ -103,6 +105,11 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
             parsed.omit_response = _true(value)
         elif name in _PROPERTY_ALIASES:
             parsed.properties[_PROPERTY_ALIASES[name]] = text
+        elif name == b"helicone-prompt-version":
+            parsed.prompt_version = text
+        elif name == b"helicone-prompt-mode":
+            parsed.prompt_mode = text.lower()
+            parsed.other["helicone-prompt-mode"] = text
         elif name in _CACHE_PROPERTIES:
             parsed.other[name.decode("latin-1")] = text
             stored = _cache_property(name, text)
@@ -111,6 +118,26 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
         else:
             parsed.other[name.decode("latin-1")] = text
     return parsed
+
+
+PROMPT_MODES = ("production", "testing", "deactivated")
+_UNLOGGED_PROMPT_MODES = frozenset(PROMPT_MODES[1:])
+
+
+def prompt_mode_error(headers: HeliconeHeaders) -> str | None:
+    """Why the call's Helicone-Prompt-Mode is refused (Helicone's worker throws on a mode it
+    does not know), or None."""
+    if headers.prompt_mode is None or headers.prompt_mode in PROMPT_MODES:
+        return None
+    return f"Helicone-Prompt-Mode must be one of {', '.join(PROMPT_MODES)}"
+
+
+def logged_prompt_id(headers: HeliconeHeaders) -> str:
+    """The `prompt_id` a call's row keeps for its Helicone-Prompt-Id: Helicone logs it in
+    production mode only (the default), not under `testing` or `deactivated`."""
+    if headers.prompt_mode in _UNLOGGED_PROMPT_MODES:
+        return ""
+    return headers.properties.get("Helicone-Prompt-Id", "")
 
 
 def _cache_property(name: bytes, text: str) -> str | None:

@@ -115,3 +115,31 @@ def test_cache_headers_helicone_does_not_store_are_not_stored(server: InProcessS
     )
     row = server.wait_for_request(answer.headers["helicone-id"])
     assert row["properties"] == {}
+
+
+@pytest.mark.parametrize(
+    ("mode", "logged_id"),
+    [(None, "legacy-story"), ("production", "legacy-story"), ("Testing", ""), ("deactivated", "")],
+)
+def test_prompt_version_and_mode_are_logged_as_helicone_logs_them(
+    server: InProcessServer, mode: str | None, logged_id: str
+):
+    headers = {"Helicone-Prompt-Id": "legacy-story", "Helicone-Prompt-Version": "v7"}
+    if mode is not None:
+        headers["Helicone-Prompt-Mode"] = mode
+    answer = post(server, body(f"prompt mode {uuid.uuid4()}"), **headers)
+    assert answer.status_code == 200, answer.text
+    row = server.wait_for_request(answer.headers["helicone-id"])
+    assert (row["prompt_id"], row["prompt_version"]) == (logged_id, "v7")
+    assert row["properties"] == {"Helicone-Prompt-Id": "legacy-story"}
+
+
+def test_unknown_prompt_mode_is_a_400(server: InProcessServer, fake_provider: FakeProvider):
+    tag = f"prompt mode bad {uuid.uuid4()}"
+    answer = post(server, body(tag), **{"Helicone-Prompt-Mode": "staging"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == (
+        "Helicone-Prompt-Mode must be one of production, testing, deactivated"
+    )
+    assert answer.json()["error"]["type"] == "invalid_request_error"
+    assert upstream(fake_provider, tag) == []

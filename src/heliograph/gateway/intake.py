@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.asgi import Receive, Scope, read_body
-from heliograph.errors import AuthError, HeliographError
+from heliograph.errors import AuthError, HeliographError, InvalidRequestError
 from heliograph.gateway.guard import CallGuard, CallPolicies
 from heliograph.gateway.retry import RetryLimits, RetryPolicy, retry_policy
 from heliograph.helicone_headers import (
     HeliconeHeaders,
     bearer_token,
     parse_headers,
+    prompt_mode_error,
     property_warnings,
 )
 from heliograph.meta.keys import KeyStore, Principal
@@ -124,6 +125,8 @@ async def take_in(
         principal = await keys.resolve(token)
     if principal is None:
         raise AuthError(missing_key)
+    if headers.prompt_mode is not None and (refused := prompt_mode_error(headers)):
+        raise InvalidRequestError(refused)
     body = await read_body(receive)
     warnings = property_warnings(headers.properties) if headers.properties else []
     retry = retry_policy(headers.other, limits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heliograph.helicone_headers import HeliconeHeaders
+from heliograph.helicone_headers import HeliconeHeaders, logged_prompt_id
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.base import WireFormat
 
@@ -43,4 +43,6 @@ def open_call(
         model_override=headers.model_override or model,
         omit_request=headers.omit_request,
         omit_response=headers.omit_response,
+        prompt_id=logged_prompt_id(headers),
+        prompt_version=headers.prompt_version or "",
     )

@@ -58,8 +58,11 @@ class LoggedCall:
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
     given_usage: Usage | None = None  # token counts the caller reported, over the body's
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
-    prompt_id: str = ""  # the saved prompt the gateway assembled the request from, if any
-    prompt_version: str = ""  # and its version's id
+    # The saved prompt the gateway assembled the request from, else the legacy
+    # Helicone-Prompt-Id (production mode only, as Helicone logs it); and its version's id,
+    # else Helicone-Prompt-Version as sent.
+    prompt_id: str = ""
+    prompt_version: str = ""
     prompt_inputs: dict[str, Any] | None = None  # and the inputs it was filled with
 
 
@@ -170,8 +173,7 @@ class RowBuilder:
             "completion_audio_tokens": usage.completion_audio_tokens if usage else 0,
             "reasoning_tokens": usage.reasoning_tokens if usage else 0,
             "cost": cost,
-            # A legacy prompt names itself in a property; an assembled one is the gateway's.
-            "prompt_id": call.prompt_id or call.properties.get("Helicone-Prompt-Id", ""),
+            "prompt_id": call.prompt_id,
             "prompt_version": call.prompt_version,
             "prompt_inputs": _inputs_text(call),
             "cache_enabled": call.cache_enabled,
