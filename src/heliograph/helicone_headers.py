@@ -181,6 +181,12 @@ def force_stream_format(headers: HeliconeHeaders) -> bool:
     return headers.other.get("helicone-stream-force-format", "").strip().lower() == "true"
 
 
+def stream_usage_wanted(headers: HeliconeHeaders) -> bool:
+    """Helicone-Stream-Usage: true: the client gets the usage chunk that the gateway asks an
+    OpenAI-format stream for (Helicone sets `stream_options.include_usage`)."""
+    return headers.other.get("helicone-stream-usage", "").strip().lower() == "true"
+
+
 def bearer_token(value: str | None) -> str | None:
     if not value:
         return None

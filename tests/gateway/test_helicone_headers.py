@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -143,3 +144,35 @@ def test_unknown_prompt_mode_is_a_400(server: InProcessServer, fake_provider: Fa
     )
     assert answer.json()["error"]["type"] == "invalid_request_error"
     assert upstream(fake_provider, tag) == []
+
+
+def sse_chunks(answer: httpx.Response) -> list[dict[str, Any]]:
+    lines = answer.text.splitlines()
+    return [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
+
+
+@pytest.mark.parametrize("wanted", ["true", "false"])
+def test_stream_usage_hands_the_client_the_usage_chunk(
+    server: InProcessServer, fake_provider: FakeProvider, wanted: str
+):
+    tag = f"stream usage {uuid.uuid4()}"
+    answer = post(
+        server,
+        body(tag, stream=True),
+        **{"Helicone-Stream-Usage": wanted, "x-fake-behaviour": "words=6"},
+    )
+    assert answer.status_code == 200, answer.text
+    usage = [chunk["usage"] for chunk in sse_chunks(answer) if chunk.get("usage")]
+    assert [u["completion_tokens"] for u in usage] == ([6] if wanted == "true" else [])
+    assert upstream(fake_provider, tag)[0].json()["stream_options"] == {"include_usage": True}
+    assert server.wait_for_request(answer.headers["helicone-id"])["completion_tokens"] == 6
+
+
+def test_stream_usage_leaves_a_call_that_is_not_a_stream_alone(
+    server: InProcessServer, fake_provider: FakeProvider
+):
+    # Helicone adds stream_options to any body; OpenAI refuses it without `stream: true`.
+    tag = f"stream usage, no stream {uuid.uuid4()}"
+    answer = post(server, body(tag), **{"Helicone-Stream-Usage": "true"})
+    assert answer.status_code == 200, answer.text
+    assert "stream_options" not in upstream(fake_provider, tag)[0].json()

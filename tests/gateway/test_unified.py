@@ -481,3 +481,14 @@ def test_model_registry_lists_providers_prices_and_context(gateway: HeliographPr
     openai_price = next(p for p in mini["pricing"] if p["provider"] == "openai")
     assert openai_price["prompt"] > 0 and openai_price["configured"] is True
     assert any(p["configured"] is False for m in by_id.values() for p in m["pricing"])
+
+
+def test_stream_usage_header_hands_the_client_the_usage_chunk(gateway: HeliographProcess):
+    stream = client(gateway).chat.completions.create(
+        model="gpt-4o-mini/openai",
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+        extra_headers={"Helicone-Stream-Usage": "true"},
+    )
+    usage = [chunk.usage for chunk in stream if chunk.usage is not None]
+    assert len(usage) == 1 and usage[0].completion_tokens > 0

@@ -29,7 +29,7 @@ from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import RetryBudget, RetryLimits
 from heliograph.gateway.routes import PROXY_ROUTE, ProxyRoute, upstream_target
 from heliograph.gateway.steps import IntakeRules
-from heliograph.helicone_headers import HeliconeHeaders, force_stream_format
+from heliograph.helicone_headers import HeliconeHeaders, force_stream_format, stream_usage_wanted
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.outbound.policy import OutboundRefused
@@ -97,10 +97,12 @@ class PassthroughPlan:
         self._request_json = json_or_none(intake.body)
         self._provider = route.provider or routes.provider_for(fallbacks[0].base_url)
         self._wire = wire_format(self._provider, route.upstream_path)
-        # OpenAI streams report usage only when asked: asked for the log, kept from the client.
-        self._strip_usage = self._wire is OPENAI_FORMAT and needs_usage_injection(
+        # OpenAI streams report usage only when asked: asked for the log, kept from the client
+        # unless it sent Helicone-Stream-Usage: true.
+        self._ask_usage = self._wire is OPENAI_FORMAT and needs_usage_injection(
             route.upstream_path, self._request_json
         )
+        self._strip_usage = self._ask_usage and not stream_usage_wanted(intake.headers)
         target = fallbacks[0].base_url + suffix
         self.cache_parts = (method, target, intake.body, self._request_json)
 
@@ -146,7 +148,7 @@ class PassthroughPlan:
                 overridden = fallback.body_override.get("model")
                 if isinstance(overridden, str) and not intake.headers.model_override:
                     call.model_override = overridden  # what ran, so the cost is right
-            body = _upstream_body(intake.body, self._request_json, fallback, self._strip_usage)
+            body = _upstream_body(intake.body, self._request_json, fallback, self._ask_usage)
             forward = with_headers(intake.headers.forward, fallback.headers)
 
             def send_once() -> Awaitable[UpstreamResponse]:

@@ -33,7 +33,7 @@ from heliograph.gateway.retry import DEFAULT_LIMITS, RETRYABLE_STATUSES, RetryBu
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.steps import IntakeRules
 from heliograph.gateway.token_limits import apply_token_limit
-from heliograph.helicone_headers import force_stream_format
+from heliograph.helicone_headers import force_stream_format, stream_usage_wanted
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.meta.provider_keys import ProviderKeyStore
@@ -170,7 +170,9 @@ class UnifiedPlan:
         if self._request.get("stream") is True and response.status < 300:
             # The log keeps the whole OpenAI-format stream, usage chunk included (upstream
             # was asked for it); the client gets that chunk only if it asked for it too.
-            strip_usage = needs_usage_injection(self._endpoint.suffix, self._request)
+            strip_usage = needs_usage_injection(
+                self._endpoint.suffix, self._request
+            ) and not stream_usage_wanted(self._intake.headers)
             whole_only = force_stream_format(self._intake.headers)
             return Answer(
                 200,
