@@ -181,6 +181,18 @@ def force_stream_format(headers: HeliconeHeaders) -> bool:
     return headers.other.get("helicone-stream-force-format", "").strip().lower() == "true"
 
 
+# Helicone-Increase-Timeout: true: Helicone's worker then waits 30 minutes for the provider.
+INCREASED_READ_TIMEOUT_S = 30 * 60.0
+
+
+def read_timeout_floor(headers: HeliconeHeaders) -> float | None:
+    """The read timeout Helicone-Increase-Timeout: true asks for (the configured one stays
+    when it is longer), or None."""
+    if headers.other.get("helicone-increase-timeout", "").strip().lower() == "true":
+        return INCREASED_READ_TIMEOUT_S
+    return None
+
+
 def stream_usage_wanted(headers: HeliconeHeaders) -> bool:
     """Helicone-Stream-Usage: true: the client gets the usage chunk that the gateway asks an
     OpenAI-format stream for (Helicone sets `stream_options.include_usage`)."""

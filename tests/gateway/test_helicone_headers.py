@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.gateway.conftest import gateway_env
 from tests.inprocess import InProcessServer
 
 CHAT = "/openai/v1/chat/completions"
@@ -176,3 +177,25 @@ def test_stream_usage_leaves_a_call_that_is_not_a_stream_alone(
     answer = post(server, body(tag), **{"Helicone-Stream-Usage": "true"})
     assert answer.status_code == 200, answer.text
     assert "stream_options" not in upstream(fake_provider, tag)[0].json()
+
+
+def test_increase_timeout_outwaits_the_read_timeout(start_server: Any, fake_provider: FakeProvider):
+    # Upstream answers after 0.9 s: the passthrough asks so in a header, the unified
+    # gateway's OpenAI key says so (the fake reads behaviour from either).
+    slow = start_server(
+        env=gateway_env(
+            fake_provider,
+            HELIOGRAPH_UPSTREAM_READ_TIMEOUT_S="0.3",
+            HELIOGRAPH_OPENAI_API_KEY="sk-fake-behaviour:delay_ms=900",
+        )
+    )
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "slow"}]}
+    for path, headers in (
+        ("/openai/v1/chat/completions", {**slow.auth, "x-fake-behaviour": "delay_ms=900"}),
+        ("/v1/chat/completions", {"Authorization": f"Bearer {slow.api_key}"}),
+    ):
+        timed_out = httpx.post(slow.url + path, headers=headers, json=chat, timeout=30)
+        assert timed_out.status_code == 504, (path, timed_out.text)
+        longer = {**headers, "Helicone-Increase-Timeout": "true"}
+        waited = httpx.post(slow.url + path, headers=longer, json=chat, timeout=30)
+        assert waited.status_code == 200, (path, waited.text)

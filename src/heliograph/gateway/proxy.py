@@ -6,6 +6,7 @@ Helicone-Fallbacks entries, each attempted with the Helicone-Retry-* policy.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 import orjson
@@ -29,7 +30,12 @@ from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import RetryBudget, RetryLimits
 from heliograph.gateway.routes import PROXY_ROUTE, ProxyRoute, upstream_target
 from heliograph.gateway.steps import IntakeRules
-from heliograph.helicone_headers import HeliconeHeaders, force_stream_format, stream_usage_wanted
+from heliograph.helicone_headers import (
+    HeliconeHeaders,
+    force_stream_format,
+    read_timeout_floor,
+    stream_usage_wanted,
+)
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.outbound.policy import OutboundRefused
@@ -68,9 +74,16 @@ class Passthrough:
         return self._catalog.provider_for_url(base_url) or "CUSTOM"
 
     def send_once(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        min_read_timeout_s: float | None = None,
     ) -> Awaitable[UpstreamResponse]:
-        return self._upstream.request(method, url, headers, body)
+        return self._upstream.request(
+            method, url, headers, body, min_read_timeout_s=min_read_timeout_s
+        )
 
     def budget(self) -> RetryBudget:
         return RetryBudget(self._limits.max_retries)
@@ -141,6 +154,7 @@ class PassthroughPlan:
         the last one's answer or failure when all do."""
         intake, fallbacks = self._intake, self._fallbacks
         budget = self._routes.budget()
+        read_timeout = read_timeout_floor(intake.headers) if intake.headers.other else None
         for index, fallback in enumerate(fallbacks):
             url = call.target_url = fallback.base_url + self._suffix
             if index:
@@ -150,9 +164,9 @@ class PassthroughPlan:
                     call.model_override = overridden  # what ran, so the cost is right
             body = _upstream_body(intake.body, self._request_json, fallback, self._ask_usage)
             forward = with_headers(intake.headers.forward, fallback.headers)
-
-            def send_once() -> Awaitable[UpstreamResponse]:
-                return self._routes.send_once(self._method, url, forward, body)  # noqa: B023
+            send_once = partial(
+                self._routes.send_once, self._method, url, forward, body, read_timeout
+            )
 
             last = index == len(fallbacks) - 1
             try:

@@ -33,7 +33,11 @@ from heliograph.gateway.retry import DEFAULT_LIMITS, RETRYABLE_STATUSES, RetryBu
 from heliograph.gateway.routing import Router, Target
 from heliograph.gateway.steps import IntakeRules
 from heliograph.gateway.token_limits import apply_token_limit
-from heliograph.helicone_headers import force_stream_format, stream_usage_wanted
+from heliograph.helicone_headers import (
+    force_stream_format,
+    read_timeout_floor,
+    stream_usage_wanted,
+)
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 from heliograph.meta.provider_keys import ProviderKeyStore
@@ -203,8 +207,13 @@ class UnifiedPlan:
             body = await response.read() if response is not None else b""
             attempts.append(Attempt(target, response.status if response else 0, body, detail))
 
+        other = self._intake.headers.other
+        read_timeout = read_timeout_floor(self._intake.headers) if other else None
+
         def send_once() -> Awaitable[UpstreamResponse]:
-            return self._routes.upstream.request("POST", url, headers.items(), data)
+            return self._routes.upstream.request(
+                "POST", url, headers.items(), data, min_read_timeout_s=read_timeout
+            )
 
         policy = self._intake.retry
         try:

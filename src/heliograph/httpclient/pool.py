@@ -199,9 +199,16 @@ class ConnectionPool:
         self._next_sweep = 0.0
 
     async def request(
-        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes = b""
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes = b"",
+        *,
+        min_read_timeout_s: float | None = None,
     ) -> UpstreamResponse:
-        """Send one request and return once the answer's status and headers are in.
+        """Send one request and return once the answer's status and headers are in;
+        `min_read_timeout_s` lengthens the pool's read timeout for this request.
 
         Raises ValueError for a URL or header that cannot be sent, OutboundRefused (a
         ValueError) before any connection when the policy refuses the target, TimeoutError,
@@ -217,7 +224,10 @@ class ConnectionPool:
         connection = self._idle_connection(origin) or await self._connect(origin)
         self._busy.add(connection)
         response = UpstreamResponse(connection, url, method == "HEAD")
-        connection.send(response, head + body if body else head, self._read_timeout_s)
+        read_timeout_s = self._read_timeout_s
+        if min_read_timeout_s is not None and min_read_timeout_s > read_timeout_s:
+            read_timeout_s = min_read_timeout_s
+        connection.send(response, head + body if body else head, read_timeout_s)
         try:
             await response.head_received
         except BaseException:  # failed, timed out, or the caller gave up: never reused
