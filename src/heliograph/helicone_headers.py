@@ -181,6 +181,21 @@ def force_stream_format(headers: HeliconeHeaders) -> bool:
     return headers.other.get("helicone-stream-force-format", "").strip().lower() == "true"
 
 
+MAX_TARGET_PROVIDER_CHARS = 64
+
+
+def target_provider(headers: HeliconeHeaders) -> str | None:
+    """The provider name a call gives in Helicone-Target-Provider, as sent, or None."""
+    named = headers.other.get("helicone-target-provider")
+    if not named:
+        return None
+    if len(named) > MAX_TARGET_PROVIDER_CHARS:
+        raise InvalidRequestError(
+            f"Helicone-Target-Provider is at most {MAX_TARGET_PROVIDER_CHARS} characters"
+        )
+    return named
+
+
 # Helicone-Increase-Timeout: true: Helicone's worker then waits 30 minutes for the provider.
 INCREASED_READ_TIMEOUT_S = 30 * 60.0
 

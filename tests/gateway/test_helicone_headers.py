@@ -10,6 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
+from heliograph.costs.catalog import PriceCatalog
+from heliograph.gateway.guard import CallPolicies
+from heliograph.gateway.intake import Intake
+from heliograph.gateway.proxy import Passthrough, PassthroughPlan, _fallbacks
+from heliograph.gateway.retry import RetryLimits
+from heliograph.gateway.routes import ProxyRoute
+from heliograph.helicone_headers import parse_headers
+from heliograph.meta.keys import Principal
 from heliograph.mock_provider import FakeProvider
 from tests.gateway.conftest import gateway_env
 from tests.inprocess import InProcessServer
@@ -199,3 +207,93 @@ def test_increase_timeout_outwaits_the_read_timeout(start_server: Any, fake_prov
         longer = {**headers, "Helicone-Increase-Timeout": "true"}
         waited = httpx.post(slow.url + path, headers=longer, json=chat, timeout=30)
         assert waited.status_code == 200, (path, waited.text)
+
+
+def test_target_provider_names_an_unknown_target(
+    server: InProcessServer, fake_provider: FakeProvider
+):
+    with server.client() as client:
+        answer = client.post(
+            "/gateway/v1/chat/completions",
+            headers={
+                **server.auth,
+                "Helicone-Target-Url": fake_provider.url,
+                "Helicone-Target-Provider": "LemonFox",
+            },
+            json=body(f"target provider {uuid.uuid4()}"),
+        )
+        too_long = client.post(
+            "/gateway/v1/chat/completions",
+            headers={
+                **server.auth,
+                "Helicone-Target-Url": fake_provider.url,
+                "Helicone-Target-Provider": "x" * 65,
+            },
+            json=body("target provider too long"),
+        )
+    assert answer.status_code == 200, answer.text
+    row = server.wait_for_request(answer.headers["helicone-id"])
+    assert row["provider"] == "LemonFox" and row["completion_tokens"] > 0
+    assert too_long.status_code == 400
+    assert too_long.json()["error"]["message"] == (
+        "Helicone-Target-Provider is at most 64 characters"
+    )
+
+
+def test_openai_api_base_sends_the_openai_route_elsewhere(
+    server: InProcessServer, fake_provider: FakeProvider
+):
+    tag = f"api base {uuid.uuid4()}"
+    dead = "http://127.0.0.1:9"  # allowed by the tests' outbound settings; nothing listens
+    answer = post(server, body(tag), **{"Helicone-OpenAI-Api-Base": dead + "/ignored/path"})
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["message"].startswith(
+        "Could not reach upstream http://127.0.0.1:9/v1/chat/completions"
+    )
+    assert upstream(fake_provider, tag) == []
+    row = server.wait_for_request(answer.headers["helicone-id"])
+    assert (row["provider"], row["target_url"]) == ("OPENAI", dead + "/v1/chat/completions")
+
+
+@pytest.mark.parametrize(
+    ("api_base", "status", "message"),
+    [
+        ("http://10.1.2.3", 403, "The target URL is not allowed by this server's outbound policy"),
+        (
+            "http://169.254.169.254",
+            403,
+            "The target URL is not allowed by this server's outbound policy",
+        ),
+        ("ftp://example.com", 400, "Helicone-OpenAI-Api-Base: the URL must start with http://"),
+        ("https://user:pw@example.com", 400, "Helicone-OpenAI-Api-Base: credentials"),
+    ],
+)
+def test_openai_api_base_obeys_the_outbound_policy(
+    server: InProcessServer, api_base: str, status: int, message: str
+):
+    answer = post(server, body("api base refused"), **{"Helicone-OpenAI-Api-Base": api_base})
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["message"].startswith(message), answer.text
+
+
+def test_openai_api_base_of_an_azure_resource_is_logged_as_azure():
+    # No test reaches Azure: the call is planned, not sent.
+    sent = [(b"helicone-openai-api-base", b"https://my-resource.openai.azure.com/")]
+    intake = Intake(
+        0.0,
+        parse_headers({"headers": sent}),
+        Principal("org", "key"),
+        b'{"messages": []}',
+        CallPolicies(None, None),
+        None,
+        [],
+        "request-id",
+    )
+    route = ProxyRoute("OPENAI", "https://api.openai.com", "/openai/deployments/gpt-4o/chat")
+    routes = Passthrough(None, PriceCatalog.load_default(), RetryLimits())  # type: ignore[arg-type]
+    plan = PassthroughPlan(
+        routes, route, intake, "POST", _fallbacks(route, intake.headers), route.upstream_path
+    )
+    call = plan.open()
+    assert call.provider == "AZURE"
+    assert call.target_url == "https://my-resource.openai.azure.com/openai/deployments/gpt-4o/chat"

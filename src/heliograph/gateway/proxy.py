@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -35,6 +36,7 @@ from heliograph.helicone_headers import (
     force_stream_format,
     read_timeout_floor,
     stream_usage_wanted,
+    target_provider,
 )
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
@@ -70,8 +72,17 @@ class Passthrough:
         # `{"error": {...}}` object providers answer with (OpenAI's and Anthropic's alike).
         return openai_error(error)
 
-    def provider_for(self, base_url: str) -> str:
-        return self._catalog.provider_for_url(base_url) or "CUSTOM"
+    def known_provider(self, base_url: str) -> str | None:
+        return self._catalog.provider_for_url(base_url)
+
+    def provider_for(self, base_url: str, headers: HeliconeHeaders | None = None) -> str:
+        """Helicone's name for the provider at `base_url`; for a URL it does not know, the
+        call's Helicone-Target-Provider when it names one, else CUSTOM."""
+        known = self._catalog.provider_for_url(base_url)
+        if known:
+            return known
+        named = target_provider(headers) if headers is not None and headers.other else None
+        return named or "CUSTOM"
 
     def send_once(
         self,
@@ -108,7 +119,13 @@ class PassthroughPlan:
         self._suffix = suffix
         self._route = route
         self._request_json = json_or_none(intake.body)
-        self._provider = route.provider or routes.provider_for(fallbacks[0].base_url)
+        first = fallbacks[0].base_url
+        if not route.provider:  # the generic gateway: Helicone-Target-Url or Helicone-Fallbacks
+            self._provider = routes.provider_for(first, intake.headers)
+        elif first != route.base_url:  # Helicone-OpenAI-Api-Base: Azure's, else still OpenAI
+            self._provider = routes.known_provider(first) or route.provider
+        else:
+            self._provider = route.provider
         self._wire = wire_format(self._provider, route.upstream_path)
         # OpenAI streams report usage only when asked: asked for the log, kept from the client
         # unless it sent Helicone-Stream-Usage: true.
@@ -158,7 +175,7 @@ class PassthroughPlan:
         for index, fallback in enumerate(fallbacks):
             url = call.target_url = fallback.base_url + self._suffix
             if index:
-                call.provider = self._routes.provider_for(fallback.base_url)
+                call.provider = self._routes.provider_for(fallback.base_url, intake.headers)
                 overridden = fallback.body_override.get("model")
                 if isinstance(overridden, str) and not intake.headers.model_override:
                     call.model_override = overridden  # what ran, so the cost is right
@@ -199,6 +216,10 @@ def _upstream_body(body: bytes, request: Any, fallback: Fallback, usage: bool) -
 
 def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
     if route.base_url is not None:
+        if route.provider == "OPENAI" and headers.other:
+            api_base = headers.other.get("helicone-openai-api-base")
+            if api_base:
+                return _openai_api_base(api_base)
         return route.base_url
     target = (headers.target_url or "").rstrip("/")
     if not target:
@@ -208,3 +229,15 @@ def _base_url(route: ProxyRoute, headers: HeliconeHeaders) -> str:
     except OutboundUrlError as exc:
         raise InvalidRequestError(f"Helicone-Target-Url: {exc}") from None
     return target
+
+
+def _openai_api_base(value: str) -> str:
+    """The upstream of an OpenAI-route call sent with Helicone-OpenAI-Api-Base (an Azure
+    resource, say): its origin, as Helicone's worker keeps only that. The outbound policy
+    still decides whether it may be reached."""
+    try:
+        destination(value)
+    except OutboundUrlError as exc:
+        raise InvalidRequestError(f"Helicone-OpenAI-Api-Base: {exc}") from None
+    parts = urlsplit(value)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
