@@ -50,6 +50,8 @@ from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
+from heliograph.posthog.export import PostHogExport
+from heliograph.posthog_step import posthog_step
 from heliograph.prompt_step import prompt_step
 from heliograph.prompts.bodies import EmbeddedBodyStore
 from heliograph.prompts.bucket_setup import open_bucket
@@ -181,6 +183,10 @@ class HeliographApp:
         legacy = legacy_prompt_step(services.prompts.legacy)
         self._gateway.insert_before("prompt", legacy)
         self._proxy.insert_before("plan", legacy)
+        # Helicone-Posthog-Key: the logged row goes to PostHog, off the request path.
+        self.posthog_export = PostHogExport(services.upstream)
+        for flow in (self._proxy, self._gateway):
+            flow.steps.append(posthog_step(self.posthog_export))
         # The REST API runs the dashboard's prompt playground through the gateway's flow.
         self._api = create_api(services, gateway=self._serve_gateway)
         # Evaluators' judges call the gateway in-process, logged and costed as any call.
@@ -280,6 +286,8 @@ class HeliographApp:
             started.push_async_callback(services.prompts.close)
             await self._alerts.start()
             started.push_async_callback(self._alerts.stop)  # before the engine it reads closes
+            await self.posthog_export.start()
+            started.push_async_callback(self.posthog_export.stop)  # before the pool it sends with
             await services.webhooks.start()
             # Rows the pipeline flushes at close still queue their deliveries: stopped first.
             started.push_async_callback(services.webhooks.stop)

@@ -110,6 +110,9 @@ def parse_headers(scope: MutableMapping[str, Any]) -> HeliconeHeaders:
         elif name == b"helicone-prompt-mode":
             parsed.prompt_mode = text.lower()
             parsed.other["helicone-prompt-mode"] = text
+        elif name == b"helicone-posthog-key":
+            parsed.other["helicone-posthog-key"] = text
+            parsed.properties["Helicone-Sent-To-Posthog"] = "true"  # as Helicone marks it
         elif name in _CACHE_PROPERTIES:
             parsed.other[name.decode("latin-1")] = text
             stored = _cache_property(name, text)
