@@ -85,18 +85,25 @@ async def count(request: Request, caller: Reader, params: SessionQueryParams) ->
     return ok(total)
 
 
-@router.post("/v1/session/name/query", response_model=Envelope[list[SessionNameResult]])
-async def names(request: Request, caller: Reader, params: SessionNameQueryParams) -> dict[str, Any]:
-    """Session names (containing `nameContains`) with their sessions, latency and cost."""
+def _named_scope(
+    organization_id: str, params: SessionNameQueryParams | SessionMetricsQueryParams
+) -> SessionScope:
+    """The sessions a name or metrics query reads (Helicone's optional window and filter)."""
     _check_timezone(params.timezoneDifference)
     window = params.timeFilter
-    scope = SessionScope(
-        caller.organization_id,
+    return SessionScope(
+        organization_id,
         filter=params.filter,
         start_ms=window.startTimeUnixMs if window else None,
         end_ms=window.endTimeUnixMs if window else None,
         name_contains=params.nameContains,
     )
+
+
+@router.post("/v1/session/name/query", response_model=Envelope[list[SessionNameResult]])
+async def names(request: Request, caller: Reader, params: SessionNameQueryParams) -> dict[str, Any]:
+    """Session names (containing `nameContains`) with their sessions, latency and cost."""
+    scope = _named_scope(caller.organization_id, params)
     rows = await session_names(
         _engine(request), scope, timezone_minutes=params.timezoneDifference, limit=MAX_NAMES
     )
@@ -108,15 +115,7 @@ async def metrics(
     request: Request, caller: Reader, params: SessionMetricsQueryParams
 ) -> dict[str, Any]:
     """Distributions of requests, duration (s) and cost (USD) per session, and their means."""
-    _check_timezone(params.timezoneDifference)
-    window = params.timeFilter
-    scope = SessionScope(
-        caller.organization_id,
-        filter=params.filter,
-        start_ms=window.startTimeUnixMs if window else None,
-        end_ms=window.endTimeUnixMs if window else None,
-        name_contains=params.nameContains,
-    )
+    scope = _named_scope(caller.organization_id, params)
     data = await session_metrics(_engine(request), scope, params.pSize, params.useInterquartile)
     return ok(data)
 
