@@ -55,6 +55,13 @@ def cpu_seconds(root: int) -> float:
     return ticks / _TICKS_PER_S
 
 
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the main thread of `pid` (in Heliograph, the event
+    loop's; threads are not named apart, so thread_cpu_seconds cannot tell it)."""
+    fields = _stat_fields(pid, f"/proc/{pid}/task/{pid}/stat")
+    return sum(int(f) for f in fields[11:13]) / _TICKS_PER_S if fields is not None else 0.0
+
+
 def rss_bytes(root: int) -> int:
     """Resident memory of the tree (shared pages counted once per process)."""
     total = 0
