@@ -16,10 +16,7 @@ inserts and statements go straight to it.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
-import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,10 +24,9 @@ from typing import Any
 
 from heliograph.fileio import write_all
 from heliograph.store.engine import QueryParams, QuerySettings, store_error
-from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.sql_text import DATABASE as DATABASE  # where hql/ finds it
 from heliograph.store.sql_text import json_each_row, literal, map_literal, settings_clause
-from heliograph.store.thread_priority import StoreThreadPriority
+from heliograph.store.threaded_engine import ThreadedEngine
 
 # chDB's allocator (its own jemalloc, configured by JE_MALLOC_CONF) keeps freed pages for
 # ClickHouse's default 5 s. With a batch insert every second, that kept 200-450 MB of
@@ -58,22 +54,14 @@ def _param_text(value: Any) -> Any:
 _ESCAPED_FORMAT = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-class ChdbEngine:
+class ChdbEngine(ThreadedEngine):
     embedded = True  # one process owns the store: migrations need no lock
     cluster = ""
 
     def __init__(self, path: Path) -> None:
+        super().__init__(1, "chdb")  # a chDB session serves one query at a time
         self._path = path
-        self.priority = StoreThreadPriority()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="chdb", initializer=self.priority.adopt_current_thread
-        )
         self._session: Any = None
-        self.reads = RoundRobin(self._executor)
-        self.org_slots = OrgSlots()  # held per API request by api/fair_reads.py
-
-    async def open(self) -> None:
-        await self._run(self._open)
 
     def _open(self) -> None:
         # Read when chDB loads; a value set by the operator wins.
@@ -95,28 +83,14 @@ class ChdbEngine:
         except Exception as exc:  # chDB raises bare RuntimeError/ChdbError subclasses
             raise store_error(str(exc).strip()) from None
 
-    async def _run(self, fn: Any, *args: Any, log_write: bool = False) -> Any:
-        loop = asyncio.get_running_loop()
-        call = loop.run_in_executor(self._executor, fn, *args)
-        return await self.priority.watch(call, log_write=log_write)
-
-    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await self.priority.watch(self.reads.run(functools.partial(fn, *args)))
-
-    async def execute(self, sql: str, params: QueryParams | None = None) -> None:
-        await self._run(self._query, sql, "CSV", params)
+    def _execute(self, sql: str, params: QueryParams | None) -> None:
+        self._query(sql, "CSV", params)
 
     def _select(
         self, sql: str, params: QueryParams | None, settings: QuerySettings | None = None
     ) -> list[dict[str, Any]]:
         result = self._query(sql + settings_clause(settings), "JSONEachRow", params)
         return json_each_row(result.bytes())
-
-    async def select(
-        self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await self._read(self._select, sql, params, settings)
-        return rows
 
     def _stream(
         self,
@@ -146,16 +120,6 @@ class ChdbEngine:
             with contextlib.suppress(Exception):  # already ended, or failed: nothing to cancel
                 stream.cancel()
 
-    async def stream(
-        self,
-        sql: str,
-        params: QueryParams | None,
-        fmt: str,
-        on_chunk: Callable[[bytes], None],
-        settings: QuerySettings | None = None,
-    ) -> None:
-        await self._read(self._stream, sql, params, fmt, on_chunk, settings)
-
     def _insert(self, table: str, lines: Sequence[bytes], source: Path | None) -> None:
         # The rows go through a file, not inline in the query: chDB holds the GIL while it
         # takes in a query's text (measured: ~1 ms per MB of rows, so a 1 s batch stalled
@@ -180,17 +144,7 @@ class ChdbEngine:
             "SETTINGS input_format_skip_unknown_fields = 1 FORMAT JSONEachRow"
         )
 
-    async def insert_json_lines(
-        self, table: str, lines: Sequence[bytes], source: Path | None = None
-    ) -> None:
-        if lines:
-            await self._run(self._insert, table, lines, source, log_write=True)
-
     def _close(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None
-
-    async def close(self) -> None:
-        await self._run(self._close)
-        self._executor.shutdown(wait=True)

@@ -13,9 +13,6 @@ work, the threads only wait on sockets.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -24,7 +21,6 @@ from typing import Any
 
 from heliograph.store.chdb_engine import ALLOCATOR_CONF
 from heliograph.store.engine import QueryParams, QuerySettings, StoreUnavailable, store_error
-from heliograph.store.fair_reads import OrgSlots, RoundRobin
 from heliograph.store.hql_readers import HqlReaders
 from heliograph.store.sql_text import (
     DATABASE,
@@ -33,7 +29,7 @@ from heliograph.store.sql_text import (
     map_literal,
     settings_clause,
 )
-from heliograph.store.thread_priority import StoreThreadPriority
+from heliograph.store.threaded_engine import ThreadedEngine
 
 # Calls in flight at once on a server (an HTTP connection each).
 SERVER_THREADS = 8
@@ -52,27 +48,18 @@ def chdb_url(path: Path) -> str:
     return "chdb://" + str(path.absolute())
 
 
-class ClickHouseConnectEngine:
+class ClickHouseConnectEngine(ThreadedEngine):
     """The ClickHouseEngine protocol over a clickhouse-connect client."""
 
     def __init__(self, url: str, *, cluster: str = "") -> None:
+        embedded = is_embedded(url)
+        super().__init__(1 if embedded else SERVER_THREADS, "clickhouse")
         self.url = url
-        self.embedded = is_embedded(url)
+        self.embedded = embedded
         self.cluster = cluster
-        self.priority = StoreThreadPriority()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            1 if self.embedded else SERVER_THREADS,
-            thread_name_prefix="clickhouse",
-            initializer=self.priority.adopt_current_thread,
-        )
-        self.reads = RoundRobin(self._executor) if self.embedded else None
-        self.org_slots = OrgSlots()  # held per API request by api/fair_reads.py
         self._client: Any = None
         # On a server, HQL's queries run as their organization's read-only user.
         self.hql_readers: HqlReaders | None = None
-
-    async def open(self) -> None:
-        await self._run(self._open)
 
     def _open(self) -> None:
         import clickhouse_connect  # imported late: it loads chDB for a chdb:// URL
@@ -98,18 +85,8 @@ class ClickHouseConnectEngine:
         except Exception as exc:  # clickhouse-connect's DatabaseError, OperationalError
             raise _error(exc) from None
 
-    async def _run(self, fn: Callable[..., Any], *args: Any, log_write: bool = False) -> Any:
-        loop = asyncio.get_running_loop()
-        call = loop.run_in_executor(self._executor, fn, *args)
-        return await self.priority.watch(call, log_write=log_write)
-
-    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        if self.reads is None:
-            return await self._run(fn, *args)
-        return await self.priority.watch(self.reads.run(functools.partial(fn, *args)))
-
-    async def execute(self, sql: str, params: QueryParams | None = None) -> None:
-        await self._run(functools.partial(self._call, self._client.command, sql, _params(params)))
+    def _execute(self, sql: str, params: QueryParams | None) -> None:
+        self._call(self._client.command, sql, _params(params))
 
     def _reader(self, params: QueryParams | None) -> Any:
         """The client a read goes through: an HQL query's organization's, or Heliograph's."""
@@ -129,12 +106,6 @@ class ClickHouseConnectEngine:
             fmt="JSONEachRow",
         )
         return json_each_row(data)
-
-    async def select(
-        self, sql: str, params: QueryParams | None = None, settings: QuerySettings | None = None
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = await self._read(self._select, sql, params, settings)
-        return rows
 
     def _stream(
         self,
@@ -161,16 +132,6 @@ class ClickHouseConnectEngine:
         finally:
             stream.close()  # stops a query that on_chunk broke off
 
-    async def stream(
-        self,
-        sql: str,
-        params: QueryParams | None,
-        fmt: str,
-        on_chunk: Callable[[bytes], None],
-        settings: QuerySettings | None = None,
-    ) -> None:
-        await self._read(self._stream, sql, params, fmt, on_chunk, settings)
-
     def _insert(self, table: str, lines: Sequence[bytes], source: Path | None) -> None:
         if source is not None and self.embedded:
             # chDB reads the sealed segment itself, as ChdbEngine does: no copy.
@@ -188,22 +149,12 @@ class ClickHouseConnectEngine:
             fmt="JSONEachRow",
         )
 
-    async def insert_json_lines(
-        self, table: str, lines: Sequence[bytes], source: Path | None = None
-    ) -> None:
-        if lines:
-            await self._run(self._insert, table, lines, source, log_write=True)
-
     def _close(self) -> None:
         if self.hql_readers is not None:
             self.hql_readers.close()
         if self._client is not None:
             self._client.close()
             self._client = None
-
-    async def close(self) -> None:
-        await self._run(self._close)
-        self._executor.shutdown(wait=True)
 
 
 def _params(params: QueryParams | None) -> dict[str, Any]:
