@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import ab_runs, harness, procstat, report, stack, wrk
-from bench.processes import missing_tools
+from bench import ab_runs, harness, procstat, stack, wrk
 
 RESULTS_DIR = Path(__file__).parent / "results"
 MODEL = stack.GATEWAY_MODELS["gateway-openai"]
@@ -169,25 +168,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = SMOKE if args.smoke else FULL
     out: Path = args.out or profile.out
-    missing = missing_tools(("nginx", "wrk", "taskset"))
-    if missing:
-        print("bench.evaluators: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
-        return 2
+    refused = harness.cannot_run("bench.evaluators")
+    if refused is not None:
+        return refused
 
     def body(tmp: Path) -> int:
         document, problems = benchmark(profile, tmp)
-        report.write_json(out, document)
         c = document["comparison"]
         print(
             f"Online evaluation at {SAMPLE_RATE}% (c={CONCURRENCY}): plain "
             f"{c['plain_requests_per_s']:,} req/s, evaluated {c['evaluated_requests_per_s']:,} "
             f"req/s, ratio {c['throughput_ratio']}"
         )
-        print(f"results: {out}")
-        if problems:
-            print("bench.evaluators: FAILED:\n" + "\n".join(problems), file=sys.stderr)
-            return 1
-        return 0
+        return harness.conclude("bench.evaluators", out, document, problems)
 
     return harness.run_main("bench.evaluators", body)
 

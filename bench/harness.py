@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from bench import report, systems
-from bench.processes import BenchError, Service
+from bench.processes import BenchError, Service, missing_tools
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -40,6 +40,25 @@ def run_main(prog: str, body: Callable[[Path], int]) -> int:
         return 130
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cannot_run(prog: str, tools: tuple[str, ...] = ("nginx", "wrk", "taskset")) -> int | None:
+    """2 (after saying which) when a tool the benchmark drives is missing, else None."""
+    missing = missing_tools(tools)
+    if not missing:
+        return None
+    print(f"{prog}: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
+    return 2
+
+
+def conclude(prog: str, out: Path, document: dict[str, Any], problems: list[str]) -> int:
+    """Write the results document, say where, and the run's exit code (1 with problems)."""
+    report.write_json(out, document)
+    print(f"results: {out}")
+    if problems:
+        print(f"{prog}: FAILED:\n" + "\n".join(problems), file=sys.stderr)
+        return 1
+    return 0
 
 
 def metadata(name: str, mode: str, cpus: Any) -> dict[str, Any]:

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import ab_runs, harness, procstat, report, stack, wrk
+from bench import ab_runs, harness, procstat, stack, wrk
 from bench.checks import check_call
 from bench.fixtures import request_body
-from bench.processes import BenchError, missing_tools
+from bench.processes import BenchError
 
 RESULTS_DIR = Path(__file__).parent / "results"
 MODEL = stack.GATEWAY_MODELS["gateway-openai"]
@@ -210,21 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = SMOKE if args.smoke else FULL
     out: Path = args.out or profile.out
-    missing = missing_tools(("nginx", "wrk", "taskset"))
-    if missing:
-        print("bench.prompts: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
-        return 2
+    refused = harness.cannot_run("bench.prompts")
+    if refused is not None:
+        return refused
 
     def body(tmp: Path) -> int:
         document, problems = benchmark(profile, tmp)
-        report.write_json(out, document)
         print("Prompt assembly on the unified gateway (prompt_id + inputs against inline):")
         print(table(document["comparison"]))
-        print(f"results: {out}")
-        if problems:
-            print("bench.prompts: FAILED:\n" + "\n".join(problems), file=sys.stderr)
-            return 1
-        return 0
+        return harness.conclude("bench.prompts", out, document, problems)
 
     return harness.run_main("bench.prompts", body)
 

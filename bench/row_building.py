@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import harness, procstat, report, stack, wrk
-from bench.processes import missing_tools
+from bench import harness, procstat, stack, wrk
 
 RESULTS_DIR = Path(__file__).parent / "results"
 HERE = str(Path(__file__).resolve().parents[1] / "src")
@@ -139,10 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = SMOKE if args.smoke else FULL
     out: Path = args.out or profile.out
-    missing = missing_tools(("nginx", "wrk", "taskset"))
-    if missing:
-        print("bench.row_building: cannot run:\n  " + "\n  ".join(missing), file=sys.stderr)
-        return 2
+    refused = harness.cannot_run("bench.row_building")
+    if refused is not None:
+        return refused
 
     def body(tmp: Path) -> int:
         runs = run_rounds(tmp, profile, str(Path(args.baseline).resolve()))
@@ -152,18 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['version']} {r['case']}: {r['errors']} wrk errors" for r in runs if r["errors"]
         ]
         harness.finish(document, problems)
-        report.write_json(out, document)
         for row in document["comparison"]:
             print(
                 f"{row['case']:<10} req/s ratio {row['requests_per_s_ratio']}, CPU/request ratio "
                 f"{row['cpu_ms_per_request_ratio']}, event-loop CPU/request ratio "
                 f"{row['loop_cpu_ms_per_request_ratio']}"
             )
-        print(f"results: {out}")
-        if problems:
-            print("bench.row_building: FAILED:\n" + "\n".join(problems), file=sys.stderr)
-            return 1
-        return 0
+        return harness.conclude("bench.row_building", out, document, problems)
 
     return harness.run_main("bench.row_building", body)
 
