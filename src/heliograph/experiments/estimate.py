@@ -69,17 +69,19 @@ def price(catalog: PriceCatalog, model: str, usage: Usage) -> float | None:
     return None if offer is None else offer.cost_usd(usage)
 
 
-def estimate(
-    catalog: PriceCatalog,
-    version_id: str,
-    body: dict[str, Any],
-    rows: list[dict[str, Any]],
-) -> VersionEstimate:
-    """The estimate for running `body` (a version's) over every row's inputs."""
+def filled_chars(body: dict[str, Any], rows: list[dict[str, Any]]) -> int:
+    """The characters `body`'s messages come to, filled from each row's inputs, in all."""
     text = _messages_text(body)
-    chars = sum(prompt_chars(text, inputs) for inputs in rows)
+    return sum(prompt_chars(text, inputs) for inputs in rows)
+
+
+def estimate(
+    catalog: PriceCatalog, version_id: str, body: dict[str, Any], calls: int, chars: int
+) -> VersionEstimate:
+    """The estimate for `calls` calls of `body` (a version's) whose filled messages come
+    to `chars` characters in all (filled_chars)."""
     prompt = -(-chars // CHARS_PER_TOKEN)
-    completion = completion_tokens(body) * len(rows)
+    completion = completion_tokens(body) * calls
     model = str(body.get("model") or "")
     cost = price(catalog, model, Usage(prompt_tokens=prompt, completion_tokens=completion))
-    return VersionEstimate(version_id, model, len(rows), prompt, completion, cost)
+    return VersionEstimate(version_id, model, calls, prompt, completion, cost)

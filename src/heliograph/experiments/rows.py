@@ -183,6 +183,18 @@ class RowStore:
                 outputs[output.row_id].append(output_info(output))
             return [_row_info(row, outputs[row.id]) for row in rows]
 
+    def inputs_page(self, experiment_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        """The inputs of a page of rows, in the order they were added."""
+        with self.sessions() as session:
+            found = session.scalars(
+                select(ExperimentRow.inputs)
+                .where(ExperimentRow.experiment_id == experiment_id)
+                .order_by(ExperimentRow.position)
+                .offset(offset)
+                .limit(limit)
+            )
+            return [dict(inputs or {}) for inputs in found]
+
     def get(self, experiment_id: str, row_id: str) -> RowInfo | None:
         with self.sessions() as session:
             row = session.get(ExperimentRow, row_id)

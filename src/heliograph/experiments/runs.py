@@ -13,7 +13,7 @@ from typing import Any
 
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import InvalidRequestError, NotFoundError
-from heliograph.experiments.estimate import VersionEstimate, estimate
+from heliograph.experiments.estimate import VersionEstimate, estimate, filled_chars
 from heliograph.experiments.results import calls_of, summary
 from heliograph.experiments.rows import RowInfo
 from heliograph.experiments.rules import (
@@ -21,7 +21,6 @@ from heliograph.experiments.rules import (
     FAILED,
     IDLE,
     MAX_CONCURRENCY,
-    MAX_ROWS,
     PENDING,
     ROW_NOT_FOUND,
     RUNNING,
@@ -29,6 +28,8 @@ from heliograph.experiments.rules import (
 )
 from heliograph.experiments.service import Experiments
 from heliograph.experiments.store import RunSettings
+
+ESTIMATE_PAGE_ROWS = 500  # rows an estimate reads and counts at a time
 
 
 async def _versions(
@@ -88,17 +89,22 @@ async def estimate_run(
     chosen: list[str] | None,
     model: str | None = None,
 ) -> list[VersionEstimate]:
-    """Each version's estimate over every row (see estimate.py), at `model` when given."""
+    """Each version's estimate over every row (see estimate.py), at `model` when given;
+    the rows are read a page at a time and counted on a worker thread."""
     versions = await _versions(x, org, experiment_id, chosen)
-    rows = await asyncio.to_thread(x.rows.page, experiment_id, 0, MAX_ROWS)
-    inputs = [row.inputs for row in rows]
-    found = []
+    bodies = {}
     for version_id in versions:
         body = await x.prompts.body_of(await x.version(org, version_id))
-        if model:
-            body = {**body, "model": model}
-        found.append(await asyncio.to_thread(estimate, catalog, version_id, body, inputs))
-    return found
+        bodies[version_id] = {**body, "model": model} if model else body
+    chars = dict.fromkeys(versions, 0)
+    calls = 0
+    while page := await asyncio.to_thread(
+        x.rows.inputs_page, experiment_id, calls, ESTIMATE_PAGE_ROWS
+    ):
+        for version_id, body in bodies.items():
+            chars[version_id] += await asyncio.to_thread(filled_chars, body, page)
+        calls += len(page)
+    return [estimate(catalog, v, bodies[v], calls, chars[v]) for v in versions]
 
 
 async def progress(x: Experiments, org: str, experiment_id: str) -> dict[str, Any]:
