@@ -172,6 +172,21 @@ class RowStore:
         with self.sessions() as session:
             return [_stored(row) for row in session.scalars(query)]
 
+    def input_records(
+        self, org: str, dataset_id: str, offset: int, limit: int
+    ) -> list[tuple[str, str | None, dict[str, Any] | None]]:
+        """A page of rows in curation order as (id, origin request id, inputs), without
+        their bodies (what an experiment's rows are made from)."""
+        with self.sessions() as session:
+            found = session.execute(
+                select(DatasetRow.id, DatasetRow.origin_request_id, DatasetRow.inputs)
+                .where(DatasetRow.dataset_id == dataset_id, DatasetRow.organization_id == org)
+                .order_by(DatasetRow.created_at, DatasetRow.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            return [(row_id, origin, inputs) for row_id, origin, inputs in found]
+
     def remove(self, org: str, dataset_id: str, ids: list[str]) -> int:
         """Remove rows named by their id or by the request they were copied from."""
         removed = 0

@@ -88,20 +88,16 @@ async def rows_from_dataset(
     await x.owned(org, experiment_id)
     await datasets.owned(org, dataset_id)
     new: list[NewRow] = []
-    after = None
-    while len(new) <= MAX_ROWS:
-        page = await asyncio.to_thread(
-            datasets.rows.page_after, org, dataset_id, after, DATASET_PAGE
+    while len(new) <= MAX_ROWS and (
+        page := await asyncio.to_thread(
+            datasets.rows.input_records, org, dataset_id, len(new), DATASET_PAGE
         )
-        if not page:
-            break
-        for stored in page:
+    ):
+        for row_id, origin, stored in page:
             # An experiment dataset's row names the request its inputs came from.
-            named = (stored.copy.inputs or {}).get("sourceRequest")
-            source = stored.copy.origin_request_id or (named if isinstance(named, str) else None)
-            inputs = row_inputs(stored.copy.inputs)
-            new.append(NewRow(inputs, source_request_id=source, dataset_row_id=stored.id))
-        after = page[-1]
+            named = (stored or {}).get("sourceRequest")
+            source = origin or (named if isinstance(named, str) else None)
+            new.append(NewRow(row_inputs(stored), source_request_id=source, dataset_row_id=row_id))
     new = await _with_logged_inputs(x, org, new)
     await add_rows(x, org, experiment_id, new)  # refused past MAX_ROWS, nothing added
     return len(new)
