@@ -71,11 +71,16 @@ class Traffic(threading.Thread):
 
 
 def _wait(condition: Any, what: str, timeout: float = 90.0, state: Any = None) -> None:
+    """Wait for `condition`; while `state()` keeps changing (work is moving), the timeout
+    counts from its last change, so a slow machine is not taken for a stalled worker."""
+    seen = state() if state is not None else None
     deadline = time.monotonic() + timeout
     while not condition():
+        now_seen = state() if state is not None else None
+        if now_seen != seen:
+            seen, deadline = now_seen, time.monotonic() + timeout
         if time.monotonic() > deadline:
-            seen = f": {state()}" if state is not None else ""
-            raise AssertionError(f"not {what} after {timeout}s{seen}")
+            raise AssertionError(f"not {what}: nothing moved for {timeout}s: {seen}")
         time.sleep(0.1)
 
 
@@ -102,6 +107,7 @@ def test_every_sampled_request_is_scored_exactly_once_across_a_crash(
         _wait(
             lambda: health(server)["pending"] == 0 and _scored(server, key, chosen),
             "all scored",
+            timeout=30.0,
             state=lambda: (
                 health(server),
                 Counter(status for *_, status in _jobs(server.data_dir)),

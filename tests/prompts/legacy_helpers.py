@@ -86,6 +86,8 @@ class LegacyClient:
             for version in self.versions(prompt["id"]) if prompt else []:
                 for record in self.inputs(version["id"]):
                     if record["source_request"] == request_id:
-                        return prompt, version, record
+                        # Read again: the prompt's newest version may have come in
+                        # between the first read and this record's.
+                        return self.prompt_named(user_defined_id), version, record
             assert time.monotonic() < deadline, f"{request_id} not recorded after {WAIT_S}s"
             time.sleep(0.05)
