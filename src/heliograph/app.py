@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import Awaitable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,30 +13,23 @@ from heliograph.alerts.notify import Notifier
 from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.api.services import Services
-from heliograph.asgi import Receive, Scope, Send, send_error
+from heliograph.asgi import Receive, Scope, Send
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
-from heliograph.errors import HeliographError, envelope, openai_error
+from heliograph.errors import HeliographError
 from heliograph.evaluators.service import Evaluators
 from heliograph.experiments.service import Experiments
-from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
-from heliograph.gateway.guard import CallGuard
 from heliograph.gateway.inprocess import call_gateway
 from heliograph.gateway.providers import gateway_providers
-from heliograph.gateway.proxy import PASSTHROUGH_INTAKE, Passthrough
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from heliograph.gateway.retry import RetryLimits
-from heliograph.gateway.routes import PROXY_ROUTE, RouteTable
 from heliograph.gateway.routing import Router
-from heliograph.gateway.steps import call_flow
-from heliograph.gateway.unified import GATEWAY_PATHS, UNIFIED_INTAKE, Unified
+from heliograph.gateway_front import GatewayFront, GatewayParts
 from heliograph.hql.service import HqlService
 from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
 from heliograph.httpclient.pool import ConnectionPool
-from heliograph.legacy_prompt_step import legacy_prompt_step
 from heliograph.meta import db
 from heliograph.meta.hidden_properties import HiddenPropertyStore
 from heliograph.meta.keys import KeyStore, Principal
@@ -45,14 +37,10 @@ from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_se
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.outbound.policy import OutboundPolicy
-from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
 from heliograph.pipeline.spool import Spool
 from heliograph.pipeline.writer import LogPipeline
-from heliograph.posthog.export import PostHogExport
-from heliograph.posthog_step import posthog_step
-from heliograph.prompt_step import prompt_step
 from heliograph.prompts.bodies import EmbeddedBodyStore
 from heliograph.prompts.bucket_setup import open_bucket
 from heliograph.prompts.service import Prompts
@@ -65,24 +53,27 @@ from heliograph.webhooks.service import Webhooks
 
 log = logging.getLogger("heliograph")
 
-# Async-log endpoints (manual loggers, LiteLLM's callback, OTLP) live in the REST API, but
-# `/anthropic/...` would otherwise be taken by the passthrough proxy.
-ASYNC_LOG_PATHS = frozenset(
-    {"/custom/v1/log", "/oai/v1/log", "/anthropic/v1/log", "/v1/trace/log", "/v1/traces"}
-)
-
-# The answer to a call while its log row could not be stored (log_loss_policy = "refuse").
-LOGGING_UNAVAILABLE = HeliographError(
-    "logging is unavailable: this gateway cannot store request logs right now "
-    "(see /healthz); retry later",
-    status=503,
-)
-
-
 # The most of an evaluator's judge answer read (a verdict is a few bytes).
 JUDGE_MAX_BYTES = 1 << 20
 # The most of an experiment call's answer read (its row keeps the whole answer).
 EXPERIMENT_MAX_BYTES = 8 << 20
+
+
+def gateway_parts(services: Services) -> GatewayParts:
+    """The parts of the server's services its gateway flows use."""
+    return GatewayParts(
+        settings=services.settings,
+        keys=services.keys,
+        pipeline=services.pipeline,
+        rows=services.rows,
+        catalog=services.catalog,
+        upstream=services.upstream,
+        router=services.router,
+        provider_keys=services.provider_keys,
+        cache=services.cache,
+        limiter=services.limiter,
+        prompts=services.prompts,
+    )
 
 
 def build_services(settings: Settings) -> Services:
@@ -165,40 +156,17 @@ def prompt_service(settings: Settings, sessions: sessionmaker[Session]) -> Promp
 class HeliographApp:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._routes = RouteTable(services.settings.provider_base_urls)
-        self._pipeline = services.pipeline
-        calls = CallLog(services.pipeline, services.rows)
-        guard = CallGuard(services.limiter, services.cache, calls)
-        limits = RetryLimits.from_settings(services.settings)
-        keys = services.keys
-        passthrough = Passthrough(services.upstream, services.catalog, limits)
-        self._proxy = call_flow(PASSTHROUGH_INTAKE, passthrough, keys, limits, guard, calls)
-        unified = Unified(services.provider_keys, services.router, services.upstream, limits)
-        self._gateway = call_flow(UNIFIED_INTAKE, unified, keys, limits, guard, calls)
-        settings = services.settings
-        # Before "plan": a saved prompt may name the model the plan chooses targets by.
-        assembly = prompt_step(services.prompts, settings.max_gateway_body_bytes)
-        self._gateway.insert_before("plan", assembly)
-        # Helicone-Prompt-Id: the tags leave the body before anything else reads it.
-        legacy = legacy_prompt_step(services.prompts.legacy)
-        self._gateway.insert_before("prompt", legacy)
-        self._proxy.insert_before("plan", legacy)
-        # Helicone-Posthog-Key: the logged row goes to PostHog, off the request path.
-        self.posthog_export = PostHogExport(services.upstream)
-        for flow in (self._proxy, self._gateway):
-            flow.steps.append(posthog_step(self.posthog_export))
+        self._front = GatewayFront(gateway_parts(services))
+        self.posthog_export = self._front.posthog_export
         # The REST API runs the dashboard's prompt playground through the gateway's flow.
-        self._api = create_api(services, gateway=self._serve_gateway)
+        self._api = create_api(services, gateway=self._front.serve_gateway)
         # Evaluators' judges call the gateway in-process, logged and costed as any call.
         services.evaluators.judge_link.target = self._judge
         # Experiments run prompt versions through the gateway in-process, the same way.
         services.experiments.gateway.target = self._experiment_call
         self._api.include_router(dashboard_router)  # the dashboard: its page and static files
         self._started = contextlib.AsyncExitStack()
-        self._gateway_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
-        self._proxy_body = BodyLimit(settings.max_gateway_body_bytes, openai_error)
-        self._async_log_body = BodyLimit(settings.max_async_log_body_bytes, envelope)
-        self._api_body = BodyLimit(settings.max_api_body_bytes, envelope)
+        settings = services.settings
         self._alerts = AlertEvaluator(
             services.alerts,
             services.engine,
@@ -209,34 +177,12 @@ class HeliographApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = scope["path"]
-            gateway = path in GATEWAY_PATHS
-            async_log = path in ASYNC_LOG_PATHS
-            route = None if gateway or async_log else self._routes.match(path)
-            # Every call that would be logged, while its row could not be stored.
-            if gateway:
-                await self._serve_gateway(scope, receive, send)
-            elif self._pipeline.refusing and (async_log or route is not None):
-                await self._refuse(send)
-            elif async_log:
-                await self._async_log_body(self._api, scope, receive, send)
-            elif route is not None:
-                scope[PROXY_ROUTE] = route
-                await self._proxy_body(self._proxy, scope, receive, send)
-            else:
-                await self._api_body(self._api, scope, receive, send)
+            await self._front.serve(scope, receive, send, self._api)
             return
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         await self._api(scope, receive, send)
-
-    def _serve_gateway(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """What to await for one call to the unified gateway (an HTTP client's, or one made
-        in-process): the call's own coroutine, no frame of this method around a stream."""
-        if self._pipeline.refusing:
-            return self._refuse(send)
-        return self._gateway_body(self._gateway, scope, receive, send)
 
     async def _call_in_process(
         self, organization_id: str, body: bytes, headers: dict[str, str], max_bytes: int
@@ -245,7 +191,12 @@ class HeliographApp:
         principal = Principal(organization_id, "")  # logged with no key, as a session's call
         try:
             answer = await call_gateway(
-                self._serve_gateway, principal, "/v1/chat/completions", body, headers, max_bytes
+                self._front.serve_gateway,
+                principal,
+                "/v1/chat/completions",
+                body,
+                headers,
+                max_bytes,
             )
         except HeliographError as exc:  # no answer, or one too large
             return exc.status, exc.message.encode()
@@ -262,11 +213,6 @@ class HeliographApp:
     ) -> tuple[int, bytes]:
         """One call of an experiment's prompt version on a row."""
         return await self._call_in_process(organization_id, body, headers, EXPERIMENT_MAX_BYTES)
-
-    async def _refuse(self, send: Send) -> None:
-        """A call that would be logged, while logging cannot store (the "refuse" policy)."""
-        self._pipeline.count_refused()
-        await send_error(send, LOGGING_UNAVAILABLE, render=openai_error)
 
     async def startup(self) -> None:
         """Start everything; when a step fails, what already started is stopped again."""
