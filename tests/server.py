@@ -61,8 +61,10 @@ class HeliographProcess:
         provider_url: str,
         api_key: str = "sk-helicone-test-0000-key",
         env: Mapping[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.api_key = api_key
         self.port = 0  # the server picks a free one at its first start and says which
         self.url = ""
@@ -76,6 +78,7 @@ class HeliographProcess:
         taken by another process meanwhile); a restart binds the same port again."""
         command = [sys.executable, "-m", "heliograph", "serve"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        command += ["--workers", str(self.workers)] if self.workers > 1 else []
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=self._env, stdout=log, stderr=log)

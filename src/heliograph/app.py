@@ -6,48 +6,31 @@ import contextlib
 import gc
 import logging
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from heliograph.alerts.evaluator import AlertEvaluator
 from heliograph.alerts.notify import Notifier
 from heliograph.alerts.store import AlertStore
 from heliograph.api.app import create_api
 from heliograph.api.services import Services
-from heliograph.asgi import Receive, Scope, Send
+from heliograph.asgi import Receive, Scope, Send, serve_lifespan
 from heliograph.config import Settings
-from heliograph.costs.catalog import PriceCatalog
 from heliograph.datasets.service import Datasets
 from heliograph.errors import HeliographError
 from heliograph.evaluators.service import Evaluators
 from heliograph.experiments.service import Experiments
-from heliograph.gateway.cache import ResponseCache
-from heliograph.gateway.cache_store import MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.inprocess import call_gateway
-from heliograph.gateway.providers import gateway_providers
-from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from heliograph.gateway.routing import Router
+from heliograph.gateway_build import build_gateway_parts, log_pipeline, shared_state
 from heliograph.gateway_front import GatewayFront, GatewayParts
 from heliograph.hql.service import HqlService
 from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
-from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta import db
 from heliograph.meta.hidden_properties import HiddenPropertyStore
-from heliograph.meta.keys import KeyStore, Principal
-from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
+from heliograph.meta.keys import Principal
+from heliograph.meta.provider_keys import load_fernet, load_secret
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
-from heliograph.outbound.policy import OutboundPolicy
-from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import ClickHouseSink
-from heliograph.pipeline.spool import Spool
-from heliograph.pipeline.writer import LogPipeline
-from heliograph.prompts.bodies import EmbeddedBodyStore
-from heliograph.prompts.bucket_setup import open_bucket
-from heliograph.prompts.service import Prompts
-from heliograph.prompts.signing import BodyUrlSigner
 from heliograph.store.engines import HqlScope, store_engine
 from heliograph.store.schema import apply_migrations
-from heliograph.throttled_log import ThrottledLog
 from heliograph.ui.routes import router as dashboard_router
 from heliograph.webhooks.service import Webhooks
 
@@ -80,30 +63,19 @@ def build_services(settings: Settings) -> Services:
     metadata = db.connect(settings.metadata_url)
     db.migrate(metadata)
     sessions = db.session_factory(metadata)
-    prompts = prompt_service(settings, sessions)  # first: a bucket that cannot be used stops here
-    # One line a minute about a down metadata database, whichever store noticed it.
-    metadata_warnings = ThrottledLog(logging.getLogger("heliograph.meta"))
-    keys = KeyStore(sessions, cache_s=settings.key_cache_s, warnings=metadata_warnings)
-    keys.organization()  # the default organization exists from the first start
-    if settings.api_key:
-        keys.ensure(settings.api_key)
     hql = HqlScope(
         ORG_PARAM,
         (*ALLOWED_TABLES, *INTERNAL_TABLES),
         load_secret(settings.secret_key, settings.data_dir),
     )
     engine = store_engine(settings, hql)
-    pipeline = LogPipeline(
-        Spool(settings.data_dir / "spool"),
-        ClickHouseSink(engine),
-        batch_rows=settings.log_batch_rows,
-        batch_ms=settings.log_batch_ms,
-        fsync_ms=settings.spool_fsync_ms,
-        memory_buffer_bytes=settings.log_memory_buffer_bytes,
-        loss_policy=settings.log_loss_policy,
-    )
+    pipeline = log_pipeline(settings, settings.data_dir / "spool", ClickHouseSink(engine))
     pipeline.watch_backlog(engine.priority.follow_log_backlog)
-    catalog = PriceCatalog.load_default()
+    parts = build_gateway_parts(settings, sessions, pipeline, shared_state(settings))
+    keys = parts.keys
+    keys.organization()  # the default organization exists from the first start
+    if settings.api_key:
+        keys.ensure(settings.api_key)
     fernet = load_fernet(settings.secret_key, settings.data_dir)
     evaluators = Evaluators(sessions, settings, pipeline, engine)
     return Services(
@@ -111,46 +83,24 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         engine=engine,
         pipeline=pipeline,
-        catalog=catalog,
-        upstream=ConnectionPool(
-            settings.upstream_connect_timeout_s,
-            settings.upstream_read_timeout_s,
-            policy=OutboundPolicy.from_settings(settings),
-        ),
-        rows=RowBuilder(catalog),
-        router=Router(gateway_providers(settings), catalog),
-        provider_keys=ProviderKeyStore(
-            sessions, fernet, cache_s=settings.provider_key_cache_s, warnings=metadata_warnings
-        ),
-        cache=ResponseCache(
-            RedisCacheStore(settings.redis_url) if settings.redis_url else MemoryCacheStore()
-        ),
-        limiter=(
-            RedisRateLimiter(settings.redis_url, settings.ratelimit_fail == "closed")
-            if settings.redis_url
-            else MemoryRateLimiter()
-        ),
+        catalog=parts.catalog,
+        upstream=parts.upstream,
+        rows=parts.rows,
+        router=parts.router,
+        provider_keys=parts.provider_keys,
+        cache=parts.cache,
+        limiter=parts.limiter,
         alerts=AlertStore(sessions),
         users=UserStore(sessions, keys),
         web_sessions=WebSessionStore(sessions),
         webhooks=Webhooks(sessions, fernet, settings, pipeline),
         hql=HqlService(sessions),
-        prompts=prompts,
+        prompts=parts.prompts,
         datasets=Datasets(sessions),
         evaluators=evaluators,
-        experiments=Experiments(sessions, settings, engine, prompts, evaluators),
+        experiments=Experiments(sessions, settings, engine, parts.prompts, evaluators),
         hidden_properties=HiddenPropertyStore(sessions),
     )
-
-
-def prompt_service(settings: Settings, sessions: sessionmaker[Session]) -> Prompts:
-    """Prompts with their bodies in the metadata database, or in the bucket the settings name
-    (checked here, before the event loop runs: its calls block)."""
-    signer = BodyUrlSigner(load_secret(settings.secret_key, settings.data_dir))
-    bucket = open_bucket(settings, sessions)
-    if bucket is None:
-        return Prompts(sessions, EmbeddedBodyStore(sessions), signer, settings.prompt_cache_s)
-    return Prompts(sessions, bucket, signer, settings.prompt_cache_s, urls=bucket)
 
 
 class HeliographApp:
@@ -180,7 +130,7 @@ class HeliographApp:
             await self._front.serve(scope, receive, send, self._api)
             return
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send, self.startup, self.shutdown)
             return
         await self._api(scope, receive, send)
 
@@ -250,23 +200,6 @@ class HeliographApp:
     async def shutdown(self) -> None:
         """Stop what startup started, last started first."""
         await self._started.aclose()
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    log.exception("start-up failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
 
 def create_app(settings: Settings) -> HeliographApp:
     return HeliographApp(build_services(settings))

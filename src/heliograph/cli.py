@@ -76,20 +76,16 @@ def _owner_only(root: Path) -> None:
                         os.chmod(entry.path, mode & 0o700)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    from heliograph.workers.serving import tcp_socket
+
     try:
-        sock.bind((host, port))
+        # With workers the port is only reserved here: they listen on it themselves.
+        return tcp_socket(host, port, reuse_port=reuse_port, listen=not reuse_port)
     except OSError as exc:
-        sock.close()
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {port} on {host} is already in use (choose another with --port)")
         _fail(f"cannot listen on {host}:{port}: {exc.strerror}")
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,24 +107,54 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "--demo", is_flag=True, default=None, help="Built-in mock provider and sample traffic"
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    help="Gateway processes sharing the port, beside one store process (default 1: one "
+    "process for everything)",
+)
 def serve(
-    host: str | None, port: int | None, data_dir: str | None, config: str | None, demo: bool | None
+    host: str | None,
+    port: int | None,
+    data_dir: str | None,
+    config: str | None,
+    demo: bool | None,
+    workers: int,
 ) -> None:
     """Run the gateway, the REST API and the dashboard on one port."""
-    import uvicorn
-
-    from heliograph.app import create_app
-    from heliograph.gateway.edge_limits import edge_limits, raise_descriptor_limit
-    from heliograph.gateway.http_protocol import protocol_with_limits
+    from heliograph.gateway.edge_limits import raise_descriptor_limit
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir, demo=demo)
+    if workers > 1 and settings.demo:
+        _fail("--demo runs in one process: leave out --workers", USAGE_ERROR)
     raise_descriptor_limit()
     _prepare_data_dir(settings.data_dir)
-    sock = _bind(settings.host, settings.port)
+    sock = _bind(settings.host, settings.port, reuse_port=workers > 1)
     settings = replace(settings, port=sock.getsockname()[1])  # port 0: the one chosen
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if workers > 1:
+        from heliograph.workers.supervisor import Supervisor
+
+        Supervisor(settings, workers, announce=_announce).run()
+    else:
+        _serve_one_process(settings, sock)
+    click.echo("Heliograph stopped.")
+
+
+def _announce(settings: Settings) -> None:
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")
+    click.echo(f"Data dir: {settings.data_dir.resolve()}")
+    sys.stdout.flush()  # a supervisor or test reading the chosen port gets it now
+
+
+def _serve_one_process(settings: Settings, sock: socket.socket) -> None:
+    from heliograph.app import create_app
+    from heliograph.workers import serving
+
     if settings.demo:
         from heliograph.demo import prepare_demo
 
@@ -139,32 +165,12 @@ def serve(
         _fail(str(exc), USAGE_ERROR)
     except Exception as exc:  # a bad database URL, an unreadable store: say so in one line
         _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-    server_config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http=protocol_with_limits(edge_limits(settings)),
-        timeout_keep_alive=settings.keepalive_timeout_s,  # type: ignore[arg-type]
-        lifespan="on",
-        access_log=False,
-        proxy_headers=False,  # nothing reads the client address: one ASGI layer less per call
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-        server_header=False,  # proxied responses carry the provider's own Server and Date
-        date_header=False,
-    )
     if settings.demo:
         from heliograph.demo import start_demo_traffic
 
         start_demo_traffic(app, settings)
-    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")
-    click.echo(f"Data dir: {settings.data_dir.resolve()}")
-    sys.stdout.flush()  # a supervisor or test reading the chosen port gets it now
-    try:
-        uvicorn.Server(server_config).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on, once stopped
-        pass
-    click.echo("Heliograph stopped.")
+    _announce(settings)
+    serving.run(app, settings, sock)
 
 
 @main.command("settings")

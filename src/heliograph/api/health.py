@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -44,7 +45,12 @@ async def healthz(request: Request) -> Any:
     pipeline = services.pipeline
     stats = pipeline.stats
     problem = pipeline.problem()
-    body = {
+    workers = None
+    if services.worker_reports is not None:
+        workers = await asyncio.to_thread(services.worker_reports.read)
+        failing = [f"gateway worker {w['worker']}: {w['problem']}" for w in workers if w["problem"]]
+        problem = "; ".join(([problem] if problem else []) + failing) or None
+    body: dict[str, Any] = {
         "status": "ok" if problem is None else "degraded",
         "reason": problem,
         "version": heliograph.__version__,
@@ -67,6 +73,8 @@ async def healthz(request: Request) -> Any:
         "legacy_prompt_records": _records(services.prompts.legacy.log),
         "online_evaluation": _online(services.evaluators),
     }
+    if workers is not None:
+        body["gateway_workers"] = workers
     if problem is None:
         return body
     return JSONResponse(Health.model_validate(body).model_dump(mode="json"), status_code=503)

@@ -130,6 +130,10 @@ class ResponseCache:
     def __init__(self, store: CacheStore) -> None:
         self._store = store
 
+    @property
+    def store(self) -> CacheStore:
+        return self._store
+
     async def lookup(self, key: str, policy: CachePolicy) -> tuple[CachedResponse, int] | None:
         """A cached answer and its bucket index once the bucket is full, else None."""
         entries = await self._store.bucket(key)

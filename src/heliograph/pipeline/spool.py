@@ -153,6 +153,14 @@ class Spool:
             self._open_new_segment()
         return path, rows
 
+    def adopt(self, path: Path) -> Path:
+        """Move a sealed segment written elsewhere into this spool (a rename: same file
+        system), numbered after every segment here; its path here."""
+        target = self.directory / f"seg-{self._next_number:012d}.jsonl"
+        os.rename(path, target)
+        self._next_number += 1
+        return target
+
     def sync_handle(self) -> int | None:
         """A duplicate descriptor of the open segment to fsync off the event loop, if dirty.
 

@@ -59,6 +59,7 @@ class PipelineStats:
     refused_calls: int = 0  # calls answered 503 because logging was unavailable ("refuse")
     writer_failures: int = 0  # unexpected errors in the writer's background loops
     fsync_failures: int = 0
+    adopted_segments: int = 0  # batches taken from gateway workers (serve --workers N)
 
 
 class LogPipeline:
@@ -113,6 +114,16 @@ class LogPipeline:
     def watch_backlog(self, listener: BacklogListener) -> None:
         """Tell `listener` how far behind the store is (see BacklogListener)."""
         self._backlog_listeners.append(listener)
+
+    def adopt(self, path: Path) -> None:
+        """Take a segment of rows another process wrote and handed over whole (a gateway
+        worker's batch, pipeline/handoff.py) into this spool, to be stored as a replay is.
+        Not one of its rows was sent: stored without looking them up first, unless this
+        process restarts before that (then the replay at start-up looks them up)."""
+        segment = self._spool.adopt(path)
+        self._unsent.add(segment)
+        self.stats.adopted_segments += 1
+        self._wake.set()
 
     def submit(self, row: LogRow) -> None:
         """Make one row durable (its line goes to the spool) and queue it for the store.
@@ -210,6 +221,8 @@ class LogPipeline:
                 await self._flush_task
         try:
             await self.flush()
+            if self._unsent and self._store_ok:  # batches adopted from gateway workers
+                await self._replay_sealed()
         except Exception as exc:  # what stays on disk is replayed at the next start
             log.warning("log rows left in the spool at shutdown: %s", describe(exc))
         lost = self._spool.close()

@@ -50,6 +50,20 @@ class OnlineEvaluationStats(Answer):
     )
 
 
+class GatewayWorkerReport(Answer):
+    worker: str
+    pid: int
+    problem: str | None = Field(description="Why its rows are not being handed on, or null")
+    submitted: int
+    handed_off: int = Field(description="Rows handed to the store process")
+    backlog_rows: int
+    held_rows: int
+    lost_rows: int
+    refused_calls: int
+    spool_write_failures: int
+    age_s: float = Field(description="Seconds since this report was written")
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(
         description='"ok", or "degraded" (HTTP 503) while log rows are not being stored'
@@ -66,6 +80,11 @@ class Health(Answer):
     )
     online_evaluation: OnlineEvaluationStats = Field(
         description="Evaluators attached to live traffic, scoring it in the background"
+    )
+    gateway_workers: list[GatewayWorkerReport] | None = Field(
+        default=None,
+        description="With serve --workers N: each gateway worker's log pipeline, as it "
+        "last reported (every second)",
     )
 
 
