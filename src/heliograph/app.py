@@ -201,5 +201,6 @@ class HeliographApp:
         """Stop what startup started, last started first."""
         await self._started.aclose()
 
+
 def create_app(settings: Settings) -> HeliographApp:
     return HeliographApp(build_services(settings))

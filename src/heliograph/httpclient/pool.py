@@ -206,9 +206,11 @@ class ConnectionPool:
         body: bytes = b"",
         *,
         min_read_timeout_s: float | None = None,
+        host: str | None = None,
     ) -> UpstreamResponse:
         """Send one request and return once the answer's status and headers are in;
-        `min_read_timeout_s` lengthens the pool's read timeout for this request.
+        `min_read_timeout_s` lengthens the pool's read timeout for this request; `host`
+        replaces the URL's in the Host header (a request forwarded as its caller sent it).
 
         Raises ValueError for a URL or header that cannot be sent, OutboundRefused (a
         ValueError) before any connection when the policy refuses the target, TimeoutError,
@@ -220,7 +222,7 @@ class ConnectionPool:
             origin = Origin.parse(origin_text)
             if len(self._origins) < 1024:
                 self._origins[origin_text] = origin
-        head = request_head(method, target, origin.host_header, headers, body)
+        head = request_head(method, target, host or origin.host_header, headers, body)
         connection = self._idle_connection(origin) or await self._connect(origin)
         self._busy.add(connection)
         response = UpstreamResponse(connection, url, method == "HEAD")

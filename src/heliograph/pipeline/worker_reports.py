@@ -52,6 +52,10 @@ class WorkerReports:
         for path in self.directory.glob("*.json"):
             path.unlink(missing_ok=True)
 
+    def reporting(self) -> set[int]:
+        """The process ids of the workers that reported (they are serving)."""
+        return {int(report["pid"]) for report in self.read()}
+
     def read(self) -> list[dict[str, Any]]:
         """Each worker's last report with its age; a stale one says so as its problem."""
         reports = []

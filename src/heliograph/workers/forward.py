@@ -25,8 +25,11 @@ STORE_RESTARTING = HeliographError(
     "the server's store process is not answering (it restarts after a failure); retry shortly",
     status=503,
 )
-# Not relayed: the answer is sent on in chunks of its own (uvicorn frames them).
-_HOP_BY_HOP = (b"content-length", b"transfer-encoding", b"connection", b"keep-alive")
+# Not relayed: framing (the answer goes on in chunks of its own, which uvicorn frames) and
+# Content-Encoding (the client decoded the answer, gzip or deflate, before it gets here).
+_NOT_RELAYED = frozenset(
+    (b"content-length", b"transfer-encoding", b"connection", b"keep-alive", b"content-encoding")
+)
 
 
 class StoreForwarder:
@@ -40,22 +43,24 @@ class StoreForwarder:
         target = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in scope["headers"]
-            if name != PEER_HEADER.encode() and not is_framing(name.decode("latin-1"))
-        ]
+        headers, host = [], None
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            if name == "host":  # kept: the store process builds links and cookies from it
+                host = value
+            elif name != PEER_HEADER and not is_framing(name):
+                headers.append((name, value))
         if scope.get("client"):
             headers.append((PEER_HEADER, str(scope["client"][0])))
         url = LOCAL_ORIGIN + target.decode("latin-1")
         try:
-            answer = await self._store.request(scope["method"], url, headers, body)
+            answer = await self._store.request(scope["method"], url, headers, body, host=host)
         except (UpstreamConnectionError, TimeoutError) as exc:
             log.warning("store process unreachable: %s", exc)
             await send_error(send, STORE_RESTARTING)
             return
         try:
-            relayed = [(n, v) for n, v in answer.raw_headers if n.lower() not in _HOP_BY_HOP]
+            relayed = [(n, v) for n, v in answer.raw_headers if n.lower() not in _NOT_RELAYED]
             await send({"type": "http.response.start", "status": answer.status, "headers": relayed})
             async for chunk in answer.iter_chunks():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

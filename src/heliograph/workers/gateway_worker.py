@@ -82,7 +82,7 @@ class GatewayWorkerApp:
         while True:
             try:
                 await asyncio.to_thread(self._report)
-            except OSError as exc:  # a full disk: the store process sees the report go stale
+            except Exception as exc:  # a full disk: the store process sees the report go stale
                 self._warnings.warning(
                     "report", "cannot write the worker report: %s", describe(exc)
                 )

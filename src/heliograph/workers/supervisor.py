@@ -91,6 +91,7 @@ class Supervisor:
             self._wait_for_store()
             for worker in self._workers:
                 worker.start()
+            self._wait_for_workers()
             self._announce(self._settings)
             while not self._stopping:
                 for child in (self._store, *self._workers):
@@ -103,6 +104,22 @@ class Supervisor:
 
     def _stop_signal(self, signum: int, frame: object) -> None:
         self._stopping = True
+
+    def _wait_for_workers(self) -> None:
+        """Until every gateway worker reported once (it serves from then on)."""
+        reports = WorkerReports(layout.reports_dir(self._settings))
+        deadline = time.monotonic() + STORE_READY_TIMEOUT_S
+        while not self._stopping:
+            pids = {worker.process.pid for worker in self._workers if worker.process}
+            if pids <= reports.reporting():
+                return
+            for worker in self._workers:
+                worker.restart_if_dead()
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"the gateway workers did not start in {STORE_READY_TIMEOUT_S:g} s"
+                )
+            time.sleep(0.1)
 
     def _wait_for_store(self) -> None:
         """Until the store process answers on its socket (it migrated and started)."""
