@@ -111,9 +111,14 @@ def start_fake(tmp: Path, cpu: str | None, stand_in: bool = False) -> tuple[Serv
 
 
 def start_heliograph(
-    tmp: Path, cpu: str | None, upstream: str, settings: Mapping[str, str] | None = None
+    tmp: Path,
+    cpu: str | None,
+    upstream: str,
+    settings: Mapping[str, str] | None = None,
+    serve_args: tuple[str, ...] = (),
 ) -> tuple[Service, str, str]:
-    """One Heliograph process (one worker, logging into chDB) pointed at `upstream`.
+    """One Heliograph (`heliograph serve`, one process logging into chDB, unless
+    `serve_args` say otherwise, e.g. --workers 2) pointed at `upstream`.
 
     `settings` (HELIOGRAPH_X -> value) override the environment and BENCH_HELIOGRAPH_X.
     Returns the service, its base URL and its API key.
@@ -134,7 +139,7 @@ def start_heliograph(
     env["HELIOGRAPH_ANTHROPIC_API_KEY"] = ANTHROPIC_PROVIDER_KEY
     data_dir = tmp / "heliograph-data"
     command = [sys.executable, "-m", "heliograph", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--data-dir", str(data_dir)]
+    command += ["--port", str(port), "--data-dir", str(data_dir), *serve_args]
     gateway = Service("heliograph", command, tmp / "heliograph.log", env, cpu)
     base = f"http://127.0.0.1:{port}"
     try:
