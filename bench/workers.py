@@ -93,6 +93,7 @@ def one_run(
     after, wrk_cpu = _cpu(system, gateways), _children_cpu_s() - wrk_before
     used = {name: after[name] - before[name] for name in before}
     seconds = profile.seconds
+    store_cpu_s = used["heliograph"] - used["gateways"]
     return {
         "kind": kind,
         "concurrency": concurrency,
@@ -101,9 +102,13 @@ def one_run(
         # Cores busy on average during the measured run, per part.
         "cores": {
             "gateway_workers": round(used["gateways"] / seconds, 3),
-            "store_and_rest": round((used["heliograph"] - used["gateways"]) / seconds, 3),
+            "store_and_rest": round(store_cpu_s / seconds, 3),
             "load_nginx_and_wrk": round((used["nginx"] + wrk_cpu) / seconds, 3),
         },
+        # With workers: the store process's ingest, rows stored a CPU second of it.
+        "store_rows_per_cpu_s": (
+            round(result.requests / store_cpu_s) if gateways and store_cpu_s > 0 else None
+        ),
         **result.as_dict(),
     }
 
@@ -179,6 +184,9 @@ def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[f"{shape}_p50_ms"] = round(
                     statistics.median(r["p50_us"] for r in mine) / 1000, 3
                 )
+                ingest = [r["store_rows_per_cpu_s"] for r in mine if r["store_rows_per_cpu_s"]]
+                if ingest:
+                    row[f"{shape}_store_rows_per_cpu_s"] = round(statistics.median(ingest))
                 row[f"{shape}_cores"] = {
                     part: round(statistics.median(r["cores"][part] for r in mine), 3)
                     for part in mine[0]["cores"]
