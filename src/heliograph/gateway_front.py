@@ -40,10 +40,22 @@ from heliograph.prompts.service import Prompts
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Async-log endpoints (manual loggers, LiteLLM's callback, OTLP) live in the REST API, but
-# `/anthropic/...` would otherwise be taken by the passthrough proxy.
+# Async-log endpoints (manual loggers, LiteLLM's callback, OTLP, Jawn's trace routes) live in
+# the REST API, but `/anthropic/...` would otherwise be taken by the passthrough proxy; all
+# of them take bodies up to `max_async_log_body_bytes`, not the API's limit, and are refused
+# (503) while the log cannot be stored.
 ASYNC_LOG_PATHS = frozenset(
-    {"/custom/v1/log", "/oai/v1/log", "/anthropic/v1/log", "/v1/trace/log", "/v1/traces"}
+    {
+        "/custom/v1/log",
+        "/oai/v1/log",
+        "/anthropic/v1/log",
+        "/v1/trace/log",
+        "/v1/traces",
+        "/v1/trace/custom/log",
+        "/v1/trace/custom/v1/log",
+        "/v1/trace/custom/log/typed",
+        "/v1/trace/log-python",
+    }
 )
 
 # The answer to a call while its log row could not be stored (log_loss_policy = "refuse").

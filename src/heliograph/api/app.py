@@ -40,6 +40,7 @@ from heliograph.api.services import Services
 from heliograph.api.sessions import router as sessions_router
 from heliograph.api.signin import router as signin_router
 from heliograph.api.signin_throttle import SignInThrottle
+from heliograph.api.trace_log import router as trace_log_router
 from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
 from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError
@@ -84,6 +85,7 @@ ROUTERS = (
     experiment_rows_router,
     experiment_runs_router,
     async_log_router,
+    trace_log_router,
     hql_router,
 )
 

@@ -97,15 +97,22 @@ class UnsupportedMediaType(HeliographError):
 @router.post("/anthropic/v1/log", include_in_schema=False)
 async def async_log(request: Request, caller: Caller) -> JSONResponse:
     """Log one call: `{providerRequest, providerResponse, timing?}`, as Helicone takes it."""
+    document = parse_json(await read_body(request))
+    request_id, reply_headers = log_document(request, caller, document)
+    return JSONResponse(ok({"request_id": request_id}), headers=reply_headers)
+
+
+def log_document(request: Request, caller: Principal, document: Any) -> tuple[str, dict[str, str]]:
+    """Log one async-log body as the request's path reads it: the row's request id and the
+    answer's headers (`helicone-id`, and `helicone-warning` for large properties).
+    PropertiesTooLarge and InvalidRequestError (InvalidAsyncLog naming the field): a 400."""
     services = services_of(request)
-    document = _json(await _body(request))
     endpoint = LOG_ENDPOINTS[request.scope["path"]]
-    # PropertiesTooLarge and InvalidRequestError: a 400.
     call, warnings = document_call(
         document, endpoint, http_headers(request.scope), caller, services.rows.catalog, time.time()
     )
     row = build_row(services.rows, call)
-    _record(services, [row])
+    record_rows(services, [row])
     legacy_prompt = call.properties.get(LEGACY_PROMPT_ID)
     if legacy_prompt:  # Helicone's legacy prompts: the logged request's template and inputs
         services.prompts.legacy.submit(
@@ -113,14 +120,14 @@ async def async_log(request: Request, caller: Caller) -> JSONResponse:
         )
     reply_headers = {"helicone-id": row.request_id}
     if warnings:
-        reply_headers["helicone-warning"] = _header_text("; ".join(warnings))
-    return JSONResponse(ok({"request_id": row.request_id}), headers=reply_headers)
+        reply_headers["helicone-warning"] = header_text("; ".join(warnings))
+    return row.request_id, reply_headers
 
 
 @router.post("/v1/traces", include_in_schema=False)
 async def otlp_traces(request: Request, caller: Caller) -> Response:
     """OTLP/HTTP trace export: one row per LLM span; other spans are skipped and said so."""
-    is_protobuf, outcome = await _ingest_traces(request, caller)
+    is_protobuf, outcome = await ingest_traces(request, caller)
     if is_protobuf:
         return Response(
             export_response_protobuf(outcome.rejected_count, outcome.message),
@@ -152,13 +159,15 @@ async def otlp_traces(request: Request, caller: Caller) -> Response:
 )
 async def trace_log(request: Request, caller: Caller) -> Response:
     """Helicone's `LogTrace`: an OTLP/JSON document, answered with 204 No Content."""
-    _, outcome = await _ingest_traces(request, caller)
-    headers = {"helicone-warning": _header_text(outcome.message)} if outcome.message else None
+    _, outcome = await ingest_traces(request, caller)
+    headers = {"helicone-warning": header_text(outcome.message)} if outcome.message else None
     return Response(status_code=204, headers=headers)
 
 
 @dataclass
 class TraceOutcome:
+    """What an OTLP export became: rows, and the spans skipped or rejected."""
+
     rows: list[LogRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # names of spans that are not LLM calls
     rejected: list[str] = field(default_factory=list)
@@ -182,19 +191,26 @@ class TraceOutcome:
         return "; ".join(parts)
 
 
-async def _ingest_traces(request: Request, caller: Principal) -> tuple[bool, TraceOutcome]:
+async def ingest_traces(
+    request: Request, caller: Principal, *, protobuf_unless_json: bool = False
+) -> tuple[bool, TraceOutcome]:
+    """Log the LLM spans of an OTLP export, JSON or protobuf by its Content-Type (a body
+    without one is JSON, or protobuf when `protobuf_unless_json`, as Jawn's log-python
+    reads every body)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in PROTOBUF_TYPES and content_type not in JSON_TYPES:
         raise UnsupportedMediaType(
             f"Unsupported Content-Type '{content_type}': send OTLP traces as "
             "application/json (OTLP/JSON) or application/x-protobuf"
         )
-    is_protobuf = content_type in PROTOBUF_TYPES
-    body = await _body(request)
-    batch = spans_from_protobuf(body) if is_protobuf else spans_from_json(_json(body))
+    is_protobuf = content_type in PROTOBUF_TYPES or (
+        protobuf_unless_json and content_type != "application/json"
+    )
+    body = await read_body(request)
+    batch = spans_from_protobuf(body) if is_protobuf else spans_from_json(parse_json(body))
     services = services_of(request)
     outcome = _trace_rows(batch, request, caller, services.rows)
-    _record(services, outcome.rows)
+    record_rows(services, outcome.rows)
     return is_protobuf, outcome
 
 
@@ -220,7 +236,7 @@ def _trace_rows(
     return outcome
 
 
-def _record(services: Any, rows: list[LogRow]) -> None:
+def record_rows(services: Any, rows: list[LogRow]) -> None:
     try:
         for row in rows:
             services.pipeline.submit(row)
@@ -229,7 +245,7 @@ def _record(services: Any, rows: list[LogRow]) -> None:
         raise HeliographError(f"Could not log the call: {type(exc).__name__}") from exc
 
 
-async def _body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     """The request body, decompressed, refused past `max_async_log_body_bytes` either way
     (Helicone's 10 MiB by default; the edge counts the bytes sent too, app.py's BodyLimit)."""
     limit = services_of(request).settings.max_async_log_body_bytes
@@ -256,12 +272,12 @@ async def _body(request: Request) -> bytes:
     return plain
 
 
-def _json(body: bytes) -> Any:
+def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequestError(f"Invalid JSON body: {exc}") from None
 
 
-def _header_text(text: str) -> str:
+def header_text(text: str) -> str:
     return text.encode("ascii", "replace").decode()[:1000]

@@ -30,10 +30,12 @@ from heliograph.store.log_row import LogRow
 
 @dataclass(frozen=True, slots=True)
 class LogEndpoint:
-    """What one async-log path implies: its provider (None: read it from the log) and wire."""
+    """What one async-log path implies: its provider (None: read it from the log), its wire,
+    and the provider of a log that names none (whose URL gives none away either)."""
 
     provider: str | None
     wire: WireFormat
+    fallback_provider: str = "CUSTOM"
 
 
 INT64_LIMIT = 2**63
@@ -42,6 +44,10 @@ LOG_ENDPOINTS = {
     "/oai/v1/log": LogEndpoint("OPENAI", OPENAI_FORMAT),
     "/anthropic/v1/log": LogEndpoint("ANTHROPIC", ANTHROPIC_FORMAT),
     "/custom/v1/log": LogEndpoint(None, CUSTOM_FORMAT),
+    # Jawn's TraceController: the same body, but a log naming no provider is OpenAI's there.
+    "/v1/trace/custom/log": LogEndpoint(None, CUSTOM_FORMAT, "OPENAI"),
+    "/v1/trace/custom/v1/log": LogEndpoint(None, CUSTOM_FORMAT, "OPENAI"),
+    "/v1/trace/custom/log/typed": LogEndpoint(None, CUSTOM_FORMAT, "OPENAI"),
 }
 
 
@@ -55,8 +61,14 @@ def logged_call(
     """The call as the RowBuilder takes it; the organization is always the caller's key's."""
     response = decode_response(log)
     # A custom log names its provider, or its upstream URL gives it away (LiteLLM logs
-    # Gemini calls to /custom/v1/log with Google's URL); else it is CUSTOM, as in Helicone.
-    provider = endpoint.provider or log.provider or catalog.provider_for_url(log.url) or "CUSTOM"
+    # Gemini calls to /custom/v1/log with Google's URL); else the path's fallback, as in
+    # Helicone (CUSTOM on the worker's paths, OPENAI on Jawn's).
+    provider = (
+        endpoint.provider
+        or log.provider
+        or catalog.provider_for_url(log.url)
+        or endpoint.fallback_provider
+    )
     ttft = log.ttft_ms if log.ttft_ms is not None else ttft_from_body(log.response_json)
     cost = given_cost_usd(log, response)
     model_name = None

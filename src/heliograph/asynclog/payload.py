@@ -13,6 +13,9 @@ and `/anthropic/v1/log`:
 `completion_tokens`, `cache_read_tokens`, ...) are Heliograph's additions for a caller that
 knows what the call cost and used better than the response body says (`heliograph import`).
 
+A time may also be a string, as Jawn's trace endpoints take it: digits are Unix seconds
+(milliseconds from 4102444800 on), anything else an ISO 8601 date.
+
 Every problem is a 400 naming the field, e.g. `timing.startTime.seconds`.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -50,8 +54,17 @@ class AsyncLog:
     usage: Usage | None = None  # `providerResponse.usage`: counts given, not read from the body
 
 
-def invalid(field: str, problem: str) -> InvalidRequestError:
-    return InvalidRequestError(f"Invalid async log: '{field}' {problem}")
+class InvalidAsyncLog(InvalidRequestError):
+    """A bad async-log body: a 400 naming the field (its message), which it also keeps."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"Invalid async log: '{field}' {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def invalid(field: str, problem: str) -> InvalidAsyncLog:
+    return InvalidAsyncLog(field, problem)
 
 
 def parse_async_log(body: Any, now: float) -> AsyncLog:
@@ -131,13 +144,33 @@ def _status(value: Any) -> int:
 
 
 def _instant(value: Any, field: str) -> float:
-    instant = _object(value, field)
-    seconds = _number(instant.get("seconds"), f"{field}.seconds")
-    millis = _number(instant.get("milliseconds"), f"{field}.milliseconds")
-    epoch = seconds + millis / 1000
+    if isinstance(value, str):
+        epoch = _text_instant(value, field)
+    else:
+        instant = _object(value, field)
+        seconds = _number(instant.get("seconds"), f"{field}.seconds")
+        millis = _number(instant.get("milliseconds"), f"{field}.milliseconds")
+        epoch = seconds + millis / 1000
     if not 0 <= epoch < MAX_EPOCH_S:
         raise invalid(field, "must be a Unix time between 1970 and 2100")
     return epoch
+
+
+def _text_instant(text: str, field: str) -> float:
+    """Jawn's reading of a time given as text: Unix seconds, or milliseconds past 2100's
+    seconds, when all digits; else an ISO 8601 date (UTC unless it says otherwise)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 20:
+        number = int(text)
+        return number if number < MAX_EPOCH_S else number / 1000
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        problem = "must be {seconds, milliseconds}, Unix seconds or an ISO 8601 date"
+        raise invalid(field, problem) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 def _timing(value: Any, now: float) -> tuple[float, float, float | None]:
