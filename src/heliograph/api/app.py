@@ -35,6 +35,7 @@ from heliograph.api.openapi import install_openapi
 from heliograph.api.prompt_playground import router as prompt_playground_router
 from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
+from heliograph.api.request_extras import router as request_extras_router
 from heliograph.api.scores import router as scores_router
 from heliograph.api.services import Services
 from heliograph.api.sessions import router as sessions_router
@@ -57,6 +58,7 @@ def _error(status: int, message: str) -> JSONResponse:
 ROUTERS = (
     health.router,
     requests.router,
+    request_extras_router,
     properties.router,
     models.router,
     provider_keys.router,

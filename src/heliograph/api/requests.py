@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from heliograph.api.auth import Caller
 from heliograph.api.fair_reads import Reader
@@ -36,8 +36,21 @@ def _services(request: Request) -> Any:
 
 
 @router.get("/v1/request/{request_id}", response_model=Envelope[HeliconeRequest])
-async def read_request(request_id: RequestId, request: Request, caller: Reader) -> dict[str, Any]:
-    """One logged request of the caller's organization, in Helicone's request-row shape."""
+async def read_request(
+    request_id: RequestId,
+    request: Request,
+    caller: Reader,
+    includeBody: Annotated[
+        bool,
+        Query(
+            description="Helicone's switch to fetch bodies kept in S3; Heliograph keeps them "
+            "in the log store, so they are in every answer (as Helicone answers for bodies "
+            "in ClickHouse), with or without it"
+        ),
+    ] = False,
+) -> dict[str, Any]:
+    """One logged request of the caller's organization, in Helicone's request-row shape, with
+    its bodies and the URLs of the images in them (`asset_urls`)."""
     canonical = valid_uuid(request_id)
     row = None
     if canonical is not None:

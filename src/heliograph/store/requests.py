@@ -15,6 +15,7 @@ from heliograph.store.engine import ClickHouseEngine
 from heliograph.store.filters import FEEDBACK_SCORE, compile_filter
 from heliograph.store.newest import NEWEST_FIRST, newest_rows
 from heliograph.store.params import Params
+from heliograph.store.request_assets import request_assets
 from heliograph.store.scores import SCORED
 from heliograph.store.sorting import compile_sort
 
@@ -24,7 +25,7 @@ ROW_COLUMNS = (
     "request_created_at, user_id, properties, provider, latency, model, ai_gateway_body_mapping, "
     "time_to_first_token, completion_tokens, reasoning_tokens, prompt_tokens, "
     "prompt_cache_read_tokens, prompt_cache_write_tokens, prompt_audio_tokens, "
-    "completion_audio_tokens, country_code, scores, score_values, assets, target_url, "
+    "completion_audio_tokens, country_code, scores, score_values, target_url, "
     "cache_reference_id, request_referrer, cache_enabled, cost, prompt_id, prompt_version, "
     "updated_at, storage_location, size_bytes"
 )
@@ -42,11 +43,16 @@ def _parsed(text: Any) -> Any:
         return text
 
 
-def to_helicone_request(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the API returns it: Helicone's field names, bodies parsed."""
+def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dict[str, Any]:
+    """A stored row as the API returns it: Helicone's field names, bodies parsed. The images
+    in its bodies are its assets; their URLs only with `asset_urls` (Helicone signs them
+    for one request read by id, not for a page of rows)."""
     prompt = row.get("prompt_tokens")
     completion = row.get("completion_tokens")
+    request_body = _parsed(row.get("request_body", {}))
     response_body = _parsed(row.get("response_body", {}))
+    assets = request_assets(str(row.get("request_id")), request_body, response_body)
+    cost = (row.get("cost") or 0) / 1_000_000_000
     # Integer and fractional scores live in two maps (store/scores.py), a name in one of them.
     scores = {**(row.get("scores") or {}), **(row.get("score_values") or {})}
     feedback = scores.get(FEEDBACK_SCORE)
@@ -57,7 +63,7 @@ def to_helicone_request(row: dict[str, Any]) -> dict[str, Any]:
         "response_status": row.get("status"),
         "response_model": response_body.get("model") if isinstance(response_body, dict) else None,
         "request_id": row.get("request_id"),
-        "request_body": _parsed(row.get("request_body", {})),
+        "request_body": request_body,
         "request_created_at": row.get("request_created_at"),
         "request_user_id": row.get("user_id"),
         "request_properties": row.get("properties") or {},
@@ -80,20 +86,23 @@ def to_helicone_request(row: dict[str, Any]) -> dict[str, Any]:
         "country_code": row.get("country_code"),
         "scores": scores,
         "properties": row.get("properties") or {},
-        "asset_ids": row.get("assets") or [],
-        "asset_urls": {},
+        "asset_ids": list(assets),
+        "asset_urls": assets if asset_urls else {},
+        "assets": list(assets),
         "target_url": row.get("target_url"),
         "cache_reference_id": row.get("cache_reference_id"),
         "cache_enabled": bool(row.get("cache_enabled")),
         "request_referrer": row.get("request_referrer"),
-        "cost": (row.get("cost") or 0) / 1_000_000_000,
+        "cost": cost,
+        "costUSD": cost,
         "prompt_id": row.get("prompt_id"),
         "prompt_version": row.get("prompt_version"),
         "updated_at": row.get("updated_at"),
         "storage_location": row.get("storage_location"),
         "size_bytes": row.get("size_bytes"),
         "signed_body_url": None,
-        "helicone_user": None,
+        "helicone_user": None,  # the dashboard user behind a call: not kept in a row
+        "llmSchema": None,  # Helicone's frontend maps bodies to it; Jawn's rows leave it null
         "feedback_rating": None if feedback is None else bool(feedback),
         "feedback_id": None,
         "feedback_created_at": None,
@@ -110,7 +119,7 @@ async def get_request(
         f"{NEWEST_FIRST} LIMIT 1",
         {"org": organization_id, "id": request_id},
     )
-    return to_helicone_request(rows[0]) if rows else None
+    return to_helicone_request(rows[0], asset_urls=True) if rows else None
 
 
 async def get_requests(

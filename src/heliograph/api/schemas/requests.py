@@ -60,7 +60,10 @@ class HeliconeRequest(Answer):
     request_model: str
     request_path: str | None
     model: str
-    model_override: None
+    model_override: str | None = Field(
+        description="Always null: the row keeps the model that ran (`model`), not whether "
+        "Helicone-Model-Override chose it"
+    )
     provider: str
     delay_ms: int | None = Field(description="Latency, ms")
     time_to_first_token: int | None = Field(description="ms, streams only")
@@ -78,20 +81,28 @@ class HeliconeRequest(Answer):
         description="Score name -> value: integers (booleans as 1/0) and fractional scores"
     )
     properties: dict[str, str]
-    asset_ids: list[str]
-    asset_urls: dict[str, str]
+    asset_ids: list[str] = Field(description="Ids of the images in the bodies")
+    asset_urls: dict[str, str] = Field(
+        description="Asset id -> the image's URL (http(s), or `data:` for an inline image); "
+        "filled for one request read by id, empty in query answers"
+    )
+    assets: list[str] = Field(description="Same as `asset_ids`")
     target_url: str | None
     cache_reference_id: str
     cache_enabled: bool
     request_referrer: str
     cost: float = Field(description="USD")
+    costUSD: float = Field(description="Same as `cost`: USD")
     prompt_id: str
     prompt_version: str
     updated_at: str
     storage_location: str
     size_bytes: int
     signed_body_url: None
-    helicone_user: None
+    helicone_user: str | None = Field(description="Always null: not kept in a row")
+    llmSchema: None = Field(
+        description="Always null, as in Jawn's rows (Helicone's frontend maps the bodies)"
+    )
     feedback_rating: bool | None
     feedback_id: None
     feedback_created_at: None

@@ -158,6 +158,25 @@ class LegacyReads:
         with self._sessions() as session:
             return [_input(row) for row in session.scalars(statement)]
 
+    def request_inputs(
+        self, organization_id: str, request_id: str
+    ) -> tuple[str, LegacyInputInfo] | None:
+        """The inputs a logged request filled a legacy version with, and its prompt's
+        `user_defined_id` (the Helicone-Prompt-Id it was logged with); None when it had none."""
+        statement = (
+            select(LegacyPromptInput, LegacyPrompt.user_defined_id)
+            .join(LegacyPromptVersion, LegacyPromptVersion.id == LegacyPromptInput.version_id)
+            .join(LegacyPrompt, LegacyPrompt.id == LegacyPromptVersion.prompt_id)
+            .where(
+                LegacyPromptInput.organization_id == organization_id,
+                LegacyPrompt.organization_id == organization_id,
+                LegacyPromptInput.request_id == request_id,
+            )
+        )
+        with self._sessions() as session:
+            found = session.execute(statement).first()
+        return None if found is None else (found[1], _input(found[0]))
+
     def last_used(self, organization_id: str, version_id: str) -> datetime | None:
         """When a logged call last used the version."""
         newest = self.inputs(organization_id, version_id, 1, random=False)
