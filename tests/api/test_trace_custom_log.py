@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.async_log_helpers import example, new_id, post_log, summary
+from tests.api.async_log_helpers import example, logged_row, new_id, post_log, summary
 from tests.inprocess import InProcessServer
 
 UNTYPED_PATHS = ("/v1/trace/custom/log", "/v1/trace/custom/v1/log")
@@ -52,7 +52,7 @@ def test_the_basic_example_is_logged_as_openai_when_it_names_no_provider(
     assert row["response_body"] == body["providerResponse"]["json"]
 
 
-@pytest.mark.parametrize("path", [*UNTYPED_PATHS, TYPED_PATH])
+@pytest.mark.parametrize("path", [*UNTYPED_PATHS, TYPED_PATH, "/custom/v1/log"])
 def test_a_named_provider_and_text_times_are_read(server: InProcessServer, path: str):
     body = example()
     body["provider"] = "anthropic"
@@ -61,7 +61,10 @@ def test_a_named_provider_and_text_times_are_read(server: InProcessServer, path:
         "endTime": "1714557601",  # ...or Unix seconds
         "timeToFirstToken": 120,
     }
-    row = _logged(server, body, path)
+    if path == "/custom/v1/log":  # the worker's path answers its envelope
+        row = logged_row(server, body, path)
+    else:
+        row = _logged(server, body, path)
     assert (row["provider"], row["delay_ms"], row["time_to_first_token"]) == ("ANTHROPIC", 750, 120)
     assert row["request_created_at"] == "2024-05-01 10:00:00.250"
 
@@ -133,3 +136,14 @@ def test_bodies_past_the_async_log_limit_are_413(server: InProcessServer):
     body["providerRequest"]["json"]["messages"][0]["content"] = "x" * (11 * 1024 * 1024)
     for path in [*UNTYPED_PATHS, TYPED_PATH]:
         assert post_log(server, body, path).status_code == 413
+
+
+def test_the_typed_route_logs_its_typed_fields_only(server: InProcessServer):
+    """Jawn rebuilds the body from the typed fields: a given cost is not among them."""
+    body = example()
+    body["providerRequest"]["json"]["model"] = "gpt-4o-mini"
+    body["providerResponse"]["cost"] = 12.5
+    typed = _logged(server, body, TYPED_PATH)
+    untyped = _logged(server, body, UNTYPED_PATHS[0])
+    assert untyped["cost"] == 12.5
+    assert 0 < typed["cost"] < 1, "priced from the tokens, as a log without a cost"
