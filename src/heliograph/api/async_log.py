@@ -4,6 +4,9 @@
 - `POST /v1/traces`: OTLP/HTTP traces, JSON or protobuf, OpenTelemetry GenAI spans.
 - `POST /v1/trace/log`: Helicone's name for the same OTLP/JSON document (answers 204).
 
+Jawn's other trace routes (`/v1/trace/custom/...`, `/v1/trace/log-python`) are in
+trace_log.py, on the helpers here.
+
 Each logged call becomes one `request_response_rmt` row built by the same RowBuilder and
 pipeline as a proxied call. The organization is always the key's, never the body's.
 """
@@ -237,6 +240,7 @@ def _trace_rows(
 
 
 def record_rows(services: Any, rows: list[LogRow]) -> None:
+    """Hand the rows to the log pipeline; a pipeline that cannot take them is a 500 here."""
     try:
         for row in rows:
             services.pipeline.submit(row)
