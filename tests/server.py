@@ -62,9 +62,11 @@ class HeliographProcess:
         api_key: str = "sk-helicone-test-0000-key",
         env: Mapping[str, str] | None = None,
         workers: int = 1,
+        role: str = "serve",  # or "gateway": the gateway role
     ) -> None:
         self.data_dir = data_dir
         self.workers = workers
+        self.role = role
         self.api_key = api_key
         self.port = 0  # the server picks a free one at its first start and says which
         self.url = ""
@@ -76,7 +78,7 @@ class HeliographProcess:
         """Start the server and wait until it answers. The first start binds port 0 and reads
         the port the server chose from its output (a port picked here and passed on could be
         taken by another process meanwhile); a restart binds the same port again."""
-        command = [sys.executable, "-m", "heliograph", "serve"]
+        command = [sys.executable, "-m", "heliograph", self.role]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         command += ["--workers", str(self.workers)] if self.workers > 1 else []
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0

@@ -29,6 +29,7 @@ from heliograph.meta.provider_keys import load_fernet, load_secret
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.pipeline.sink import ClickHouseSink
+from heliograph.pipeline.stream_ingest import StreamIngest
 from heliograph.store.engines import HqlScope, store_engine
 from heliograph.store.schema import apply_migrations
 from heliograph.ui.routes import router as dashboard_router
@@ -78,6 +79,10 @@ def build_services(settings: Settings) -> Services:
         keys.ensure(settings.api_key)
     fernet = load_fernet(settings.secret_key, settings.data_dir)
     evaluators = Evaluators(sessions, settings, pipeline, engine)
+    ingest = None
+    if settings.log_stream:  # `requires` made sure of redis_url
+        staging = settings.data_dir / "stream-staging"
+        ingest = StreamIngest(settings.redis_url, settings.log_stream, pipeline, staging)
     return Services(
         settings=settings,
         keys=keys,
@@ -100,6 +105,7 @@ def build_services(settings: Settings) -> Services:
         evaluators=evaluators,
         experiments=Experiments(sessions, settings, engine, parts.prompts, evaluators),
         hidden_properties=HiddenPropertyStore(sessions),
+        stream_ingest=ingest,
     )
 
 
@@ -178,6 +184,9 @@ class HeliographApp:
             await apply_migrations(engine, engine.cluster, shared=not engine.embedded)
             await services.pipeline.start()
             started.push_async_callback(services.pipeline.close)
+            if services.stream_ingest is not None:  # stopped before the pipeline closes
+                await services.stream_ingest.start()
+                started.push_async_callback(services.stream_ingest.stop)
             await services.prompts.start()
             started.push_async_callback(services.prompts.close)
             await self._alerts.start()

@@ -144,6 +144,38 @@ def serve(
     click.echo("Heliograph stopped.")
 
 
+@main.command()
+@click.option(
+    "--host", default=None, help="Interface to listen on [env HELIOGRAPH_HOST; 127.0.0.1]"
+)
+@click.option("--port", type=int, default=None, help="Port [env HELIOGRAPH_PORT; 8585]")
+@click.option("--data-dir", default=None, help="Where its log spool is kept [HELIOGRAPH_DATA_DIR]")
+@click.option("--config", default=None, help="A heliograph.toml settings file [HELIOGRAPH_CONFIG]")
+def gateway(host: str | None, port: int | None, data_dir: str | None, config: str | None) -> None:
+    """Run the gateway role: calls only, logged to the Redis log stream (log_stream)."""
+    from heliograph.gateway.edge_limits import raise_descriptor_limit
+    from heliograph.workers import serving
+    from heliograph.workers.gateway_role import gateway_role_app
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    if not settings.log_stream:
+        _fail("the gateway role needs log_stream (and redis_url) set", USAGE_ERROR)
+    raise_descriptor_limit()
+    _prepare_data_dir(settings.data_dir)
+    sock = _bind(settings.host, settings.port)
+    settings = replace(settings, port=sock.getsockname()[1])
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = gateway_role_app(settings)
+    except Exception as exc:  # a bad database URL: say so in one line
+        _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    _announce(settings)
+    serving.run(app, settings, sock)
+    click.echo("Heliograph stopped.")
+
+
 def _announce(settings: Settings) -> None:
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     click.echo(f"Heliograph {heliograph.__version__} listening on http://{shown}:{settings.port}")

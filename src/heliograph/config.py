@@ -208,6 +208,14 @@ class Settings:
         "With Redis down: `open` lets calls through, `closed` refuses them",
         choices=("open", "closed"),
     )
+    log_stream: str = setting(
+        "",
+        "Redis stream between the gateway role (`heliograph gateway`, which appends its log "
+        "batches) and `heliograph serve` (which stores them) "
+        "([scale-out](docs/scale-out.md#many-machines-the-gateway-role-and-a-log-stream))",
+        shown_default="none",
+        requires=("redis_url",),
+    )
     log_batch_rows: int = setting(
         2000, "Log rows stored in one batch at most", low=1, high=1_000_000
     )

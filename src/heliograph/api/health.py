@@ -50,6 +50,9 @@ async def healthz(request: Request) -> Any:
         workers = await asyncio.to_thread(services.worker_reports.read)
         failing = [f"gateway worker {w['worker']}: {w['problem']}" for w in workers if w["problem"]]
         problem = "; ".join(([problem] if problem else []) + failing) or None
+    ingest = services.stream_ingest
+    if ingest is not None and ingest.problem is not None:
+        problem = "; ".join(p for p in (problem, ingest.problem) if p)
     body: dict[str, Any] = {
         "status": "ok" if problem is None else "degraded",
         "reason": problem,
@@ -75,6 +78,12 @@ async def healthz(request: Request) -> Any:
     }
     if workers is not None:
         body["gateway_workers"] = workers
+    if ingest is not None:
+        body["log_stream"] = {
+            "taken": ingest.taken,
+            "in_stream": ingest.in_stream,
+            "problem": ingest.problem,
+        }
     if problem is None:
         return body
     return JSONResponse(Health.model_validate(body).model_dump(mode="json"), status_code=503)

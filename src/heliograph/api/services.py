@@ -23,6 +23,7 @@ from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
 from heliograph.pipeline.rows import RowBuilder
+from heliograph.pipeline.stream_ingest import StreamIngest
 from heliograph.pipeline.worker_reports import WorkerReports
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.prompts.service import Prompts
@@ -57,6 +58,8 @@ class Services:
     hidden_properties: HiddenPropertyStore
     # The gateway workers' reports, when this is the store process of serve --workers N.
     worker_reports: WorkerReports | None = None
+    # Ingest from the log stream, when `log_stream` is set.
+    stream_ingest: StreamIngest | None = None
 
 
 def services_of(request: Request) -> Services:

@@ -105,6 +105,7 @@ class LogPipeline:
         # of those, the ones not one row of which was sent (no need to look their ids up).
         self._sealed_rows: dict[Path, int] = {}
         self._unsent: set[Path] = set()
+        self._on_stored: dict[Path, Callable[[], None]] = {}  # adopted segments' callbacks
         self.stats = PipelineStats()
 
     def add_listener(self, listener: StoredListener) -> None:
@@ -115,13 +116,21 @@ class LogPipeline:
         """Tell `listener` how far behind the store is (see BacklogListener)."""
         self._backlog_listeners.append(listener)
 
-    def adopt(self, path: Path) -> None:
+    def adopt(
+        self, path: Path, *, sent_before: bool = False, on_stored: Callable[[], None] | None = None
+    ) -> None:
         """Take a segment of rows another process wrote and handed over whole (a gateway
-        worker's batch, pipeline/handoff.py) into this spool, to be stored as a replay is.
-        Not one of its rows was sent: stored without looking them up first, unless this
-        process restarts before that (then the replay at start-up looks them up)."""
+        worker's batch, pipeline/handoff.py; a batch from the log stream, stream_ingest.py)
+        into this spool, to be stored as a replay is. Unless `sent_before` (some of its rows
+        may be stored already), not one of its rows was sent: stored without looking them
+        up first, unless this process restarts before that (then the replay at start-up
+        looks them up). `on_stored` is called once its rows are stored (on the event loop:
+        be quick); not if this process stops first."""
         segment = self._spool.adopt(path)
-        self._unsent.add(segment)
+        if not sent_before:
+            self._unsent.add(segment)
+        if on_stored is not None:
+            self._on_stored[segment] = on_stored
         self.stats.adopted_segments += 1
         self._wake.set()
 
@@ -339,6 +348,12 @@ class LogPipeline:
         self.stats.skipped_duplicates += len(rows) - len(fresh)
         await self._notify([row for row in rows if row not in rejected] if rejected else rows)
         self._discard(path)
+        on_stored = self._on_stored.pop(path, None)
+        if on_stored is not None:
+            try:
+                on_stored()
+            except Exception:  # the caller's bug must not stop the log pipeline
+                log.exception("stored-segment callback %r failed", on_stored)
 
     def _discard(self, segment: Path) -> None:
         self._sealed_rows.pop(segment, None)

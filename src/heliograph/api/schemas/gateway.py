@@ -64,6 +64,14 @@ class GatewayWorkerReport(Answer):
     age_s: float = Field(description="Seconds since this report was written")
 
 
+class LogStreamStats(Answer):
+    taken: int = Field(description="Batches this process took from the log stream")
+    in_stream: int = Field(
+        description="Batches in the stream not yet stored (by any serve process), as last read"
+    )
+    problem: str | None = Field(description="Why the stream cannot be read, or null")
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(
         description='"ok", or "degraded" (HTTP 503) while log rows are not being stored'
@@ -80,6 +88,9 @@ class Health(Answer):
     )
     online_evaluation: OnlineEvaluationStats = Field(
         description="Evaluators attached to live traffic, scoring it in the background"
+    )
+    log_stream: LogStreamStats | None = Field(
+        default=None, description="With log_stream set: ingest from the gateways' stream"
     )
     gateway_workers: list[GatewayWorkerReport] | None = Field(
         default=None,
