@@ -105,12 +105,22 @@ def one_run(
             "store_and_rest": round(store_cpu_s / seconds, 3),
             "load_nginx_and_wrk": round((used["nginx"] + wrk_cpu) / seconds, 3),
         },
+        # CPU a call: of every Heliograph process, and of the gateway side alone (in one
+        # process, all of it: its gateway builds, spools and stores each row itself).
+        "cpu_ms_a_call": _per_call(used["heliograph"], result.requests),
+        "gateway_cpu_ms_a_call": _per_call(
+            used["gateways"] if gateways else used["heliograph"], result.requests
+        ),
         # With workers: the store process's ingest, rows stored a CPU second of it.
         "store_rows_per_cpu_s": (
             round(result.requests / store_cpu_s) if gateways and store_cpu_s > 0 else None
         ),
         **result.as_dict(),
     }
+
+
+def _per_call(cpu_s: float, calls: int) -> float:
+    return round(cpu_s / calls * 1000, 4) if calls else 0.0
 
 
 def drained(base_url: str, served: int, timeout_s: float) -> bool:
@@ -184,6 +194,8 @@ def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[f"{shape}_p50_ms"] = round(
                     statistics.median(r["p50_us"] for r in mine) / 1000, 3
                 )
+                for figure in ("cpu_ms_a_call", "gateway_cpu_ms_a_call"):
+                    row[f"{shape}_{figure}"] = statistics.median(r[figure] for r in mine)
                 ingest = [r["store_rows_per_cpu_s"] for r in mine if r["store_rows_per_cpu_s"]]
                 if ingest:
                     row[f"{shape}_store_rows_per_cpu_s"] = round(statistics.median(ingest))
@@ -195,17 +207,24 @@ def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row["ratio"] = round(
                     row["workers-2_requests_per_s"] / row["serve_requests_per_s"], 3
                 )
+                # A gateway worker's CPU a call against the one process's (which also stores).
+                row["gateway_cpu_ratio"] = round(
+                    row["workers-2_gateway_cpu_ms_a_call"] / row["serve_cpu_ms_a_call"], 3
+                )
             rows.append(row)
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["  kind        c    serve req/s  workers-2 req/s  ratio   cores (serve | workers-2)"]
+    lines = [
+        "  kind          c    serve req/s  workers-2 req/s  ratio   gateway CPU/call ratio"
+        "   cores (serve | workers-2)"
+    ]
     for r in rows:
         lines.append(
-            f"  {r['kind']:<10}  {r['concurrency']:<3} {r['serve_requests_per_s']:>11,}"
+            f"  {r['kind']:<12}  {r['concurrency']:<3} {r['serve_requests_per_s']:>11,}"
             f"  {r['workers-2_requests_per_s']:>15,}  {r['ratio']:<6}"
-            f"  {r['serve_cores']} | {r['workers-2_cores']}"
+            f"  {r['gateway_cpu_ratio']:<22}  {r['serve_cores']} | {r['workers-2_cores']}"
         )
     return "\n".join(lines)
 

@@ -8,9 +8,10 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -20,6 +21,8 @@ from heliograph.cli_ops.common import USAGE_ERROR
 from heliograph.config import ConfigError, Settings
 from heliograph.errors import HeliographError
 from heliograph.settings_sources import load_settings
+
+T = TypeVar("T")
 
 
 def _fail(message: str, status: int = 1) -> NoReturn:
@@ -167,13 +170,20 @@ def gateway(host: str | None, port: int | None, data_dir: str | None, config: st
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    try:
-        app = gateway_role_app(settings)
-    except Exception as exc:  # a bad database URL: say so in one line
-        _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    app = _built(gateway_role_app, settings)
     _announce(settings)
     serving.run(app, settings, sock)
     click.echo("Heliograph stopped.")
+
+
+def _built(build: Callable[[Settings], T], settings: Settings) -> T:
+    """The app `build` makes of the settings, or exit saying in one line why it cannot."""
+    try:
+        return build(settings)
+    except ConfigError as exc:  # a setting only the app can judge (outbound_allow)
+        _fail(str(exc), USAGE_ERROR)
+    except Exception as exc:  # a bad database URL, an unreadable store
+        _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
 def _announce(settings: Settings) -> None:
@@ -191,12 +201,7 @@ def _serve_one_process(settings: Settings, sock: socket.socket) -> None:
         from heliograph.demo import prepare_demo
 
         settings = prepare_demo(settings)
-    try:
-        app = create_app(settings)
-    except ConfigError as exc:  # a setting only the app can judge (outbound_allow)
-        _fail(str(exc), USAGE_ERROR)
-    except Exception as exc:  # a bad database URL, an unreadable store: say so in one line
-        _fail(f"cannot start: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    app = _built(create_app, settings)
     if settings.demo:
         from heliograph.demo import start_demo_traffic
 
