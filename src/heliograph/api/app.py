@@ -29,6 +29,7 @@ from heliograph.api.experiment_runs import router as experiment_runs_router
 from heliograph.api.experiments import router as experiments_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
+from heliograph.api.jawn_metrics import router as jawn_metrics_router
 from heliograph.api.legacy_prompts import router as legacy_prompts_router
 from heliograph.api.metrics import router as metrics_router
 from heliograph.api.openapi import install_openapi
@@ -75,6 +76,7 @@ ROUTERS = (
     evaluator_stats_router,
     dashboard_router,
     metrics_router,
+    jawn_metrics_router,
     webhooks_router,
     prompts_router,
     prompt_versions_router,
