@@ -41,6 +41,7 @@ from heliograph.outbound.allowlist import AllowList
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.store.evals import bucket_starts, time_window
 from heliograph.store.filters import FilterError, check_size
+from heliograph.store.metrics_time import Buckets
 from tests.inprocess import BASE_URL, InProcessServer
 
 # Checks that send probes of their own outside the given session (so over the network):
@@ -238,18 +239,33 @@ def _keep_window_rules(case: Case) -> Case:
     return case
 
 
+METRICS_PATHS = ("/v1/metrics/", "/v1/property/properties/over-time")
+TOP_VALUES_PATHS = ("/top-costs/query", "/top-requests/query")
+
+
 def _keep_metrics_rules(case: Case) -> Case:
-    """A generated metrics window made valid: where it is reversed, or /v1/metrics/over-time
+    """A generated metrics window made valid: where it is reversed, or an over-time route
     would answer too many buckets or points, end = start."""
     body = case.body
-    if not case.operation.path.startswith("/v1/metrics/") or not isinstance(body, dict):
+    path = case.operation.path
+    windowed = path.startswith(METRICS_PATHS) or path.endswith(TOP_VALUES_PATHS)
+    if not windowed or not isinstance(body, dict):
         return case
     window = body.get("timeFilter")
     try:
         checked = window_of(MetricsTimeFilter.model_validate(window))
-        if case.operation.path == "/v1/metrics/over-time":
+        if path == "/v1/metrics/over-time":
             over_time_buckets(OverTimeQuery.model_validate(body), checked)
-    except (InvalidRequestError, FilterError, ValueError):  # ValidationError: a ValueError
+        elif path.endswith(("OverTime", "/timeToFirstToken", "/quantiles", "/over-time")):
+            increment = body.get("dbIncrement", body.get("increment", "hour"))
+            difference = body.get("timeZoneDifference", body.get("timezoneDifference", 0))
+            Buckets.plan(checked, increment, difference)
+    except (
+        InvalidRequestError,
+        FilterError,
+        ValueError,
+        TypeError,
+    ):  # ValidationError: a ValueError
         if isinstance(window, dict):
             end = {"end": window.get("start"), "endTimeUnixMs": window.get("startTimeUnixMs")}
             case.body = {**body, "timeFilter": {**window, **end}}

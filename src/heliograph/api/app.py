@@ -36,6 +36,7 @@ from heliograph.api.openapi import install_openapi
 from heliograph.api.prompt_playground import router as prompt_playground_router
 from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
+from heliograph.api.property_tops import router as property_tops_router
 from heliograph.api.request_extras import router as request_extras_router
 from heliograph.api.scores import router as scores_router
 from heliograph.api.services import Services
@@ -61,6 +62,7 @@ ROUTERS = (
     requests.router,
     request_extras_router,
     properties.router,
+    property_tops_router,
     models.router,
     provider_keys.router,
     cache.router,

@@ -9,7 +9,7 @@ column (model, status); the API fills the buckets without rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from heliograph.store.engine import ClickHouseEngine
@@ -102,20 +102,27 @@ async def aggregate(engine: ClickHouseEngine, scope: Scope, columns: Columns) ->
     return _unprefixed(rows[0])
 
 
+GroupSql = str | Callable[[Params], str]  # a column, or SQL needing bound parameters
+
+
 async def per_bucket(
     engine: ClickHouseEngine,
     scope: Scope,
     buckets: Buckets,
     columns: Columns,
-    group: str | None = None,
+    group: GroupSql | None = None,
+    where: str = "1",
 ) -> list[dict[str, Any]]:
-    """The columns per bucket with rows (`index`), also per `group` column value (`group`)."""
+    """The columns per bucket with rows (`index`), also per `group` value (`group`).
+
+    `where` may name the group as `g_key` (ClickHouse lets WHERE see SELECT aliases).
+    """
     params = Params()
     keys = "b_index" + (", g_key" if group else "")
-    group_sql = f", {group} AS g_key" if group else ""
+    group_sql = f", {_sql(group, params)} AS g_key" if group else ""
     rows = await engine.select(
         f"SELECT {buckets.index_sql(params)} AS b_index{group_sql}, {_select(columns)} "
-        f"FROM {await scope.rows(engine, params)} GROUP BY {keys} ORDER BY {keys}",
+        f"FROM {await scope.rows(engine, params)} WHERE {where} GROUP BY {keys} ORDER BY {keys}",
         params.values,
     )
     found = []
@@ -125,6 +132,10 @@ async def per_bucket(
             entry["group"] = row["g_key"]
         found.append(entry)
     return found
+
+
+def _sql(group: GroupSql, params: Params) -> str:
+    return group if isinstance(group, str) else group(params)
 
 
 def quantile_columns(metric: str) -> Columns:

@@ -140,3 +140,39 @@ class ModelMetric(Answer):
 class CountryData(Answer):
     country: str
     total_requests: int
+
+
+class PropertyOverTimeBody(MetricsOverTimeBody):
+    """Jawn's `DataOverTimeRequest & {propertyKey}`: its filter is named `userFilter`."""
+
+    filter: RequestFilter = Field(
+        "all",
+        validation_alias=AliasChoices("userFilter", "filter"),
+        description='The filter AST (Jawn\'s name: userFilter), or "all"',
+    )
+    propertyKey: str = Field(min_length=1, max_length=1000, description="Case-insensitive")
+
+
+class TimeFilterBody(BaseModel):
+    """Jawn's `TimeFilterRequest`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeFilter: MetricsTimeFilter
+
+
+class PropertyValueAt(Answer):
+    property: str = Field(description="The property's value")
+    total_cost: float = Field(description="USD")
+    request_count: int
+    created_at_trunc: datetime = Field(description="Start of the bucket (UTC)")
+
+
+class ValueCost(Answer):
+    value: str = Field(description='A value of the property, or "Other" for the rest')
+    cost: float = Field(description="USD")
+
+
+class ValueCount(Answer):
+    value: str = Field(description='A value of the property, or "Other" for the rest')
+    count: int
