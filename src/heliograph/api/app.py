@@ -32,11 +32,13 @@ from heliograph.api.hql import router as hql_router
 from heliograph.api.jawn_metrics import router as jawn_metrics_router
 from heliograph.api.legacy_prompts import router as legacy_prompts_router
 from heliograph.api.metrics import router as metrics_router
+from heliograph.api.model_registry import router as model_registry_router
 from heliograph.api.openapi import install_openapi
 from heliograph.api.prompt_playground import router as prompt_playground_router
 from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
 from heliograph.api.property_tops import router as property_tops_router
+from heliograph.api.provider_status import router as provider_status_router
 from heliograph.api.request_extras import router as request_extras_router
 from heliograph.api.scores import router as scores_router
 from heliograph.api.services import Services
@@ -64,6 +66,8 @@ ROUTERS = (
     properties.router,
     property_tops_router,
     models.router,
+    model_registry_router,
+    provider_status_router,
     provider_keys.router,
     cache.router,
     alerts_router,
