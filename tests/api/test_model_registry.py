@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ def test_provider_status_from_the_callers_own_traffic(server: InProcessServer, t
     assert everyone["GROQ"]["metrics"]["totalRequests"] == 0
     week = status(traffic, "/v1/public/status/provider/OPENAI?timeFrame=7d")
     hours = [datetime.fromisoformat(p["timestamp"]) for p in week["metrics"]["timeSeriesData"]]
-    assert all(b - a == timedelta(hours=1) for a, b in zip(hours, hours[1:], strict=False))
+    assert all(b - a == timedelta(hours=1) for a, b in pairwise(hours))
     assert hours[-1] <= datetime.now(UTC) < hours[-1] + timedelta(hours=1)
 
 

@@ -32,6 +32,7 @@ from heliograph.api.hql import router as hql_router
 from heliograph.api.jawn_metrics import router as jawn_metrics_router
 from heliograph.api.legacy_prompts import router as legacy_prompts_router
 from heliograph.api.metrics import router as metrics_router
+from heliograph.api.model_comparison import router as model_comparison_router
 from heliograph.api.model_registry import router as model_registry_router
 from heliograph.api.openapi import install_openapi
 from heliograph.api.prompt_playground import router as prompt_playground_router
@@ -68,6 +69,7 @@ ROUTERS = (
     models.router,
     model_registry_router,
     provider_status_router,
+    model_comparison_router,
     provider_keys.router,
     cache.router,
     alerts_router,
