@@ -66,12 +66,20 @@ def test_the_registry_prices_per_million_tokens(server: InProcessServer):
             assert endpoint["pricing"]["completion"] == pytest.approx(price["completion"] * 1e6)
             if price["cache_read"] is not None:
                 assert endpoint["pricing"]["cacheRead"] == pytest.approx(price["cache_read"] * 1e6)
-        assert model["contextLength"] == listed[model["id"]]["context_length"]
+        assert model["contextLength"] == (listed[model["id"]]["context_length"] or 0)
     gpt4o = next(m for m in registry["models"] if m["id"] == "gpt-4o")
     assert (gpt4o["inputModalities"], gpt4o["outputModalities"]) == (["text", "image"], ["text"])
+    assert {"name": "openai", "displayName": "OpenAI"} in registry["filters"]["providers"]
     providers = {p["name"] for p in registry["filters"]["providers"]}
     assert providers == {e["provider"] for m in registry["models"] for e in m["endpoints"]}
-    assert "caching" in registry["filters"]["capabilities"]
+    assert {"caching", "audio", "image"} <= set(registry["filters"]["capabilities"])
+    audio = [
+        e["pricing"]["audio"]
+        for m in registry["models"]
+        for e in m["endpoints"]
+        if "audio" in e["pricing"]
+    ]
+    assert audio and all(set(a) <= {"input", "output"} and a for a in audio)
 
 
 def test_providers_of_the_callers_requests(server: InProcessServer, traffic: Traffic):

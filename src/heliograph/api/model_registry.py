@@ -31,6 +31,21 @@ from heliograph.store import jawn_metrics as jm
 
 router = APIRouter(tags=["Models"])
 PER_MILLION = 1_000_000
+DISPLAY_NAMES = {
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "google": "Google",
+    "azure": "Azure",
+    "bedrock": "AWS Bedrock",
+    "groq": "Groq",
+    "deepseek": "DeepSeek",
+    "xai": "xAI",
+    "mistral": "Mistral",
+    "openrouter": "OpenRouter",
+    "together": "Together AI",
+    "fireworks": "Fireworks",
+    "perplexity": "Perplexity",
+}
 
 
 def priced_models(request: Request) -> Iterator[tuple[str, Any, ModelPrice]]:
@@ -65,16 +80,22 @@ def _per_million(rate: float | None) -> float | None:
     return None if rate is None else rate * PER_MILLION
 
 
+def _present(found: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in found.items() if value is not None}
+
+
 def _pricing(row: ModelPrice) -> dict[str, Any]:
-    audio = row.audio_input if row.audio_input is not None else row.audio_output
+    audio = _present(
+        {"input": _per_million(row.audio_input), "output": _per_million(row.audio_output)}
+    )
     found = {
         "prompt": row.input * PER_MILLION,
         "completion": row.output * PER_MILLION,
-        "audio": _per_million(audio),
+        "audio": audio or None,
         "cacheRead": _per_million(row.cache_read),
         "cacheWrite": _per_million(row.cache_write),
     }
-    return {name: value for name, value in found.items() if value is not None}
+    return _present(found)
 
 
 def _capabilities(models: list[dict[str, Any]]) -> list[str]:
@@ -90,7 +111,11 @@ def _capabilities(models: list[dict[str, Any]]) -> list[str]:
     return sorted(found)
 
 
-@router.get("/v1/public/model-registry/models", response_model=Envelope[ModelRegistry])
+@router.get(
+    "/v1/public/model-registry/models",
+    response_model=Envelope[ModelRegistry],
+    response_model_exclude_unset=True,  # as Jawn: a rate the catalog lacks is left out
+)
 async def model_registry(request: Request) -> dict[str, Any]:
     """Every priced model with its providers' prices (USD per million tokens) and modalities."""
     models: dict[str, dict[str, Any]] = {}
@@ -102,7 +127,7 @@ async def model_registry(request: Request) -> dict[str, Any]:
                 "id": model,
                 "name": model,
                 "author": provider.name,
-                "contextLength": context_window(model),
+                "contextLength": context_window(model) or 0,
                 "endpoints": [],
                 "inputModalities": list(inputs),
                 "outputModalities": list(outputs),
@@ -119,13 +144,14 @@ async def model_registry(request: Request) -> dict[str, Any]:
         )
     found = sorted(models.values(), key=lambda m: m["id"])
     providers = sorted({e["provider"]: e for m in found for e in m["endpoints"]})
-    display = {p.name: p.helicone_name for p in services_of(request).router.providers.values()}
     return ok(
         {
             "models": found,
             "total": len(found),
             "filters": {
-                "providers": [{"name": p, "displayName": display[p]} for p in providers],
+                "providers": [
+                    {"name": p, "displayName": DISPLAY_NAMES.get(p, p.title())} for p in providers
+                ],
                 "authors": sorted({m["author"] for m in found}),
                 "capabilities": _capabilities(found),
             },

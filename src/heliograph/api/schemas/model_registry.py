@@ -25,14 +25,19 @@ class OaiModelList(Answer):
     data: list[OaiModel]
 
 
+class ModalityPricing(Answer):
+    """USD per million audio tokens."""
+
+    input: float | None = None
+    output: float | None = None
+
+
 class SimplifiedPricing(Answer):
     """USD per million tokens; a rate the catalog does not give is left out."""
 
-    model_config = ConfigDict(extra="forbid")
-
     prompt: float
     completion: float
-    audio: float | None = None
+    audio: ModalityPricing | None = None
     cacheRead: float | None = None
     cacheWrite: float | None = None
 
@@ -48,7 +53,7 @@ class RegistryModel(Answer):
     id: str
     name: str
     author: str = Field(description="The provider of the model's first price row")
-    contextLength: int | None
+    contextLength: int = Field(description="Tokens; 0: not known")
     endpoints: list[ModelEndpoint]
     inputModalities: list[str]
     outputModalities: list[str]
