@@ -27,6 +27,8 @@ CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 PUBLIC = {
     "/healthz",
     "/v1/models",
+    "/v1/models/multimodal",  # from the price catalog, no logged data (docs/gateway.md)
+    "/v1/public/model-registry/models",
     "/v1/auth/sign-in",
     "/v1/auth/sign-out",
     "/v1/auth/session",

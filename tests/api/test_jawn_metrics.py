@@ -159,12 +159,14 @@ def test_grouped_series_hold_only_pairs_with_requests(traffic: Traffic):
     assert tokens == sum(row["total_tokens"] for row in traffic.rows) > 0
 
 
-def test_quantiles_per_bucket(traffic: Traffic):
-    data = traffic.metrics("quantiles", minute_body(traffic, metric="latency"))
+@pytest.mark.parametrize(("metric", "field"), [("latency", "delay_ms"), ("prompt_tokens", None)])
+def test_quantiles_per_bucket(traffic: Traffic, metric: str, field: str | None):
+    data = traffic.metrics("quantiles", minute_body(traffic, metric=metric))
     for point, rows in zip(data, per_minute(traffic, data), strict=True):
-        latencies = [row["delay_ms"] for row in rows if row["delay_ms"] is not None]
+        values = [row[field or metric] for row in rows if row[field or metric] is not None]
         for level, name in ((0.75, "p75"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99")):
-            assert point[name] == (quantile(latencies, level) or 0), (point["time"], name)
+            assert point[name] == (quantile(values, level) or 0), (point["time"], name)
+    assert any(row["prompt_tokens"] is None for row in traffic.rows), "a row without tokens"
     totals = traffic.metrics("quantiles", minute_body(traffic, metric="total_tokens"))
     assert max(point["p99"] for point in totals) == max(r["total_tokens"] for r in traffic.rows)
 

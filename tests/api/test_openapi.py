@@ -239,7 +239,7 @@ def _keep_window_rules(case: Case) -> Case:
     return case
 
 
-METRICS_PATHS = ("/v1/metrics/", "/v1/property/properties/over-time")
+METRICS_PATHS = ("/v1/metrics/", "/v1/property/properties/over-time", "/v1/providers")
 TOP_VALUES_PATHS = ("/top-costs/query", "/top-requests/query")
 
 

@@ -210,7 +210,7 @@ async def quantiles(request: Request, caller: Reader, body: QuantilesBody) -> di
     scope = scope_of(caller, body.filter, window)
     columns = jm.quantile_columns(body.metric)
     rows = await jm.per_bucket(_engine(request), scope, buckets, columns)
-    found = {row["index"]: row["levels"] for row in rows}
+    found = {row["index"]: row["levels"] for row in rows if int(row["n"])}
     names = ("p75", "p90", "p95", "p99")
     return ok(
         [

@@ -139,9 +139,14 @@ def _sql(group: GroupSql, params: Params) -> str:
 
 
 def quantile_columns(metric: str) -> Columns:
-    """quantilesExact of one of QUANTILE_VALUES, as one array column `levels`."""
+    """Exact quantiles of one of QUANTILE_VALUES (`levels`, an array) and how many values
+    there were (`n`): a bucket whose rows all lack the value has none, not a NaN."""
     levels = ", ".join(str(level) for level in QUANTILE_LEVELS)
-    return {"levels": f"quantilesExact({levels})({QUANTILE_VALUES[metric]})"}
+    value = QUANTILE_VALUES[metric]
+    return {
+        "levels": f"quantilesExactIf({levels})(assumeNotNull({value}), {value} IS NOT NULL)",
+        "n": f"count({value})",
+    }
 
 
 async def ranked_groups(
