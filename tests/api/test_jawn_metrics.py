@@ -86,6 +86,8 @@ def test_a_filter_narrows_the_totals(traffic: Traffic):
         "limit": 5,
         "sortKey": "x",
         "sortDirection": "asc",
+        "dbIncrement": "hour",
+        "timeZoneDifference": -60,
     }
     assert traffic.metrics("totalRequests", traffic.window(filter=gpt4o, **extras)) == count
 

@@ -33,6 +33,9 @@ class MetricsFilterBody(BaseModel):
     limit: Any = Field(None, description="Ignored (Helicone's dashboard sends it)")
     sortKey: Any = Field(None, description="Ignored (Helicone's dashboard sends it)")
     sortDirection: Any = Field(None, description="Ignored (Helicone's dashboard sends it)")
+    # The dashboard's generic metrics call sends these to the one-number routes too.
+    dbIncrement: Any = Field(None, description="Ignored here (over-time routes use it)")
+    timeZoneDifference: Any = Field(None, description="Ignored here (over-time routes use it)")
 
 
 class MetricsOverTimeBody(MetricsFilterBody):
