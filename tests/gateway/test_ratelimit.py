@@ -14,6 +14,7 @@ import redis
 from heliograph.errors import InvalidRequestError
 from heliograph.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter, parse_policy
 from heliograph.mock_provider import FakeProvider
+from tests.concurrent_calls import statuses_of_concurrent_calls
 from tests.gateway.conftest import serve_on_backend
 from tests.server import HeliographProcess
 
@@ -162,24 +163,8 @@ def test_two_processes_sharing_redis_admit_exactly_the_quota(start_server, postg
     env = {"HELIOGRAPH_REDIS_URL": REDIS_URL, "HELIOGRAPH_DATABASE_URL": postgres_database}
     servers = [start_server(env=env)]
     servers.append(start_server(env=env))  # started second: finds the first one's organization
-    policy = f"20;w=60;s={uuid.uuid4().hex}"
-
-    async def hammer() -> list[int]:
-        async with httpx.AsyncClient(timeout=30) as client:
-            responses = await asyncio.gather(
-                *(
-                    client.post(
-                        servers[i % 2].url + "/openai/v1/chat/completions",
-                        headers={**servers[i % 2].auth, "Helicone-RateLimit-Policy": policy},
-                        json=BODY,
-                    )
-                    for i in range(60)
-                )
-            )
-        return [r.status_code for r in responses]
-
-    statuses = asyncio.run(hammer())
-    assert statuses.count(200) == 20 and statuses.count(429) == 40
+    policy = {"Helicone-RateLimit-Policy": f"20;w=60;s={uuid.uuid4().hex}"}
+    assert statuses_of_concurrent_calls(servers, 60, policy) == {200: 20, 429: 40}
 
 
 def test_redis_down_fails_open_by_default_and_closed_when_asked(start_server):

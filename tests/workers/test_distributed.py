@@ -8,7 +8,6 @@ across the gateways."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
@@ -19,11 +18,11 @@ from typing import Any
 import httpx
 
 from heliograph.mock_provider import FakeProvider
+from tests.concurrent_calls import BODY, statuses_of_concurrent_calls
 from tests.redis_server import RedisProcess
 from tests.server import HeliographProcess
 from tests.store_probe import query_store
 
-BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
 REDIS_DOWN_S = 30.0
 
 
@@ -121,7 +120,8 @@ def test_gateways_stream_to_serve_and_nothing_is_lost_or_doubled(
         for gateway in gateways:
             gateway.start()
         assert httpx.get(gateways[0].url + "/v1/request/query").status_code == 404
-        _rate_limits_are_exact_across(gateways)
+        policy = {"Helicone-RateLimit-Policy": f"20;w=60;s={uuid.uuid4().hex}"}
+        assert statuses_of_concurrent_calls(gateways, 60, policy) == {200: 20, 429: 40}
         load.start()
         load.wait_for(100)
         gateways[0].kill()  # SIGKILL
@@ -169,24 +169,3 @@ def test_gateways_stream_to_serve_and_nothing_is_lost_or_doubled(
     doubled = {i: n for i, n in counts.items() if n > 1}
     assert not doubled, doubled
     print(f"{len(load.answered)} calls answered and stored once; {len(load.failures)} failed")
-
-
-def _rate_limits_are_exact_across(gateways: list[HeliographProcess]) -> None:
-    policy = f"20;w=60;s={uuid.uuid4().hex}"
-
-    async def hammer() -> list[int]:
-        async with httpx.AsyncClient(timeout=30) as client:
-            answers = await asyncio.gather(
-                *(
-                    client.post(
-                        gateways[i % 2].url + "/openai/v1/chat/completions",
-                        headers={**gateways[i % 2].auth, "Helicone-RateLimit-Policy": policy},
-                        json=BODY,
-                    )
-                    for i in range(60)
-                )
-            )
-        return [a.status_code for a in answers]
-
-    statuses = Counter(asyncio.run(hammer()))
-    assert statuses == {200: 20, 429: 40}

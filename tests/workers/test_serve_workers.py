@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from heliograph.mock_provider import FakeProvider
+from tests.concurrent_calls import BODY, statuses_of_concurrent_calls
 from tests.server import HeliographProcess
 from tests.store_probe import query_store
 
-BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
 ENV = {"HELIOGRAPH_OPENAI_API_KEY": "sk-workers-fake"}
 
 
@@ -103,8 +103,7 @@ def test_rate_limits_are_exact_and_the_cache_shared_across_workers(
     workers: HeliographProcess,
 ):
     policy = {"Helicone-RateLimit-Policy": f"20;w=60;s={uuid.uuid4().hex}"}
-    statuses = Counter(a.status_code for a in asyncio.run(calls(workers, 60, policy)))
-    assert statuses == {200: 20, 429: 40}
+    assert statuses_of_concurrent_calls([workers], 60, policy) == {200: 20, 429: 40}
     cached = {"Helicone-Cache-Enabled": "true", "Helicone-Property-Run": uuid.uuid4().hex}
     first = asyncio.run(calls(workers, 1, cached))[0]
     assert first.headers.get("helicone-cache") == "MISS"
