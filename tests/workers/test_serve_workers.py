@@ -204,3 +204,11 @@ def test_a_killed_process_is_restarted_and_every_answered_call_stored_once(
     doubled = {i: n for i, n in counts.items() if n > 1}
     assert not doubled, doubled
     print(f"{len(load.answered)} calls answered and stored once; failed: {dict(load.failed)}")
+
+
+def test_the_children_stop_when_the_supervisor_is_killed(workers: HeliographProcess):
+    children = [*_pids(workers).values(), _store_pid(workers)]
+    workers.kill()  # SIGKILL: the supervisor runs no code of its own
+    _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), "children gone")
+    workers.start()  # the port and the store are free again
+    assert health(workers)[0] == 200

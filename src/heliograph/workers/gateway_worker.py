@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from heliograph.pipeline.sink import LogSink
 from heliograph.pipeline.worker_reports import REPORT_EVERY_S, write_report
 from heliograph.throttled_log import ThrottledLog, describe
 from heliograph.workers import layout, serving
+from heliograph.workers.child import become_child
 from heliograph.workers.forward import StoreForwarder
 
 log = logging.getLogger("heliograph.workers")
@@ -146,12 +146,9 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-def run_gateway_worker(settings: Settings, index: int) -> None:
+def run_gateway_worker(settings: Settings, index: int, supervisor_pid: int) -> None:
     """A worker process's life (the supervisor's child): serve until told to stop."""
-    os.setpgrp()  # Ctrl-C reaches the supervisor only: it stops the workers in order
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    become_child(supervisor_pid)
     worker = layout.worker_name(index)
     sock = serving.tcp_socket(settings.host, settings.port, reuse_port=True, listen=True)
     serving.run(worker_app(settings, worker), settings, sock)

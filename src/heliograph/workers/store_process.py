@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 
 from heliograph.app import HeliographApp, build_services
 from heliograph.asgi import Receive, Scope, Send, serve_lifespan
@@ -17,6 +16,7 @@ from heliograph.pipeline.worker_reports import WorkerReports
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.throttled_log import ThrottledLog, describe
 from heliograph.workers import layout, serving
+from heliograph.workers.child import become_child
 from heliograph.workers.store_socket import StoreSocketApp
 
 log = logging.getLogger("heliograph.workers")
@@ -87,12 +87,9 @@ class StoreProcessApp:
         await self.server.shutdown()
 
 
-def run_store_process(settings: Settings) -> None:
+def run_store_process(settings: Settings, supervisor_pid: int) -> None:
     """The store process's life (the supervisor's child): serve until told to stop."""
-    os.setpgrp()  # Ctrl-C reaches the supervisor only: it stops the store last
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    become_child(supervisor_pid)
     app = StoreProcessApp(settings)
     sock = serving.unix_socket(layout.store_socket(settings))
     serving.run(app.socket_app, settings, sock)

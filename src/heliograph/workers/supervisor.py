@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -75,9 +76,10 @@ class Supervisor:
     ) -> None:
         self._settings = settings
         self._announce = announce
-        self._store = Child("store", run_store_process, (settings,))
+        me = os.getpid()
+        self._store = Child("store", run_store_process, (settings, me))
         self._workers = [
-            Child(layout.worker_name(i), run_gateway_worker, (settings, i))
+            Child(layout.worker_name(i), run_gateway_worker, (settings, i, me))
             for i in range(1, workers + 1)
         ]
         self._stopping = False
