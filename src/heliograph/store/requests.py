@@ -43,12 +43,19 @@ def _parsed(text: Any) -> Any:
         return text
 
 
+TOKEN_DETAILS = (
+    "reasoning_tokens",
+    "prompt_cache_read_tokens",
+    "prompt_cache_write_tokens",
+    "prompt_audio_tokens",
+    "completion_audio_tokens",
+)
+
+
 def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dict[str, Any]:
     """A stored row as the API returns it: Helicone's field names, bodies parsed. The images
     in its bodies are its assets; their URLs only with `asset_urls` (Helicone signs them
     for one request read by id, not for a page of rows)."""
-    prompt = row.get("prompt_tokens")
-    completion = row.get("completion_tokens")
     request_body = _parsed(row.get("request_body", {}))
     response_body = _parsed(row.get("response_body", {}))
     assets = request_assets(str(row.get("request_id")), request_body, response_body)
@@ -74,14 +81,7 @@ def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dic
         "provider": row.get("provider"),
         "delay_ms": row.get("latency"),
         "time_to_first_token": row.get("time_to_first_token"),
-        "total_tokens": (prompt or 0) + (completion or 0),
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "reasoning_tokens": row.get("reasoning_tokens"),
-        "prompt_cache_read_tokens": row.get("prompt_cache_read_tokens"),
-        "prompt_cache_write_tokens": row.get("prompt_cache_write_tokens"),
-        "prompt_audio_tokens": row.get("prompt_audio_tokens"),
-        "completion_audio_tokens": row.get("completion_audio_tokens"),
+        **_tokens(row),
         "ai_gateway_body_mapping": row.get("ai_gateway_body_mapping"),
         "country_code": row.get("country_code"),
         "scores": scores,
@@ -106,6 +106,16 @@ def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dic
         "feedback_rating": None if feedback is None else bool(feedback),
         "feedback_id": None,
         "feedback_created_at": None,
+    }
+
+
+def _tokens(row: dict[str, Any]) -> dict[str, Any]:
+    prompt, completion = row.get("prompt_tokens"), row.get("completion_tokens")
+    return {
+        "total_tokens": (prompt or 0) + (completion or 0),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        **{name: row.get(name) for name in TOKEN_DETAILS},
     }
 
 
