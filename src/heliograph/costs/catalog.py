@@ -40,6 +40,8 @@ class ModelPrice:
     cache_write: float | None = None
     audio_input: float | None = None
     audio_output: float | None = None
+    # Rates for long prompts (Helicone's registry: `threshold: 200000`), lowest first.
+    tiers: tuple[PriceTier, ...] = ()
 
     def matches(self, model: str) -> bool:
         """Whether this row prices `model` (compared case-insensitively)."""
@@ -52,6 +54,9 @@ class ModelPrice:
 
     def cost_usd(self, usage: Usage) -> float:
         """Price `usage`; its prompt_tokens include the cached and audio tokens."""
+        for tier in reversed(self.tiers):
+            if usage.prompt_tokens > tier.threshold:
+                return tier.price.cost_usd(usage)
         cache_read = usage.cache_read_tokens
         cache_write = usage.cache_write_tokens
         audio_in = usage.prompt_audio_tokens
@@ -66,6 +71,14 @@ class ModelPrice:
             + text_out * self.output
             + audio_out * _or(self.audio_output, self.output)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTier:
+    """The price of a call whose prompt has more than `threshold` tokens."""
+
+    threshold: int
+    price: ModelPrice
 
 
 @dataclass(frozen=True, slots=True)
