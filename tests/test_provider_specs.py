@@ -88,7 +88,13 @@ def test_passthrough_routes_are_named_as_their_specs() -> None:
         route = table.match(f"/v1/gateway/{alias}/v1/x")
         assert route is not None and route.provider == PROVIDERS[name].helicone_name
     assert JAWN_ALIASES == {"oai": "openai", "anthropic": "anthropic"}
-    assert ALIASES == {"claude": "anthropic", "gemini": "google", "x": "xai", "grok": "xai"}
+    assert ALIASES == {
+        "claude": "anthropic",
+        "gemini": "google",
+        "google-ai-studio": "google",  # Helicone's model registry's name for it
+        "x": "xai",
+        "grok": "xai",
+    }
 
 
 def test_gateway_providers_derive_from_the_specs() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.config import Settings
 from heliograph.costs.catalog import PriceCatalog
+from heliograph.costs.registry import ModelRegistry
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.cache_store import CacheStore, MemoryCacheStore, RedisCacheStore
 from heliograph.gateway.providers import gateway_providers
@@ -79,7 +80,7 @@ def build_gateway_parts(
             settings.upstream_read_timeout_s,
             policy=OutboundPolicy.from_settings(settings),
         ),
-        router=Router(gateway_providers(settings), catalog),
+        router=Router(gateway_providers(settings), catalog, ModelRegistry.load_default()),
         provider_keys=ProviderKeyStore(
             sessions, fernet, cache_s=settings.provider_key_cache_s, warnings=metadata_warnings
         ),

@@ -71,7 +71,7 @@ SPECS: tuple[ProviderSpec, ...] = (
         auth="x-goog-api-key",
         wire="gemini",
         adapter="heliograph.providers.gemini_chat:GeminiChatAdapter",
-        aliases=("gemini",),
+        aliases=("gemini", "google-ai-studio"),  # the last: Helicone's registry's name
     ),
     ProviderSpec(
         "azure",

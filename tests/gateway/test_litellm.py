@@ -353,3 +353,56 @@ def test_helicone_provider_has_no_embeddings_but_openai_prefix_works(
     assert len(response.data) == 1
     row = gateway.wait_for_request(request_id)
     assert (row["provider"], row["request_model"]) == ("OPENAI", "text-embedding-3-small")
+
+
+# Helicone's LiteLLM page streams `helicone/claude-4.5-sonnet`, a model id of Helicone's
+# registry (src/heliograph/costs/helicone_registry.json), not one of Anthropic's.
+STORY = [{"role": "user", "content": "Write a short story about a robot learning to paint"}]
+SONNET_ID = "claude-sonnet-4-5-20250929"
+
+
+@pytest.mark.parametrize(
+    ("model", "stream"),
+    [
+        ("helicone/claude-4.5-sonnet", True),
+        ("helicone/claude-4.5-sonnet", False),
+        ("helicone/claude-4.5-sonnet/anthropic", False),
+    ],
+)
+def test_helicone_registry_model_as_on_helicones_litellm_page(
+    gateway: HeliographProcess, fake_provider: FakeProvider, model: str, stream: bool
+):
+    request_id = str(uuid.uuid4())
+    before = len(fake_provider.calls)
+    if stream:
+        chunks = list(complete(gateway, request_id, model=model, messages=STORY, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        text = complete(gateway, request_id, model=model, messages=STORY).choices[0].message.content
+    sent = [c.json() for c in fake_provider.calls[before:] if c.path == "/v1/messages"]
+    assert [(body["model"], body.get("stream", False)) for body in sent] == [(SONNET_ID, stream)]
+    row = gateway.wait_for_request(request_id)
+    assert (row["provider"], row["model"], row["response_status"]) == ("ANTHROPIC", SONNET_ID, 200)
+    assert row["request_body"]["model"] == model.removeprefix("helicone/")
+    assert text and row["response_body"]["choices"][0]["message"]["content"] == text
+    # The registry's price for Anthropic, in nano-USD a token: 3,000 in, 15,000 out.
+    prompt, completion = row["prompt_tokens"], row["completion_tokens"]
+    assert prompt > 0 and completion > 0 and row["prompt_cache_read_tokens"] == 0
+    assert round(row["cost"] * 1e9) == prompt * 3000 + completion * 15000
+
+
+def test_a_registry_model_in_a_fallback_chain(
+    gateway: HeliographProcess, fake_provider: FakeProvider
+):
+    """As `helicone/gpt-4o/openai,claude-4.5-sonnet/anthropic`, with the first target down."""
+    request_id = str(uuid.uuid4())
+    before = len(fake_provider.calls)
+    response = complete(
+        gateway,
+        request_id,
+        model="helicone/gpt-4o/dead,claude-4.5-sonnet/anthropic",
+    )
+    assert response_headers(response)["helicone-fallback-index"] == "1"
+    sent = [c.json()["model"] for c in fake_provider.calls[before:] if c.path == "/v1/messages"]
+    assert sent == [SONNET_ID]
+    assert gateway.wait_for_request(request_id)["provider"] == "ANTHROPIC"

@@ -11,7 +11,7 @@ from typing import Any, cast
 import orjson
 import pytest
 
-from heliograph.costs.catalog import PriceCatalog
+from heliograph.costs.catalog import ModelPrice, PriceCatalog
 from heliograph.pipeline.calls import CallLog
 from heliograph.pipeline.rows import LoggedCall, RowBuilder
 from heliograph.pipeline.writer import LogPipeline
@@ -71,6 +71,14 @@ def test_a_cache_hit_costs_nothing_and_a_reported_cost_is_kept():
     assert hit.cost_nano == 0 and orjson.loads(hit.line)["cache_saved_cost"] > 0
     reported = rows.build(finished_call(given_cost_nano=1_234))
     assert reported.cost_nano == orjson.loads(reported.line)["cost"] == 1_234
+
+
+def test_the_price_of_the_endpoint_that_ran_prices_the_call_over_the_catalog():
+    """The unified gateway hands over a registry price (gateway/routing.py's Target.price)."""
+    price = ModelPrice("OPENROUTER", "equals", "openai/gpt-4o-mini", 0.00000016, 0.00000063)
+    row = RowBuilder(CATALOG).build(finished_call(price=price))
+    assert row.cost_nano == 1_000 * 160 + 500 * 630
+    assert row.cost_nano != RowBuilder(CATALOG).build(finished_call()).cost_nano
 
 
 @pytest.mark.parametrize("id_is_new", [True, False])

@@ -1,5 +1,11 @@
 """Helicone's model-string routing: `model`, `model/provider`, `model/provider/deployment`,
 comma-separated fallback chains tried in order, and `!provider` exclusions.
+
+A model is either a name the price catalog routes (`gpt-4o-mini`, `claude-3-5-sonnet-20241022`:
+sent upstream as written) or an id of Helicone's model registry (`claude-4.5-sonnet`: sent as
+each provider's own id for it, `claude-sonnet-4-5-20250929` to Anthropic, and priced at the
+registry's price for that provider). A name both know routes as the catalog says, and a pinned
+provider gets its own id for a registry model.
 """
 
 from __future__ import annotations
@@ -7,7 +13,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, replace
 
-from heliograph.costs.catalog import PriceCatalog
+from heliograph.costs.catalog import ModelPrice, PriceCatalog
+from heliograph.costs.registry import ModelRegistry, RegistryEndpoint
 from heliograph.errors import AuthError, InvalidRequestError
 from heliograph.gateway.providers import GatewayProvider
 from heliograph.provider_specs import canonical_name
@@ -21,6 +28,7 @@ class Target:
     provider: GatewayProvider
     model: str  # the model name as the provider knows it
     deployment: str | None = None
+    price: ModelPrice | None = None  # the registry's price, when the registry chose the model
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,15 @@ def parse_model_string(value: str, known: set[str]) -> tuple[list[ChainEntry], s
 
 
 class Router:
-    def __init__(self, providers: dict[str, GatewayProvider], catalog: PriceCatalog) -> None:
+    def __init__(
+        self,
+        providers: dict[str, GatewayProvider],
+        catalog: PriceCatalog,
+        registry: ModelRegistry | None = None,
+    ) -> None:
         self._providers = providers
         self._catalog = catalog
+        self.registry = registry if registry is not None else ModelRegistry([], {})
         self._by_helicone = {p.helicone_name: p for p in providers.values()}
         # Model string -> targets with the server's own keys: providers and prices are fixed
         # for the process's life, and most calls repeat a handful of model strings.
@@ -105,20 +119,11 @@ class Router:
         targets: list[Target] = []
         unconfigured: list[str] = []
         for entry in entries:
-            if entry.provider is not None:
-                provider = providers[entry.provider]
-                options = [provider] if provider.name not in excluded else []
-            else:
-                options = [
-                    providers[p.name]
-                    for p in self.candidates(entry.model)
-                    if p.name not in excluded
-                ]
-            for provider in options:
-                if not provider.configured:
-                    unconfigured.append(provider.name)
+            options = self._options(entry, providers, excluded)
+            for target in options:
+                if not target.provider.configured:
+                    unconfigured.append(target.provider.name)
                     continue
-                target = Target(provider, entry.model, entry.deployment)
                 if target not in targets:
                     targets.append(target)
         if targets:
@@ -137,8 +142,49 @@ class Router:
             f"'{unknown}/<provider>'){suffix}"
         )
 
+    def _options(
+        self, entry: ChainEntry, providers: dict[str, GatewayProvider], excluded: set[str]
+    ) -> list[Target]:
+        """The targets one chain entry names, configured or not."""
+        if entry.provider is not None:
+            provider = providers[entry.provider]
+            if provider.name in excluded:
+                return []
+            endpoint = self.registry_endpoint(entry.model, provider.name)
+            if endpoint is None:  # any model may be pinned to a provider, as in Helicone
+                return [Target(provider, entry.model, entry.deployment)]
+            return [Target(provider, endpoint.provider_model_id, entry.deployment, endpoint.price)]
+        routed = self.candidates(entry.model)
+        if routed:
+            return [
+                Target(providers[p.name], entry.model) for p in routed if p.name not in excluded
+            ]
+        return [
+            Target(providers[name], endpoint.provider_model_id, None, endpoint.price)
+            for name, endpoint in self.registry_offers(entry.model)
+            if name in providers and name not in excluded
+        ]
+
+    def registry_endpoint(self, model: str, provider: str) -> RegistryEndpoint | None:
+        """The registry's endpoint of `model` on a provider of ours (by our name), if any."""
+        found = self.registry.get(model)
+        if found is None:
+            return None
+        return next((e for e in found.endpoints if canonical_name(e.provider) == provider), None)
+
+    def registry_offers(self, model: str) -> list[tuple[str, RegistryEndpoint]]:
+        """(our provider name, endpoint) for each provider of a registry model, cheapest
+        first; providers we do not know by the registry's name are left out."""
+        found = self.registry.get(model)
+        if found is None:
+            return []
+        offers = [(canonical_name(e.provider), e) for e in found.endpoints]
+        offers = [(name, e) for name, e in offers if name in self._providers]
+        return sorted(offers, key=lambda o: o[1].price.input + o[1].price.output)
+
     def model_names(self) -> list[str]:
-        return sorted({row.model for row in self._catalog.models if row.match != "includes"})
+        names = {row.model for row in self._catalog.models if row.match != "includes"}
+        return sorted(names | {model.id for model in self.registry})
 
 
 def _routes(row_model: str, name: str) -> bool:

@@ -167,7 +167,9 @@ class UnifiedPlan:
     def _ran(self, call: LoggedCall, target: Target) -> None:
         """Log the call under the target that answered it (its price, its provider)."""
         call.provider = target.provider.helicone_name
-        call.model_override = self._intake.headers.model_override or target.model
+        overridden = self._intake.headers.model_override
+        call.model_override = overridden or target.model
+        call.price = None if overridden else target.price  # the registry's, if it chose it
 
     def _answer(self, target: Target, response: UpstreamResponse, out: Headers) -> Answer:
         adapter = target.provider.adapter

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from heliograph.costs.catalog import PriceCatalog
+from heliograph.costs.catalog import COST_PRECISION_MULTIPLIER, ModelPrice, PriceCatalog
 from heliograph.providers.base import ReadsBinaryStreams, ResponseSummary, WireFormat
 from heliograph.providers.sse import parse_events
 from heliograph.redact import redact_url
@@ -56,6 +56,9 @@ class LoggedCall:
     cache_reference_id: str | None = None  # set on a cache hit: the call that was cached
     rate_limited: bool = False
     given_cost_nano: int | None = None  # a cost the caller reported (async logs), not priced
+    # The price of the endpoint that ran, when the gateway chose it from Helicone's model
+    # registry: it prices the call instead of a catalog look-up by provider and model.
+    price: ModelPrice | None = None
     given_usage: Usage | None = None  # token counts the caller reported, over the body's
     id_is_new: bool = False  # made up by new_request_id for this call, not sent by the caller
     # The saved prompt the gateway assembled the request from, else the legacy
@@ -121,6 +124,8 @@ class RowBuilder:
             return call.given_cost_nano
         if usage is None or not model:
             return 0
+        if call.price is not None:
+            return round(call.price.cost_usd(usage) * COST_PRECISION_MULTIPLIER)
         priced = self.catalog.cost_nano_usd(call.provider, model, usage)
         if priced is None:
             key = f"{call.provider}/{model}"
