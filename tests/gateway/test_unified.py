@@ -483,6 +483,25 @@ def test_model_registry_lists_providers_prices_and_context(gateway: HeliographPr
     assert any(p["configured"] is False for m in by_id.values() for p in m["pricing"])
 
 
+def test_model_registry_lists_helicones_registry_ids(gateway: HeliographProcess):
+    by_id = {m.id: m.model_dump() for m in client(gateway).models.list().data}
+    sonnet = by_id["claude-4.5-sonnet"]
+    assert sonnet["context_length"] == 200_000
+    assert sonnet["providers"] == ["anthropic", "bedrock", "openrouter"]  # cheapest first
+    anthropic = sonnet["pricing"][0]
+    assert anthropic == {
+        "provider": "anthropic",
+        "prompt": 0.000003,
+        "completion": 0.000015,
+        "cache_read": 0.0000003,
+        "cache_write": 0.00000375,
+        "configured": False,  # this server has no Anthropic key
+    }
+    # A name both know keeps the catalog's entry and gains the registry's other providers.
+    assert by_id["gpt-4o-mini"]["providers"][0] == "openai"
+    assert "openrouter" in by_id["gpt-4o-mini"]["providers"]
+
+
 def test_stream_usage_header_hands_the_client_the_usage_chunk(gateway: HeliographProcess):
     stream = client(gateway).chat.completions.create(
         model="gpt-4o-mini/openai",

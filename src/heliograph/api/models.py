@@ -1,4 +1,6 @@
-"""REST: the model registry (`GET /v1/models`), in OpenAI's list shape with prices added."""
+"""REST: the model registry (`GET /v1/models`), in OpenAI's list shape with prices added:
+the price catalog's model names and Helicone's registry ids, each with the providers the
+gateway knows for it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from fastapi import APIRouter, Request
 
 from heliograph.api.schemas.gateway import ModelList
 from heliograph.api.services import services_of
+from heliograph.costs.catalog import ModelPrice
+from heliograph.gateway.providers import GatewayProvider
 from heliograph.gateway.token_limits import context_window
 
 router = APIRouter(tags=["AI Gateway"])
@@ -24,28 +28,40 @@ async def list_models(request: Request) -> dict[str, Any]:
         provider = by_helicone.get(row.provider)
         if provider is None or row.match == "includes":
             continue
-        entry = models.setdefault(
-            row.model,
-            {
-                "id": row.model,
-                "object": "model",
-                "created": 0,
-                "owned_by": provider.name,
-                "context_length": context_window(row.model),
-                "providers": [],
-                "pricing": [],
-            },
-        )
-        if provider.name not in entry["providers"]:
-            entry["providers"].append(provider.name)
-            entry["pricing"].append(
-                {
-                    "provider": provider.name,
-                    "prompt": row.input,
-                    "completion": row.output,
-                    "cache_read": row.cache_read,
-                    "cache_write": row.cache_write,
-                    "configured": provider.configured,
-                }
-            )
+        entry = models.setdefault(row.model, _entry(row.model, provider.name, None))
+        _offer(entry, provider, row)
+    # Helicone's registry ids (`claude-4.5-sonnet`), priced per provider as the registry says.
+    for model in router_.registry:
+        for name, endpoint in router_.registry_offers(model.id):
+            entry = models.setdefault(model.id, _entry(model.id, name, model.context_length))
+            _offer(entry, router_.providers[name], endpoint.price)
     return {"object": "list", "data": sorted(models.values(), key=lambda m: m["id"])}
+
+
+def _entry(model: str, owner: str, context_length: int | None) -> dict[str, Any]:
+    return {
+        "id": model,
+        "object": "model",
+        "created": 0,
+        "owned_by": owner,
+        "context_length": context_length or context_window(model),
+        "providers": [],
+        "pricing": [],
+    }
+
+
+def _offer(entry: dict[str, Any], provider: GatewayProvider, price: ModelPrice) -> None:
+    """The provider's price in the entry, unless the entry has one for it already."""
+    if provider.name in entry["providers"]:
+        return
+    entry["providers"].append(provider.name)
+    entry["pricing"].append(
+        {
+            "provider": provider.name,
+            "prompt": price.input,
+            "completion": price.output,
+            "cache_read": price.cache_read,
+            "cache_write": price.cache_write,
+            "configured": provider.configured,
+        }
+    )
