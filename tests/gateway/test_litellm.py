@@ -378,7 +378,9 @@ def test_helicone_registry_model_as_on_helicones_litellm_page(
         chunks = list(complete(gateway, request_id, model=model, messages=STORY, stream=True))
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     else:
-        text = complete(gateway, request_id, model=model, messages=STORY).choices[0].message.content
+        response = complete(gateway, request_id, model=model, messages=STORY)
+        assert response.model == f"helicone/{SONNET_ID}"  # the id Anthropic answered under
+        text = response.choices[0].message.content
     sent = [c.json() for c in fake_provider.calls[before:] if c.path == "/v1/messages"]
     assert [(body["model"], body.get("stream", False)) for body in sent] == [(SONNET_ID, stream)]
     row = gateway.wait_for_request(request_id)
