@@ -177,6 +177,26 @@ def test_the_script_agrees_with_the_shipped_registry_on_a_sample(
         assert endpoint(written[model_id], provider) == endpoint(packaged[model_id], provider)
 
 
+def test_an_endpoint_defined_twice_is_listed_once_as_last_read(tmp_path: Path):
+    checkout = write_checkout(tmp_path / "helicone")
+    again = checkout / "packages/cost/models/authors/openai/zz-later/endpoints.ts"
+    again.parent.mkdir(parents=True)
+    again.write_text(
+        'export const endpoints = { "gpt-4o-mini:openai": { provider: "openai",'
+        ' providerModelId: "gpt-4o-mini-2024-07-18", pricing: [{ input: 1e-7, output: 2e-7 }] } };'
+    )
+    out = tmp_path / "registry.json"
+    assert regenerate.main([str(checkout), "--out", str(out)]) == 0
+    mini = by_id(json.loads(out.read_text()))["gpt-4o-mini"]
+    assert mini["endpoints"] == [
+        {
+            "provider": "openai",
+            "provider_model_id": "gpt-4o-mini-2024-07-18",
+            "tiers": [{"threshold": 0, "input": 1e-7, "output": 2e-7}],
+        }
+    ]
+
+
 def test_the_checkout_commit_and_date_are_recorded(tmp_path: Path):
     checkout = write_checkout(tmp_path / "helicone")
     git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@example.com"]

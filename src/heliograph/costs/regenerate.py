@@ -16,7 +16,7 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ def read_registry(checkout: Path, skipped: list[str]) -> list[dict[str, Any]]:
     authors = checkout / AUTHORS
     if not authors.is_dir():
         raise FileNotFoundError(f"{authors} is not a directory: give the checkout's root")
-    endpoints: dict[str, list[dict[str, Any]]] = {}
+    # model id -> the registry's provider name -> endpoint; a key seen again replaces the
+    # first, as a later spread does in Helicone's index.ts.
+    endpoints: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(authors.rglob("endpoints.ts")):
         unread: list[str] = []
         entries = _entries(path, unread)
@@ -44,10 +46,10 @@ def read_registry(checkout: Path, skipped: list[str]) -> list[dict[str, Any]]:
             if endpoint is None:
                 skipped.append(f"{path.relative_to(checkout)}: {key}: no literal price or id")
                 continue
-            endpoints.setdefault(model_id, []).append(endpoint)
+            endpoints.setdefault(model_id, {})[endpoint["provider"]] = endpoint
     about = _model_details(authors)
     return [
-        {"id": model_id, **about.get(model_id, {}), "endpoints": _sorted(found)}
+        {"id": model_id, **about.get(model_id, {}), "endpoints": _sorted(found.values())}
         for model_id, found in sorted(endpoints.items())
     ]
 
@@ -116,7 +118,7 @@ def _details(model: Mapping[str, Any]) -> dict[str, Any]:
     return details
 
 
-def _sorted(endpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sorted(endpoints: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(endpoints, key=lambda e: (e["provider"], e["provider_model_id"]))
 
 
