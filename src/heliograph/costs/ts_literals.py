@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from heliograph.errors import HeliographError
+
 _SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _NUMBER = re.compile(r"-?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*")
@@ -22,7 +24,7 @@ _KEYWORDS = {"true": True, "false": False, "null": None, "undefined": None}
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
-class TsSyntaxError(ValueError):
+class TsSyntaxError(HeliographError, ValueError):
     """A construct this reader does not understand, with its line number."""
 
 
