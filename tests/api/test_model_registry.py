@@ -82,6 +82,24 @@ def test_the_registry_prices_per_million_tokens(server: InProcessServer):
     assert audio and all(set(a) <= {"input", "output"} and a for a in audio)
 
 
+def test_the_registry_lists_helicones_registry_ids_with_their_prices(server: InProcessServer):
+    response = server.request("GET", "/v1/public/model-registry/models")
+    models = {m["id"]: m for m in response.json()["data"]["models"]}
+    sonnet = models["claude-4.5-sonnet"]
+    assert (sonnet["name"], sonnet["author"], sonnet["contextLength"]) == (
+        "Anthropic: Claude Sonnet 4.5",
+        "anthropic",
+        200_000,
+    )
+    anthropic = next(e for e in sonnet["endpoints"] if e["provider"] == "anthropic")
+    assert anthropic["pricing"] == pytest.approx(
+        {"prompt": 3.0, "completion": 15.0, "cacheRead": 0.3, "cacheWrite": 3.75}
+    )
+    assert "claude-4.5-sonnet" in {m["id"] for m in models_list(server)}
+    multimodal = server.request("GET", "/v1/models/multimodal").json()["data"]
+    assert "claude-4.5-sonnet" in {m["id"] for m in multimodal}
+
+
 def test_providers_of_the_callers_requests(server: InProcessServer, traffic: Traffic):
     body = traffic.window(filter="all", offset=0, limit=10)
     got = traffic.post("/v1/providers", body).json()

@@ -1,9 +1,9 @@
 """REST: Helicone's model registry routes: multimodal models, the registry with prices per
 million tokens, and the providers the organization's requests went to.
 
-The registry and the multimodal list come from the price catalog and the configured
-providers (no logged data, no key needed, as in Helicone); `/v1/providers` reads the
-caller's own requests.
+The registry and the multimodal list come from the price catalog, Helicone's model registry
+(costs/helicone_registry.json) and the configured providers (no logged data, no key needed,
+as in Helicone); `/v1/providers` reads the caller's own requests.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def priced_models(request: Request) -> Iterator[tuple[str, Any, ModelPrice]]:
             continue
         seen.add((row.model, provider.name))
         yield row.model, provider, row
+    # Helicone's registry ids (`claude-4.5-sonnet`), at the registry's price per provider.
+    router_ = services.router
+    for model in router_.registry:
+        for name, endpoint in router_.registry_offers(model.id):
+            if (model.id, name) not in seen:
+                seen.add((model.id, name))
+                yield model.id, router_.providers[name], endpoint.price
 
 
 @router.get("/v1/models/multimodal", response_model=OaiModelList)
@@ -98,6 +105,16 @@ def _pricing(row: ModelPrice) -> dict[str, Any]:
     return _present(found)
 
 
+def _about(request: Request, model: str, provider: str) -> tuple[str, str, int]:
+    """Name, author and context length: the registry's for one of its ids, else from the
+    catalog's name (the name itself, its first provider, the known context window)."""
+    registered = services_of(request).router.registry.get(model)
+    if registered is None:
+        return model, provider, context_window(model) or 0
+    context = registered.context_length or context_window(model) or 0
+    return registered.name, registered.author or provider, context
+
+
 def _capabilities(models: list[dict[str, Any]]) -> list[str]:
     found: set[str] = set()
     for model in models:
@@ -121,13 +138,14 @@ async def model_registry(request: Request) -> dict[str, Any]:
     models: dict[str, dict[str, Any]] = {}
     for model, provider, row in priced_models(request):
         inputs, outputs = modalities(model)
+        name, author, context = _about(request, model, provider.name)
         entry = models.setdefault(
             model,
             {
                 "id": model,
-                "name": model,
-                "author": provider.name,
-                "contextLength": context_window(model) or 0,
+                "name": name,
+                "author": author,
+                "contextLength": context,
                 "endpoints": [],
                 "inputModalities": list(inputs),
                 "outputModalities": list(outputs),

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from heliograph.api.model_registry import priced_models
 from heliograph.api.schemas.gateway import ModelList
 from heliograph.api.services import services_of
 from heliograph.costs.catalog import ModelPrice
@@ -20,21 +21,14 @@ router = APIRouter(tags=["AI Gateway"])
 @router.get("/v1/models", response_model=ModelList)
 async def list_models(request: Request) -> dict[str, Any]:
     """Every model the gateway can route by name, with its providers and USD per token."""
-    services = services_of(request)
-    router_ = services.router
-    by_helicone = {p.helicone_name: p for p in router_.providers.values()}
+    registry = services_of(request).router.registry
     models: dict[str, dict[str, Any]] = {}
-    for row in services.catalog.models:
-        provider = by_helicone.get(row.provider)
-        if provider is None or row.match == "includes":
-            continue
-        entry = models.setdefault(row.model, _entry(row.model, provider.name, None))
-        _offer(entry, provider, row)
-    # Helicone's registry ids (`claude-4.5-sonnet`), priced per provider as the registry says.
-    for model in router_.registry:
-        for name, endpoint in router_.registry_offers(model.id):
-            entry = models.setdefault(model.id, _entry(model.id, name, model.context_length))
-            _offer(entry, router_.providers[name], endpoint.price)
+    for model, provider, price in priced_models(request):
+        if model not in models:
+            registered = registry.get(model)
+            context = registered.context_length if registered else None
+            models[model] = _entry(model, provider.name, context)
+        _offer(models[model], provider, price)
     return {"object": "list", "data": sorted(models.values(), key=lambda m: m["id"])}
 
 
