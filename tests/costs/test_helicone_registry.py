@@ -81,6 +81,12 @@ export const endpoints = {
     provider: "openai",
     pricing: MINI_PRICING,
   },
+  "gpt-4o-mini-lite:openai": {
+    provider: "openai",
+    providerModelId: "gpt-4o-mini-lite",
+    pricing: [{ threshold: 0, input: 0.0000001, output: 0.0000004, audio: 0.0000003,
+      cacheMultipliers: { read: 0.25, write5m: 1.0 } }],
+  },
   "gpt-4o-mini:azure": {
     provider: "azure",
     providerModelId: "gpt-4o-mini",
@@ -125,7 +131,7 @@ def test_the_script_writes_ids_provider_ids_and_tiers(tmp_path: Path, capsys: An
     document = json.loads(out.read_text())
     assert document["source"]["commit"] == "c0ffee"
     models = by_id(document)
-    assert sorted(models) == ["claude-4.5-sonnet", "gpt-4o-mini"]
+    assert sorted(models) == ["claude-4.5-sonnet", "gpt-4o-mini", "gpt-4o-mini-lite"]
     sonnet = models["claude-4.5-sonnet"]
     assert {k: v for k, v in sonnet.items() if k != "endpoints"} == {
         "id": "claude-4.5-sonnet",
@@ -158,6 +164,17 @@ def test_the_script_writes_ids_provider_ids_and_tiers(tmp_path: Path, capsys: An
     mini = models["gpt-4o-mini"]
     assert [e["provider"] for e in mini["endpoints"]] == ["openai"]
     assert endpoint(mini, "openai")["tiers"][0]["cache_read"] == 0.000000075
+    # `read` is cachedInput's older name; a tier's `audio` is the audio input rate.
+    assert endpoint(models["gpt-4o-mini-lite"], "openai")["tiers"] == [
+        {
+            "threshold": 0,
+            "input": 0.0000001,
+            "output": 0.0000004,
+            "cache_read": 0.000000025,
+            "cache_write": 0.0000001,
+            "audio_input": 0.0000003,
+        }
+    ]
     err = capsys.readouterr().err
     assert "gpt-4o-mini:azure: no literal price or id" in err
 

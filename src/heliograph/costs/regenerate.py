@@ -89,8 +89,10 @@ def _tier(tier: Mapping[str, Any], multipliers: Mapping[str, Any]) -> dict[str, 
         "input": tier["input"],
         "output": tier["output"],
     }
-    for name, field in (("cache_read", "cachedInput"), ("cache_write", "write5m")):
-        if _is_number(multipliers.get(field)):
+    # `read` is the older name of `cachedInput` (some Gemini endpoints still use it).
+    fields = (("cache_read", "cachedInput"), ("cache_read", "read"), ("cache_write", "write5m"))
+    for name, field in fields:
+        if name not in found and _is_number(multipliers.get(field)):
             found[name] = _usd(tier["input"] * multipliers[field])
     for name, field in (("audio_input", "audio"), ("audio_output", "audioOutput")):
         if _is_number(tier.get(field)):
