@@ -60,7 +60,7 @@ async def measure(engine: ClickHouseEngine, organization_id: str, spec: AlertSpe
         f"{params.add(spec.time_window, 'Int64')})",
     ]
     if spec.filter is not None:
-        conditions.append(compile_filter(to_filter_node(spec.filter), params))
+        conditions.append(compile_filter(to_filter_node(spec.filter), params, organization_id))
     source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     rows = await engine.select(
         f"SELECT count() AS requests, {value} AS value FROM {source}", params.values

@@ -148,7 +148,7 @@ async def _scored_rows(
         f"request_created_at >= {params.add(sql_time(window.start), TIMESTAMP)}",
         f"request_created_at {before_end} {params.add(sql_time(window.end), TIMESTAMP)}",
         SCORED,
-        compile_filter(filter_node, params),
+        compile_filter(filter_node, params, organization_id),
     ]
     source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     # Not aliased `scores`: ClickHouse would read the alias inside its own definition.

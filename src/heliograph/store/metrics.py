@@ -63,7 +63,8 @@ class Scope:
 
     async def rows(self, engine: ClickHouseEngine, params: Params) -> str:
         """The FROM source: the newest versions of the scope's requests."""
-        where = f"{self.window.sql(params)} AND {compile_filter(self.filter, params)}"
+        matching = compile_filter(self.filter, params, self.organization_id)
+        where = f"{self.window.sql(params)} AND {matching}"
         return await newest_rows(engine, self.organization_id, params, where)
 
 

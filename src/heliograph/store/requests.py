@@ -160,7 +160,7 @@ async def _matching(
     """A subquery of the organization's newest rows that match the filter and flags."""
     conditions = [
         "request_created_at <= now64(3) + INTERVAL 5 MINUTE",
-        compile_filter(filter_node, params),
+        compile_filter(filter_node, params, organization_id),
     ]
     if cached_only:
         conditions.append("cache_reference_id != toUUID('00000000-0000-0000-0000-000000000000')")

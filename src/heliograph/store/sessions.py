@@ -77,7 +77,9 @@ def _ms_time(ms: float) -> str:
 
 async def _grouped(engine: ClickHouseEngine, scope: SessionScope) -> Grouped:
     params = Params()
-    where, having = compile_grouped_filter(scope.filter, params, SESSION_GROUP_FIELDS)
+    where, having = compile_grouped_filter(
+        scope.filter, params, SESSION_GROUP_FIELDS, scope.organization_id
+    )
     conditions = [f"{SESSION_ID} != ''", where]
     if scope.session_id is not None:
         conditions.append(f"{SESSION_ID} = {params.add(scope.session_id, 'String')}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from heliograph.store.engine import ClickHouseEngine
+from heliograph.store.filter_tables import USER_TOTALS
 from heliograph.store.filters import (
     TIMESTAMP,
     Field,
@@ -24,20 +25,11 @@ from heliograph.store.params import Params
 TABLE = "request_response_rmt"
 USER_QUERY_LIMIT = 100  # Helicone's /v1/user/query answers at most this many users
 _DAYS = "count(DISTINCT toDate(request_created_at))"
-_TOKENS = "sum(ifNull(prompt_tokens, 0)) + sum(ifNull(completion_tokens, 0))"
 
 USER_GROUP_FIELDS: GroupFields = {
     "users_view": {
         "user_user_id": Field("user_id", "text"),
-        "user_active_for": Field(_DAYS, "number"),
-        "user_first_active": Field("min(request_created_at)", "timestamp"),
-        "user_last_active": Field("max(request_created_at)", "timestamp"),
-        "user_total_requests": Field("count()", "number"),
-        "user_average_requests_per_day_active": Field(f"count() / {_DAYS}", "number"),
-        "user_average_tokens_per_request": Field(f"({_TOKENS}) / count()", "number"),
-        "user_total_completion_tokens": Field("sum(ifNull(completion_tokens, 0))", "number"),
-        "user_total_prompt_tokens": Field("sum(ifNull(prompt_tokens, 0))", "number"),
-        "user_cost": Field("sum(cost)", "cost"),
+        **{f"user_{name}": field for name, field in USER_TOTALS.items()},
     }
 }
 
@@ -171,7 +163,7 @@ async def user_metrics(
 ) -> dict[str, Any]:
     """One page of `UserMetricsResult`s, how many users match, and whether any user exists."""
     params = Params()
-    where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS)
+    where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS, organization_id)
     conditions = [*_base_conditions(params, window, inclusive=False), where]
     order = _order(sort)
     source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
@@ -203,7 +195,7 @@ async def user_metrics_overview(
 ) -> dict[str, Any]:
     """Distributions of requests and cost (USD) per user."""
     params = Params()
-    where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS)
+    where, having = compile_grouped_filter(filter_node, params, USER_GROUP_FIELDS, organization_id)
     conditions = [*_base_conditions(params, TimeWindow(), True), where]
     source = await newest_rows(engine, organization_id, params, " AND ".join(conditions))
     grouped = Grouped(f"FROM {source}", "user_id", having, params)

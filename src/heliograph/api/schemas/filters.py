@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from heliograph.api.schemas.components import JsonSchema, component, ref
 from heliograph.api.schemas.timestamps import TIMESTAMP
+from heliograph.store.filter_tables import TABLE_FIELDS
 from heliograph.store.filters import (
     EXTRA_RMT_FIELDS,
     LEGACY_FIELDS,
@@ -30,6 +31,7 @@ from heliograph.store.filters import (
     OPERATORS,
     RMT_FIELDS,
     GroupFields,
+    legacy_field,
 )
 from heliograph.store.sessions import SESSION_GROUP_FIELDS
 from heliograph.store.users import USER_GROUP_FIELDS
@@ -111,6 +113,14 @@ def _operator_components() -> dict[str, JsonSchema]:
         "additionalProperties": False,
         "description": "true: answered from the cache; false: not",
     }
+    found["FeedbackIdOperators"] = {
+        "type": "object",
+        "properties": {"equals": _NULL, "not-equals": _NULL},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "description": '"null": the request has no rating; not "null": it has one',
+    }
     found["PropertyKeyOperators"] = {
         "type": "object",
         "properties": {"equals": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS}},
@@ -147,8 +157,10 @@ def _legacy_fields(table: str) -> dict[str, JsonSchema]:
     for name, target in LEGACY_FIELDS[table].items():
         if target.startswith("properties:"):
             fields[name] = ref("TextOperators")
+        elif target == "feedback_id":
+            fields[name] = ref("FeedbackIdOperators")
         else:
-            fields[name] = _operators_ref(RMT_FIELDS[target].kind)
+            fields[name] = _operators_ref(legacy_field(target).kind)
     if table == "request":
         fields["properties"] = ref("PropertyFilter")
     return fields
@@ -169,7 +181,14 @@ def _table_components() -> dict[str, JsonSchema]:
         "cached": ref("CachedOperators"),
     }
     session_rows = _legacy_fields("sessions_request_response_rmt")
-    return {
+    others = {
+        _OTHER_TABLES[table][0]: _fields(
+            {name: _operators_ref(field.kind) for name, field in fields.items()},
+            _OTHER_TABLES[table][1],
+        )
+        for table, fields in TABLE_FIELDS.items()
+    }
+    return others | {
         "RequestResponseRMTToOperators": _fields(rmt, "Columns of the logged request row"),
         "RequestTableToOperators": _fields(_legacy_fields("request"), "Legacy request table"),
         "ResponseTableToOperators": _fields(_legacy_fields("response"), "Legacy response table"),
@@ -187,6 +206,26 @@ def _table_components() -> dict[str, JsonSchema]:
     }
 
 
+# Helicone's tables with no counterpart here, read over request rows (store/filter_tables.py).
+_OTHER_TABLES = {
+    "user_metrics": ("UserMetricsToOperators", "Requests of users whose totals match"),
+    "cache_metrics": (
+        "CacheMetricsTableToOperators",
+        "Cache hits; counts, savings and first/last hit are over all hits of the cached response",
+    ),
+    "rate_limit_log": ("RateLimitTableToOperators", "Requests refused for a rate limit"),
+    "score_value": ("ScoreValueToOperators", "Requests with a score"),
+    "properties_table": ("PropertiesTableToOperators", "Requests with a matching property"),
+    "properties_v3": ("PropertiesV3ToOperators", "Requests with a matching property"),
+    "organization_properties": (
+        "OrganizationPropertiesToOperators",
+        "Requests with a property of a matching name",
+    ),
+    "property_with_response_v1": (
+        "PropertyWithResponseV1ToOperators",
+        "Requests with a matching property",
+    ),
+}
 _ROW_TABLES: dict[str, JsonSchema] = {
     "request_response_rmt": ref("RequestResponseRMTToOperators"),
     "request_response_log": ref("RequestResponseRMTToOperators"),
@@ -196,6 +235,7 @@ _ROW_TABLES: dict[str, JsonSchema] = {
     "response": ref("ResponseTableToOperators"),
     "feedback": ref("FeedbackTableToOperators"),
     "sessions_request_response_rmt": ref("SessionsRequestResponseRMTRowToOperators"),
+    **{table: ref(name) for table, (name, _) in _OTHER_TABLES.items()},
 }
 _CONTEXTS: dict[str, dict[str, JsonSchema]] = {
     "Request": _ROW_TABLES,
