@@ -240,3 +240,37 @@ def test_bad_fields_and_too_many_totals_are_refused(a: Logged):
     for _ in range(8):
         node = {"left": node, "operator": "or", "right": leaf}
     assert "more than 8 conditions on totals" in a.refused(node)
+
+
+def test_the_tables_filter_the_other_endpoints_too(a: Logged):
+    power_users = {"user_metrics": {"total_requests": {"gte": 3}}}
+    window = {
+        "start": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "end": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
+    }
+    with a.server.api(a.key) as client:
+        count = client.post("/v1/request/count/query", json={"filter": power_users})
+        overview = client.post(
+            "/v1/metrics/overview",
+            json={"filter": power_users, "timeFilter": window, "metrics": ["request_count"]},
+        )
+        users = client.post(
+            "/v1/user/metrics/query",
+            json={"filter": power_users, "offset": 0, "limit": 10},
+        )
+        evals = client.post(
+            "/v1/evals/query",
+            json={
+                "filter": {"score_value": {"request_id": {"equals": a.ids["bob"]}}},
+                "timeFilter": window,
+            },
+        )
+    assert count.json() == {"data": 3, "error": None}
+    assert overview.status_code == 200, overview.text
+    assert overview.json()["data"]["request_count"] == 3
+    assert users.status_code == 200, users.text
+    assert [u["user_id"] for u in users.json()["data"]["users"]] == ["alice"]
+    assert evals.status_code == 200, evals.text
+    # Every score name is listed; only bob's counts.
+    counts = {e["name"]: e["count"] for e in evals.json()["data"]}
+    assert counts == {"q": 1, "helicone-score-feedback": 0}
