@@ -293,7 +293,7 @@ def test_post_eval_records_a_score(server: InProcessServer):
     key = new_org(server)
     request_id = logged_call(server, key)
     response = post(server, f"/v1/evals/{request_id}", {"name": "helpfulness", "score": 4}, key)
-    assert response.status_code == 200 and response.json() == OK
+    assert response.status_code == 201 and response.json() == OK
     assert stored(server, request_id, key)["scores"] == {"helpfulness": 4}
     with server.api(key) as client:
         assert data(client.get("/v1/evals/scores")) == ["helpfulness"]

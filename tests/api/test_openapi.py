@@ -116,7 +116,7 @@ def openapi_server(
     with process.api() as client:
         for i, request_id in enumerate(request_ids[:3]):
             scored = client.post(f"/v1/request/{request_id}/score", json={"scores": {"acc": i}})
-            assert scored.status_code == 200, scored.text
+            assert scored.status_code == 201, scored.text
         assert client.post("/v1/session/session-0/feedback", json={"rating": True}).is_success
     yield process
     process.stop()

@@ -91,7 +91,8 @@ def test_feedback_property_and_score_on_one_request_all_stay_visible(server: InP
             f"/v1/request/{request_id}/property", json={"key": "Environment", "value": "prod"}
         )
     assert put.json() == OK
-    assert score(server, request_id, {"accuracy": 92, "hallucination": False}).json() == OK
+    scored = score(server, request_id, {"accuracy": 92, "hallucination": False})
+    assert (scored.status_code, scored.json()) == (201, OK), "Jawn's AddScores answers 201"
 
     expected_scores = {FEEDBACK: 1, "accuracy": 92, "hallucination": 0}
     expected_properties = {"App": "web", "Environment": "prod"}
@@ -243,7 +244,8 @@ def test_concurrent_feedback_property_and_score_updates_lose_nothing(server: InP
             responses = await asyncio.gather(*calls)
         return [r.status_code for r in responses]
 
-    assert server.run(burst) == [200] * 31
+    # Jawn answers a score write 201, a property or feedback write 200.
+    assert server.run(burst) == [201] * 15 + [200] * 16
     row = stored(server, request_id)
     assert row["scores"] == {FEEDBACK: 1} | {f"s{i}": mixed(i) for i in range(15)}
     assert row["properties"] == {"Original": "kept"} | {f"p{i}": f"v{i}" for i in range(15)}

@@ -64,7 +64,7 @@ def _logged_days_ago(server: InProcessServer, key: str, days: float) -> str:
 def _scored(server: InProcessServer, key: str, request_id: str, scores: dict[str, int]) -> None:
     with server.api(key) as client:
         answer = client.post(f"/v1/request/{request_id}/score", json={"scores": scores})
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 201, answer.text
 
 
 def _day(server: InProcessServer, key: str, request_id: str) -> str:

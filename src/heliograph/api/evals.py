@@ -69,6 +69,7 @@ async def query_score_distributions(
     response_model=Envelope[None],
     openapi_extra=BODY_REQUIRED,
     operation_id="AddEval",
+    status_code=201,  # as Jawn's EvalController.addEval
 )
 async def add_eval(
     request_id: RequestId,

@@ -199,7 +199,10 @@ async def legacy_feedback(
 
 
 @router.post(
-    "/v1/request/{request_id}/score", response_model=Envelope[None], openapi_extra=BODY_REQUIRED
+    "/v1/request/{request_id}/score",
+    response_model=Envelope[None],
+    openapi_extra=BODY_REQUIRED,
+    status_code=201,  # Jawn's AddScores answers 201 (its feedback route 200)
 )
 async def score_logged_request(
     request_id: RequestId,
