@@ -78,12 +78,17 @@ def server(
 def assert_envelope(response: httpx.Response) -> None:
     assert response.status_code >= 400, response.text
     body = response.json()
-    assert set(body) == {"data", "error"} and body["data"] is None, body
-    if isinstance(body["error"], dict):  # HQL's coded errors (Helicone's HQL API)
+    assert isinstance(body["error"], str) and body["error"] and body["data"] is None, body
+    extra = set(body) - {"data", "error"}
+    if "hqlError" in body:  # HQL's coded errors, also apart (Jawn's "[code] message")
         assert response.request.url.path.startswith("/v1/helicone-sql"), body
-        assert set(body["error"]) == {"code", "message"}, body
-    else:
-        assert isinstance(body["error"], str) and body["error"], body
+        assert set(body["hqlError"]) == {"code", "message"}, body
+        assert body["error"] == "[{code}] {message}".format(**body["hqlError"]), body
+        extra -= {"hqlError"}
+    if "trace" in body:  # Jawn's 401 for a key it does not know
+        assert response.status_code == 401 and body["trace"] == "isAuthenticated.error", body
+        extra -= {"trace"}
+    assert not extra, body
 
 
 def assert_openai_error(response: httpx.Response, status: int) -> None:

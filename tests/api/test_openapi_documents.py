@@ -187,7 +187,7 @@ def test_hql_errors_are_documented_with_their_codes(server: InProcessServer):
         )
     for refused in (not_json, as_text):
         assert refused.status_code == 400 and envelope.is_valid(refused.json()), refused.text
-        assert refused.json()["error"]["code"] == "HQL_MISSING_QUERY_SQL"
+        assert refused.json()["hqlError"]["code"] == "HQL_MISSING_QUERY_SQL"
     # 5.0 is an integer to JSON Schema, as the document's `limit: integer` promises.
     assert float_limit.status_code == 200, float_limit.text
 

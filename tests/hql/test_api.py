@@ -238,9 +238,11 @@ def test_errors_carry_a_code(server: InProcessServer, body: Any, status: int, co
     with server.api() as client:
         response = client.post("/v1/helicone-sql/execute", json=body)
     assert response.status_code == status
-    error = response.json()["error"]
-    assert response.json()["data"] is None
+    body = response.json()
+    assert body["data"] is None
+    error = body["hqlError"]
     assert error["code"] == code and error["message"]
+    assert body["error"] == f"[{code}] {error['message']}", "Jawn's formatHqlError"
 
 
 def test_a_bad_json_body_and_a_missing_key(server: InProcessServer):
@@ -290,7 +292,7 @@ def test_a_hostile_sample_never_sees_another_org(server: InProcessServer):
     for sql in HOSTILE_SAMPLE:
         response = hql(server, key_a, sql.replace("<B>", org_b))
         assert response.status_code == 400, (sql, response.text)
-        assert response.json()["error"]["code"].startswith("HQL_")
+        assert response.json()["hqlError"]["code"].startswith("HQL_")
     scoped = [
         f"SELECT count() AS n FROM request_response_rmt WHERE organization_id = '{org_b}'",
         "SELECT count() AS n FROM request_response_rmt AS a, request_response_rmt AS b",
@@ -320,7 +322,7 @@ def test_rate_limits_per_organization(server: InProcessServer):
             for _ in range(101)
         ]
     assert [r.status_code for r in downloads] == [200] * 10 + [429]
-    assert downloads[-1].json()["error"]["code"] == "HQL_RATE_LIMITED"
+    assert downloads[-1].json()["hqlError"]["code"] == "HQL_RATE_LIMITED"
     assert [r.status_code for r in executes] == [200] * 100 + [429]
     # Another organization is not affected.
     assert hql(server, server.api_key, "SELECT 1 AS x").status_code == 200

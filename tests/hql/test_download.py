@@ -170,4 +170,4 @@ def test_download_errors_come_before_the_csv(
             response = client.post("/v1/helicone-sql/download", json={"sql": sql})
             assert response.status_code == status, response.text
             assert response.headers["content-type"] == "application/json"
-            assert response.json()["error"]["code"] == code
+            assert response.json()["hqlError"]["code"] == code

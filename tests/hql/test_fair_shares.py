@@ -75,7 +75,7 @@ def test_huge_queries_do_not_stall_other_callers(private_server: HeliographProce
             during.append(healthz_latency(server))
     assert big.result().status_code == 200, big.result().text
     assert huge.result().status_code == 413
-    assert huge.result().json()["error"]["code"] == "HQL_QUERY_TOO_LARGE"
+    assert huge.result().json()["hqlError"]["code"] == "HQL_QUERY_TOO_LARGE"
     assert during and max(during) < baseline + 1.0, (baseline, max(during))
 
 

@@ -303,12 +303,13 @@ def test_dangerous_functions_are_refused(name: str):
     assert not function_allowed(name)
 
 
-def test_errors_render_as_objects_with_a_code():
+def test_errors_render_as_jawn_s_text_and_apart():
     error = HqlError(errors.INVALID_TABLE, "Table 'x' is not allowed")
     assert error.status == 400
     assert error.wire() == {
         "data": None,
-        "error": {"code": "HQL_INVALID_TABLE", "message": "Table 'x' is not allowed"},
+        "error": "[HQL_INVALID_TABLE] Table 'x' is not allowed",
+        "hqlError": {"code": "HQL_INVALID_TABLE", "message": "Table 'x' is not allowed"},
     }
     assert HqlError(errors.QUERY_TIMEOUT, "slow").status == 503
     assert HqlError(errors.QUERY_NOT_FOUND, "gone").status == 404

@@ -61,7 +61,7 @@ def test_create_read_update_list_and_delete(server: InProcessServer):
         assert deleted.status_code == 204 and deleted.content == b""
         gone = client.get(f"{BASE}/saved-query/{query['id']}")
         assert gone.status_code == 404
-        assert gone.json()["error"]["code"] == "HQL_QUERY_NOT_FOUND"
+        assert gone.json()["hqlError"]["code"] == "HQL_QUERY_NOT_FOUND"
         again = client.delete(f"{BASE}/saved-query/{query['id']}")
         assert again.status_code == 404
         assert [q["name"] for q in client.get(f"{BASE}/saved-queries").json()["data"]] == ["b"]
@@ -110,7 +110,7 @@ def test_bulk_delete(server: InProcessServer):
         assert response.json() == {"data": None, "error": None}
         assert [q["id"] for q in client.get(f"{BASE}/saved-queries").json()["data"]] == ids[2:]
         bad = client.post(f"{BASE}/saved-queries/bulk-delete", json={"ids": "all"})
-        assert bad.status_code == 400 and bad.json()["error"]["code"] == "HQL_MISSING_QUERY_ID"
+        assert bad.status_code == 400 and bad.json()["hqlError"]["code"] == "HQL_MISSING_QUERY_ID"
 
 
 @pytest.mark.parametrize(
@@ -134,8 +134,12 @@ def test_invalid_saved_queries_are_refused(server: InProcessServer, body: Any, c
         updated = client.put(f"{BASE}/saved-query/{query['id']}", json=body)
     for response in (created, updated):
         assert response.status_code == 400
-        assert response.json() == {"data": None, "error": response.json()["error"]}
-        assert response.json()["error"]["code"] == code
+        assert response.json()["data"] is None and set(response.json()) == {
+            "data",
+            "error",
+            "hqlError",
+        }
+        assert response.json()["hqlError"]["code"] == code
 
 
 def test_unknown_and_malformed_ids_are_not_found(server: InProcessServer):
@@ -143,7 +147,7 @@ def test_unknown_and_malformed_ids_are_not_found(server: InProcessServer):
         for query_id in (str(uuid.uuid4()), "not-a-uuid", "1%27%20OR%20%271%27=%271"):
             response = client.get(f"{BASE}/saved-query/{query_id}")
             assert response.status_code == 404
-            assert response.json()["error"]["code"] == "HQL_QUERY_NOT_FOUND"
+            assert response.json()["hqlError"]["code"] == "HQL_QUERY_NOT_FOUND"
 
 
 def test_the_store_on_sqlite_and_postgresql(database_url: str):

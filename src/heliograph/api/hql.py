@@ -1,7 +1,7 @@
 """REST: HQL, SQL over the caller's own requests (Helicone's `/v1/helicone-sql/...`).
 
-Errors here carry a code: `{"data": null, "error": {"code": "HQL_...", "message": ...}}`
-(`render_error`, registered for HqlError only), unlike the rest of the API. Bodies are read
+Errors here carry a code: `{"data": null, "error": "[HQL_...] message", "hqlError": {"code",
+"message"}}` (`render_error`, registered for HqlError only). Bodies are read
 and checked here, not by FastAPI, so that even a body that is not JSON is answered so.
 """
 
@@ -70,7 +70,7 @@ def _body(component: str) -> dict[str, Any]:
 
 
 def render_error(_: Request, exc: Exception) -> Response:
-    """HqlError's envelope, the error an object with a code (registered in api/app.py)."""
+    """HqlError's envelope, its code in the error text and apart (registered in api/app.py)."""
     assert isinstance(exc, HqlError)
     return Response(orjson.dumps(exc.wire()), status_code=exc.status, media_type="application/json")
 

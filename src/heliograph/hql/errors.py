@@ -1,4 +1,7 @@
-"""HQL's typed errors: Helicone's `HqlErrorCode`s, rendered as `{"code": ..., "message": ...}`.
+"""HQL's typed errors: Helicone's `HqlErrorCode`s, rendered as Jawn renders them.
+
+Jawn's HeliconeSqlController answers an HqlError as the string `"[CODE] message"` in the
+usual envelope; the code and message also come apart, in `hqlError` (`HqlError`'s fields).
 
 The codes and HTTP statuses follow Helicone's `HqlErrors.ts`; INVALID_FUNCTION,
 INVALID_SQL_CONSTRUCT, INVALID_LIMIT, QUERY_TOO_LARGE and RATE_LIMITED are ours. One
@@ -65,4 +68,8 @@ class HqlError(HeliographError):
         self.code = code
 
     def wire(self) -> dict[str, Any]:
-        return {"data": None, "error": {"code": self.code, "message": self.message}}
+        return {
+            "data": None,
+            "error": f"[{self.code}] {self.message}",
+            "hqlError": {"code": self.code, "message": self.message},
+        }

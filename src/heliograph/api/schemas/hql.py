@@ -2,8 +2,8 @@
 
 HQL bodies are validated by hand (api/hql.py, hql/saved_queries.py) so that every refusal
 carries its `HQL_...` code; the request models here only document them, as components.
-HQL errors are objects, `{"data": null, "error": {"code": ..., "message": ...}}`:
-`HqlErrorEnvelope`, unlike the string errors of the rest of the API.
+HQL errors are Jawn's `{"data": null, "error": "[HQL_...] message"}` plus the code and
+message apart in `hqlError`: `HqlErrorEnvelope`.
 """
 
 from __future__ import annotations
@@ -103,10 +103,11 @@ class HqlErrorDetail(Answer):
 
 
 class HqlErrorEnvelope(Answer):
-    """An HQL refusal or failure: the error is an object with Helicone's `HqlErrorCode`."""
+    """An HQL refusal or failure: Jawn's `"[code] message"` string, and both apart."""
 
     data: None
-    error: HqlErrorDetail
+    error: str = Field(description='"[HQL_...] message", as Jawn formats an HqlError')
+    hqlError: HqlErrorDetail
 
 
 class ExecuteSqlResponse(Answer):
