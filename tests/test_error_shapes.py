@@ -121,6 +121,8 @@ def test_every_rest_route_refuses_a_missing_or_wrong_key_in_the_envelope(server:
             response = server.request(method, url, headers=headers)
             assert response.status_code == 401, (method, path, headers, response.text)
             assert_envelope(response)
+            # As Jawn's auth middleware: a wrong key adds the trace, a missing one does not.
+            assert ("trace" in response.json()) == bool(headers), (method, path, headers)
         checked += 1
     assert checked > 40
 

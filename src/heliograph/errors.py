@@ -32,6 +32,13 @@ class AuthError(HeliographError):
     code: str | None = "invalid_api_key"
 
 
+class UnknownKeyError(AuthError):
+    """A key was sent and is not one: Jawn's 401 then says `"trace": "isAuthenticated.error"`
+    beside the error (a missing key answers the error alone)."""
+
+    trace = "isAuthenticated.error"
+
+
 class ForbiddenError(HeliographError):
     status = 403
     kind = "permission_error"

@@ -49,7 +49,7 @@ from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.api.trace_log import router as trace_log_router
 from heliograph.api.users import router as users_router
 from heliograph.api.webhooks import router as webhooks_router
-from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError
+from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError, UnknownKeyError
 from heliograph.gateway.inprocess import GatewayApp
 from heliograph.hql.errors import HqlError
 from heliograph.throttled_log import ThrottledLog, describe
@@ -130,6 +130,9 @@ def create_api(services: Services, gateway: GatewayApp) -> FastAPI:
 
 
 def _rendered(exc: HeliographError) -> JSONResponse:
+    if isinstance(exc, UnknownKeyError):  # Jawn's 401 for a key it does not know
+        body = {"data": None, "error": exc.message, "trace": exc.trace}
+        return JSONResponse(body, status_code=exc.status)
     response = _error(exc.status, exc.message)
     if isinstance(exc, RetryLaterError):
         response.headers["Retry-After"] = str(exc.retry_after_s)
@@ -138,7 +141,7 @@ def _rendered(exc: HeliographError) -> JSONResponse:
 
 def _add_error_handlers(api: FastAPI) -> None:
     """Every error in Helicone's envelope, `{"data": null, "error": "..."}`."""
-    # HQL errors carry a code: {"error": {"code", "message"}} (api/hql.py).
+    # HQL errors carry a code: "[code] message", and {"hqlError": {"code", "message"}}.
     api.add_exception_handler(HqlError, render_hql_error)
     warnings = ThrottledLog(logging.getLogger("heliograph.api"))
 

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from heliograph.api.services import services_of
-from heliograph.errors import AuthError, ForbiddenError
+from heliograph.errors import AuthError, ForbiddenError, UnknownKeyError
 from heliograph.helicone_headers import bearer_token
 from heliograph.meta.keys import KeyStore, Principal
 from heliograph.meta.web_sessions import COOKIE_NAME, WebSessionStore
@@ -49,7 +49,7 @@ async def require_principal(
     if token is not None:
         principal = await keys.resolve(token)
         if principal is None:
-            raise AuthError(MISSING_KEY)
+            raise UnknownKeyError(MISSING_KEY)
         return principal
     web_sessions: WebSessionStore = services_of(request).web_sessions
     signed_in = await web_sessions.resolve(request.cookies.get(COOKIE_NAME))
