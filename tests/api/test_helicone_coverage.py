@@ -75,6 +75,7 @@ COVERED_FLOOR: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/v1/prompt/{}/versions/query"),
         ("POST", "/v1/property/query"),
         ("POST", "/v1/property/{}/search"),
+        ("POST", "/v1/property/{}/top-costs/query"),
         ("POST", "/v1/request/query"),
         ("POST", "/v1/request/query-clickhouse"),
         ("POST", "/v1/request/query-ids"),
