@@ -24,7 +24,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
-from heliograph.config import ENV_PREFIX, setting_info
+from heliograph.config import ENV_PREFIX, ConfigError, setting_info
 from heliograph.settings_sources import load_settings
 from tests.chart_render import render_chart
 from tests.deploy_checks import (
@@ -188,7 +188,7 @@ def heliograph_services() -> dict[str, dict[str, Any]]:
     return {n: s for n, s in services.items() if s.get("image", "").startswith("heliograph")}
 
 
-def test_compose_profiles_embedded_and_with_services() -> None:
+def test_compose_profiles_embedded_with_services_and_scale_out() -> None:
     services = compose()["services"]
     by_profile: dict[str, set[str]] = {}
     for name, service in services.items():
@@ -198,7 +198,14 @@ def test_compose_profiles_embedded_and_with_services() -> None:
     assert by_profile == {
         "embedded": {"heliograph"},
         "with-services": {"heliograph-services", "postgres", "redis"},
+        "scale-out": {
+            *("gateway", "edge", "api"),
+            *("postgres", "redis-stream", "clickhouse", "minio", "minio-init"),
+        },
     }
+    for profile, names in by_profile.items():  # one at a time: each publishes 8585
+        published = [p for n in names for p in services[n].get("ports", [])]
+        assert [p for p in published if p.startswith("8585:")] == ["8585:8585"], profile
     embedded = services["heliograph"]
     assert not {"HELIOGRAPH_DATABASE_URL", "HELIOGRAPH_REDIS_URL"} & set(embedded["environment"])
     scaled = services["heliograph-services"]
@@ -212,6 +219,8 @@ def test_compose_profiles_embedded_and_with_services() -> None:
     for name, service in heliograph_services().items():
         check_command(service["command"])
         assert service["build"] == "."
+        if name == "gateway":  # its replicas keep their spools in anonymous volumes
+            continue
         mounts = dict(volume.split(":", 1) for volume in service["volumes"])
         assert set(mounts) <= declared
         data_dir = PurePosixPath(dockerfile_env()["HELIOGRAPH_DATA_DIR"])
@@ -230,20 +239,35 @@ def test_compose_variables_are_all_in_env_example() -> None:
     assert all(value == "" for value in example.values()), "no values, let alone real secrets"
 
 
+FILLED_IN = {  # what a reader fills in, as .env.example says
+    "HELIOGRAPH_API_KEY": "sk-helicone-0123456789abcdef",
+    "HELIOGRAPH_SECRET_KEY": Fernet.generate_key().decode(),
+    "HELIOGRAPH_PUBLIC_URL": "https://heliograph.example.com",
+    "HELIOGRAPH_OPENAI_API_KEY": "sk-openai",
+    "POSTGRES_PASSWORD": "0123456789abcdef",
+    "REDIS_PASSWORD": "fedcba9876543210",
+    "CLICKHOUSE_PASSWORD": "a1b2c3d4e5f6",
+    "MINIO_ROOT_PASSWORD": "rootrootroot",
+    "MINIO_HELIOGRAPH_PASSWORD": "miniominiominio",
+}
+SCALE_OUT = ("gateway", "api")
+
+
+def container_environment(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    service = compose()["services"][name]
+    return {k: interpolated(str(v), env) for k, v in service["environment"].items()}
+
+
 @pytest.mark.parametrize("filled", [False, True], ids=["as-shipped", "filled-in"])
 def test_compose_environment_loads_as_settings(filled: bool) -> None:
-    env = env_example()
-    if filled:  # what a reader fills in, as .env.example says
-        env |= {
-            "HELIOGRAPH_API_KEY": "sk-helicone-0123456789abcdef",
-            "HELIOGRAPH_SECRET_KEY": Fernet.generate_key().decode(),
-            "HELIOGRAPH_PUBLIC_URL": "https://heliograph.example.com",
-            "HELIOGRAPH_OPENAI_API_KEY": "sk-openai",
-            "POSTGRES_PASSWORD": "0123456789abcdef",
-            "REDIS_PASSWORD": "fedcba9876543210",
-        }
-    for name, service in heliograph_services().items():
-        container_env = {k: interpolated(str(v), env) for k, v in service["environment"].items()}
+    env = env_example() | (FILLED_IN if filled else {})
+    for name in heliograph_services():
+        container_env = container_environment(name, env)
+        if name in SCALE_OUT and not filled:
+            # An unfilled .env stops the scale-out roles with a line naming what is missing.
+            with pytest.raises(ConfigError, match="s3_secret_access_key"):
+                check_environment(container_env, f"docker-compose.yml {name}")
+            continue
         check_environment(container_env, f"docker-compose.yml {name}")
         if name == "heliograph-services" and filled:
             settings = load_settings(environ=container_env)
@@ -253,6 +277,94 @@ def test_compose_environment_loads_as_settings(filled: bool) -> None:
             assert settings.redis_url == "redis://:fedcba9876543210@redis:6379/0"
     postgres = compose()["services"]["postgres"]["environment"]
     assert postgres["POSTGRES_USER"] == "heliograph" and postgres["POSTGRES_DB"] == "heliograph"
+
+
+def test_compose_scale_out_roles_share_their_services_and_secret_key() -> None:
+    """The gateways and the api reach the same PostgreSQL, Redis, stream, bucket and secret
+    key, as the services define them; only the api stores logs, in the ClickHouse server."""
+    services = compose()["services"]
+    gateway, api = (load_settings(environ=container_environment(n, FILLED_IN)) for n in SCALE_OUT)
+    assert services["gateway"]["command"][0] == "gateway"
+    assert services["api"]["command"][0] == "serve"
+    for settings in (gateway, api):
+        assert settings.database_url == (
+            "postgresql+psycopg://heliograph:0123456789abcdef@postgres:5432/heliograph"
+        )
+        assert settings.redis_url == "redis://:fedcba9876543210@redis-stream:6379/0"
+        assert settings.log_stream == "heliograph:logs"
+        assert settings.secret_key == FILLED_IN["HELIOGRAPH_SECRET_KEY"]
+        assert settings.s3_bucket == "heliograph-prompts"
+        assert settings.s3_endpoint_url == "http://minio:9000"
+        assert settings.s3_access_key_id == "heliograph"
+        assert settings.s3_secret_access_key == FILLED_IN["MINIO_HELIOGRAPH_PASSWORD"]
+    assert gateway.clickhouse_url == "", "a gateway stores nothing: no ClickHouse credentials"
+    assert api.clickhouse_url == "http://heliograph:a1b2c3d4e5f6@clickhouse:8123"
+    # S3_ENDPOINT_URL, when given, is the address in every s3_url.
+    public = FILLED_IN | {"S3_ENDPOINT_URL": "http://203.0.113.7:9000"}
+    assert load_settings(environ=container_environment("gateway", public)).s3_endpoint_url == (
+        "http://203.0.113.7:9000"
+    )
+    # ... and the services match: the user, the password, the bucket, the Redis host.
+    clickhouse = services["clickhouse"]["environment"]
+    assert clickhouse["CLICKHOUSE_USER"] == "heliograph"
+    assert clickhouse["CLICKHOUSE_PASSWORD"] == "${CLICKHOUSE_PASSWORD:-}"
+    assert clickhouse["CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT"] == "1"  # HQL's users
+    init = services["minio-init"]["command"][0]
+    assert "local/heliograph-prompts" in init and 'user add local heliograph "$$MINIO_H' in init
+
+
+def test_compose_scale_out_redis_keeps_the_stream_in_an_append_only_file() -> None:
+    services = compose()["services"]
+    command = services["redis-stream"]["command"][-1]
+    assert "--appendonly yes" in command
+    assert re.search(r"--appendfsync (everysec|always)\b", command), command
+    assert any(v.endswith(":/data") for v in services["redis-stream"]["volumes"])
+    # The with-services profile's Redis (cache and limits only) is left as it was.
+    assert "--appendonly no" in services["redis"]["command"][-1]
+
+
+def test_compose_scale_out_starts_in_order_and_checks_health() -> None:
+    services = compose()["services"]
+    healthy = {"condition": "service_healthy"}
+    assert services["api"]["depends_on"] == {
+        "postgres": healthy,
+        "redis-stream": healthy,
+        "clickhouse": healthy,
+        "minio-init": {"condition": "service_completed_successfully"},
+    }
+    # Gateways read the metadata database the api migrates: they start once it answers.
+    assert services["gateway"]["depends_on"] == {
+        "api": healthy,
+        "redis-stream": healthy,
+        "minio-init": {"condition": "service_completed_successfully"},
+    }
+    assert services["edge"]["depends_on"] == {"gateway": healthy}
+    assert services["minio-init"]["depends_on"] == {"minio": healthy}
+    assert services["minio-init"]["restart"] == "no"
+    for name in ("edge", "redis-stream", "clickhouse", "minio"):
+        assert services[name]["healthcheck"]["test"], name
+    # The Heliograph services' health is the image's HEALTHCHECK: /healthz answers 200.
+    assert all("healthcheck" not in service for service in heliograph_services().values())
+
+
+def test_compose_scale_out_publishes_the_gateways_through_the_edge() -> None:
+    """Replicas cannot share a host port: the gateways publish none, and nginx spreads the
+    calls on 8585 over them, re-resolving their addresses; the api has its own port."""
+    services = compose()["services"]
+    assert services["gateway"]["ports"] == [] and services["gateway"]["deploy"]["replicas"] >= 2
+    assert "volumes" not in services["gateway"], "replicas would share one spool"
+    assert services["api"]["ports"] == ["8586:8585"]
+    assert services["edge"]["ports"] == ["8585:8585"]
+    (config,) = services["edge"]["configs"]
+    nginx = interpolated(compose()["configs"][config["source"]]["content"], {})
+    assert config["target"] == "/etc/nginx/conf.d/default.conf"
+    assert "resolver 127.0.0.11" in nginx  # Docker's DNS: each replica's address
+    assert "set $gateway gateway;" in nginx and "proxy_pass http://$gateway:8585;" in nginx
+    assert "proxy_buffering off;" in nginx, "streams would arrive in bursts"
+    assert re.search(r"listen 8585;", nginx)
+    timeout = int(re.search(r"proxy_read_timeout (\d+)s;", nginx)[1])  # type: ignore[index]
+    assert timeout > load_settings(environ={}).upstream_read_timeout_s
+    assert "nginx-unprivileged" in services["edge"]["image"], "no root in the edge either"
 
 
 # --- the Helm chart ------------------------------------------------------------------------
