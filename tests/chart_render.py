@@ -2,10 +2,10 @@
 that tests render the chart where `helm` is not installed.
 
 It knows `{{ .Values.a.b }}`, `.Release.Name`, `.Chart.*`, `$variables`, the `-` trim
-markers, `if`/`else`/`end` (with `not`), `range $key, $value := MAP` (keys sorted, as Go
-does) and the functions quote, upper, toJson, sha256sum, toYaml and nindent. Anything else is
-an error: a template that needs more than this is no longer "plain value substitution", and
-the chart should stay that simple.
+markers, `if`/`else`/`end` (with `not`, and `eq` of two values of one type), `range $key,
+$value := MAP` (keys sorted, as Go does) and the functions quote, upper, toJson, sha256sum,
+toYaml and nindent. Anything else is an error: a template that needs more than this is no
+longer "plain value substitution", and the chart should stay that simple.
 """
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ def _truthy(value: Any) -> bool:
     return value not in (None, False, 0, "") and value != {} and value != []
 
 
+def _equal(first: Any, second: Any) -> bool:
+    """Go's `eq` of two values: comparing values of different types is an error there."""
+    if type(first) is not type(second):
+        raise TemplateError(f"eq of {type(first).__name__} and {type(second).__name__}")
+    return bool(first == second)
+
+
 def _to_yaml(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=True).rstrip("\n")
 
@@ -131,6 +138,7 @@ class _Scope:
             "quote": lambda v: "" if v is None else json.dumps(str(v)),
             "upper": lambda v: str(v).upper(),
             "not": lambda v: not _truthy(v),
+            "eq": _equal,
             "toJson": lambda v: json.dumps(v, sort_keys=True, separators=(",", ":")),
             "sha256sum": lambda v: hashlib.sha256(str(v).encode()).hexdigest(),
             "toYaml": _to_yaml,
