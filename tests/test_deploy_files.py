@@ -736,3 +736,5 @@ def test_deploy_doc_values_are_the_charts() -> None:
         check(yaml.safe_load(block.code), values(), "")
         manifests(yaml.safe_load(block.code))  # renders with them
         assert schema_errors(yaml.safe_load(block.code)) == [], block.id
+    modes = {yaml.safe_load(b.code).get("mode", "embedded") for b in blocks}
+    assert modes == {"embedded", "scale-out"}, "a values file for each mode"
