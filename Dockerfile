@@ -3,7 +3,9 @@
 # otherwise, the spool, the key file) under the volume /var/lib/heliograph.
 #   docker build -t heliograph .
 #   docker run -d -p 8585:8585 -v heliograph-data:/var/lib/heliograph heliograph
-# docs/deploy.md has the rest (Compose, Kubernetes, upgrades, backups).
+# The same image runs every role, chosen by the command: `gateway --host 0.0.0.0` is a gateway
+# of the scale-out shape (its data dir holds its spool only), `serve` its api.
+# docs/deploy.md has the rest (Compose, Kubernetes, scale-out, upgrades, backups).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
