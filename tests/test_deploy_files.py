@@ -17,7 +17,7 @@ import subprocess
 import threading
 import tomllib
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
@@ -681,15 +681,27 @@ def test_chart_values_schema_refuses_a_scale_out_without_shared_services() -> No
     assert schema_errors({"mode": "scale-out", "secrets": sqlite})
 
 
-def test_chart_renders_with_helm_too() -> None:
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"mode": "scale-out", "secrets": SCALE_OUT_SECRETS}],
+    ids=["embedded", "scale-out"],
+)
+def test_chart_renders_with_helm_too(overrides: dict[str, Any], tmp_path: Path) -> None:
+    """Helm renders what tests/chart_render.py does, and its check of values.schema.json
+    passes, in both modes."""
     helm = shutil.which("helm")
     if helm is None:
         pytest.skip("helm is not installed here: the chart is rendered by tests/chart_render.py")
+    given = tmp_path / "values.yaml"
+    given.write_text(yaml.safe_dump(overrides))
     rendered = subprocess.run(
-        [helm, "template", "heliograph", str(CHART)], capture_output=True, text=True, check=True
+        [helm, "template", "heliograph", str(CHART), "--values", str(given)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     ours = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(rendered) if d}
-    assert ours == manifests()
+    assert ours == manifests(overrides)
 
 
 def test_chart_notes_render() -> None:
