@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 
@@ -40,8 +41,14 @@ def test_create_list_and_revoke(server: InProcessServer):
         assert shown == {
             "id": data["id"],
             "name": "ci",
+            "api_key_name": "ci",
             "preview": new_key[: len("sk-helicone-") + 4] + "..." + new_key[-4:],
+            "api_key_hash": hashlib.sha256(new_key.encode()).hexdigest(),
+            "key_permissions": "rw",
+            "organization_id": before[0]["organization_id"],
             "created_at": shown["created_at"],
+            "soft_delete": False,
+            "temp_key": False,
             "current": False,
             "configured": False,
         }
@@ -51,7 +58,7 @@ def test_create_list_and_revoke(server: InProcessServer):
         assert client.get("/v1/api-keys").status_code == 200
     with server.api(owner) as client:
         revoked = client.delete(f"/v1/api-keys/{data['id']}")
-        assert revoked.json() == {"data": None, "error": None}
+        assert revoked.json() == {"data": None, "error": None, "hashedKey": data["hashedKey"]}
         assert data["id"] not in {k["id"] for k in client.get("/v1/api-keys").json()["data"]}
         again = client.delete(f"/v1/api-keys/{data['id']}")
         assert again.status_code == 404
@@ -132,3 +139,84 @@ def test_a_signed_in_browser_needs_the_csrf_token_to_create_keys(
         assert browser.delete(f"/v1/api-keys/{key_id}").status_code == 403
         gone = browser.delete(f"/v1/api-keys/{key_id}", headers={"X-CSRF-Token": csrf})
         assert gone.status_code == 200
+
+
+def test_helicones_create_body_and_answer(server: InProcessServer):
+    owner = _org_key(server)
+    with server.api(owner) as client:
+        body = {"api_key_name": "reader", "key_permissions": "r"}
+        created = client.post("/v1/api-keys", json=body)
+        assert created.status_code == 200, created.text
+        answer = created.json()
+        # Helicone's answer, {id, apiKey, hashedKey}, at the top level; the envelope as well.
+        key = answer["apiKey"]
+        assert key.startswith("sk-helicone-")
+        assert answer["hashedKey"] == hashlib.sha256(key.encode()).hexdigest()
+        assert answer["data"] == {
+            "id": answer["id"],
+            "name": "reader",
+            "apiKey": key,
+            "hashedKey": answer["hashedKey"],
+            "key_permissions": "r",
+        }
+        assert answer["error"] is None
+        default = client.post("/v1/api-keys", json={"api_key_name": "full"}).json()
+        assert default["data"]["key_permissions"] == "rw"
+        listed = {k["id"]: k for k in client.get("/v1/api-keys").json()["data"]}
+        assert listed[answer["id"]]["key_permissions"] == "r"
+        assert listed[answer["id"]]["api_key_hash"] == answer["hashedKey"]
+        assert key not in str(listed)
+        for bad in (
+            {"api_key_name": "x", "key_permissions": "rwx"},
+            {"api_key_name": "x", "name": "y"},
+            {"key_permissions": "r"},
+            {"api_key_name": "x", "extra": 1},
+        ):
+            refused = client.post("/v1/api-keys", json=bad)
+            assert refused.status_code == 400, bad
+            assert refused.json()["data"] is None and refused.json()["error"], bad
+
+
+def test_rename_and_change_permissions(server: InProcessServer):
+    owner = _org_key(server)
+    with server.api(owner) as client:
+        created = client.post("/v1/api-keys", json={"api_key_name": "ci"}).json()
+        renamed = client.patch(f"/v1/api-keys/{created['id']}", json={"api_key_name": "  ci-2 "})
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["hashedKey"] == created["hashedKey"]
+        assert renamed.json()["data"]["api_key_name"] == "ci-2"
+        assert renamed.json()["data"]["key_permissions"] == "rw"
+        narrowed = client.patch(f"/v1/api-keys/{created['id']}", json={"key_permissions": "r"})
+        assert narrowed.json()["data"]["key_permissions"] == "r"
+        assert narrowed.json()["data"]["api_key_name"] == "ci-2"
+        for bad in ({}, {"key_permissions": "x"}, {"api_key_name": " "}):
+            refused = client.patch(f"/v1/api-keys/{created['id']}", json=bad)
+            assert refused.status_code == 400, bad
+        missing = client.patch(f"/v1/api-keys/{uuid.uuid4()}", json={"api_key_name": "x"})
+        assert missing.status_code == 404
+        assert missing.json() == {"data": None, "error": "API key not found"}
+    with server.api(created["apiKey"]) as client:
+        assert client.get("/v1/api-keys").status_code == 200
+        assert client.post("/v1/api-keys", json={"api_key_name": "no"}).status_code == 403
+
+
+def test_the_configured_key_keeps_its_permissions(server: InProcessServer):
+    with server.api() as client:
+        configured = next(k for k in client.get("/v1/api-keys").json()["data"] if k["configured"])
+        refused = client.patch(f"/v1/api-keys/{configured['id']}", json={"key_permissions": "r"})
+        assert refused.status_code == 400 and "HELIOGRAPH_API_KEY" in refused.json()["error"]
+        assert client.post("/v1/api-keys", json={"api_key_name": "still-rw"}).status_code == 200
+
+
+def test_another_organizations_key_cannot_be_changed(server: InProcessServer):
+    first, second = _org_key(server), _org_key(server)
+    with server.api(first) as client:
+        first_id = client.get("/v1/api-keys").json()["data"][0]["id"]
+    with server.api(second) as client:
+        for change in ({"api_key_name": "mine"}, {"key_permissions": "r"}):
+            answer = client.patch(f"/v1/api-keys/{first_id}", json=change)
+            assert answer.status_code == 404
+            assert answer.json() == {"data": None, "error": "API key not found"}
+    with server.api(first) as client:
+        mine = client.get("/v1/api-keys").json()["data"][0]
+        assert (mine["api_key_name"], mine["key_permissions"]) == ("test", "rw")

@@ -4,6 +4,9 @@ A key comes as `Authorization: Bearer <key>` (or `Helicone-Auth`), as Helicone's
 takes it. The dashboard instead holds an HTTP-only session cookie; because a browser sends
 cookies on its own, every state-changing call made with the cookie must also carry the
 session's CSRF token in `X-CSRF-Token`.
+
+This is also the one place where a key's permissions (`r`, `w`, `rw`) are enforced: the
+method and route template decide what a call needs (api/access.py), never the route itself.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from heliograph.api.access import SAFE_METHODS, refusal
 from heliograph.api.services import services_of
 from heliograph.errors import AuthError, ForbiddenError, UnknownKeyError
 from heliograph.helicone_headers import bearer_token
@@ -26,7 +30,6 @@ MISSING_KEY = "Missing or invalid API key: send 'Authorization: Bearer <Heliogra
 api_key_scheme = HTTPBearer(
     auto_error=False, scheme_name="api_key", description="A Heliograph API key"
 )
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -42,6 +45,17 @@ async def require_principal(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
 ) -> Principal:
+    """The caller, when its key (or session) may make this call: 401 without a valid key,
+    403 when the key's permissions do not allow the call."""
+    caller = await _authenticated(request)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    refused = refusal(caller, request.method, route)
+    if refused is not None:
+        raise ForbiddenError(refused)
+    return caller
+
+
+async def _authenticated(request: Request) -> Principal:
     keys: KeyStore = services_of(request).keys
     token = api_key(request.headers.get("authorization")) or api_key(
         request.headers.get("helicone-auth")
@@ -59,7 +73,7 @@ async def require_principal(
         request.headers.get(CSRF_HEADER, ""), signed_in.csrf_token
     ):
         raise ForbiddenError("Missing or wrong X-CSRF-Token for a signed-in session")
-    return Principal(signed_in.organization_id, signed_in.api_key_id or "")
+    return Principal(signed_in.organization_id, signed_in.api_key_id or "", signed_in.permissions)
 
 
 # The caller of a route: `caller: Caller` in a handler's signature authenticates the request.

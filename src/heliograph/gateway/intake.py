@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from heliograph.asgi import Receive, Scope, read_body
-from heliograph.errors import AuthError, HeliographError, InvalidRequestError
+from heliograph.errors import AuthError, ForbiddenError, HeliographError, InvalidRequestError
 from heliograph.gateway.guard import CallGuard, CallPolicies
 from heliograph.gateway.retry import RetryLimits, RetryPolicy, retry_policy
 from heliograph.helicone_headers import (
@@ -125,6 +125,12 @@ async def take_in(
         principal = await keys.resolve(token)
     if principal is None:
         raise AuthError(missing_key)
+    if not principal.can_write:
+        # As Helicone's: only keys with write permission ("w", "rw") go through the gateway.
+        raise ForbiddenError(
+            "This Heliograph API key is read-only (key_permissions 'r'): "
+            "gateway calls need a key with write permission"
+        )
     if headers.prompt_mode is not None and (refused := prompt_mode_error(headers)):
         raise InvalidRequestError(refused)
     body = await read_body(receive)

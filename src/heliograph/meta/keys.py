@@ -23,6 +23,10 @@ from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
 from heliograph.throttled_log import ThrottledLog
 
 KEY_PREFIX = "sk-helicone-"
+# Helicone's `key_permissions`: what a key may do. Reads are the REST API's reads; writes are
+# its writes, the gateway and logging. "rw" may do both (and manage keys).
+KEY_PERMISSIONS = ("rw", "r", "w")
+READ_WRITE = "rw"
 DEFAULT_ORG_NAME = "default"
 KEY_CACHE_S = 60.0
 UNKNOWN_KEY_CACHE_S = 2.0
@@ -40,10 +44,19 @@ class UnknownOrganizationError(NotFoundError):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the organization a valid key belongs to."""
+    """Who is calling: the organization a valid key belongs to, and what the key may do."""
 
     organization_id: str
     key_id: str
+    permissions: str = READ_WRITE  # one of KEY_PERMISSIONS; a signed-in user may do all
+
+    @property
+    def can_read(self) -> bool:
+        return "r" in self.permissions
+
+    @property
+    def can_write(self) -> bool:
+        return "w" in self.permissions
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,7 @@ class ApiKeyInfo:
     preview: str
     created_at: datetime
     key_hash: str
+    permissions: str = READ_WRITE
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,26 @@ class NewKey:
     name: str  # as stored: trimmed
     organization_id: str
     organization_name: str
+    permissions: str = READ_WRITE
+    key_hash: str = ""
+
+
+def checked_permissions(permissions: str) -> str:
+    """One of KEY_PERMISSIONS, or a ValueError naming them."""
+    if permissions not in KEY_PERMISSIONS:
+        raise ValueError(f"key_permissions must be one of {', '.join(KEY_PERMISSIONS)}")
+    return permissions
+
+
+def _info(record: ApiKey) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        record.id,
+        record.name,
+        record.key_preview,
+        record.created_at,
+        record.key_hash,
+        record.key_permissions,
+    )
 
 
 def hash_key(key: str) -> str:
@@ -132,27 +166,36 @@ class KeyStore:
         org = self.organization(org_name, create=create_org)
         return self._insert(org.id, org.name, name, key or generate_key())
 
-    def create_in(self, organization_id: str, name: str) -> NewKey:
+    def create_in(self, organization_id: str, name: str, permissions: str = READ_WRITE) -> NewKey:
         """A fresh random key for an existing organization, given by id."""
         name = checked_name("key name", name)
+        permissions = checked_permissions(permissions)
         with self._sessions() as session:
             org = session.get(Organization, organization_id)
             if org is None:
                 raise LookupError(organization_id)
             org_name = org.name
-        return self._insert(organization_id, org_name, name, generate_key())
+        return self._insert(organization_id, org_name, name, generate_key(), permissions)
 
-    def _insert(self, organization_id: str, org_name: str, name: str, key: str) -> NewKey:
+    def _insert(
+        self,
+        organization_id: str,
+        org_name: str,
+        name: str,
+        key: str,
+        permissions: str = READ_WRITE,
+    ) -> NewKey:
         record = ApiKey(
             id=str(uuid.uuid4()),
             organization_id=organization_id,
             name=name,
             key_hash=hash_key(key),
             key_preview=_preview(key),
+            key_permissions=permissions,
         )
         with self._sessions.begin() as session:
             session.add(record)
-        return NewKey(key, record.id, name, organization_id, org_name)
+        return NewKey(key, record.id, name, organization_id, org_name, permissions, record.key_hash)
 
     def list_keys(self, organization_id: str) -> list[ApiKeyInfo]:
         """The organization's keys that are not revoked, newest first (previews only)."""
@@ -162,9 +205,40 @@ class KeyStore:
                 .where(ApiKey.organization_id == organization_id, ApiKey.revoked_at.is_(None))
                 .order_by(ApiKey.created_at.desc())
             ).all()
-            return [
-                ApiKeyInfo(r.id, r.name, r.key_preview, r.created_at, r.key_hash) for r in records
-            ]
+            return [_info(record) for record in records]
+
+    def update(
+        self,
+        organization_id: str,
+        key_id: str,
+        *,
+        name: str | None = None,
+        permissions: str | None = None,
+    ) -> ApiKeyInfo | None:
+        """Rename a live key or change what it may do; None when the organization has no such
+        live key. Takes effect at once: cached lookups of the key are forgotten."""
+        name = None if name is None else checked_name("key name", name)
+        permissions = None if permissions is None else checked_permissions(permissions)
+        with self._sessions.begin() as session:
+            record = session.get(ApiKey, key_id)
+            if (
+                record is None
+                or record.organization_id != organization_id
+                or record.revoked_at is not None
+            ):
+                return None
+            if name is not None:
+                record.name = name
+            if permissions is not None:
+                record.key_permissions = permissions
+            info = _info(record)
+        self._forget(key_id)
+        return info
+
+    def _forget(self, key_id: str) -> None:
+        self._cache.forget_where(
+            lambda principal: principal is not None and principal.key_id == key_id
+        )
 
     def revoke(self, organization_id: str, key_id: str) -> bool:
         """Revoke one of the organization's keys; False when it has no such live key."""
@@ -178,9 +252,7 @@ class KeyStore:
                 return False
             record.revoked_at = datetime.now(UTC)
         # Forget cached lookups at once, so the key stops working now, not in a minute.
-        self._cache.forget_where(
-            lambda principal: principal is not None and principal.key_id == key_id
-        )
+        self._forget(key_id)
         return True
 
     def ensure(self, key: str, name: str = "bootstrap") -> Principal:
@@ -196,7 +268,9 @@ class KeyStore:
             record = session.scalars(
                 select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
             ).first()
-            return None if record is None else Principal(record.organization_id, record.id)
+            if record is None:
+                return None
+            return Principal(record.organization_id, record.id, record.key_permissions)
 
     async def resolve(self, key: str | None) -> Principal | None:
         """Cached lookup for the request path: the database is asked at most once a minute

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,6 +53,8 @@ class ProviderKey(Base):
     encrypted_key: Mapped[str] = mapped_column(String(4096))
     key_preview: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Helicone's vault `active`: an inactive key stays stored but the gateway does not use it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ApiKey(Base):
@@ -64,6 +67,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_preview: Mapped[str] = mapped_column(String(32))
+    # Helicone's `key_permissions`: "r" (read), "w" (write: gateway, logging) or "rw".
+    key_permissions: Mapped[str] = mapped_column(String(2), default="rw", server_default="rw")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -30,6 +30,13 @@ class ProviderKeyInfo:
     name: str
     preview: str
     created_at: datetime
+    active: bool = True
+
+
+def _info(row: ProviderKey) -> ProviderKeyInfo:
+    return ProviderKeyInfo(
+        row.id, row.provider, row.name, row.key_preview, row.created_at, row.active
+    )
 
 
 def load_secret(secret_key: str, data_dir: Path) -> bytes:
@@ -82,7 +89,7 @@ class ProviderKeyStore:
         with self._sessions.begin() as session:
             session.add(record)
         self._cache.forget(organization_id)
-        return ProviderKeyInfo(record.id, provider, name, record.key_preview, record.created_at)
+        return _info(record)
 
     def list_keys(self, organization_id: str) -> list[ProviderKeyInfo]:
         with self._sessions() as session:
@@ -91,9 +98,41 @@ class ProviderKeyStore:
                 .where(ProviderKey.organization_id == organization_id)
                 .order_by(ProviderKey.created_at)
             ).all()
-            return [
-                ProviderKeyInfo(r.id, r.provider, r.name, r.key_preview, r.created_at) for r in rows
-            ]
+            return [_info(row) for row in rows]
+
+    def get(self, organization_id: str, key_id: str) -> ProviderKeyInfo | None:
+        """One of the organization's keys (preview only); None for another's or none."""
+        with self._sessions() as session:
+            row = session.get(ProviderKey, key_id)
+            if row is None or row.organization_id != organization_id:
+                return None
+            return _info(row)
+
+    def update(
+        self,
+        organization_id: str,
+        key_id: str,
+        *,
+        key: str | None = None,
+        name: str | None = None,
+        active: bool | None = None,
+    ) -> ProviderKeyInfo | None:
+        """Replace a key's secret, rename it, or (de)activate it; None when the organization
+        has no such key. The gateway sees the change at once in this process."""
+        with self._sessions.begin() as session:
+            row = session.get(ProviderKey, key_id)
+            if row is None or row.organization_id != organization_id:
+                return None
+            if key is not None:
+                row.encrypted_key = self._fernet.encrypt(key.encode()).decode()
+                row.key_preview = _preview(key)
+            if name is not None:
+                row.name = name
+            if active is not None:
+                row.active = active
+            info = _info(row)
+        self._cache.forget(organization_id)
+        return info
 
     def delete(self, organization_id: str, key_id: str) -> bool:
         with self._sessions.begin() as session:
@@ -110,7 +149,7 @@ class ProviderKeyStore:
         with self._sessions() as session:
             rows = session.scalars(
                 select(ProviderKey)
-                .where(ProviderKey.organization_id == organization_id)
+                .where(ProviderKey.organization_id == organization_id, ProviderKey.active)
                 .order_by(ProviderKey.created_at.desc())
             ).all()
             for row in rows:

@@ -25,6 +25,8 @@ class SignedIn:
     user_id: str | None
     api_key_id: str | None
     csrf_token: str
+    # A session signed in with a key may do what the key may (read each time, like the key).
+    permissions: str = "rw"
 
 
 def _digest(token: str) -> str:
@@ -62,12 +64,18 @@ class WebSessionStore:
             ).first()
             if record is None or _aware(record.expires_at) < datetime.now(UTC):
                 return None
+            permissions = "rw"
             if record.api_key_id is not None:  # signed in with a key: revoking it signs out
                 key = session.get(ApiKey, record.api_key_id)
                 if key is None or key.revoked_at is not None:
                     return None
+                permissions = key.key_permissions
             return SignedIn(
-                record.organization_id, record.user_id, record.api_key_id, record.csrf_token
+                record.organization_id,
+                record.user_id,
+                record.api_key_id,
+                record.csrf_token,
+                permissions,
             )
 
     async def resolve(self, token: str | None) -> SignedIn | None:

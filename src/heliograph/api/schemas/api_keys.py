@@ -1,31 +1,81 @@
-"""Models of the dashboard's API-key endpoints."""
+"""Models of the API-key endpoints: Helicone's (`api_key_name`, `key_permissions`; answers
+with `apiKey` and `hashedKey` at the top level) and the dashboard's (`name`, `data`)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from heliograph.api.schemas.envelope import Answer
 from heliograph.meta.names import MAX_NAME_CHARS, NAME_PATTERN
 
+KeyPermissions = Literal["rw", "r", "w"]
+# A field one may leave out but not send as null: null is taken as left out, and the
+# document does not offer it.
+Omittable = SkipJsonSchema[None]
+PERMISSIONS_HELP = "r: read (the REST API's reads); w: write (gateway, logging, REST writes); rw"
 
-class NewApiKey(BaseModel):
+
+def _name_field(description: str) -> Any:
     # Blank names and control characters are refused by the handler (meta/names.py), with
     # its own message; the pattern only documents them.
-    name: str = Field(
+    return Field(
+        None,
         min_length=1,
         max_length=MAX_NAME_CHARS,
         json_schema_extra={"pattern": NAME_PATTERN},
-        description="Stored trimmed; no control characters",
+        description=description,
     )
 
 
+class NewApiKey(BaseModel):
+    """Helicone's `{api_key_name, key_permissions}`, or the dashboard's `{name}`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["api_key_name"]}, {"required": ["name"]}]},
+    )
+
+    api_key_name: str | Omittable = _name_field("Helicone's name field; stored trimmed")
+    name: str | Omittable = _name_field("The same, as the dashboard sends it")
+    key_permissions: KeyPermissions = Field("rw", description=PERMISSIONS_HELP)
+
+
+class ApiKeyChange(BaseModel):
+    """Helicone's `{api_key_name}` (a rename), and `key_permissions` to change what it may do."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["api_key_name"]},
+                {"required": ["name"]},
+                {"required": ["key_permissions"]},
+            ],
+            "not": {"required": ["api_key_name", "name"]},
+        },
+    )
+
+    api_key_name: str | Omittable = _name_field("The new name; stored trimmed")
+    name: str | Omittable = _name_field("The same, as the dashboard sends it")
+    key_permissions: KeyPermissions | Omittable = Field(None, description=PERMISSIONS_HELP)
+
+
 class ApiKey(Answer):
-    """A live key, as a preview only."""
+    """A live key, as a preview only; Helicone's row fields with the dashboard's."""
 
     id: str
     name: str
+    api_key_name: str = Field(description="Helicone's name of the same field")
     preview: str
+    api_key_hash: str = Field(description="SHA-256 of the key, as `hashedKey` is answered")
+    key_permissions: KeyPermissions
+    organization_id: str
     created_at: str
+    soft_delete: bool = Field(description="Always false: revoked keys are not listed")
+    temp_key: bool = Field(description="Always false: Heliograph makes no temporary keys")
     current: bool = Field(description="Whether this is the key the caller is using")
     configured: bool = Field(
         description="Whether this is the server's HELIOGRAPH_API_KEY (revoked only there)"
@@ -36,3 +86,25 @@ class CreatedApiKey(Answer):
     id: str
     name: str
     apiKey: str = Field(description="The full key: shown this once")
+    hashedKey: str
+    key_permissions: KeyPermissions
+
+
+class CreatedApiKeyAnswer(Answer):
+    """The envelope, with Helicone's answer (`id`, `apiKey`, `hashedKey`) also at the top
+    level, where Helicone's clients read it."""
+
+    data: CreatedApiKey
+    error: None = None
+    id: str
+    apiKey: str = Field(description="The full key: shown this once")
+    hashedKey: str
+
+
+class ChangedApiKeyAnswer(Answer):
+    """The envelope (the key as it is now, or null once revoked), with Helicone's answer,
+    `hashedKey`, at the top level."""
+
+    data: ApiKey | None
+    error: None = None
+    hashedKey: str
