@@ -27,6 +27,7 @@ from heliograph.api.experiment_datasets import router as experiment_datasets_rou
 from heliograph.api.experiment_rows import router as experiment_rows_router
 from heliograph.api.experiment_runs import router as experiment_runs_router
 from heliograph.api.experiments import router as experiments_router
+from heliograph.api.helicone_provider_keys import router as helicone_provider_keys_router
 from heliograph.api.hql import render_error as render_hql_error
 from heliograph.api.hql import router as hql_router
 from heliograph.api.jawn_metrics import router as jawn_metrics_router
@@ -48,6 +49,7 @@ from heliograph.api.signin import router as signin_router
 from heliograph.api.signin_throttle import SignInThrottle
 from heliograph.api.trace_log import router as trace_log_router
 from heliograph.api.users import router as users_router
+from heliograph.api.vault import router as vault_router
 from heliograph.api.webhooks import router as webhooks_router
 from heliograph.errors import HeliographError, MetaUnavailable, RetryLaterError, UnknownKeyError
 from heliograph.gateway.inprocess import GatewayApp
@@ -77,6 +79,8 @@ ROUTERS = (
     users_router,
     signin_router,
     api_keys_router,
+    helicone_provider_keys_router,
+    vault_router,
     scores_router,
     evals_router,
     evaluator_tests_router,

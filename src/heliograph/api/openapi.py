@@ -77,10 +77,15 @@ def _with_envelope_errors(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_known_providers(document: dict[str, Any], providers: list[str]) -> None:
-    """Provider keys are for the providers this server is configured with."""
-    schema = document.get("components", {}).get("schemas", {}).get("NewProviderKey")
-    if schema is not None:
-        schema["properties"]["provider"]["enum"] = providers
+    """Provider keys (and the vault's) are for the providers this server is configured with."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, field in (
+        ("NewProviderKey", "provider"),
+        ("AddVaultKeyParams", "provider"),
+        ("CreateProviderKeyRequest", "providerName"),
+    ):
+        if name in schemas:
+            schemas[name]["properties"][field]["enum"] = providers
 
 
 def named_schemas() -> dict[str, JsonSchema]:

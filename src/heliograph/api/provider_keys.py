@@ -27,18 +27,29 @@ def _shown(info: ProviderKeyInfo) -> dict[str, Any]:
     }
 
 
+def known_provider(request: Request, name: str) -> str:
+    """`name` as the gateway knows the provider (lower case), or a 400 listing them."""
+    providers = services_of(request).router.providers
+    provider = name.strip().lower()
+    if provider not in providers:
+        raise InvalidRequestError(
+            f"Unknown provider {provider!r}; one of {', '.join(sorted(providers))}"
+        )
+    return provider
+
+
 @router.post("/v1/provider-keys", response_model=Envelope[ProviderKey])
 async def add_provider_key(
     request: Request, caller: Caller, body: NewProviderKey
 ) -> dict[str, Any]:
     """Store a provider key for the caller's organization; it is tried before the server's."""
-    services = services_of(request)
-    provider = body.provider.strip().lower()
-    if provider not in services.router.providers:
-        known = ", ".join(sorted(services.router.providers))
-        raise InvalidRequestError(f"Unknown provider {provider!r}; one of {known}")
+    provider = known_provider(request, body.provider)
     info = await asyncio.to_thread(
-        services.provider_keys.add, caller.organization_id, provider, body.key, body.name
+        services_of(request).provider_keys.add,
+        caller.organization_id,
+        provider,
+        body.key,
+        body.name,
     )
     return ok(_shown(info))
 
