@@ -10,7 +10,12 @@ from fastapi import APIRouter, Query, Request
 from heliograph.api.auth import Caller
 from heliograph.api.schemas.components import ref
 from heliograph.api.schemas.envelope import UUID_PATTERN, Envelope, ok
-from heliograph.api.schemas.webhooks import DeliveryStatus, Webhook, WebhookDelivery
+from heliograph.api.schemas.webhooks import (
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookTestDelivery,
+)
 from heliograph.api.services import services_of
 from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.helicone_headers import valid_uuid
@@ -90,6 +95,25 @@ async def delete_webhook(webhook_id: str, request: Request, caller: Caller) -> d
     if not await _webhooks(request).delete(caller.organization_id, webhook_id):
         raise NotFoundError(WEBHOOK_NOT_FOUND)
     return ok(None)
+
+
+@router.post("/v1/webhooks/{webhook_id}/test", response_model=Envelope[WebhookTestDelivery])
+async def test_webhook(webhook_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """**Heliograph**: send the webhook a signed test delivery now, through the same outbound
+    policy and signing as real ones, and answer what the destination did (within 30 s)."""
+    result = await _webhooks(request).send_test(caller.organization_id, webhook_id)
+    if result is None:
+        raise NotFoundError(WEBHOOK_NOT_FOUND)
+    return ok(
+        {
+            "webhook_id": result.webhook_id,
+            "request_id": result.request_id,
+            "delivered": result.error is None,
+            "status_code": result.status_code,
+            "error": result.error,
+            "duration_ms": result.duration_ms,
+        }
+    )
 
 
 def _delivery(record: DeliveryRecord) -> dict[str, Any]:

@@ -34,6 +34,8 @@ IDLE_POLL_S = 5.0  # look again this often even when nothing is due (other proce
 REFRESH_EVERY_S = 30.0  # re-read which organizations have webhooks (other processes edit too)
 MIN_WAIT_S = 0.02  # rows another process holds locked look due until its claim commits
 USER_AGENT = "Heliograph-Webhooks/1"
+TEST_TIMEOUT_S = 30.0  # a test delivery is waited for by its caller
+MAX_TEST_SENDS = 4  # test deliveries in flight at once, per process
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class DeliveryWorker(LeasedWorker):
         self._policy = policy
         self._refresh = refresh
         self._pool: ConnectionPool | None = None
+        self._test_slots = asyncio.Semaphore(MAX_TEST_SENDS)
 
     async def start(self) -> None:
         timeout_s = self._policy.timeout_s
@@ -148,30 +151,56 @@ class DeliveryWorker(LeasedWorker):
 
     async def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None, int]:
         """One attempt: (status code, error or None on success, duration in ms)."""
+        return await self._post_to(
+            delivery.destination,
+            delivery.encrypted_hmac_key,
+            delivery.payload,
+            self._policy.timeout_s,
+        )
+
+    async def send_test(
+        self, destination: str, encrypted_hmac_key: str, payload: bytes
+    ) -> tuple[int | None, str | None, int]:
+        """Send one signed test delivery now, as a queued one is sent but neither queued nor
+        retried nor logged: (status code, error or None on success, duration in ms). A
+        caller waits for it, so it gets at most TEST_TIMEOUT_S, and MAX_TEST_SENDS at once."""
+        timeout_s = min(self._policy.timeout_s, TEST_TIMEOUT_S)
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._test_slots.acquire()
+        except TimeoutError:
+            return None, f"too many test deliveries at once; none free in {timeout_s:g}s", 0
+        try:
+            return await self._post_to(destination, encrypted_hmac_key, payload, timeout_s)
+        finally:
+            self._test_slots.release()
+
+    async def _post_to(
+        self, destination: str, encrypted_hmac_key: str, payload: bytes, timeout_s: float
+    ) -> tuple[int | None, str | None, int]:
         started = time.monotonic()
         status_code: int | None = None
         error: str | None = None
         try:
-            secret = self._decrypt(delivery.encrypted_hmac_key)
+            secret = self._decrypt(encrypted_hmac_key)
         except InvalidToken:
             return None, "the webhook secret cannot be decrypted with this server's secret key", 0
         headers = [
             ("Content-Type", "application/json"),
             ("User-Agent", USER_AGENT),
-            (SIGNATURE_HEADER, sign(secret, delivery.payload)),
+            (SIGNATURE_HEADER, sign(secret, payload)),
         ]
-        assert self._pool is not None, "worker used before start()"
+        if self._pool is None:
+            return None, "webhook delivery is not running in this process", 0
         try:
-            async with asyncio.timeout(self._policy.timeout_s):
-                response = await self._pool.request(
-                    "POST", delivery.destination, headers, delivery.payload
-                )
+            async with asyncio.timeout(timeout_s):
+                response = await self._pool.request("POST", destination, headers, payload)
                 status_code = response.status
                 await response.skip_body(64 * 1024)  # a short answer leaves the socket reusable
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except TimeoutError:
-            error = f"timed out after {self._policy.timeout_s:g}s"
+            error = f"timed out after {timeout_s:g}s"
         except Exception as exc:  # refused, reset, TLS, bad URL...: all retried the same way
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         duration_ms = round((time.monotonic() - started) * 1000)

@@ -22,6 +22,16 @@ BODY_TOO_LARGE = (
     "Body too large for webhook, please fetch the full request and response from Heliograph"
 )
 NANO_USD = 1_000_000_000
+TEST_PROPERTY = "heliograph-webhook-test"
+TEST_REQUEST: dict[str, Any] = {
+    "model": "gpt-4o-mini",
+    "messages": [{"role": "user", "content": "This is a test delivery from Heliograph."}],
+}
+TEST_RESPONSE: dict[str, Any] = {
+    "object": "chat.completion",
+    "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Received."}}],
+}
 
 
 def build_payload(row: dict[str, Any], include_data: bool) -> bytes:
@@ -56,6 +66,23 @@ def build_payload(row: dict[str, Any], include_data: bool) -> bytes:
         ).replace(b"{", b",", 1)
     )
     return orjson.dumps(payload)[:-1] + b',"metadata":' + metadata + b"}"
+
+
+def sample_payload(request_id: str, include_data: bool) -> bytes:
+    """What a webhook's test delivery sends: a made-up request in the same shape as a real
+    one, marked by the `heliograph-webhook-test` property (sent when includeData is on)."""
+    row = {
+        "request_id": request_id,
+        "request_body": orjson.dumps(TEST_REQUEST).decode(),
+        "response_body": orjson.dumps(TEST_RESPONSE).decode(),
+        "model": TEST_REQUEST["model"],
+        "provider": "OPENAI",
+        "status": 200,
+        "properties": {TEST_PROPERTY: "true"},
+        "prompt_tokens": 9,
+        "completion_tokens": 3,
+    }
+    return build_payload(row, include_data)
 
 
 def js_number(value: float) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from dataclasses import dataclass
 
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,9 +14,21 @@ from heliograph.outbound.policy import OutboundPolicy
 from heliograph.pipeline.writer import LogPipeline
 from heliograph.webhooks.delivery import DeliveryWorker, RetryPolicy
 from heliograph.webhooks.dispatcher import WebhookDispatcher
+from heliograph.webhooks.payload import sample_payload
 from heliograph.webhooks.queue import DeliveryQueue
 from heliograph.webhooks.rules import WebhookConfig
 from heliograph.webhooks.store import NewWebhook, WebhookStore
+
+
+@dataclass(frozen=True)
+class WebhookTestResult:
+    """What a test delivery did: the destination's status, and the error when it failed."""
+
+    webhook_id: str
+    request_id: str  # the made-up request the payload describes
+    status_code: int | None
+    error: str | None
+    duration_ms: int
 
 
 class Webhooks:
@@ -58,6 +72,19 @@ class Webhooks:
         created = await asyncio.to_thread(self.store.create, organization_id, destination, config)
         await asyncio.to_thread(self.dispatcher.refresh)
         return created
+
+    async def send_test(self, organization_id: str, webhook_id: str) -> WebhookTestResult | None:
+        """Send the webhook a signed test delivery now and say what happened; None when the
+        organization has no such webhook."""
+        info = await asyncio.to_thread(self.store.get, organization_id, webhook_id)
+        if info is None:
+            return None
+        request_id = str(uuid.uuid4())
+        payload = sample_payload(request_id, info.config.include_data)
+        status_code, error, duration_ms = await self.worker.send_test(
+            info.destination, info.encrypted_hmac_key, payload
+        )
+        return WebhookTestResult(info.id, request_id, status_code, error, duration_ms)
 
     async def delete(self, organization_id: str, webhook_id: str) -> bool:
         deleted = await asyncio.to_thread(self.store.delete, organization_id, webhook_id)

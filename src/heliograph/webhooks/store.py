@@ -7,7 +7,7 @@ in memory while a delivery is signed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet
@@ -31,6 +31,7 @@ class WebhookInfo:
     config: WebhookConfig
     hmac_key_preview: str
     created_at: datetime
+    encrypted_hmac_key: str = field(default="", repr=False)  # what deliveries are signed with
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def _info(row: Webhook) -> WebhookInfo:
         config=WebhookConfig.from_json(row.config),
         hmac_key_preview=row.hmac_key_preview,
         created_at=as_utc(row.created_at),
+        encrypted_hmac_key=row.encrypted_hmac_key,
     )
 
 

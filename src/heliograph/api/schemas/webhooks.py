@@ -98,4 +98,15 @@ class WebhookDelivery(Answer):
     attempts: list[DeliveryAttempt]
 
 
+class WebhookTestDelivery(Answer):
+    """**Heliograph**: what one test delivery did (it is not queued, retried or logged)."""
+
+    webhook_id: str
+    request_id: str = Field(description="The made-up request the test payload describes")
+    delivered: bool = Field(description="Whether the destination answered 2xx")
+    status_code: int | None = Field(description="The destination's HTTP status, if it answered")
+    error: str | None = Field(description="Why it was not delivered (a status, a timeout...)")
+    duration_ms: int
+
+
 COMPONENTS: dict[str, JsonSchema] = model_components(WebhookData)
