@@ -220,3 +220,18 @@ def test_another_organizations_key_cannot_be_changed(server: InProcessServer):
     with server.api(first) as client:
         mine = client.get("/v1/api-keys").json()["data"][0]
         assert (mine["api_key_name"], mine["key_permissions"]) == ("test", "rw")
+
+
+def test_an_organization_has_a_bounded_number_of_live_keys(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("heliograph.meta.keys.MAX_LIVE_KEYS", 3)
+    with server.api(_org_key(server)) as client:
+        made = [client.post("/v1/api-keys", json={"api_key_name": f"k{i}"}) for i in range(3)]
+        assert [answer.status_code for answer in made] == [200, 200, 400]
+        assert made[2].json() == {
+            "data": None,
+            "error": "An organization has at most 3 live API keys: revoke one first",
+        }
+        client.delete(f"/v1/api-keys/{made[0].json()['id']}")
+        assert client.post("/v1/api-keys", json={"api_key_name": "again"}).status_code == 200

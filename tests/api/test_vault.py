@@ -117,3 +117,18 @@ def test_another_organizations_keys_are_invisible_and_untouchable(server: InProc
             assert changed.status_code == 404
     with server.api(first) as client:
         assert client.get(f"/v1/vault/key/{mine}").json()["data"]["provider_key_name"] == "mine"
+
+
+def test_an_organization_has_a_bounded_number_of_provider_keys(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("heliograph.meta.provider_keys.MAX_PROVIDER_KEYS", 2)
+    owner = _org_key(server)
+    first = _add(server, owner)
+    _add(server, owner)
+    with server.api(owner) as client:
+        refused = client.post("/v1/vault/add", json={"key": SECRET, "provider": "openai"})
+        assert refused.status_code == 400
+        assert refused.json()["error"].startswith("An organization has at most 2 provider keys")
+        assert client.delete(f"/v1/provider-keys/{first}").status_code == 200
+    assert _add(server, owner)

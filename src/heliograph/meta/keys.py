@@ -13,10 +13,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from heliograph.errors import NotFoundError
+from heliograph.errors import InvalidRequestError, NotFoundError
 from heliograph.meta.models import ApiKey, Organization
 from heliograph.meta.names import checked_name
 from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
@@ -29,6 +29,7 @@ KEY_PERMISSIONS = ("rw", "r", "w")
 READ_WRITE = "rw"
 DEFAULT_ORG_NAME = "default"
 KEY_CACHE_S = 60.0
+MAX_LIVE_KEYS = 1000  # per organization: what one listing answers at most
 UNKNOWN_KEY_CACHE_S = 2.0
 
 
@@ -175,6 +176,15 @@ class KeyStore:
             if org is None:
                 raise LookupError(organization_id)
             org_name = org.name
+            live = session.scalar(
+                select(func.count())
+                .select_from(ApiKey)
+                .where(ApiKey.organization_id == organization_id, ApiKey.revoked_at.is_(None))
+            )
+        if (live or 0) >= MAX_LIVE_KEYS:
+            raise InvalidRequestError(
+                f"An organization has at most {MAX_LIVE_KEYS} live API keys: revoke one first"
+            )
         return self._insert(organization_id, org_name, name, generate_key(), permissions)
 
     def _insert(

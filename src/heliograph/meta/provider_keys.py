@@ -13,14 +13,16 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from heliograph.errors import InvalidRequestError
 from heliograph.meta.models import ProviderKey
 from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
 from heliograph.throttled_log import ThrottledLog
 
 PROVIDER_KEY_CACHE_S = 30.0
+MAX_PROVIDER_KEYS = 200  # per organization: what one listing answers at most
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,16 @@ class ProviderKeyStore:
         )
 
     def add(self, organization_id: str, provider: str, key: str, name: str) -> ProviderKeyInfo:
+        with self._sessions() as session:
+            stored = session.scalar(
+                select(func.count())
+                .select_from(ProviderKey)
+                .where(ProviderKey.organization_id == organization_id)
+            )
+        if (stored or 0) >= MAX_PROVIDER_KEYS:
+            raise InvalidRequestError(
+                f"An organization has at most {MAX_PROVIDER_KEYS} provider keys: delete one first"
+            )
         record = ProviderKey(
             id=str(uuid.uuid4()),
             organization_id=organization_id,

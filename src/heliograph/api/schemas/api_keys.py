@@ -3,64 +3,69 @@ with `apiKey` and `hashedKey` at the top level) and the dashboard's (`name`, `da
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from heliograph.api.schemas.envelope import Answer
 from heliograph.meta.names import MAX_NAME_CHARS, NAME_PATTERN
 
 KeyPermissions = Literal["rw", "r", "w"]
-# A field one may leave out but not send as null: null is taken as left out, and the
-# document does not offer it.
-Omittable = SkipJsonSchema[None]
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """The fields may be left out, not sent as null (null is taken as left out): the
+    document does not offer null, so that a generated request never sends it."""
+    for field in schema.get("properties", {}).values():
+        branches = field.pop("anyOf", None)
+        if branches is not None:
+            field.update(next(b for b in branches if b.get("type") != "null"))
+
+
 PERMISSIONS_HELP = "r: read (the REST API's reads); w: write (gateway, logging, REST writes); rw"
 
 
-def _name_field(description: str) -> Any:
-    # Blank names and control characters are refused by the handler (meta/names.py), with
-    # its own message; the pattern only documents them.
-    return Field(
-        None,
-        min_length=1,
-        max_length=MAX_NAME_CHARS,
-        json_schema_extra={"pattern": NAME_PATTERN},
-        description=description,
-    )
+# Blank names and control characters are refused by the handler (meta/names.py), with its
+# own message; the pattern only documents them.
+KeyName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_NAME_CHARS, json_schema_extra={"pattern": NAME_PATTERN}),
+]
+
+
+def _one_name_without_null(schema: dict[str, Any]) -> None:
+    _without_null(schema)
+    schema["oneOf"] = [{"required": ["api_key_name"]}, {"required": ["name"]}]
+
+
+def _changes_without_null(schema: dict[str, Any]) -> None:
+    _without_null(schema)
+    schema["anyOf"] = [
+        {"required": ["api_key_name"]},
+        {"required": ["name"]},
+        {"required": ["key_permissions"]},
+    ]
+    schema["not"] = {"required": ["api_key_name", "name"]}
 
 
 class NewApiKey(BaseModel):
     """Helicone's `{api_key_name, key_permissions}`, or the dashboard's `{name}`."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"oneOf": [{"required": ["api_key_name"]}, {"required": ["name"]}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_name_without_null)
 
-    api_key_name: str | Omittable = _name_field("Helicone's name field; stored trimmed")
-    name: str | Omittable = _name_field("The same, as the dashboard sends it")
+    api_key_name: KeyName | None = Field(None, description="Helicone's name field; stored trimmed")
+    name: KeyName | None = Field(None, description="The same, as the dashboard sends it")
     key_permissions: KeyPermissions = Field("rw", description=PERMISSIONS_HELP)
 
 
 class ApiKeyChange(BaseModel):
     """Helicone's `{api_key_name}` (a rename), and `key_permissions` to change what it may do."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "anyOf": [
-                {"required": ["api_key_name"]},
-                {"required": ["name"]},
-                {"required": ["key_permissions"]},
-            ],
-            "not": {"required": ["api_key_name", "name"]},
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_changes_without_null)
 
-    api_key_name: str | Omittable = _name_field("The new name; stored trimmed")
-    name: str | Omittable = _name_field("The same, as the dashboard sends it")
-    key_permissions: KeyPermissions | Omittable = Field(None, description=PERMISSIONS_HELP)
+    api_key_name: KeyName | None = Field(None, description="The new name; stored trimmed")
+    name: KeyName | None = Field(None, description="The same, as the dashboard sends it")
+    key_permissions: KeyPermissions | None = Field(None, description=PERMISSIONS_HELP)
 
 
 class ApiKey(Answer):
