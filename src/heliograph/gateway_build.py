@@ -21,6 +21,7 @@ from heliograph.gateway_front import GatewayParts
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta.keys import KeyStore
 from heliograph.meta.provider_keys import ProviderKeyStore, load_fernet, load_secret
+from heliograph.meta.proxy_keys import ProxyKeyStore
 from heliograph.outbound.policy import OutboundPolicy
 from heliograph.pipeline.rows import RowBuilder
 from heliograph.pipeline.sink import LogSink
@@ -69,9 +70,17 @@ def build_gateway_parts(
     catalog = PriceCatalog.load_default()
     fernet = load_fernet(settings.secret_key, settings.data_dir)
     cache_store, limiter = state
+    proxy_keys = ProxyKeyStore(
+        sessions, fernet, cache_s=settings.provider_key_cache_s, warnings=metadata_warnings
+    )
     return GatewayParts(
         settings=settings,
-        keys=KeyStore(sessions, cache_s=settings.key_cache_s, warnings=metadata_warnings),
+        keys=KeyStore(
+            sessions,
+            cache_s=settings.key_cache_s,
+            warnings=metadata_warnings,
+            proxy_keys=proxy_keys,
+        ),
         pipeline=pipeline,
         rows=RowBuilder(catalog),
         catalog=catalog,

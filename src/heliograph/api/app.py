@@ -41,6 +41,7 @@ from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
 from heliograph.api.property_tops import router as property_tops_router
 from heliograph.api.provider_status import router as provider_status_router
+from heliograph.api.proxy_keys import router as proxy_keys_router
 from heliograph.api.request_extras import router as request_extras_router
 from heliograph.api.scores import router as scores_router
 from heliograph.api.services import Services
@@ -80,6 +81,7 @@ ROUTERS = (
     signin_router,
     api_keys_router,
     helicone_provider_keys_router,
+    proxy_keys_router,
     vault_router,
     scores_router,
     evals_router,

@@ -23,6 +23,7 @@ from heliograph.helicone_headers import (
     property_warnings,
 )
 from heliograph.meta.keys import KeyStore, Principal
+from heliograph.meta.proxy_keys import PROXY_KEY_PREFIX
 from heliograph.pipeline.call_record import open_call
 from heliograph.pipeline.rows import LoggedCall, new_request_id
 from heliograph.providers.base import WireFormat
@@ -96,6 +97,22 @@ class Intake:
         return extra
 
 
+async def _proxy_key_principal(
+    keys: KeyStore, headers: HeliconeHeaders, principal: Principal | None
+) -> Principal | None:
+    """The principal of a passthrough call whose Authorization is a proxy key: the proxy
+    key's (Helicone-Auth, when sent too, must be of the same organization)."""
+    token = bearer_token(headers.forwarded("authorization"))
+    if keys.proxy_keys is None or not token or not token.startswith(PROXY_KEY_PREFIX):
+        return principal
+    proxied = await keys.proxy_keys.resolve(token)
+    if proxied is None:
+        raise AuthError("Invalid proxy key (or its provider key is inactive or deleted)")
+    if principal is not None and principal.organization_id != proxied.organization_id:
+        raise ForbiddenError("Helicone-Auth and the proxy key belong to other organizations")
+    return proxied
+
+
 async def take_in(
     scope: Scope,
     receive: Receive,
@@ -123,6 +140,8 @@ async def take_in(
         if token is None and key_in_authorization:
             token = bearer_token(headers.forwarded("authorization"))
         principal = await keys.resolve(token)
+        if not key_in_authorization:
+            principal = await _proxy_key_principal(keys, headers, principal)
     if principal is None:
         raise AuthError(missing_key)
     if not principal.can_write:

@@ -26,6 +26,7 @@ from heliograph.gateway.attempts import attempt_with_retries
 from heliograph.gateway.fallbacks import Fallback, parse_fallbacks, with_headers
 from heliograph.gateway.flow import Answer, Headers
 from heliograph.gateway.intake import Intake
+from heliograph.gateway.proxy_keys import use_proxy_key
 from heliograph.gateway.relay import client_filter
 from heliograph.gateway.response_headers import response_headers
 from heliograph.gateway.retry import RetryBudget, RetryLimits
@@ -63,6 +64,8 @@ class Passthrough:
     async def plan(self, scope: Scope, intake: Intake) -> PassthroughPlan:
         route: ProxyRoute = scope[PROXY_ROUTE]
         fallbacks = _fallbacks(route, intake.headers)
+        if intake.principal.upstream is not None:
+            use_proxy_key(route, fallbacks, intake.headers, intake.principal.upstream)
         suffix = upstream_target(route, scope)
         return PassthroughPlan(self, route, intake, scope["method"], fallbacks, suffix)
 

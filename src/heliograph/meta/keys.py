@@ -10,8 +10,9 @@ import difflib
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +23,15 @@ from heliograph.meta.names import checked_name
 from heliograph.meta.stale_cache import RETRY_S, StaleIfDownCache
 from heliograph.throttled_log import ThrottledLog
 
+if TYPE_CHECKING:
+    from heliograph.meta.proxy_keys import ProxyKeyStore
+
 KEY_PREFIX = "sk-helicone-"
 # Helicone's `key_permissions`: what a key may do. Reads are the REST API's reads; writes are
 # its writes, the gateway and logging. "rw" may do both (and manage keys).
 KEY_PERMISSIONS = ("rw", "r", "w")
 READ_WRITE = "rw"
+WRITE_ONLY = "w"
 DEFAULT_ORG_NAME = "default"
 KEY_CACHE_S = 60.0
 MAX_LIVE_KEYS = 1000  # per organization: what one listing answers at most
@@ -44,12 +49,22 @@ class UnknownOrganizationError(NotFoundError):
 
 
 @dataclass(frozen=True, slots=True)
+class UpstreamKey:
+    """The provider key a proxy key stands for (meta/proxy_keys.py)."""
+
+    provider: str  # as configured: "openai", "anthropic", ...
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: the organization a valid key belongs to, and what the key may do."""
 
     organization_id: str
     key_id: str
     permissions: str = READ_WRITE  # one of KEY_PERMISSIONS; a signed-in user may do all
+    # Set for a proxy key: the provider key its passthrough calls are sent with.
+    upstream: UpstreamKey | None = None
 
     @property
     def can_read(self) -> bool:
@@ -121,8 +136,11 @@ class KeyStore:
         unknown_cache_s: float = UNKNOWN_KEY_CACHE_S,
         retry_s: float = RETRY_S,
         warnings: ThrottledLog | None = None,
+        proxy_keys: ProxyKeyStore | None = None,
     ) -> None:
         self._sessions = sessions
+        # Helicone's proxy keys, which the passthrough routes take in place of a provider key.
+        self.proxy_keys = proxy_keys
         # By the key itself, not its hash: a hit costs no SHA-256 (the key is in memory anyway).
         self._cache: StaleIfDownCache[str, Principal | None] = StaleIfDownCache(
             self.lookup,

@@ -73,6 +73,25 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ProxyKey(Base):
+    """Helicone's proxy key: a key that stands for one provider key on the passthrough
+    routes (stored hashed, like API keys)."""
+
+    __tablename__ = "proxy_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    provider_key_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("provider_keys.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_preview: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class User(Base):
     """A person who signs in to the dashboard; belongs to one organization."""
 
