@@ -177,6 +177,8 @@ def test_organizations_are_kept_apart(server: InProcessServer):
         assert client.delete(f"/v1/api-keys/proxy-key/{made['proxyKeyId']}").status_code == 404
     mixed = _chat(server, made["proxyKey"], **{"Helicone-Auth": f"Bearer {second}"})
     assert mixed.status_code == 403
+    invalid = _chat(server, made["proxyKey"], **{"Helicone-Auth": "Bearer sk-helicone-wrong"})
+    assert invalid.status_code == 401
     assert (
         _chat(server, made["proxyKey"], **{"Helicone-Auth": f"Bearer {first}"}).status_code == 418
     )

@@ -101,13 +101,15 @@ async def _proxy_key_principal(
     keys: KeyStore, headers: HeliconeHeaders, principal: Principal | None
 ) -> Principal | None:
     """The principal of a passthrough call whose Authorization is a proxy key: the proxy
-    key's (Helicone-Auth, when sent too, must be of the same organization)."""
+    key's (Helicone-Auth, when sent too, must be a valid key of the same organization)."""
     token = bearer_token(headers.forwarded("authorization"))
     if keys.proxy_keys is None or not token or not token.startswith(PROXY_KEY_PREFIX):
         return principal
     proxied = await keys.proxy_keys.resolve(token)
     if proxied is None:
         raise AuthError("Invalid proxy key (or its provider key is inactive or deleted)")
+    if headers.auth is not None and principal is None:
+        raise AuthError("Invalid Helicone-Auth key sent with a proxy key")
     if principal is not None and principal.organization_id != proxied.organization_id:
         raise ForbiddenError("Helicone-Auth and the proxy key belong to other organizations")
     return proxied
