@@ -257,17 +257,31 @@ def _refused(exc: HeliographError) -> NoReturn:
 @click.option("--name", required=True, help="A label for the key")
 @click.option("--org", "org_name", default=None, help=ORG_OPTION_HELP)
 @click.option("--create-org", is_flag=True, help=CREATE_ORG_HELP)
+@click.option(
+    "--permissions",
+    type=click.Choice(["rw", "r", "w"]),
+    default="rw",
+    show_default=True,
+    help="r: REST reads only; w: gateway, logging and REST writes, no reads; rw: both",
+)
 @click.option("--data-dir", default=None, help="Data dir of the server [HELIOGRAPH_DATA_DIR]")
 @click.option("--config", default=None, help="A heliograph.toml settings file")
 def create_key(
-    name: str, org_name: str | None, create_org: bool, data_dir: str | None, config: str | None
+    name: str,
+    org_name: str | None,
+    create_org: bool,
+    permissions: str,
+    data_dir: str | None,
+    config: str | None,
 ) -> None:
     """Create an API key and print it (it is shown only this once)."""
     from heliograph.meta.keys import KeyStore
 
     try:
         sessions = _metadata_sessions(config, data_dir)
-        created = KeyStore(sessions).create(name, org_name, create_org=create_org)
+        created = KeyStore(sessions).create(
+            name, org_name, create_org=create_org, permissions=permissions
+        )
     except HeliographError as exc:
         _refused(exc)
     except Exception as exc:

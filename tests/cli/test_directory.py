@@ -58,6 +58,35 @@ def test_keys_are_listed_by_organization_and_revoked_by_preview(
     assert shown["id"] == acme[0]["id"] and shown["revoked"] is not None
     again = operator.run("keys", "revoke", acme[0]["id"])
     assert again.returncode == 1 and "no live API key" in again.stderr
+
+
+def test_keys_are_created_with_permissions(operator: Operator, database_url: str):
+    made = {
+        permissions: operator.ok(
+            "keys",
+            "create",
+            "--name",
+            permissions,
+            "--org",
+            "perm",
+            "--create-org",
+            "--permissions",
+            permissions,
+        ).strip()
+        for permissions in ("r", "w")
+    }
+    default = operator.ok("keys", "create", "--name", "all", "--org", "perm").strip()
+    listed = {k["name"]: k["permissions"] for k in operator.json("keys", "list", "--org", "perm")}
+    assert listed == {"r": "r", "w": "w", "all": "rw"}
+    engine = db.connect(database_url)
+    try:
+        store = KeyStore(db.session_factory(engine))
+        found = {key: store.lookup(key) for key in (made["r"], made["w"], default)}
+    finally:
+        engine.dispose()
+    assert [principal.permissions for principal in found.values() if principal] == ["r", "w", "rw"]
+    refused = operator.run("keys", "create", "--name", "x", "--org", "perm", "--permissions", "x")
+    assert refused.returncode == 2 and "'x' is not one of 'rw', 'r', 'w'" in refused.stderr
     unknown = operator.run("keys", "list", "--org", "nobody")
     assert unknown.returncode == 1 and unknown.stderr == "Error: no organization named 'nobody'\n"
 

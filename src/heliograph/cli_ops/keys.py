@@ -19,12 +19,12 @@ from heliograph.cli_ops.common import (
 if TYPE_CHECKING:
     from heliograph.meta.directory import KeyRow
 
-COLUMNS = ("id", "name", "preview", "organization", "created", "revoked")
+COLUMNS = ("id", "name", "preview", "permissions", "organization", "created", "revoked")
 
 
 def _record(row: KeyRow) -> dict[str, Any]:
-    values = (row.id, row.name, row.preview, row.organization_name, row.created_at)
-    return dict(zip(COLUMNS, (*values, row.revoked_at), strict=True))
+    values = (row.id, row.name, row.preview, row.permissions, row.organization_name)
+    return dict(zip(COLUMNS, (*values, row.created_at, row.revoked_at), strict=True))
 
 
 @click.command("list")

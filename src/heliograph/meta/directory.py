@@ -38,6 +38,7 @@ class KeyRow:
     created_at: datetime
     revoked_at: datetime | None
     key_hash: str  # to tell the server's configured key; never shown
+    permissions: str = "rw"  # Helicone's key_permissions: r, w or rw
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ def list_keys(
                 key.created_at,
                 key.revoked_at,
                 key.key_hash,
+                key.key_permissions,
             )
             for key, org in rows
         ]

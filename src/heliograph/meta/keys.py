@@ -97,9 +97,9 @@ class NewKey:
 
 
 def checked_permissions(permissions: str) -> str:
-    """One of KEY_PERMISSIONS, or a ValueError naming them."""
+    """One of KEY_PERMISSIONS, or a 400 naming them."""
     if permissions not in KEY_PERMISSIONS:
-        raise ValueError(f"key_permissions must be one of {', '.join(KEY_PERMISSIONS)}")
+        raise InvalidRequestError(f"key_permissions must be one of {', '.join(KEY_PERMISSIONS)}")
     return permissions
 
 
@@ -178,12 +178,14 @@ class KeyStore:
         key: str | None = None,
         *,
         create_org: bool = False,
+        permissions: str = READ_WRITE,
     ) -> NewKey:
         """Store a new key (a fresh random one unless `key` is given) for an organization,
         which must exist unless `create_org` is true."""
         name = checked_name("key name", name)
+        permissions = checked_permissions(permissions)
         org = self.organization(org_name, create=create_org)
-        return self._insert(org.id, org.name, name, key or generate_key())
+        return self._insert(org.id, org.name, name, key or generate_key(), permissions)
 
     def create_in(self, organization_id: str, name: str, permissions: str = READ_WRITE) -> NewKey:
         """A fresh random key for an existing organization, given by id."""
