@@ -186,6 +186,17 @@ def test_create_and_revoke_an_api_key(server: HeliographProcess, browser: Any, s
     expect(table).not_to_contain_text("from the dashboard")
     with server.api(new_key) as client:
         assert client.get("/v1/webhooks").status_code == 401
+
+    # A read-only key: it reads, and every write is refused.
+    ui.page.get_by_label("New key name").fill("reader")
+    ui.page.get_by_label("Permissions").select_option("r")
+    ui.page.get_by_role("button", name="Create key").click()
+    expect(shown).not_to_have_text(new_key)
+    reader = shown.inner_text()
+    expect(table.get_by_role("row", name=re.compile("reader"))).to_contain_text("Read only")
+    with server.api(reader) as client:
+        assert client.get("/v1/webhooks").status_code == 200
+        assert client.post("/v1/alert/create", json={}).status_code == 403
     assert ui.errors == []
 
 

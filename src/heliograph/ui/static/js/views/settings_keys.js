@@ -6,6 +6,8 @@ import { icon } from "../icons.js";
 import { empty, errorState, loading } from "../components/states.js";
 import { dataTable } from "../components/table.js";
 
+const PERMISSIONS = { rw: "Read and write", r: "Read only", w: "Write only (gateway, logging)" };
+
 function section(title, intro, ...body) {
   return h("section", { class: "card", "aria-label": title }, h("h2", {}, title), intro ? h("p", { class: "muted" }, intro) : null, ...body);
 }
@@ -14,7 +16,10 @@ export async function apiKeys(root, ctx) {
   const list = h("div");
   const reveal = h("div");
   const name = h("input", { placeholder: "Key name, e.g. production", "aria-label": "New key name", required: true, maxlength: 200, class: "grow", style: { maxWidth: "360px" } });
-  const form = h("form", { class: "row wrap" }, name, h("button", { type: "submit", class: "primary" }, icon("plus", 15), "Create key"));
+  // Helicone's key_permissions: what the key may do (enforced by every REST route and the gateway).
+  const permissions = h("select", { "aria-label": "Permissions" },
+    Object.entries(PERMISSIONS).map(([value, label]) => h("option", { value }, label)));
+  const form = h("form", { class: "row wrap" }, name, permissions, h("button", { type: "submit", class: "primary" }, icon("plus", 15), "Create key"));
   const load = async () => {
     mount(list, loading());
     try {
@@ -25,6 +30,7 @@ export async function apiKeys(root, ctx) {
             columns: [
               { key: "name", label: "Name", render: (k) => h("span", {}, k.name, k.current ? h("span", { class: "badge info" }, " this session") : null) },
               { key: "preview", label: "Key", render: (k) => h("code", {}, k.preview) },
+              { key: "key_permissions", label: "Permissions", render: (k) => PERMISSIONS[k.key_permissions] || k.key_permissions },
               { key: "created_at", label: "Created", render: (k) => fmtTime(k.created_at) },
               { key: "actions", label: "", render: (k) => k.configured
                 ? h("span", { class: "faint", title: "Set by HELIOGRAPH_API_KEY" }, "server key")
@@ -49,7 +55,7 @@ export async function apiKeys(root, ctx) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const created = await api.post("/v1/api-keys", { name: name.value.trim() });
+      const created = await api.post("/v1/api-keys", { name: name.value.trim(), key_permissions: permissions.value });
       name.value = "";
       mount(reveal, h("div", { class: "secret", role: "status", "data-testid": "new-api-key" },
         h("span", { class: "grow" }, "Copy your new key now; it is not shown again: ", h("code", {}, created.apiKey)),
@@ -84,6 +90,7 @@ export async function providerKeys(root, ctx) {
               { key: "provider", label: "Provider" },
               { key: "name", label: "Label", render: (k) => k.name || h("span", { class: "faint" }, "—") },
               { key: "preview", label: "Key", render: (k) => h("code", {}, k.preview) },
+              { key: "key_permissions", label: "Permissions", render: (k) => PERMISSIONS[k.key_permissions] || k.key_permissions },
               { key: "created_at", label: "Added", render: (k) => fmtTime(k.created_at) },
               { key: "actions", label: "", render: (k) => h("button", { type: "button", class: "danger", "aria-label": `Delete ${k.provider} key`, onclick: () => remove(k) }, icon("trash", 15), "Delete") },
             ],
