@@ -128,6 +128,10 @@ def test_create_a_webhook_see_its_delivery_then_delete_it(
     assert any(request_id.encode() in body for body in _Receiver.received)
     ui.shot(screenshots, "settings-webhooks-deliveries-1280-light")
 
+    webhook.get_by_role("button", name="Send test").click()
+    expect(ui.page.locator(".toast")).to_contain_text("Test delivered: HTTP 200")
+    assert any(b"heliograph-webhook-test" in body for body in _Receiver.received)
+
     ui.page.once("dialog", lambda dialog: dialog.accept())
     webhook.get_by_role("button", name=re.compile("Delete webhook")).click()
     expect(ui.page.get_by_text("No webhooks")).to_be_visible()

@@ -83,12 +83,21 @@ export async function webhooks(root, ctx) {
         h("div", { class: "row wrap" },
           h("code", { class: "grow", style: { overflowWrap: "anywhere" } }, hook.destination),
           open,
+          h("button", { type: "button", onclick: () => sendTest(hook) }, "Send test"),
           h("button", { type: "button", class: "danger", "aria-label": `Delete webhook ${hook.destination}`, onclick: () => remove(hook) }, icon("trash", 15), "Delete")),
         h("p", { class: "muted", style: { margin: "6px 0 0" } },
           `Sample rate ${cfg.sampleRate ?? 100}% · ${cfg.includeData === false ? "no bodies" : "with bodies"}`,
           filtersText ? ` · only ${filtersText}` : "", ` · secret ${hook.hmac_key} · added ${fmtTime(hook.created_at)}`),
         log);
     }));
+  };
+  // One signed test delivery now (POST /v1/webhooks/{id}/test); its outcome, not logged.
+  const sendTest = async (hook) => {
+    try {
+      const sent = await api.post(`/v1/webhooks/${hook.id}/test`, {});
+      if (sent.delivered) toast(`Test delivered: HTTP ${sent.status_code} in ${sent.duration_ms} ms`);
+      else toast(`Test not delivered: ${sent.error}`, "err");
+    } catch (error) { toast(error.message, "err"); }
   };
   const remove = async (hook) => {
     if (!window.confirm(`Delete the webhook to ${hook.destination}? Its delivery log goes too.`)) return;
