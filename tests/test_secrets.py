@@ -71,3 +71,40 @@ def test_redact_url_keeps_other_parameters():
     )
     assert redact_url("https://x.test/a?alt=json") == "https://x.test/a?alt=json"
     assert redact_url("https://x.test/a") == "https://x.test/a"
+
+
+def test_vault_and_proxy_keys_stay_out_of_answers_rows_and_the_log(server: HeliographProcess):
+    vault_secret = "sk-proj-SECRETVAULTKEY" + uuid.uuid4().hex
+    owner = server.create_key(f"secrets-{uuid.uuid4().hex[:8]}")  # its own organization
+    with server.api(owner) as client:
+        added = client.post("/v1/vault/add", json={"key": vault_secret, "provider": "openai"})
+        key_id = added.json()["data"]["id"]
+        body = {"providerKeyId": key_id, "proxyKeyName": "secrets-test"}
+        proxy_key = client.post("/v1/api-keys/proxy-key", json=body).json()["proxyKey"]
+        answers = [
+            added.text,
+            client.get("/v1/vault/keys").text,
+            client.get(f"/v1/vault/key/{key_id}").text,
+            client.get("/v1/api-keys/provider-keys").text,
+            client.get("/v1/api-keys/proxy-keys").text,
+        ]
+    request_id = str(uuid.uuid4())
+    called = httpx.post(
+        server.url + "/openai/v1/chat/completions",
+        headers={"Authorization": f"Bearer {proxy_key}", "Helicone-Request-Id": request_id},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        timeout=30,
+    )
+    assert called.status_code == 200, called.text
+    refused = httpx.post(
+        server.url + "/anthropic/v1/messages",
+        headers={"Authorization": f"Bearer {proxy_key}"},
+        json={"model": "claude-3-5-haiku-latest", "max_tokens": 8, "messages": []},
+        timeout=30,
+    )
+    assert refused.status_code == 403
+    row = json.dumps(server.wait_for_request(request_id, owner))
+    log = server.log()
+    for text in (*answers, called.text, refused.text, row, log):
+        assert vault_secret not in text
+        assert proxy_key not in text
