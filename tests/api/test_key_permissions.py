@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from heliograph.api.access import READ, READ_WRITE, WRITE, access_needed
+from heliograph.api.access import (
+    READ,
+    READ_WRITE,
+    WRITE,
+    access_needed,
+    takes_reading_dependency,
+)
 from heliograph.api.app import ROUTERS
 from heliograph.api.fair_reads import fair_reader
 from tests.inprocess import InProcessServer
@@ -135,21 +141,34 @@ def test_changing_permissions_applies_at_once_also_to_signed_in_sessions(
         assert client.post("/v1/alert/create", json=ALERT).status_code == 200
 
 
-def test_every_route_reading_the_store_needs_read_only():
+def test_every_route_reading_the_store_is_a_read():
     """Routes taking a fair read slot (fair_reads.Reader) only read, whatever their method:
-    the rule of api/access.py must call them reads, or a read-only key could not use them."""
-    checked = 0
+    auth counts them as reads from the slot they take, with no list to keep up to date."""
     routes = [route for router in ROUTERS for route in router.routes]
+    checked = 0
     for route in (route for route in routes if isinstance(route, APIRoute)):
         uses_reader = any(dep.call is fair_reader for dep in route.dependant.dependencies)
+        assert takes_reading_dependency(route) == uses_reader, route.path
         for method in route.methods:
-            needed = access_needed(method, route.path)
+            needed = access_needed(method, route.path, takes_reading_dependency(route))
             if uses_reader:
                 checked += 1
                 assert needed == READ, f"{method} {route.path} reads the store"
             if route.path.startswith(("/v1/api-keys", "/v1/vault/")) and method != "GET":
                 assert needed == READ_WRITE, f"{method} {route.path} changes keys"
     assert checked >= 10
+
+
+def test_reading_posts_without_a_query_in_their_path(server: InProcessServer):
+    """POSTs that read although nothing in their path says so (Helicone's /v1/providers, a
+    request's asset): a read-only key may call them, a write-only key may not."""
+    keys = _org_keys(server)
+    asset = f"/v1/request/{uuid.uuid4()}/assets/{uuid.uuid4()}"
+    for path, body in (("/v1/providers", {}), (asset, None)):
+        with server.api(keys["r"]) as client:
+            assert client.post(path, json=body).status_code != 403, path
+        with server.api(keys["w"]) as client:
+            _refused(client.post(path, json=body), "write-only")
 
 
 @pytest.mark.parametrize(

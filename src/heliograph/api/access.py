@@ -5,7 +5,10 @@ DELETE write. Heliograph keeps it, with two departures, both toward less power f
 
 - Helicone's query routes are POSTs that only read (`/v1/request/query`, the metrics,
   HQL's execute...). Here they need read permission: a read-only key can query, and a
-  write-only key, the kind handed out to log with, cannot read through them.
+  write-only key, the kind handed out to log with, cannot read through them. A POST reads
+  when its route takes a read slot of the analytics store (`fair_reads.Reader`, marked with
+  `reading_dependency`), or when its template says so (a `query...` segment, `.../count`...)
+  for the reads of the metadata database.
 - Changing keys (API keys, provider keys, the vault) needs a read-write key: a write-only
   key could otherwise make itself a read-write one.
 
@@ -16,50 +19,63 @@ matched, so a session id or property name cannot make a write look like a read.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from heliograph.meta.keys import Principal
 
 READ, WRITE, READ_WRITE = "r", "w", "rw"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# A POST reads when a segment of its template starts with "query" (Helicone's queries), when
-# its last segment is one of these, when it is under one of these prefixes, or when it is one
-# of the routes listed. (tests/api/test_key_permissions.py fails when a route that takes a
-# fair read slot is not counted as a read here.)
+# A POST whose template has a segment starting with "query" (Helicone's queries), or ends in
+# one of these, reads.
 _QUERY_SEGMENT = re.compile(r"/query[^/]*(?:/|$)")
 _READING_LAST_SEGMENTS = frozenset(
-    {"count", "search", "top-costs", "estimate", "compile", "execute", "download"}
+    {"count", "search", "estimate", "compile", "execute", "download"}
 )
-_READING_PREFIXES = ("/v1/metrics/",)
-_READING_ROUTES = frozenset({"/v1/request/{request_id}/assets/{asset_id}"})
 _KEY_PREFIXES = ("/v1/api-keys", "/v1/provider-keys", "/v1/vault/")
+_READING_MARK = "_heliograph_reading_dependency"
+
+Dependency = TypeVar("Dependency", bound=Callable[..., Any])
 
 
-def reads_only(method: str, route: str) -> bool:
-    """Whether a call of `method` on the route template `route` only reads."""
+def reading_dependency(dependency: Dependency) -> Dependency:
+    """Mark a dependency that only routes which only read take: a route taking it needs read
+    permission whatever its method (fair_reads.fair_reader: a read slot of the store)."""
+    setattr(dependency, _READING_MARK, True)
+    return dependency
+
+
+def takes_reading_dependency(route: Any) -> bool:
+    """Whether a matched route (FastAPI's APIRoute) takes a dependency marked as reading."""
+    dependant = getattr(route, "dependant", None)
+    dependencies = getattr(dependant, "dependencies", ())
+    return any(getattr(dep.call, _READING_MARK, False) for dep in dependencies)
+
+
+def reads_only(method: str, route: str, reading_route: bool = False) -> bool:
+    """Whether a call of `method` on the route template `route` only reads
+    (`reading_route`: the route takes a reading dependency)."""
     if method in SAFE_METHODS:
         return True
     if method != "POST":
         return False
     last = route.rstrip("/").rsplit("/", 1)[-1]
     return (
-        _QUERY_SEGMENT.search(route) is not None
-        or last in _READING_LAST_SEGMENTS
-        or route.startswith(_READING_PREFIXES)
-        or route in _READING_ROUTES
+        reading_route or _QUERY_SEGMENT.search(route) is not None or last in _READING_LAST_SEGMENTS
     )
 
 
-def access_needed(method: str, route: str) -> str:
+def access_needed(method: str, route: str, reading_route: bool = False) -> str:
     """READ, WRITE or READ_WRITE: what a key must be allowed to call `method` on `route`."""
-    if reads_only(method, route):
+    if reads_only(method, route, reading_route):
         return READ
     return READ_WRITE if route.startswith(_KEY_PREFIXES) else WRITE
 
 
-def refusal(caller: Principal, method: str, route: str) -> str | None:
+def refusal(caller: Principal, method: str, route: str, reading_route: bool = False) -> str | None:
     """Why `caller` may not make this call, or None when it may."""
-    needed = access_needed(method, route)
+    needed = access_needed(method, route, reading_route)
     if all(permission in caller.permissions for permission in needed):
         return None
     kind = {READ: "read-only", WRITE: "write-only"}.get(caller.permissions, caller.permissions)

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from heliograph.api.access import SAFE_METHODS, refusal
+from heliograph.api.access import SAFE_METHODS, refusal, takes_reading_dependency
 from heliograph.api.services import services_of
 from heliograph.errors import AuthError, ForbiddenError, UnknownKeyError
 from heliograph.helicone_headers import bearer_token
@@ -48,8 +48,9 @@ async def require_principal(
     """The caller, when its key (or session) may make this call: 401 without a valid key,
     403 when the key's permissions do not allow the call."""
     caller = await _authenticated(request)
-    route = getattr(request.scope.get("route"), "path", request.url.path)
-    refused = refusal(caller, request.method, route)
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    refused = refusal(caller, request.method, template, takes_reading_dependency(route))
     if refused is not None:
         raise ForbiddenError(refused)
     return caller

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from heliograph.api.access import reading_dependency
 from heliograph.api.auth import require_principal
 from heliograph.api.services import services_of
 from heliograph.errors import HeliographError
@@ -52,6 +53,7 @@ async def read_turn(
             reading_for.reset(token)
 
 
+@reading_dependency  # a route holding a read slot only reads: a read-only key may call it
 async def fair_reader(
     request: Request, caller: Annotated[Principal, Depends(require_principal)]
 ) -> AsyncIterator[Principal]:
