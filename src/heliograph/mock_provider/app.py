@@ -16,6 +16,7 @@ from . import (
     openai,
     openai_completions,
     openai_embeddings,
+    openai_moderations,
 )
 from .recording import STATE, State, call_of, received
 
@@ -34,6 +35,7 @@ def create_app(*, max_calls: int | None = 10_000) -> web.Application:
     app.add_routes(openai.routes)
     app.add_routes(openai_completions.routes)
     app.add_routes(openai_embeddings.routes)
+    app.add_routes(openai_moderations.routes)
     app.add_routes(anthropic.routes)
     app.add_routes(gemini.routes)
     app.add_routes(bedrock.routes)

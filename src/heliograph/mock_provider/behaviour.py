@@ -42,6 +42,9 @@ class Behaviour:
     cache_write: int = 0
     pad_bytes: int | None = None
     invalid_json: bool = False
+    # Applied by /v1/moderations only (openai_moderations.py), not by the middleware.
+    moderation_status: int | None = None
+    moderation_delay_ms: int = 0
 
     @property
     def reply_words(self) -> int:
