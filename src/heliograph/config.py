@@ -297,6 +297,19 @@ class Settings:
         "(docs/security.md#the-outbound-policy))",
         shown_default="none",
     )
+    moderation_fail: str = setting(
+        "closed",
+        "When OpenAI's moderation endpoint gives no verdict on a call sent with "
+        "Helicone-Moderations-Enabled: `closed` refuses the call 503, `open` sends it "
+        "unchecked; the row says which ([moderation](docs/security.md#moderation))",
+        choices=("closed", "open"),
+    )
+    moderation_timeout_s: float = setting(
+        10.0,
+        "Longest wait for OpenAI's moderation endpoint, connecting included",
+        low=0.001,
+        high=HOUR_S,
+    )
     upstream_max_retries: int = setting(
         10, "Retries one request may make across all its fallbacks", low=0, high=100
     )

@@ -19,6 +19,12 @@ from heliograph.errors import HeliographError, envelope, openai_error
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.moderation import Moderator
+from heliograph.gateway.moderation_step import (
+    gateway_targeting,
+    moderation_step,
+    passthrough_targeting,
+)
 from heliograph.gateway.proxy import PASSTHROUGH_INTAKE, Passthrough
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.retry import RetryLimits
@@ -102,6 +108,14 @@ class GatewayFront:
         legacy = legacy_prompt_step(parts.prompts.legacy)
         self._gateway.insert_before("prompt", legacy)
         self._proxy.insert_before("plan", legacy)
+        # Helicone-Moderations-Enabled: checked after the guard, before anything goes upstream.
+        moderator = Moderator(parts.upstream, settings.moderation_timeout_s)
+        closed = settings.moderation_fail == "closed"
+        for flow, targeting in (
+            (self._proxy, passthrough_targeting(parts.router)),
+            (self._gateway, gateway_targeting(parts.router, parts.provider_keys)),
+        ):
+            flow.insert_before("upstream", moderation_step(moderator, targeting, calls, closed))
         # Helicone-Posthog-Key: the logged row goes to PostHog, off the request path.
         self.posthog_export = PostHogExport(parts.upstream)
         for flow in (self._proxy, self._gateway):

@@ -67,6 +67,10 @@ class LoggedCall:
     prompt_id: str = ""
     prompt_version: str = ""
     prompt_inputs: dict[str, Any] | None = None  # and the inputs it was filled with
+    # Helicone-Moderations-Enabled's check (gateway/moderation.py): "" when not checked, else
+    # clean, flagged, error_allowed or error_blocked; and the categories it flagged.
+    moderation: str = ""
+    moderation_categories: tuple[str, ...] = ()
 
 
 @dataclass
@@ -185,6 +189,8 @@ class RowBuilder:
             "cache_reference_id": call.cache_reference_id or ZERO_UUID,
             "cache_saved_cost": saved,
             "rate_limited": call.rate_limited,
+            "moderation": call.moderation,
+            "moderation_categories": call.moderation_categories,
             "request_body": request_text,
             "response_body": response_text,
             "size_bytes": min(len(request_text) + len(response_text), 2**32 - 1),

@@ -39,6 +39,7 @@ RMT_FIELDS: dict[str, Field] = {
     "total_tokens": Field(_TOTAL_TOKENS, "number"),
     "cost": Field("cost", "cost"),
     "threat": Field("threat", "bool", nullable=True),
+    "moderation": Field("moderation", "text"),
     "cache_enabled": Field("cache_enabled", "bool"),
     "is_passthrough_billing": Field("is_passthrough_billing", "bool"),
     "cache_reference_id": Field("cache_reference_id", "uuid"),

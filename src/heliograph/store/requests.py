@@ -27,7 +27,7 @@ ROW_COLUMNS = (
     "prompt_cache_read_tokens, prompt_cache_write_tokens, prompt_audio_tokens, "
     "completion_audio_tokens, country_code, scores, score_values, target_url, "
     "cache_reference_id, request_referrer, cache_enabled, cost, prompt_id, prompt_version, "
-    "updated_at, storage_location, size_bytes"
+    "updated_at, storage_location, size_bytes, moderation, moderation_categories"
 )
 SUMMARY_COLUMNS = ROW_COLUMNS.replace("response_body, ", "").replace("request_body, ", "")
 
@@ -106,6 +106,9 @@ def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dic
         "feedback_rating": None if feedback is None else bool(feedback),
         "feedback_id": None,
         "feedback_created_at": None,
+        # Heliograph's own: Helicone-Moderations-Enabled's check ("" when not checked).
+        "moderation": row.get("moderation") or "",
+        "moderation_categories": list(row.get("moderation_categories") or []),
     }
 
 

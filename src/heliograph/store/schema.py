@@ -317,6 +317,20 @@ ORDER BY (organization_id, entity_type, entity_id, created_at)
 )
 
 
+# Helicone-Moderations-Enabled's verdict on the call (gateway/moderation.py): "" when not
+# checked, else clean, flagged, error_allowed or error_blocked; and the categories flagged.
+# Added to request_versions too, which copies request_response_rmt's columns by position.
+MIGRATIONS += tuple(
+    Migration(
+        f"m021_moderation_{table}",
+        f"ALTER TABLE {table} "
+        "ADD COLUMN IF NOT EXISTS moderation LowCardinality(String) DEFAULT '', "
+        "ADD COLUMN IF NOT EXISTS moderation_categories Array(LowCardinality(String))",
+    )
+    for table in ("request_response_rmt", "request_versions")
+)
+
+
 _RECORD_TABLE = (
     "CREATE TABLE IF NOT EXISTS heliograph_migrations "
     "(name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "

@@ -3,7 +3,7 @@ Helicone's `HeliconeRequest` row."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -106,6 +106,14 @@ class HeliconeRequest(Answer):
     feedback_rating: bool | None
     feedback_id: None
     feedback_created_at: None
+    moderation: Literal["", "clean", "flagged", "error_allowed", "error_blocked"] = Field(
+        description="Heliograph's own: the Helicone-Moderations-Enabled check of the latest "
+        "user message. Empty: not checked; `error_allowed` / `error_blocked`: no verdict, the "
+        "call sent / refused as `moderation_fail` says (docs/security.md#moderation)"
+    )
+    moderation_categories: list[str] = Field(
+        description="The OpenAI moderation categories the check flagged"
+    )
 
 
 _DIRECTION: JsonSchema = {"enum": ["asc", "desc"]}
