@@ -65,6 +65,8 @@ EXTRA_RMT_FIELDS: dict[str, Field] = {
     "auth_hash": API_KEY,  # request_response_log's: which API key logged the request
     # The names of the request's scores, integer and fractional.
     "scores_column": Field(f"mapKeys({EFFECTIVE_SCORES})", "list"),
+    # Not sent because of Helicone-Moderations-Enabled: flagged, or refused with no verdict.
+    "moderation_blocked": Field("moderation IN ('flagged', 'error_blocked')", "bool"),
 }
 
 HAS_FEEDBACK = f"mapContains(scores, '{FEEDBACK_SCORE}')"

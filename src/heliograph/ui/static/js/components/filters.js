@@ -27,7 +27,10 @@ export const FIELDS = [
   { key: "country_code", label: "Country", kind: "text" },
   { key: "request_body", label: "Request body", kind: "body" },
   { key: "response_body", label: "Response body", kind: "body" },
-  { key: "cached", label: "Cache hit", kind: "bool" },
+  { key: "cached", label: "Cache hit", kind: "bool", yesNo: true },
+  { key: "moderation_blocked", label: "Blocked by moderation", kind: "bool", yesNo: true },
+  { key: "moderation", label: "Moderation", kind: "choice",
+    choices: { flagged: "flagged", error_blocked: "blocked: no verdict", error_allowed: "sent: no verdict", clean: "clean" } },
   { key: "helicone-score-feedback", label: "Feedback", kind: "bool" },
 ];
 
@@ -41,6 +44,7 @@ export function operatorsFor(field) {
   if (!field) return TEXT;
   if (field.kind === "number") return NUMBER;
   if (field.kind === "bool" || field.kind === "uuid") return ["equals"];
+  if (field.kind === "choice") return ["equals", "not-equals"];
   if (field.kind === "body") return ["contains", "not-contains"];
   return TEXT;
 }
@@ -92,7 +96,7 @@ export function isComplete(filter) {
 
 export function describe(filter) {
   const field = fieldFor(filter.field);
-  const value = field.kind === "bool" ? (filter.value === "true" ? "yes" : "no") : filter.value;
+  const value = field.kind === "bool" ? (filter.value === "true" ? "yes" : "no") : field.choices?.[filter.value] ?? filter.value;
   return `${field.label} ${OPERATOR_LABELS[filter.op] || filter.op} ${value}`;
 }
 
@@ -131,8 +135,13 @@ export function filterPanel({ filters, match, propertyKeys, onApply, onCancel })
     if (field.kind === "bool") {
       if (row.value !== "true" && row.value !== "false") row.value = "true";
       return h("select", { "aria-label": "Value", "data-testid": "filter-value", onchange: (e) => { row.value = e.target.value; } },
-        h("option", { value: "true", selected: row.value === "true" }, field.key === "cached" ? "yes" : "positive"),
-        h("option", { value: "false", selected: row.value === "false" }, field.key === "cached" ? "no" : "negative"));
+        h("option", { value: "true", selected: row.value === "true" }, field.yesNo ? "yes" : "positive"),
+        h("option", { value: "false", selected: row.value === "false" }, field.yesNo ? "no" : "negative"));
+    }
+    if (field.choices) {
+      if (!(row.value in field.choices)) row.value = Object.keys(field.choices)[0];
+      return h("select", { "aria-label": "Value", "data-testid": "filter-value", onchange: (e) => { row.value = e.target.value; } },
+        Object.entries(field.choices).map(([value, label]) => h("option", { value, selected: row.value === value }, label)));
     }
     const input = h("input", {
       "aria-label": "Value", "data-testid": "filter-value", value: row.value,

@@ -16,12 +16,27 @@ export function apiSort(sort) {
   return { [sort.key]: sort.dir };
 }
 
+// Helicone-Moderations-Enabled's verdict (docs/security.md#moderation): calls flagged or
+// refused without a verdict are marked red, calls sent without one amber.
+const MODERATION = {
+  flagged: ["err", "flagged", "Flagged by OpenAI's moderation endpoint; not sent"],
+  error_blocked: ["err", "blocked", "Not sent: the moderation check gave no verdict"],
+  error_allowed: ["warn", "unchecked", "Sent without a verdict: the moderation check failed"],
+};
+
+export function moderationBadge(row) {
+  const mark = MODERATION[row.moderation];
+  if (!mark) return null;
+  const categories = (row.moderation_categories || []).join(", ");
+  return h("span", { class: ["badge", mark[0]], title: categories ? `${mark[2]} (${categories})` : mark[2], "data-testid": "moderation-badge" }, mark[1]);
+}
+
 function baseColumns() {
   return [
     { key: "created", label: "Created", sortKey: "created_at",
       render: (r) => h("span", { title: fmtTime(r.request_created_at) }, fmtAgo(r.request_created_at)) },
     { key: "status", label: "Status",
-      render: (r) => h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")) },
+      render: (r) => h("span", { class: "row" }, h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")), moderationBadge(r)) },
     { key: "request", label: "Request", className: "preview",
       render: (r) => truncate(previewText(requestMessages(r.request_body)) || "", 80) || h("span", { class: "faint" }, "—") },
     { key: "response", label: "Response", className: "preview hide-medium", headClass: "hide-medium",
