@@ -235,6 +235,7 @@ def test_the_passthrough_leaves_other_providers_unchecked(
     [
         ("sk-own-fake-behaviour:moderation_status=500", "it answered 500"),
         ("sk-own-fake-behaviour:moderation_delay_ms=3000", "no answer within 0.5 s"),
+        ("sk-own-fake-behaviour:invalid_json", "its answer has no results"),
     ],
 )
 def test_a_failed_check_refuses_the_call_when_closed(
@@ -243,6 +244,7 @@ def test_a_failed_check_refuses_the_call_when_closed(
     tag = f"failed {uuid.uuid4()}"
     answer = passthrough(server, chat(tag), provider_key)
     assert answer.status_code == 503
+    assert answer.json()["error"]["type"] == "service_unavailable_error"
     message = answer.json()["error"]["message"]
     assert reason in message and "moderation_fail = closed" in message
     assert provider_key not in answer.text

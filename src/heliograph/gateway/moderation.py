@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from heliograph.errors import HeliographError
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.httpclient.response import UpstreamConnectionError, UpstreamResponse
 
@@ -32,9 +33,12 @@ ERROR_ALLOWED = "error_allowed"  # the check failed; `moderation_fail = open` se
 ERROR_BLOCKED = "error_blocked"  # the check failed; `moderation_fail = closed` refused it
 
 
-class ModerationUnavailable(Exception):
+class ModerationUnavailable(HeliographError):
     """The check could not be made: no key, no answer, or an answer that is not a verdict.
-    Its message says why, without the key."""
+    Its message says why, without the key; `moderation_fail` decides what the call gets."""
+
+    status = 503
+    kind = "service_unavailable_error"
 
 
 @dataclass(frozen=True, slots=True)

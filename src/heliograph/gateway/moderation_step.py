@@ -55,6 +55,7 @@ class ModerationRefused(HeliographError):
     """The check could not be made and `moderation_fail` is `closed`."""
 
     status = 503
+    kind = "service_unavailable_error"
 
 
 def flagged_body(request_id: str) -> bytes:
