@@ -106,7 +106,13 @@ def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dic
         "feedback_rating": None if feedback is None else bool(feedback),
         "feedback_id": None,
         "feedback_created_at": None,
-        # Heliograph's own: Helicone-Moderations-Enabled's check ("" when not checked).
+        **_moderation(row),
+    }
+
+
+def _moderation(row: dict[str, Any]) -> dict[str, Any]:
+    """Heliograph's own fields: Helicone-Moderations-Enabled's check ("" when not checked)."""
+    return {
         "moderation": row.get("moderation") or "",
         "moderation_categories": list(row.get("moderation_categories") or []),
     }
