@@ -118,7 +118,9 @@ def test_each_documented_request_as_written(server: InProcessServer):
     # POST /v1/evals/{requestId} {"score": number (double), "name": string}
     for request_id, value in ((first, 0.92), (second, 0.5)):
         answer = post(server, f"/v1/evals/{request_id}", {"score": value, "name": "accuracy"}, key)
-        assert documented("AddEval", answer) is None
+        assert answer.status_code == 201, answer.text  # a write, answered as Jawn's addEval
+        jsonschema.validate(answer.json(), SCHEMAS["AddEval"])
+        assert answer.json() == {"data": None, "error": None}
     # GET /v1/evals/scores
     with server.api(key) as client:
         assert documented("GetEvalScores", client.get("/v1/evals/scores")) == ["accuracy"]

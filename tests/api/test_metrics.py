@@ -117,7 +117,10 @@ def send_traffic(server: InProcessServer, key: str) -> Traffic:
         _call(server, key, user="bob", environment="production", model="gpt-4o"),
         _call(server, key, user="carol", environment="staging", behaviour="status=500"),
         _call(server, key, model="gpt-4o", behaviour="status=400"),
-        _call(server, key, user="alice", environment="Production", stream=True),
+        # A delay: an instant fake stream's first token can come within the same millisecond.
+        _call(
+            server, key, user="alice", environment="Production", stream=True, behaviour="delay_ms=5"
+        ),
         _call(server, key, user="carol", model="gpt-4o", stream=True, behaviour="delay_ms=30"),
         _call(server, key),  # no user, no property
     ]
