@@ -65,6 +65,9 @@ class Principal:
     permissions: str = READ_WRITE  # one of KEY_PERMISSIONS; a signed-in user may do all
     # Set for a proxy key: the provider key its passthrough calls are sent with.
     upstream: UpstreamKey | None = None
+    # Set for a signed-in user: who, and their role in this organization (api/access.py).
+    user_id: str | None = None
+    role: str | None = None
 
     @property
     def can_read(self) -> bool:

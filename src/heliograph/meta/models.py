@@ -93,7 +93,8 @@ class ProxyKey(Base):
 
 
 class User(Base):
-    """A person who signs in to the dashboard; belongs to one organization."""
+    """A person who signs in to the dashboard: a member of one organization or more
+    (organization_members); `organization_id` is the one a sign-in starts in."""
 
     __tablename__ = "users"
 
@@ -106,6 +107,37 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Set by an operator: the user can no longer sign in, and their sessions were ended.
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OrganizationMember(Base):
+    """A user's membership of an organization, with its role (Helicone's `organization_member`:
+    owner, admin, member; viewer is Heliograph's). A user may belong to several."""
+
+    __tablename__ = "organization_members"
+
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    org_role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrganizationLayout(Base):
+    """An organization's saved filters for one screen (Helicone's `organization_layout`)."""
+
+    __tablename__ = "organization_layouts"
+    __table_args__ = (UniqueConstraint("organization_id", "type"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(16))  # "dashboard" or "requests"
+    filters: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WebSession(Base):

@@ -1,4 +1,4 @@
-"""Dashboard users: e-mail and an argon2id password hash, one organization each."""
+"""Dashboard users: e-mail and an argon2id password hash, members of organizations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from heliograph.errors import InvalidRequestError
 from heliograph.meta.keys import KeyStore
-from heliograph.meta.models import User
+from heliograph.meta.models import OrganizationMember, User
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -51,6 +51,8 @@ class UserStore:
         try:
             with self._sessions.begin() as session:
                 session.add(user)
+                session.flush()
+                session.add(_membership(session, org.id, user.id))
         except IntegrityError:
             raise InvalidRequestError(f"a user with e-mail {email} already exists") from None
         return Account(user.id, email, org.id)
@@ -66,7 +68,24 @@ class UserStore:
             return None
         if user is None or user.disabled_at is not None:
             return None
-        return Account(user.id, user.email, user.organization_id)
+        organization_id = self.first_organization(user.id, user.organization_id)
+        return None if organization_id is None else Account(user.id, user.email, organization_id)
+
+    def first_organization(self, user_id: str, preferred: str) -> str | None:
+        """The organization a sign-in starts in: `preferred` (the one the user was made in)
+        while a member of it, else the first one joined; None when a member of none."""
+        with self._sessions() as session:
+            return session.scalars(
+                select(OrganizationMember.organization_id)
+                .where(OrganizationMember.user_id == user_id)
+                .order_by(
+                    (OrganizationMember.organization_id != preferred),
+                    OrganizationMember.created_at,
+                )
+            ).first()
+
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
 
     def get(self, user_id: str) -> Account | None:
         with self._sessions() as session:
@@ -80,3 +99,16 @@ def normalise_email(email: str) -> str:
     if not at or not local or "." not in domain or len(email) > 320:
         raise InvalidRequestError(f"not an e-mail address: {email!r}")
     return email
+
+
+def _membership(session: Session, organization_id: str, user_id: str) -> OrganizationMember:
+    """A user made by an operator: the organization's owner when it has none yet, else an
+    admin (an operator's users could do everything before roles existed)."""
+    has_owner = session.scalars(
+        select(OrganizationMember.user_id).where(
+            OrganizationMember.organization_id == organization_id,
+            OrganizationMember.org_role == "owner",
+        )
+    ).first()
+    role = "admin" if has_owner else "owner"
+    return OrganizationMember(organization_id=organization_id, user_id=user_id, org_role=role)
