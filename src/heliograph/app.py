@@ -25,6 +25,8 @@ from heliograph.hql.tables import ALLOWED_TABLES, INTERNAL_TABLES, ORG_PARAM
 from heliograph.meta import db
 from heliograph.meta.hidden_properties import HiddenPropertyStore
 from heliograph.meta.keys import Principal
+from heliograph.meta.members import MemberStore
+from heliograph.meta.organizations import OrganizationStore
 from heliograph.meta.provider_keys import load_fernet, load_secret
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
@@ -79,6 +81,7 @@ def build_services(settings: Settings) -> Services:
         keys.ensure(settings.api_key)
     fernet = load_fernet(settings.secret_key, settings.data_dir)
     evaluators = Evaluators(sessions, settings, pipeline, engine)
+    users = UserStore(sessions, keys)
     ingest = None
     if settings.log_stream:  # `requires` made sure of redis_url
         staging = settings.data_dir / "stream-staging"
@@ -96,7 +99,9 @@ def build_services(settings: Settings) -> Services:
         cache=parts.cache,
         limiter=parts.limiter,
         alerts=AlertStore(sessions),
-        users=UserStore(sessions, keys),
+        users=users,
+        members=MemberStore(sessions, users.hash_password),
+        organizations=OrganizationStore(sessions),
         web_sessions=WebSessionStore(sessions),
         webhooks=Webhooks(sessions, fernet, settings, pipeline),
         hql=HqlService(sessions),

@@ -1,4 +1,5 @@
-"""What a REST call needs of its key: to read, to write, or both (to manage keys).
+"""What a REST call needs of its key (to read, to write, or both to manage keys), or of a
+signed-in user's role in the organization (viewer, member, admin, owner: docs/organizations.md).
 
 Helicone's rule (Jawn's auth middleware) is the method's: GET reads; POST, PUT, PATCH and
 DELETE write. Heliograph keeps it, with two departures, both toward less power for a key:
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from heliograph.meta.keys import Principal
+from heliograph.meta.roles import ADMIN, MEMBER, OWNER, VIEWER, at_least
 
 READ, WRITE, READ_WRITE = "r", "w", "rw"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -35,6 +37,19 @@ _READING_LAST_SEGMENTS = frozenset(
 )
 _KEY_PREFIXES = ("/v1/api-keys", "/v1/provider-keys", "/v1/vault/")
 _READING_MARK = "_heliograph_reading_dependency"
+
+# A signed-in member's role (meta/roles.py): a viewer reads; a member reads and writes; an
+# admin also manages keys, the vault, webhooks and the members; the owner alone transfers
+# ownership and deletes the organization. Any member may make an organization of their own.
+_ADMIN_PREFIXES = (*_KEY_PREFIXES, "/v1/webhooks")
+_ADMIN_ROUTES = frozenset(
+    f"/v1/organization/{{organizationId}}/{action}"
+    for action in ("update", "add_member", "update_member", "remove_member")
+)
+_OWNER_ROUTES = frozenset(
+    {"/v1/organization/{organizationId}/update_owner", "/v1/organization/delete"}
+)
+_ANY_MEMBER_ROUTES = frozenset({"/v1/organization/create"})
 
 Dependency = TypeVar("Dependency", bound=Callable[..., Any])
 
@@ -73,8 +88,29 @@ def access_needed(method: str, route: str, reading_route: bool = False) -> str:
     return READ_WRITE if route.startswith(_KEY_PREFIXES) else WRITE
 
 
+def role_needed(method: str, route: str, reading_route: bool = False) -> str:
+    """The weakest role of a signed-in member that may call `method` on `route`."""
+    if route in _ANY_MEMBER_ROUTES:
+        return VIEWER
+    if route in _OWNER_ROUTES:
+        return OWNER
+    if reads_only(method, route, reading_route):
+        return VIEWER
+    if route.startswith(_ADMIN_PREFIXES) or route in _ADMIN_ROUTES:
+        return ADMIN
+    return MEMBER
+
+
 def refusal(caller: Principal, method: str, route: str, reading_route: bool = False) -> str | None:
     """Why `caller` may not make this call, or None when it may."""
+    if caller.role is not None:
+        wanted = role_needed(method, route, reading_route)
+        if at_least(caller.role, wanted):
+            return None
+        return (
+            f"Your role in this organization is {caller.role}: "
+            f"{method} {route} needs the role {wanted} or above"
+        )
     needed = access_needed(method, route, reading_route)
     if all(permission in caller.permissions for permission in needed):
         return None

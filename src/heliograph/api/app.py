@@ -36,6 +36,7 @@ from heliograph.api.metrics import router as metrics_router
 from heliograph.api.model_comparison import router as model_comparison_router
 from heliograph.api.model_registry import router as model_registry_router
 from heliograph.api.openapi import install_openapi
+from heliograph.api.organizations import router as organizations_router
 from heliograph.api.prompt_playground import router as prompt_playground_router
 from heliograph.api.prompt_versions import router as prompt_versions_router
 from heliograph.api.prompts import router as prompts_router
@@ -79,6 +80,7 @@ ROUTERS = (
     sessions_router,
     users_router,
     signin_router,
+    organizations_router,
     api_keys_router,
     helicone_provider_keys_router,
     proxy_keys_router,

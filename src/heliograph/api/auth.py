@@ -5,8 +5,9 @@ takes it. The dashboard instead holds an HTTP-only session cookie; because a bro
 cookies on its own, every state-changing call made with the cookie must also carry the
 session's CSRF token in `X-CSRF-Token`.
 
-This is also the one place where a key's permissions (`r`, `w`, `rw`) are enforced: the
-method and route template decide what a call needs (api/access.py), never the route itself.
+This is also the one place where a key's permissions (`r`, `w`, `rw`) and a signed-in user's
+role (viewer, member, admin, owner) are enforced: the method and route template decide what a
+call needs (api/access.py), never the route itself.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ api_key_scheme = HTTPBearer(
     auto_error=False, scheme_name="api_key", description="A Heliograph API key"
 )
 CSRF_HEADER = "x-csrf-token"
+# Which of a signed-in user's organizations a call works in (Helicone's header; the
+# session's own organization without it).
+ORGANIZATION_HEADER = "helicone-organization-id"
 
 
 def api_key(header: str | None) -> str | None:
@@ -67,14 +71,24 @@ async def _authenticated(request: Request) -> Principal:
             raise UnknownKeyError(MISSING_KEY)
         return principal
     web_sessions: WebSessionStore = services_of(request).web_sessions
-    signed_in = await web_sessions.resolve(request.cookies.get(COOKIE_NAME))
+    cookie = request.cookies.get(COOKIE_NAME)
+    chosen = request.headers.get(ORGANIZATION_HEADER) or None
+    signed_in = await web_sessions.resolve(cookie, chosen)
+    if signed_in is None and chosen is not None and await web_sessions.resolve(cookie):
+        raise ForbiddenError("You are not a member of this organization")
     if signed_in is None:
         raise AuthError(MISSING_KEY)
     if request.method not in SAFE_METHODS and not hmac.compare_digest(
         request.headers.get(CSRF_HEADER, ""), signed_in.csrf_token
     ):
         raise ForbiddenError("Missing or wrong X-CSRF-Token for a signed-in session")
-    return Principal(signed_in.organization_id, signed_in.api_key_id or "", signed_in.permissions)
+    return Principal(
+        signed_in.organization_id,
+        signed_in.api_key_id or "",
+        signed_in.permissions,
+        user_id=signed_in.user_id,
+        role=signed_in.role,
+    )
 
 
 # The caller of a route: `caller: Caller` in a handler's signature authenticates the request.

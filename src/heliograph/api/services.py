@@ -19,6 +19,8 @@ from heliograph.hql.service import HqlService
 from heliograph.httpclient.pool import ConnectionPool
 from heliograph.meta.hidden_properties import HiddenPropertyStore
 from heliograph.meta.keys import KeyStore
+from heliograph.meta.members import MemberStore
+from heliograph.meta.organizations import OrganizationStore
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.meta.users import UserStore
 from heliograph.meta.web_sessions import WebSessionStore
@@ -48,6 +50,8 @@ class Services:
     limiter: RateLimiter
     alerts: AlertStore
     users: UserStore
+    members: MemberStore
+    organizations: OrganizationStore
     web_sessions: WebSessionStore
     webhooks: Webhooks
     hql: HqlService
