@@ -33,6 +33,7 @@ def _session_view(signed_in: SignedIn, email: str | None) -> dict[str, Any]:
         "email": email,
         "signedInWith": "password" if signed_in.user_id else "api_key",
         "csrfToken": signed_in.csrf_token,
+        "role": signed_in.role,
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
 from heliograph.api.schemas.components import JsonSchema, component
 from heliograph.api.schemas.envelope import Answer
 
@@ -34,3 +36,6 @@ class SignedInSession(Answer):
     email: str | None
     signedInWith: Literal["password", "api_key"]
     csrfToken: str
+    role: Literal["owner", "admin", "member", "viewer"] | None = Field(
+        default=None, description="A signed-in user's role in the organization (not a key's)"
+    )
