@@ -11,6 +11,7 @@ const SECTIONS = [
   ["alerts", "Alerts", () => import("./settings_alerts.js").then((m) => m.alerts)],
   ["cache", "Cache", () => import("./settings_usage.js").then((m) => m.cache)],
   ["rate-limits", "Rate limits", () => import("./settings_usage.js").then((m) => m.rateLimits)],
+  ["members", "Members", () => import("./settings_members.js").then((m) => m.members)],
 ];
 
 export async function render(ctx, ui) {
