@@ -260,5 +260,11 @@ def test_a_removed_member_is_signed_out_and_keys_manage_no_organization(server: 
     with server.api() as api:
         own = api.get(ORG).json()["data"]
         assert len(own) == 1 and own[0]["role"] is None, "a key is no member: no role"
-        refused = api.post(f"{ORG}/create", json={"name": "by key"})
-        assert refused.status_code == 403 and "signed-in users" in refused.json()["error"]
+        for method, path, body in [
+            ("POST", f"{ORG}/create", {"name": "by key"}),
+            ("POST", f"{ORG}/{own[0]['id']}/update_owner", {"memberId": member_id}),
+            ("DELETE", f"{ORG}/delete", None),
+        ]:
+            refused = api.request(method, path, json=body)
+            assert refused.status_code == 403, refused.text
+            assert "signed-in users" in refused.json()["error"]

@@ -125,7 +125,9 @@ async def update_member(
 async def update_owner(
     organizationId: str, request: Request, caller: Caller, body: OwnerUpdate
 ) -> dict[str, Any]:
-    """Make a member the owner; the owner until now becomes an admin."""
+    """Make a member the owner; the owner until now becomes an admin (the owner signed in:
+    a key, even a read-write one, holds no ownership to hand on)."""
+    _user(caller)
     org_id = _own(caller, organizationId)
     members = services_of(request).members
     await asyncio.to_thread(members.transfer_owner, org_id, body.memberId)
