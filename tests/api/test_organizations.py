@@ -6,6 +6,7 @@ On the in-process app, signed in as the dashboard is (the session cookie and its
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from heliograph.api.access import reads_only, takes_reading_dependency
+from heliograph.api.app import ROUTERS
 from heliograph.meta.models import User
 from tests.inprocess import InProcessServer
 
@@ -268,3 +271,28 @@ def test_a_removed_member_is_signed_out_and_keys_manage_no_organization(server: 
             refused = api.request(method, path, json=body)
             assert refused.status_code == 403, refused.text
             assert "signed-in users" in refused.json()["error"]
+
+
+# Writes a viewer may make: signing in and out, and an organization of their own.
+VIEWER_MAY = {"/v1/auth/sign-in", "/v1/auth/sign-out", "/v1/organization/create"}
+
+
+def test_every_rest_write_refuses_a_viewer(server: InProcessServer):
+    """Every REST route that writes, called by a viewer with any path id, is refused before
+    it runs: none authenticates around require_principal."""
+    owner, org_id = _owner(server)
+    viewer = _join(server, owner, org_id, "viewer")
+    checked = 0
+    for route in (route for router in ROUTERS for route in router.routes):
+        path, methods = getattr(route, "path", ""), getattr(route, "methods", None) or set()
+        if not path.startswith("/v1/") or path in VIEWER_MAY:
+            continue
+        for method in sorted(methods - {"GET", "HEAD", "OPTIONS"}):
+            if reads_only(method, path, takes_reading_dependency(route)):
+                continue
+            url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+            answer = viewer.request(method, url, json={})
+            assert answer.status_code == 403, (method, path, answer.text)
+            assert "Your role in this organization is viewer" in answer.json()["error"]
+            checked += 1
+    assert checked > 50
