@@ -28,6 +28,10 @@ _PROPERTY_ALIASES = {
     b"helicone-session-name": "Helicone-Session-Name",
     b"helicone-prompt-id": "Helicone-Prompt-Id",
     b"helicone-experiment-id": "Helicone-Experiment-Id",
+    # Helicone's legacy prompt name and format flag, and its jobs' node id: kept, not acted on.
+    b"helicone-prompt-name": "Helicone-Prompt-Name",
+    b"helicone-prompt-format": "Helicone-Prompt-Format",
+    b"helicone-node-id": "Helicone-Node-Id",
 }
 
 # Cache headers Helicone's worker also copies into the properties (its getHeliconeProperties):

@@ -86,7 +86,7 @@ def test_bad_helicone_cache_control_is_a_400(server: InProcessServer):
     }
 
 
-def test_cache_and_experiment_headers_are_stored_as_properties(server: InProcessServer):
+def test_cache_experiment_prompt_and_node_headers_are_stored_as_properties(server: InProcessServer):
     answer = post(
         server,
         body(f"cache properties {uuid.uuid4()}"),
@@ -96,6 +96,9 @@ def test_cache_and_experiment_headers_are_stored_as_properties(server: InProcess
             "Helicone-Cache-Bucket-Max-Size": "3",
             "Helicone-Cache-Control": "max-age=600",
             "Helicone-Experiment-Id": "exp-1",
+            "Helicone-Prompt-Name": "story teller",
+            "Helicone-Prompt-Format": "true",
+            "Helicone-Node-Id": "node-7",
             "Helicone-Property-App": "mobile",
         },
     )
@@ -107,6 +110,9 @@ def test_cache_and_experiment_headers_are_stored_as_properties(server: InProcess
         "Helicone-Cache-Bucket-Max-Size": "3",
         "Helicone-Cache-Control": "max-age=600",
         "Helicone-Experiment-Id": "exp-1",
+        "Helicone-Prompt-Name": "story teller",
+        "Helicone-Prompt-Format": "true",
+        "Helicone-Node-Id": "node-7",
     }
 
 
