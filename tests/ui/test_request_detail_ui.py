@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.server import HeliographProcess
 from tests.ui.helpers import new_org, open_browser, send
@@ -24,3 +26,14 @@ def test_the_property_edit_box_is_wide_enough_to_read(
     box = ui.page.get_by_test_id("property-edit-input").bounding_box()
     assert box is not None and box["width"] >= 120, box
     assert ui.errors == []
+
+
+def test_a_missing_request_says_not_found(server: HeliographProcess, browser: Any):
+    org = new_org(server)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto(f"/requests/{uuid.uuid4()}")
+    alert = ui.page.get_by_role("alert")
+    expect(alert).to_contain_text("Request not found")
+    expect(alert.get_by_role("button", name="Try again")).to_have_count(0)
+    expect(alert.get_by_role("link", name="All requests")).to_be_visible()

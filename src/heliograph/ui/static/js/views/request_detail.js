@@ -138,6 +138,13 @@ function detailsCard(row) {
       row.moderation ? item("Moderation", moderationBadge(row) || row.moderation) : null));
 }
 
+function notFound(id) {
+  return h("div", { class: "state", role: "alert" },
+    h("h2", {}, "Request not found"),
+    h("p", { class: "muted" }, "No request ", h("code", {}, id), " in this organization: the link may be mistyped, or the request logged by another organization."),
+    h("a", { href: "/requests", class: "button" }, "All requests"));
+}
+
 export async function render(ctx, ui) {
   const [id] = ctx.params;
   const back = sessionStorage.getItem("heliograph.lastRequests") || "/requests";
@@ -148,7 +155,8 @@ export async function render(ctx, ui) {
     try {
       row = await api.get(`/v1/request/${encodeURIComponent(id)}`, { signal: ctx.signal });
     } catch (error) {
-      if (error.name !== "AbortError" && !quiet) mount(ui.main, errorState(error, () => load()));
+      if (error.name === "AbortError" || quiet) return;
+      mount(ui.main, error.status === 404 && !error.missingEndpoint ? notFound(id) : errorState(error, () => load()));
       return;
     }
     const status = row.response_status;
