@@ -37,3 +37,23 @@ def test_a_missing_request_says_not_found(server: HeliographProcess, browser: An
     expect(alert).to_contain_text("Request not found")
     expect(alert.get_by_role("button", name="Try again")).to_have_count(0)
     expect(alert.get_by_role("link", name="All requests")).to_be_visible()
+
+
+def test_back_returns_to_the_session_the_request_was_opened_from(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    step = send(server, org.key, "plan it", session=("back-1", "/plan", "Back test"))
+    server.wait_for_request(step, org.key)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests")  # the requests list was seen first: Back must not go there
+    expect(ui.page.get_by_test_id("requests-table").locator("tbody tr")).to_have_count(1)
+    ui.goto("/sessions/back-1")
+    ui.page.get_by_test_id("tree-request").first.click()
+    ui.page.get_by_role("link", name="Open request").click()
+    expect(ui.page.get_by_test_id("request-detail")).to_be_visible()
+    ui.page.get_by_role("link", name="Back to session").click()
+    expect(ui.page).to_have_url(f"{server.url}/sessions/back-1")
+    expect(ui.page.get_by_test_id("session-tree")).to_be_visible()
+    assert ui.errors == []

@@ -138,6 +138,16 @@ function detailsCard(row) {
       row.moderation ? item("Moderation", moderationBadge(row) || row.moderation) : null));
 }
 
+/** Back to where the request was opened: its session (`?from=/sessions/...`), else the list. */
+function backLink(ctx) {
+  const from = ctx.query.get("from") || "";
+  if (/^\/sessions\/[^/]+$/.test(from)) {
+    return h("a", { href: from, class: "button ghost", "aria-label": "Back to session" }, icon("back", 16), "Session");
+  }
+  const list = sessionStorage.getItem("heliograph.lastRequests") || "/requests";
+  return h("a", { href: list, class: "button ghost", "aria-label": "Back to requests" }, icon("back", 16), "Requests");
+}
+
 function notFound(id) {
   return h("div", { class: "state", role: "alert" },
     h("h2", {}, "Request not found"),
@@ -147,8 +157,7 @@ function notFound(id) {
 
 export async function render(ctx, ui) {
   const [id] = ctx.params;
-  const back = sessionStorage.getItem("heliograph.lastRequests") || "/requests";
-  ui.setTitle("Request", h("a", { href: back, class: "button ghost", "aria-label": "Back to requests" }, icon("back", 16), "Requests"));
+  ui.setTitle("Request", backLink(ctx));
   mount(ui.main, loading("Loading request"));
   const load = async (quiet = false) => {
     let row;

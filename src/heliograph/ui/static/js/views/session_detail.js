@@ -51,7 +51,7 @@ export async function render(ctx, ui) {
       const output = responseMessages(row.response_body);
       mount(detail,
         h("div", { class: "card-head" }, h("h2", {}, request.path || "/"),
-          h("a", { href: `/requests/${request.request_id}`, class: "button" }, "Open request")),
+          h("a", { href: `/requests/${request.request_id}?${new URLSearchParams({ from: window.location.pathname })}`, class: "button" }, "Open request")),
         h("p", { class: "muted" }, `${row.model} · ${fmtMs(row.delay_ms)} · ${fmtCost(row.cost)} · status ${row.response_status}`),
         input ? renderMessages(input.slice(-3)) : null,
         output ? h("div", { style: { marginTop: "10px" } }, renderMessages(output)) : null);
