@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -57,3 +58,51 @@ def test_back_returns_to_the_session_the_request_was_opened_from(
     expect(ui.page).to_have_url(f"{server.url}/sessions/back-1")
     expect(ui.page.get_by_test_id("session-tree")).to_be_visible()
     assert ui.errors == []
+
+
+def test_images_in_a_logged_body_load_only_on_click(server: HeliographProcess, browser: Any):
+    org = new_org(server)
+    request_id = str(uuid.uuid4())
+    image = "https://images.example.net/cat.png"
+    answer = httpx.post(
+        f"{server.url}/openai/v1/chat/completions",
+        headers={
+            "Authorization": "Bearer sk-fake-provider",
+            "Helicone-Auth": f"Bearer {org.key}",
+            "Helicone-Request-Id": request_id,
+        },
+        json={
+            "model": "gpt-4o-mini",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "what is this?"},
+                        {"type": "image_url", "image_url": {"url": image}},
+                    ],
+                }
+            ],
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    server.wait_for_request(request_id, org.key)
+    ui = open_browser(browser, server.url)
+    fetched: list[str] = []
+
+    def third_party(route: Any) -> None:
+        fetched.append(route.request.url)
+        route.fulfill(status=404, body="")
+
+    ui.page.route("https://images.example.net/**", third_party)
+    ui.sign_in_with_key(org.key)
+    ui.goto(f"/requests/{request_id}")
+    placeholder = ui.page.get_by_test_id("image-placeholder")
+    expect(placeholder).to_contain_text(image)
+    ui.page.wait_for_load_state("networkidle")
+    assert fetched == []
+    expect(ui.page.locator(".message img")).to_have_count(0)
+    placeholder.get_by_role("button", name="Load image").click()
+    expect(ui.page.locator(".message img")).to_have_attribute("src", image)
+    ui.page.wait_for_timeout(300)
+    assert fetched == [image]

@@ -154,11 +154,23 @@ export function previewText(messages, last = true) {
   return "";
 }
 
+function image(src) {
+  return h("img", { src, alt: "Image in the conversation", loading: "lazy", referrerpolicy: "no-referrer" });
+}
+
+/** An image on another host: fetching it tells that host who opened the request, so only on click. */
+function remoteImage(src) {
+  const box = h("div", { class: "image-placeholder", "data-testid": "image-placeholder" },
+    h("span", { class: "muted" }, "Image on another host, not loaded:"), h("code", {}, src),
+    h("button", { type: "button", class: "ghost", onclick: () => box.replaceWith(image(src)) }, "Load image"));
+  return box;
+}
+
 function renderPart(part) {
   switch (part.type) {
     case "text": return h("div", { class: "text" }, part.text);
     case "thinking": return h("details", {}, h("summary", { class: "muted" }, "Thinking"), h("div", { class: "text muted" }, part.text));
-    case "image": return h("img", { src: part.src, alt: "Image in the conversation", loading: "lazy", referrerpolicy: "no-referrer" });
+    case "image": return /^data:/i.test(part.src) ? image(part.src) : remoteImage(part.src);
     case "tool_call":
       return h("div", { class: "tool-call" }, h("div", { class: "name" }, `→ ${part.name || "tool"}`, part.id ? h("span", { class: "faint" }, `  ${part.id}`) : null), h("pre", {}, part.args));
     case "tool_result":
