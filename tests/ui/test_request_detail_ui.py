@@ -106,3 +106,35 @@ def test_images_in_a_logged_body_load_only_on_click(server: HeliographProcess, b
     expect(ui.page.locator(".message img")).to_have_attribute("src", image)
     ui.page.wait_for_timeout(300)
     assert fetched == [image]
+
+
+def test_a_cache_hit_of_a_call_not_streamed_has_no_time_to_first_token(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    headers = {
+        "Authorization": "Bearer sk-fake-provider",
+        "Helicone-Auth": f"Bearer {org.key}",
+        "Helicone-Cache-Enabled": "true",
+    }
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "cache me"}]}
+    ids = []
+    for _ in range(2):
+        request_id = str(uuid.uuid4())
+        answer = httpx.post(
+            f"{server.url}/openai/v1/chat/completions",
+            headers={**headers, "Helicone-Request-Id": request_id},
+            json=body,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        ids.append((request_id, answer.headers.get("helicone-cache")))
+        server.wait_for_request(request_id, org.key)
+    hit, cache = ids[1]
+    assert cache == "HIT"
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto(f"/requests/{hit}")
+    ttft = ui.page.locator(".stat", has_text="Time to first token").locator(".value")
+    expect(ttft).to_have_text("—")
+    assert ui.errors == []

@@ -23,7 +23,9 @@ async def serve_cached(
     call.cache_reference_id = cached.request_id
     call.status = cached.status
     call.is_stream = cached.stream
-    call.first_byte_at = time.time()
+    # A first token only means something for a stream; a whole answer has none (the call it
+    # repeats, not streamed, has none either).
+    call.first_byte_at = time.time() if cached.stream else None
     call.response_body = b"".join(cached.chunks)
     headers = [
         (b"content-type", cached.content_type.encode()),
