@@ -31,7 +31,11 @@ export function moderationBadge(row) {
   return h("span", { class: ["badge", mark[0]], title: categories ? `${mark[2]} (${categories})` : mark[2], "data-testid": "moderation-badge" }, mark[1]);
 }
 
-function baseColumns() {
+// Below this width the Response column is off unless the user switched it on (Columns).
+const NARROW = "(max-width: 1440px)";
+
+function baseColumns(showResponse) {
+  const response = responseShown(showResponse);
   return [
     { key: "created", label: "Created", sortKey: "created_at",
       render: (r) => h("span", { title: fmtTime(r.request_created_at) }, fmtAgo(r.request_created_at)) },
@@ -39,14 +43,19 @@ function baseColumns() {
       render: (r) => h("span", { class: "row" }, h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")), moderationBadge(r)) },
     { key: "request", label: "Request", className: "preview",
       render: (r) => truncate(previewText(requestMessages(r.request_body)) || "", 80) || h("span", { class: "faint" }, "—") },
-    { key: "response", label: "Response", className: "preview hide-medium", headClass: "hide-medium",
-      render: (r) => truncate(previewText(responseMessages(r.response_body)) || "", 80) || h("span", { class: "faint" }, "—") },
+    response ? { key: "response", label: "Response", className: "preview",
+      render: (r) => truncate(previewText(responseMessages(r.response_body)) || "", 80) || h("span", { class: "faint" }, "—") } : null,
     { key: "model", label: "Model", sortKey: "body_model", className: "clip", render: (r) => r.model || r.request_model || "—" },
     { key: "tokens", label: "Tokens", num: true, sortKey: "total_tokens", render: (r) => fmtNumber(r.total_tokens) },
     { key: "cost", label: "Cost", num: true, sortKey: "cost", render: (r) => fmtCost(r.cost) },
     { key: "latency", label: "Latency", num: true, sortKey: "latency", render: (r) => fmtMs(r.delay_ms) },
     { key: "user", label: "User", sortKey: "user_id", className: "clip", render: (r) => r.request_user_id || h("span", { class: "faint" }, "—") },
-  ];
+  ].filter(Boolean);
+}
+
+/** Whether the Response column shows: the user's choice, else by the window's width. */
+export function responseShown(choice) {
+  return choice ?? !window.matchMedia(NARROW).matches;
 }
 
 export class RequestList {
@@ -61,6 +70,7 @@ export class RequestList {
     this.filter = filter;
     this.state = { page: 0, size: 50, sort: null, ...state };
     this.properties = properties;
+    this.showResponse = null; // null: by the window's width; true or false: the user's choice
     this.onState = onState || (() => {});
     this.signal = signal;
     this.hasFilters = hasFilters;
@@ -84,7 +94,7 @@ export class RequestList {
   }
 
   columns() {
-    return (this.onSelect ? [this.selectColumn()] : []).concat(baseColumns()).concat(this.properties.map((key) => ({
+    return (this.onSelect ? [this.selectColumn()] : []).concat(baseColumns(this.showResponse)).concat(this.properties.map((key) => ({
       key: `prop:${key}`, label: key, sortKey: `prop:${key}`, className: "clip",
       render: (r) => (r.properties || r.request_properties || {})[key] ?? h("span", { class: "faint" }, "—"),
     })));

@@ -6,12 +6,13 @@ import { icon } from "../icons.js";
 import { updateQuery } from "../router.js";
 import { combine, encodeFilters, filterChips, filterPanel, filtersAst, parseFilters } from "../components/filters.js";
 import { addToDatasetButton } from "../components/add_to_dataset.js";
-import { RequestList } from "../components/request_list.js";
+import { RequestList, responseShown } from "../components/request_list.js";
 import { encodeSort, parseSort } from "../components/table.js";
 import { rangeLeaves, rangePicker, readRange } from "../components/timerange.js";
 
 export const title = "Requests";
 const COLUMNS_KEY = "heliograph.propertyColumns";
+const RESPONSE_KEY = "heliograph.responseColumn";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function searchAst(text) {
@@ -65,6 +66,9 @@ export async function render(ctx, ui) {
     },
   });
 
+  const savedResponse = localStorage.getItem(RESPONSE_KEY);
+  list.showResponse = savedResponse === null ? null : savedResponse === "1";
+
   const reload = () => { list.state.page = 0; updateQuery({ page: null }); remember(); list.load(); };
 
   // --- top bar: range and live tail
@@ -117,7 +121,14 @@ export async function render(ctx, ui) {
   columnsButton.addEventListener("click", () => {
     const open = columnsBox.querySelector(".popover-panel");
     if (open) { open.remove(); closeColumns?.(); columnsButton.setAttribute("aria-expanded", "false"); return; }
-    const panel = h("div", { class: "popover-panel", role: "group", "aria-label": "Property columns" },
+    const response = h("input", { type: "checkbox", checked: responseShown(list.showResponse) });
+    response.addEventListener("change", () => {
+      list.showResponse = response.checked;
+      localStorage.setItem(RESPONSE_KEY, response.checked ? "1" : "0");
+      list.draw();
+    });
+    const panel = h("div", { class: "popover-panel", role: "group", "aria-label": "Columns" },
+      h("label", {}, response, "Response"),
       h("h3", {}, "Property columns"),
       propertyKeys.length ? propertyKeys.map((key) => {
         const box = h("input", { type: "checkbox", checked: list.properties.includes(key) });
