@@ -13,11 +13,11 @@ from tests.ui.helpers import Org, new_org, open_browser, send
 
 @pytest.fixture(scope="module")
 def org(server: HeliographProcess) -> Org:
-    """An organization with 27 requests: more than a page of 25."""
+    """An organization with 52 requests: more than two pages of 25."""
     made = new_org(server)
     ids = [
         send(server, made.key, f"question {n}", properties={"Environment": "production"})
-        for n in range(27)
+        for n in range(52)
     ]
     server.wait_for_request(ids[-1], made.key)
     return made
@@ -39,3 +39,17 @@ def test_the_response_column_can_be_switched_on_at_1440_px(
     table = ui.page.get_by_test_id("requests-table")
     expect(table.get_by_role("columnheader", name="Response")).to_be_visible()
     assert ui.errors == []
+
+
+def test_paging_goes_back_to_the_top_of_the_page(server: HeliographProcess, browser: Any, org: Org):
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests?size=25")
+    table = ui.page.get_by_test_id("requests-table")
+    expect(table.locator("tbody tr")).to_have_count(25)
+    ui.page.get_by_role("button", name="Next page").scroll_into_view_if_needed()
+    assert ui.page.evaluate("window.scrollY") > 200
+    ui.page.get_by_role("button", name="Next page").click()
+    expect(ui.page.get_by_test_id("pager-info")).to_have_text("Showing 26\u201350")
+    ui.page.wait_for_timeout(300)
+    assert ui.page.evaluate("window.scrollY") == 0

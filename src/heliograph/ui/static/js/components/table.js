@@ -61,13 +61,15 @@ export function encodeSort(sort) {
 /** Previous / next paging: `hasNext` comes from asking for one row more than a page. */
 export function pager({ page, size, shown, hasNext, onPage, onSize, sizes = [25, 50, 100] }) {
   const first = shown ? page * size + 1 : 0;
+  // A new page starts at its top: the pager sits below the rows, where the click left the view.
+  const turn = (next) => { onPage(next); window.scrollTo(0, 0); };
   return h("div", { class: "pager" },
     h("span", { class: "muted", "data-testid": "pager-info" }, shown ? `Showing ${first}–${first + shown - 1}` : "Nothing to show"),
     h("span", { class: "row" },
       onSize ? h("label", { class: "row muted" }, "Rows",
         h("select", { "aria-label": "Rows per page", onchange: (e) => onSize(Number(e.target.value)) },
           sizes.map((n) => h("option", { value: n, selected: n === size }, String(n))))) : null,
-      h("button", { type: "button", disabled: page === 0, onclick: () => onPage(page - 1), "aria-label": "Previous page" }, "Previous"),
+      h("button", { type: "button", disabled: page === 0, onclick: () => turn(page - 1), "aria-label": "Previous page" }, "Previous"),
       h("span", { class: "muted" }, `Page ${page + 1}`),
-      h("button", { type: "button", disabled: !hasNext, onclick: () => onPage(page + 1), "aria-label": "Next page" }, "Next")));
+      h("button", { type: "button", disabled: !hasNext, onclick: () => turn(page + 1), "aria-label": "Next page" }, "Next")));
 }
