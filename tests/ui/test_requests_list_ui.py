@@ -53,3 +53,20 @@ def test_paging_goes_back_to_the_top_of_the_page(server: HeliographProcess, brow
     expect(ui.page.get_by_test_id("pager-info")).to_have_text("Showing 26\u201350")
     ui.page.wait_for_timeout(300)
     assert ui.page.evaluate("window.scrollY") == 0
+
+
+def test_live_says_why_it_waits_when_sorted_or_paged(
+    server: HeliographProcess, browser: Any, org: Org
+):
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests?live=1")
+    expect(ui.page.get_by_test_id("requests-table").locator("tbody tr")).to_have_count(50)
+    expect(ui.page.get_by_test_id("live-paused")).to_have_count(0)
+    ui.page.get_by_test_id("requests-table").get_by_role("button", name="Latency").click()
+    note = ui.page.get_by_test_id("live-paused")
+    expect(note).to_contain_text("newest first")
+    note.get_by_role("button", name="Show newest").click()
+    expect(note).to_have_count(0)
+    assert "sort=" not in ui.page.url
+    assert ui.errors == []

@@ -156,7 +156,7 @@ export class RequestList {
         this.load();
       },
     });
-    mount(this.el, table, pager({
+    mount(this.el, this.livePaused(), table, pager({
       page, size, shown: this.rows.length, hasNext: this.hasNext,
       onPage: (next) => { this.state.page = next; this.onState({ page: next }); this.load(); },
       onSize: (next) => { this.state.size = next; this.state.page = 0; this.onState({ size: next, page: 0 }); this.load(); },
@@ -168,6 +168,21 @@ export class RequestList {
     this.live = on;
     clearTimeout(this.timer);
     if (on) this.timer = setTimeout(() => this.poll(), LIVE_EVERY_MS);
+    if (this.rows.length) this.draw();
+  }
+
+  /** Why Live adds nothing while the rows are sorted otherwise or paged, and the way back. */
+  livePaused() {
+    if (!this.live || this.tailing()) return null;
+    const newest = () => {
+      this.state.sort = null;
+      this.state.page = 0;
+      this.onState({ sort: null, page: 0 });
+      this.load();
+    };
+    return h("div", { class: "notice info row", role: "note", style: { margin: "10px 12px" }, "data-testid": "live-paused" },
+      h("span", { class: "grow" }, "Live adds new requests on the first page, newest first: it waits while the rows are sorted otherwise or paged."),
+      h("button", { type: "button", onclick: newest }, "Show newest"));
   }
 
   tailing() {
