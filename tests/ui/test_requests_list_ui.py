@@ -70,3 +70,33 @@ def test_live_says_why_it_waits_when_sorted_or_paged(
     expect(note).to_have_count(0)
     assert "sort=" not in ui.page.url
     assert ui.errors == []
+
+
+def test_rows_are_marked_stale_while_a_filter_reloads(
+    server: HeliographProcess, browser: Any, org: Org
+):
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests")
+    card = ui.page.get_by_test_id("requests-card")
+    expect(card.locator("tbody tr")).to_have_count(50)
+    held: list[Any] = []
+    ui.page.route("**/v1/request/query-clickhouse", lambda route: held.append(route))
+    ui.page.get_by_test_id("request-search").fill("question 1")
+    expect(card).to_have_attribute("aria-busy", "true")
+    opacity = card.locator("table").evaluate(
+        """el => {
+            let opacity = 1;
+            for (let node = el; node; node = node.parentElement) {
+                opacity *= Number(getComputedStyle(node).opacity);
+            }
+            return opacity;
+        }"""
+    )
+    assert opacity < 0.8
+    expect(card.get_by_role("status")).to_contain_text("Loading")
+    for route in held:
+        route.continue_()
+    ui.page.unroute("**/v1/request/query-clickhouse")
+    expect(card.locator("tbody tr")).to_have_count(11)  # question 1, 10..19
+    expect(card.get_by_role("status")).to_have_count(0)

@@ -107,7 +107,9 @@ export class RequestList {
       mount(this.el, h("div", { class: "table-wrap" }, h("table", { class: "data", "aria-busy": "true" },
         h("tbody", {}, skeletonRows(this.columns().length)))));
     } else {
+      // The old rows stay, dimmed, under a loading line until the new ones replace them.
       this.el.setAttribute("aria-busy", "true");
+      if (!this.el.querySelector(".reloading")) this.el.prepend(h("div", { class: "reloading", role: "status" }, "Loading…"));
     }
     try {
       const rows = await api.post("/v1/request/query-clickhouse", {
@@ -130,7 +132,10 @@ export class RequestList {
       if (error.name === "AbortError") return;
       mount(this.el, errorState(error, () => this.load()));
     } finally {
-      this.el.removeAttribute("aria-busy");
+      if (generation === this.generation) {
+        this.el.removeAttribute("aria-busy");
+        this.el.querySelector(".reloading")?.remove();
+      }
     }
   }
 
