@@ -100,3 +100,15 @@ def test_rows_are_marked_stale_while_a_filter_reloads(
     ui.page.unroute("**/v1/request/query-clickhouse")
     expect(card.locator("tbody tr")).to_have_count(11)  # question 1, 10..19
     expect(card.get_by_role("status")).to_have_count(0)
+
+
+def test_escape_closes_the_filter_panel(server: HeliographProcess, browser: Any, org: Org):
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests")
+    ui.page.get_by_test_id("filters-button").click()
+    expect(ui.page.get_by_test_id("filter-panel")).to_be_visible()
+    ui.page.keyboard.press("Escape")
+    expect(ui.page.get_by_test_id("filter-panel")).to_have_count(0)
+    expect(ui.page.get_by_test_id("filters-button")).to_have_attribute("aria-expanded", "false")
+    expect(ui.page.get_by_test_id("filters-button")).to_be_focused()

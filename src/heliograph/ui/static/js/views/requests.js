@@ -103,7 +103,12 @@ export async function render(ctx, ui) {
     closePanel();
     reload();
   };
-  const closePanel = () => { panelSlot.replaceChildren(); filterButton.setAttribute("aria-expanded", "false"); };
+  const onEscape = (event) => { if (event.key === "Escape") { closePanel(); filterButton.focus(); } };
+  const closePanel = () => {
+    panelSlot.replaceChildren();
+    filterButton.setAttribute("aria-expanded", "false");
+    document.removeEventListener("keydown", onEscape);
+  };
   const drawChips = () => {
     mount(chipsSlot, filterChips(state.filters, state.match,
       (index) => applyFilters(state.filters.filter((_, i) => i !== index), state.match),
@@ -115,6 +120,7 @@ export async function render(ctx, ui) {
     filterButton.setAttribute("aria-expanded", "true");
     mount(panelSlot, filterPanel({ filters: state.filters, match: state.match, propertyKeys, onApply: applyFilters, onCancel: closePanel }));
     panelSlot.querySelector("select")?.focus();
+    document.addEventListener("keydown", onEscape);
   });
 
   let closeColumns = null;
@@ -143,7 +149,7 @@ export async function render(ctx, ui) {
     columnsButton.setAttribute("aria-expanded", "true");
     closeColumns = dismissible(columnsBox, () => { panel.remove(); closeColumns?.(); columnsButton.setAttribute("aria-expanded", "false"); });
   });
-  ctx.onLeave(() => closeColumns?.());
+  ctx.onLeave(() => { closeColumns?.(); document.removeEventListener("keydown", onEscape); });
 
   mount(ui.main,
     h("div", { class: "toolbar" }, h("label", { class: "search" }, icon("search", 16), search), filterButton, columnsBox, curate.button),
