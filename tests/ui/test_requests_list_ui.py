@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -112,3 +113,17 @@ def test_escape_closes_the_filter_panel(server: HeliographProcess, browser: Any,
     expect(ui.page.get_by_test_id("filter-panel")).to_have_count(0)
     expect(ui.page.get_by_test_id("filters-button")).to_have_attribute("aria-expanded", "false")
     expect(ui.page.get_by_test_id("filters-button")).to_be_focused()
+
+
+def test_the_property_value_box_is_as_wide_as_the_others(
+    server: HeliographProcess, browser: Any, org: Org
+):
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/requests")
+    ui.page.get_by_test_id("filters-button").click()
+    value = ui.page.get_by_test_id("filter-value")
+    text_width = value.bounding_box()["width"]
+    ui.page.get_by_test_id("filter-field").select_option("prop:Environment")
+    expect(value).to_have_attribute("list", re.compile("values-"))
+    assert value.bounding_box()["width"] >= text_width - 1
