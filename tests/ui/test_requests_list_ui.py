@@ -127,3 +127,16 @@ def test_the_property_value_box_is_as_wide_as_the_others(
     ui.page.get_by_test_id("filter-field").select_option("prop:Environment")
     expect(value).to_have_attribute("list", re.compile("values-"))
     assert value.bounding_box()["width"] >= text_width - 1
+
+
+def test_costs_under_a_cent_have_one_precision(server: HeliographProcess, browser: Any, org: Org):
+    ui = open_browser(browser, server.url)
+    ui.goto("/signin")
+    shown = ui.page.evaluate(
+        """async () => {
+            const url = [...document.scripts].find((s) => s.src.endsWith("/js/app.js")).src;
+            const { fmtCost } = await import(url.replace("/js/app.js", "/js/format.js"));
+            return [0.0091, 0.00123, 0.000045, 0.0000002].map(fmtCost);
+        }"""
+    )
+    assert shown == ["$0.009100", "$0.001230", "$0.000045", "<$0.000001"]

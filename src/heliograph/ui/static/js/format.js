@@ -44,7 +44,9 @@ export function fmtCost(usd) {
   if (abs >= 100) return `$${value.toLocaleString(undefined, { maximumFractionDigits: 0 })}`;
   if (abs >= 1) return `$${value.toFixed(2)}`;
   if (abs >= 0.01) return `$${value.toFixed(4)}`;
-  return `$${value.toPrecision(2)}`;
+  // Under a cent: always six decimals (a millionth of a dollar), never an exponent.
+  if (abs < 0.0000005) return "<$0.000001";
+  return `$${value.toFixed(6)}`;
 }
 
 export function fmtNumber(value) {
