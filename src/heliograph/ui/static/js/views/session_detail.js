@@ -62,21 +62,28 @@ export async function render(ctx, ui) {
 
   const nodeView = (node) => {
     const label = node.name || sessionId;
-    return h("li", {},
-      h("div", { class: "node" }, icon(node.children.length || node.requests.length ? "chevronDown" : "chevronRight", 14),
-        h("strong", {}, label), h("span", { class: "faint" }, `${node.total_requests} req · ${fmtCost(node.total_cost)}`)),
-      node.requests.length || node.children.length
-        ? h("ul", {},
-            node.requests.map((request) => {
-              const el = h("div", { class: "node request", role: "button", tabindex: "0", "data-testid": "tree-request",
-                onclick: () => select(request), onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(request); } } },
-                h("span", { class: ["badge", statusKind(request.status)] }, String(request.status)),
-                h("span", {}, request.model), h("span", { class: "faint" }, `${fmtMs(request.latency)} · ${fmtCost(request.cost)}`));
-              marks.push([request.request_id, el]);
-              return h("li", {}, el);
-            }),
-            node.children.map(nodeView))
-        : null);
+    const counts = h("span", { class: "faint" }, `${node.total_requests} req · ${fmtCost(node.total_cost)}`);
+    if (!node.requests.length && !node.children.length) {
+      return h("li", {}, h("div", { class: "node" }, icon("chevronRight", 14), h("strong", {}, label), counts));
+    }
+    const toggle = h("button", { type: "button", class: "toggle", "aria-expanded": "true" }, icon("chevronDown", 14), h("strong", {}, label));
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.replaceChild(icon(open ? "chevronDown" : "chevronRight", 14), toggle.firstChild);
+      branch.hidden = !open;
+    });
+    const branch = h("ul", {},
+      node.requests.map((request) => {
+        const el = h("div", { class: "node request", role: "button", tabindex: "0", "data-testid": "tree-request",
+          onclick: () => select(request), onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(request); } } },
+          h("span", { class: ["badge", statusKind(request.status)] }, String(request.status)),
+          h("span", {}, request.model), h("span", { class: "faint" }, `${fmtMs(request.latency)} · ${fmtCost(request.cost)}`));
+        marks.push([request.request_id, el]);
+        return h("li", {}, el);
+      }),
+      node.children.map(nodeView));
+    return h("li", {}, h("div", { class: "node" }, toggle, counts), branch);
   };
 
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => fmtMs(span * f));
