@@ -1,13 +1,57 @@
-"""A session's page as a first-time user meets it: a collapsible tree."""
+"""A session's page as a first-time user meets it: the step's whole input, a collapsible tree."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import httpx
 from playwright.sync_api import expect
 
 from tests.server import HeliographProcess
 from tests.ui.helpers import new_org, open_browser, send
+
+
+def test_a_step_says_how_many_earlier_messages_it_folds_and_shows_them(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    request_id = str(uuid.uuid4())
+    messages = [
+        {"role": "system", "content": "You are a terse travel agent."},
+        {"role": "user", "content": "Rome or Paris?"},
+        {"role": "assistant", "content": "Rome."},
+        {"role": "user", "content": "Why?"},
+        {"role": "assistant", "content": "Food."},
+        {"role": "user", "content": "And in winter?"},
+    ]
+    answer = httpx.post(
+        f"{server.url}/openai/v1/chat/completions",
+        headers={
+            "Authorization": "Bearer sk-fake-provider",
+            "Helicone-Auth": f"Bearer {org.key}",
+            "Helicone-Request-Id": request_id,
+            "Helicone-Session-Id": "folded-1",
+            "Helicone-Session-Path": "/ask",
+            "Helicone-Session-Name": "Folded",
+        },
+        json={"model": "gpt-4o-mini", "messages": messages},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    server.wait_for_request(request_id, org.key)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/sessions/folded-1")
+    step = ui.page.get_by_test_id("session-step")
+    expect(step.locator(".message.user").last).to_contain_text("And in winter?")
+    expect(step.get_by_text("You are a terse travel agent.")).to_have_count(0)
+    earlier = step.get_by_role("button", name="3 earlier messages")
+    expect(earlier).to_be_visible()
+    earlier.click()
+    expect(step.locator(".message.system")).to_contain_text("You are a terse travel agent.")
+    expect(step.locator(".message")).to_have_count(7)  # the six sent and the answer
+    assert ui.errors == []
 
 
 def test_a_tree_node_collapses_and_expands(server: HeliographProcess, browser: Any):

@@ -15,6 +15,18 @@ function flatten(node, out = []) {
   return out;
 }
 
+const SHOWN = 3;
+
+/** A step's last few input messages, and a button that says how many come before them. */
+function latestMessages(messages) {
+  const box = h("div", { class: "stack", style: { gap: "8px" } });
+  const earlier = messages.length - SHOWN;
+  if (earlier <= 0) return mount(box, renderMessages(messages));
+  const more = h("button", { type: "button", class: "ghost" }, `${earlier} earlier message${earlier === 1 ? "" : "s"}`);
+  more.addEventListener("click", () => mount(box, renderMessages(messages)));
+  return mount(box, more, renderMessages(messages.slice(-SHOWN)));
+}
+
 function stat(label, value) {
   return h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
 }
@@ -53,7 +65,7 @@ export async function render(ctx, ui) {
         h("div", { class: "card-head" }, h("h2", {}, request.path || "/"),
           h("a", { href: `/requests/${request.request_id}?${new URLSearchParams({ from: window.location.pathname })}`, class: "button" }, "Open request")),
         h("p", { class: "muted" }, `${row.model} · ${fmtMs(row.delay_ms)} · ${fmtCost(row.cost)} · status ${row.response_status}`),
-        input ? renderMessages(input.slice(-3)) : null,
+        input ? latestMessages(input) : null,
         output ? h("div", { style: { marginTop: "10px" } }, renderMessages(output)) : null);
     } catch (error) {
       if (error.name !== "AbortError") mount(detail, errorState(error));
