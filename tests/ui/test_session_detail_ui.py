@@ -75,3 +75,36 @@ def test_a_tree_node_collapses_and_expands(server: HeliographProcess, browser: A
     expect(tree.get_by_text("fetch", exact=True)).to_be_visible()
     expect(visible).to_have_count(4)
     assert ui.errors == []
+
+
+def test_the_duration_is_the_same_on_the_list_and_the_session(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    send(server, org.key, "first", session=("span-1", "/first", "Span"))
+    last = str(uuid.uuid4())
+    answer = httpx.post(  # slow to answer: the span to its end is 300 ms longer
+        f"{server.url}/openai/v1/chat/completions",
+        headers={
+            "Authorization": "Bearer sk-fake-provider",
+            "Helicone-Auth": f"Bearer {org.key}",
+            "Helicone-Request-Id": last,
+            "Helicone-Session-Id": "span-1",
+            "Helicone-Session-Path": "/last",
+            "x-fake-behaviour": "delay_ms=300",
+        },
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "last"}]},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    server.wait_for_request(last, org.key)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/sessions")
+    sessions = ui.page.get_by_test_id("sessions-table")
+    listed = sessions.locator("tbody tr").first.locator("td").nth(3).inner_text()
+    assert listed.endswith("ms") or listed.endswith(" s"), listed
+    sessions.get_by_role("link", name="span-1").click()
+    duration = ui.page.locator(".stat", has_text="Duration").locator(".value")
+    expect(duration).to_have_text(listed)
+    assert ui.errors == []

@@ -6,6 +6,7 @@ import { fmtCost, fmtMs, fmtNumber, fmtTime, parseTime, statusKind, truncate } f
 import { icon } from "../icons.js";
 import { renderMessages, requestMessages, responseMessages } from "../components/messages.js";
 import { errorState, loading } from "../components/states.js";
+import { duration } from "./sessions.js";
 
 export const title = "Session";
 
@@ -122,7 +123,7 @@ export async function render(ctx, ui) {
       stat("Requests", fmtNumber(session.total_requests)),
       stat("Cost", fmtCost(session.total_cost)),
       stat("Tokens", fmtNumber(session.total_tokens)),
-      stat("Duration", fmtMs(span)),
+      stat("Duration", duration(session)),
       stat("Avg latency", fmtMs(session.avg_latency))),
     h("div", { class: "grid cols-2" },
       h("section", { class: "card", "aria-label": "Session tree" }, h("h2", {}, "Tree"), h("div", { class: "tree", "data-testid": "session-tree" }, h("ul", {}, nodeView(tree)))),

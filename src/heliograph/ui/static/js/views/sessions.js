@@ -10,7 +10,8 @@ import { rangePicker, readRange } from "../components/timerange.js";
 
 export const title = "Sessions";
 
-function duration(row) {
+/** From the first request to the last one sent (Helicone's rule), on the list and the session alike. */
+export function duration(row) {
   const start = parseTime(row.created_at);
   const end = parseTime(row.latest_request_created_at);
   return start && end ? fmtMs(end - start) : "—";
