@@ -46,6 +46,14 @@ export async function alerts(root, ctx) {
   const minimum = h("input", { type: "number", min: 0, placeholder: "optional", "aria-label": "Minimum requests" });
   const emails = h("input", { placeholder: "oncall@example.com", "aria-label": "E-mail recipients" });
   const hooks = h("input", { placeholder: "https://hooks.example.com/alerts", "aria-label": "Webhook URLs" });
+  // Someone to tell is required: checked here, in the user's words, before the API is asked.
+  const noTarget = h("p", { class: "notice", role: "alert" }, "Add an e-mail or a webhook URL to notify when the alert fires.");
+  const markTargets = (missing) => {
+    if (!missing) noTarget.remove();
+    else if (!noTarget.isConnected) form.insertBefore(noTarget, form.lastChild);
+    [emails, hooks].forEach((input) => (missing ? input.setAttribute("aria-invalid", "true") : input.removeAttribute("aria-invalid")));
+  };
+  [emails, hooks].forEach((input) => input.addEventListener("input", () => { if (emails.value.trim() || hooks.value.trim()) markTargets(false); }));
   const form = h("form", { class: "stack", style: { gap: "10px" } },
     h("div", { class: "form-grid" },
       h("label", { class: "field" }, "Name", name),
@@ -113,6 +121,11 @@ export async function alerts(root, ctx) {
       emails: splitList(emails.value), webhook_urls: splitList(hooks.value),
     };
     if (minimum.value) body.minimum_request_count = Number(minimum.value);
+    if (!body.emails.length && !body.webhook_urls.length) {
+      markTargets(true);
+      emails.focus();
+      return;
+    }
     try {
       await api.post("/v1/alert/create", body);
       name.value = "";
