@@ -66,12 +66,16 @@ export async function render(ctx, ui) {
     mount(results, loading("Running query"));
     status.textContent = "";
     try {
-      const data = await api.post("/v1/helicone-sql/execute", { sql, limit: 1000 }, { signal: ctx.signal });
+      // One row more than shown: whether the result was cut, without counting all of it.
+      const data = await api.post("/v1/helicone-sql/execute", { sql, limit: MAX_SHOWN + 1 }, { signal: ctx.signal });
       const rows = data.rows || [];
-      const count = data.rowCount ?? rows.length;
-      status.textContent = `${fmtNumber(count)} ${count === 1 ? "row" : "rows"} · ${fmtNumber(data.elapsedMilliseconds)} ms`;
-      mount(results, rows.length ? resultsTable(rows) : empty("No rows", "The query ran and returned nothing."),
-        rows.length > MAX_SHOWN ? h("p", { class: "muted", style: { padding: "0 12px" } }, `Showing the first ${MAX_SHOWN}; download the CSV for all.`) : null);
+      const cut = rows.length > MAX_SHOWN;
+      const count = cut ? `${fmtNumber(MAX_SHOWN)}+ rows` : `${fmtNumber(rows.length)} ${rows.length === 1 ? "row" : "rows"}`;
+      status.textContent = `${count} · ${fmtNumber(data.elapsedMilliseconds)} ms`;
+      mount(results,
+        cut ? h("p", { class: "notice info", style: { margin: "12px" }, "data-testid": "hql-capped" },
+          `Showing the first ${fmtNumber(MAX_SHOWN)} rows: the query returns more. The CSV button downloads all of them (up to 300,000).`) : null,
+        rows.length ? resultsTable(rows) : empty("No rows", "The query ran and returned nothing."));
     } catch (error) {
       if (error.name !== "AbortError") mount(results, errorState(error));
     }
