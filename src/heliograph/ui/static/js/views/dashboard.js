@@ -111,7 +111,9 @@ export async function render(ctx, ui) {
       stat("Latency p50", fmtMs(overview.latency_p50), `p90 ${fmtMs(overview.latency_p90)} · p99 ${fmtMs(overview.latency_p99)}`),
       stat("Time to first token", fmtMs(overview.ttft_p50), "p50 of streams"),
       stat("Cache hits", fmtNumber(overview.cache_hits), `${fmtPercent(overview.cache_hit_rate)} · saved ${fmtCost(overview.cache_savings)}`),
-      stat("Users", fmtNumber(overview.distinct_users), overview.rate_limited_count ? `${fmtNumber(overview.rate_limited_count)} rate-limited` : null)),
+      // rate_limited_count counts refused requests, not users: say so.
+      stat("Users", fmtNumber(overview.distinct_users), overview.rate_limited_count
+        ? `${fmtNumber(overview.rate_limited_count)} ${overview.rate_limited_count === 1 ? "request" : "requests"} rate-limited` : null)),
     h("div", { class: "grid cols-2" },
       card("Requests", timeChart({ times, kind: "bar", label: "Requests over time", format: fmtCompact,
         series: [{ name: "Requests", values: pick("request_count") }, { name: "Errors", values: pick("error_count") }] })),

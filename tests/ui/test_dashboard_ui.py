@@ -1,0 +1,45 @@
+"""The dashboard's overview as a first-time user reads it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.server import HeliographProcess
+from tests.ui.helpers import new_org, open_browser
+
+
+def test_the_users_card_counts_rate_limited_requests_as_requests(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    statuses, ids = [], []
+    for _ in range(3):  # one user, a limit of one call a minute: two calls refused
+        request_id = str(uuid.uuid4())
+        answer = httpx.post(
+            f"{server.url}/openai/v1/chat/completions",
+            headers={
+                "Authorization": "Bearer sk-fake-provider",
+                "Helicone-Auth": f"Bearer {org.key}",
+                "Helicone-Request-Id": request_id,
+                "Helicone-User-Id": "u1",
+                "Helicone-RateLimit-Policy": "1;w=60;s=user",
+            },
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        )
+        statuses.append(answer.status_code)
+        ids.append(request_id)
+    assert statuses == [200, 429, 429]
+    for request_id in ids:
+        server.wait_for_request(request_id, org.key)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.goto("/dashboard")
+    users = ui.page.locator(".stat", has_text="Users")
+    expect(users.locator(".value")).to_have_text("1")
+    expect(users.locator(".sub")).to_have_text("2 requests rate-limited")
+    assert ui.errors == []
