@@ -43,3 +43,30 @@ def test_the_users_card_counts_rate_limited_requests_as_requests(
     expect(users.locator(".value")).to_have_text("1")
     expect(users.locator(".sub")).to_have_text("2 requests rate-limited")
     assert ui.errors == []
+
+
+def test_last_7_days_has_hour_buckets_on_every_load(server: HeliographProcess, browser: Any):
+    org = new_org(server)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.page.wait_for_load_state("networkidle")  # the sign-in's own dashboard (24 h)
+    with ui.page.expect_response("**/v1/metrics/over-time") as answer:
+        ui.goto("/dashboard?range=7d")
+    ui.page.wait_for_load_state("networkidle")
+    assert answer.value.json()["data"]["increment"] == "hour"
+    sent = answer.value.request.post_data_json["timeFilter"]
+    assert sent["start"][10:] == sent["end"][10:]  # one window end, seven days before it
+    # Two clock reads a few milliseconds apart made "7 days" 7 days and 1 ms, and day buckets.
+    increment = ui.page.evaluate(
+        """async () => {
+            const url = [...document.scripts].find((s) => s.src.endsWith("/js/app.js")).src;
+            const { api } = await import(url.replace("/js/app.js", "/js/api.js"));
+            const end = new Date();
+            const start = new Date(end.getTime() - 7 * 86400e3 - 3);
+            const timeFilter = { start: start.toISOString(), end: end.toISOString() };
+            const series = await api.post("/v1/metrics/over-time", { filter: "all", timeFilter });
+            return series.increment;
+        }"""
+    )
+    assert increment == "hour"
+    assert ui.errors == []

@@ -59,7 +59,9 @@ def normalize_increment(increment: str | None) -> str | None:
 
 
 def choose_increment(window: Window) -> str:
-    span = window.end - window.start
+    # Compared to the minute: a range a client measured from two clock reads ("now" minus
+    # 7 days, then "now" again) is a few ms longer than 7 days and must not flip to days.
+    span = timedelta(minutes=round((window.end - window.start).total_seconds() / 60))
     if span <= MINUTE_UP_TO:
         return "minute"
     return "hour" if span <= HOUR_UP_TO else "day"

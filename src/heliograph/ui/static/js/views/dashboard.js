@@ -8,7 +8,7 @@ import { render as rerender, updateQuery } from "../router.js";
 import { barList, timeChart } from "../components/chart.js";
 import { filterChips, filtersAst, encodeFilters, parseFilters } from "../components/filters.js";
 import { errorState, firstRequestHint, loading } from "../components/states.js";
-import { rangePicker, readRange } from "../components/timerange.js";
+import { RANGES, rangePicker, readRange } from "../components/timerange.js";
 
 export const title = "Dashboard";
 
@@ -21,9 +21,11 @@ function card(heading, body, extra) {
   return h("section", { class: "card", "aria-label": heading }, h("div", { class: "card-head" }, h("h2", {}, heading), extra || null), body);
 }
 
+/** The window asked for: one end ("now" read once) and, for "Last ...", the span before it. */
 function window_(range) {
   const end = range.end || new Date();
-  const start = range.start || new Date(end.getTime() - 30 * 86400e3);
+  const span = RANGES.find(([key]) => key === range.key)?.[2];
+  const start = span ? new Date(end.getTime() - span) : range.start || new Date(end.getTime() - 30 * 86400e3);
   return { start: start.toISOString(), end: end.toISOString() };
 }
 
