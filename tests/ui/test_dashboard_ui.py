@@ -9,7 +9,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.server import HeliographProcess
-from tests.ui.helpers import new_org, open_browser
+from tests.ui.helpers import new_org, open_browser, send
 
 
 def test_the_users_card_counts_rate_limited_requests_as_requests(
@@ -69,4 +69,33 @@ def test_last_7_days_has_hour_buckets_on_every_load(server: HeliographProcess, b
         }"""
     )
     assert increment == "hour"
+    assert ui.errors == []
+
+
+def test_time_axis_labels_are_distinct_and_inside_the_chart(
+    server: HeliographProcess, browser: Any
+):
+    org = new_org(server)
+    server.wait_for_request(send(server, org.key), org.key)
+    ui = open_browser(browser, server.url)
+    ui.sign_in_with_key(org.key)
+    ui.page.wait_for_load_state("networkidle")
+    ui.goto("/dashboard?range=7d")
+    chart = ui.page.get_by_role("region", name="Requests", exact=True).locator("svg").first
+    expect(chart).to_be_visible()
+    labels = chart.evaluate(
+        """svg => {
+            const box = svg.getBoundingClientRect();
+            const bottom = [...svg.querySelectorAll("text.axis-label")]
+                .filter((t) => Number(t.getAttribute("y")) > svg.height.baseVal.value - 20);
+            return bottom.map((t) => {
+                const r = t.getBoundingClientRect();
+                const [left, right] = [r.left - box.left, r.right - box.left];
+                return { text: t.textContent, left, right, width: box.width };
+            });
+        }"""
+    )
+    texts = [label["text"] for label in labels]
+    assert len(texts) >= 2 and len(set(texts)) == len(texts), texts
+    assert all(0 <= label["left"] and label["right"] <= label["width"] for label in labels), labels
     assert ui.errors == []

@@ -61,11 +61,18 @@ export function timeChart({ times, series, kind = "line", format = String, heigh
       );
     }
     const span = n > 1 ? times[n - 1] - times[0] : 0;
-    const labels = Math.min(n, Math.max(2, Math.floor(plotW / 90)));
-    for (let k = 0; k < labels && n > 0; k++) {
-      const i = labels === 1 ? 0 : Math.round((k * (n - 1)) / (labels - 1));
-      root.append(svg("text", { class: "axis-label", x: x(i), y: height - 6, "text-anchor": k === 0 && kind !== "bar" ? "start" : k === labels - 1 && kind !== "bar" ? "end" : "middle" }, timeLabel(times[i], span)));
-    }
+    // A label where the label changes (hour buckets labelled by day: at each new day), every
+    // k-th of those so they fit, the first and last anchored inside the chart.
+    const texts = times.map((t) => timeLabel(t, span));
+    const widest = Math.max(0, ...texts.map((t) => t.length)) * 7; // px, at the axis's 11-12 px
+    const room = Math.max(2, Math.floor(plotW / Math.max(90, widest * 1.5)));
+    const changes = texts.map((_, i) => i).filter((i) => i === 0 || texts[i] !== texts[i - 1]);
+    const every = Math.max(1, Math.ceil(changes.length / room));
+    const shown = changes.filter((_, k) => k % every === 0);
+    shown.forEach((i, k) => {
+      const anchor = k === 0 ? "start" : k === shown.length - 1 ? "end" : "middle";
+      root.append(svg("text", { class: "axis-label", x: x(i), y: height - 6, "text-anchor": anchor }, texts[i]));
+    });
     series.forEach((s, si) => {
       const color = COLORS[si % COLORS.length];
       if (kind === "bar") {
