@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -123,10 +124,24 @@ def test_the_property_value_box_is_as_wide_as_the_others(
     ui.goto("/requests")
     ui.page.get_by_test_id("filters-button").click()
     value = ui.page.get_by_test_id("filter-value")
-    text_width = value.bounding_box()["width"]
+    expect(value).to_be_visible()
+    text_width = _settled_width(value)
     ui.page.get_by_test_id("filter-field").select_option("prop:Environment")
     expect(value).to_have_attribute("list", re.compile("values-"))
-    assert value.bounding_box()["width"] >= text_width - 1
+    assert _settled_width(value) >= text_width - 1
+
+
+def _settled_width(element: Any) -> float:
+    """The element's width once two readings 100 ms apart agree (the panel may still be
+    laying out just after it opened or its field changed)."""
+    width = -1.0
+    for _ in range(30):
+        now = float(element.bounding_box()["width"])
+        if now == width:
+            return now
+        width = now
+        time.sleep(0.1)
+    return width
 
 
 def test_costs_under_a_cent_have_one_precision(server: HeliographProcess, browser: Any, org: Org):
