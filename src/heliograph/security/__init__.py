@@ -1,0 +1,1 @@
+"""LLM security's base tier: a local prompt-injection and jailbreak classifier."""
