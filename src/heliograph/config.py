@@ -310,6 +310,23 @@ class Settings:
         low=0.001,
         high=HOUR_S,
     )
+    llm_security_threshold: float = setting(
+        0.4275,
+        "Helicone-LLM-Security-Enabled's base tier: a user message the injection classifier "
+        "scores at or over this probability is a threat, refused 400 PROMPT_THREAT_DETECTED "
+        "(the default is the shipped model's, 3% false positives on its validation sets; "
+        "[LLM security](docs/security.md#llm-security))",
+        low=0.0,
+        high=1.0,
+    )
+    llm_security_thresholds: str = setting(
+        "",
+        "Per-organization thresholds over llm_security_threshold, e.g. "
+        '"ORG_ID=0.9,OTHER_ORG_ID=0.2"',
+        shown_default="none",
+        valid=lambda text: _org_thresholds_valid(text),
+        expected="ORGANIZATION_ID=THRESHOLD pairs, comma-separated, thresholds from 0 to 1",
+    )
     upstream_max_retries: int = setting(
         10, "Retries one request may make across all its fallbacks", low=0, high=100
     )
@@ -489,6 +506,26 @@ _SCALARS = {
 def scalar_settings() -> list[str]:
     """The names of every setting but the two provider maps, in declaration order."""
     return list(_SCALARS)
+
+
+def org_thresholds(text: str) -> dict[str, float]:
+    """`llm_security_thresholds` as a mapping; ValueError when it is not well formed."""
+    thresholds: dict[str, float] = {}
+    for pair in filter(None, (item.strip() for item in text.split(","))):
+        organization, sep, value = pair.partition("=")
+        threshold = float(value)  # ValueError when not a number
+        if not sep or not organization.strip() or not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"not ORGANIZATION_ID=THRESHOLD (0 to 1): {pair!r}")
+        thresholds[organization.strip()] = threshold
+    return thresholds
+
+
+def _org_thresholds_valid(text: str) -> bool:
+    try:
+        org_thresholds(text)
+    except ValueError:
+        return False
+    return True
 
 
 def setting_info(name: str) -> SettingInfo:

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from heliograph.asgi import Receive, Scope, Send, send_error
-from heliograph.config import Settings
+from heliograph.config import Settings, org_thresholds
 from heliograph.costs.catalog import PriceCatalog
 from heliograph.errors import HeliographError, envelope, openai_error
 from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache import ResponseCache
 from heliograph.gateway.guard import CallGuard
+from heliograph.gateway.llm_security_step import ThreatPolicy, llm_security_step
 from heliograph.gateway.moderation import Moderator
 from heliograph.gateway.moderation_step import (
     gateway_targeting,
@@ -43,6 +44,8 @@ from heliograph.posthog.export import PostHogExport
 from heliograph.posthog_step import posthog_step
 from heliograph.prompt_step import prompt_step
 from heliograph.prompts.service import Prompts
+from heliograph.security.classifier import load_model
+from heliograph.workpool import BoundedPool
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -116,6 +119,16 @@ class GatewayFront:
             (self._gateway, gateway_targeting(parts.router, parts.provider_keys)),
         ):
             flow.insert_before("upstream", moderation_step(moderator, targeting, calls, closed))
+        # Helicone-LLM-Security-Enabled: the local classifier, after the guard, before the
+        # moderation round trip and upstream.
+        threats = ThreatPolicy(
+            load_model(),
+            settings.llm_security_threshold,
+            org_thresholds(settings.llm_security_thresholds),
+        )
+        scoring = BoundedPool("llm-security", threads=1, queue=64)
+        for flow in (self._proxy, self._gateway):
+            flow.insert_before("moderation", llm_security_step(threats, scoring, calls))
         # Helicone-Posthog-Key: the logged row goes to PostHog, off the request path.
         self.posthog_export = PostHogExport(parts.upstream)
         for flow in (self._proxy, self._gateway):

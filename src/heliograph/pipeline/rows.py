@@ -71,6 +71,8 @@ class LoggedCall:
     # clean, flagged, error_allowed or error_blocked; and the categories it flagged.
     moderation: str = ""
     moderation_categories: tuple[str, ...] = ()
+    # Helicone-LLM-Security-Enabled's base tier (heliograph/security): None when not checked.
+    threat: bool | None = None
 
 
 @dataclass
@@ -191,6 +193,7 @@ class RowBuilder:
             "rate_limited": call.rate_limited,
             "moderation": call.moderation,
             "moderation_categories": call.moderation_categories,
+            "threat": call.threat,
             "request_body": request_text,
             "response_body": response_text,
             "size_bytes": min(len(request_text) + len(response_text), 2**32 - 1),

@@ -27,7 +27,7 @@ ROW_COLUMNS = (
     "prompt_cache_read_tokens, prompt_cache_write_tokens, prompt_audio_tokens, "
     "completion_audio_tokens, country_code, scores, score_values, target_url, "
     "cache_reference_id, request_referrer, cache_enabled, cost, prompt_id, prompt_version, "
-    "updated_at, storage_location, size_bytes, moderation, moderation_categories"
+    "updated_at, storage_location, size_bytes, moderation, moderation_categories, threat"
 )
 SUMMARY_COLUMNS = ROW_COLUMNS.replace("response_body, ", "").replace("request_body, ", "")
 
@@ -111,10 +111,12 @@ def to_helicone_request(row: dict[str, Any], *, asset_urls: bool = False) -> dic
 
 
 def _moderation(row: dict[str, Any]) -> dict[str, Any]:
-    """Heliograph's own fields: Helicone-Moderations-Enabled's check ("" when not checked)."""
+    """Heliograph's own fields: Helicone-Moderations-Enabled's check ("" when not checked)
+    and Helicone-LLM-Security-Enabled's (None when not checked)."""
     return {
         "moderation": row.get("moderation") or "",
         "moderation_categories": list(row.get("moderation_categories") or []),
+        "threat": row.get("threat"),
     }
 
 

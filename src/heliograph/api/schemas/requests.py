@@ -114,6 +114,11 @@ class HeliconeRequest(Answer):
     moderation_categories: list[str] = Field(
         description="The OpenAI moderation categories the check flagged"
     )
+    threat: bool | None = Field(
+        description="Heliograph's own: Helicone-LLM-Security-Enabled's base tier. Null: not "
+        "checked; true: a prompt injection or jailbreak detected, the call refused "
+        "(docs/security.md#llm-security)"
+    )
 
 
 _DIRECTION: JsonSchema = {"enum": ["asc", "desc"]}
