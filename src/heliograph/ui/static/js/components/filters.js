@@ -31,6 +31,7 @@ export const FIELDS = [
   { key: "moderation_blocked", label: "Blocked by moderation", kind: "bool", yesNo: true },
   { key: "moderation", label: "Moderation", kind: "choice",
     choices: { flagged: "flagged", error_blocked: "blocked: no verdict", error_allowed: "sent: no verdict", clean: "clean" } },
+  { key: "threat", label: "Prompt threat (LLM security)", kind: "bool", yesNo: true },
   { key: "helicone-score-feedback", label: "Feedback", kind: "bool" },
 ];
 

@@ -31,6 +31,13 @@ export function moderationBadge(row) {
   return h("span", { class: ["badge", mark[0]], title: categories ? `${mark[2]} (${categories})` : mark[2], "data-testid": "moderation-badge" }, mark[1]);
 }
 
+// Helicone-LLM-Security-Enabled's base tier (docs/security.md#llm-security): a call it
+// refused as a prompt injection or jailbreak is marked red.
+export function threatBadge(row) {
+  if (row.threat !== true) return null;
+  return h("span", { class: ["badge", "err"], title: "Refused: a prompt injection or jailbreak was detected (LLM security); not sent", "data-testid": "threat-badge" }, "threat");
+}
+
 // Below this width the Response column is off unless the user switched it on (Columns).
 const NARROW = "(max-width: 1440px)";
 
@@ -40,7 +47,7 @@ function baseColumns(showResponse) {
     { key: "created", label: "Created", sortKey: "created_at",
       render: (r) => h("span", { title: fmtTime(r.request_created_at) }, fmtAgo(r.request_created_at)) },
     { key: "status", label: "Status",
-      render: (r) => h("span", { class: "row" }, h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")), moderationBadge(r)) },
+      render: (r) => h("span", { class: "row" }, h("span", { class: ["badge", statusKind(r.response_status)] }, String(r.response_status ?? "—")), moderationBadge(r), threatBadge(r)) },
     { key: "request", label: "Request", className: "preview",
       render: (r) => truncate(previewText(requestMessages(r.request_body)) || "", 80) || h("span", { class: "faint" }, "—") },
     response ? { key: "response", label: "Response", className: "preview",

@@ -7,7 +7,7 @@ import { icon } from "../icons.js";
 import { jsonView } from "../components/json.js";
 import { renderMessages, requestMessages, responseMessages } from "../components/messages.js";
 import { errorState, loading } from "../components/states.js";
-import { moderationBadge } from "../components/request_list.js";
+import { moderationBadge, threatBadge } from "../components/request_list.js";
 
 export const title = "Request";
 const FEEDBACK = "helicone-score-feedback";
@@ -135,7 +135,8 @@ function detailsCard(row) {
       item("User", row.request_user_id ? h("a", { href: `/users/${encodeURIComponent(row.request_user_id)}` }, row.request_user_id) : "—"),
       item("Cache", row.cache_reference_id && !/^0{8}-/.test(row.cache_reference_id) ? h("span", { class: "badge info" }, "hit") : row.cache_enabled ? "miss" : "off"),
       item("Country", row.country_code || "—"),
-      row.moderation ? item("Moderation", moderationBadge(row) || row.moderation) : null));
+      row.moderation ? item("Moderation", moderationBadge(row) || row.moderation) : null,
+      row.threat != null ? item("LLM security", threatBadge(row) || "passed") : null));
 }
 
 /** Back to where the request was opened: its session (`?from=/sessions/...`), else the list. */
