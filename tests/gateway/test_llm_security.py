@@ -232,3 +232,15 @@ def test_threats_are_counted_and_filtered(server: InProcessServer):
     assert total.status_code == 200, total.text
     assert total.json()["data"] == 2
     assert sorted(row["request_id"] for row in found.json()["data"]) == sorted(ids[:2])
+
+
+def test_the_responses_apis_input_is_checked(server: InProcessServer, fake_provider: FakeProvider):
+    tag, text = tagged(INJECTION)
+    auth = {"Authorization": f"Bearer {server.api_key}"}
+    with server.client() as client:
+        answer = client.post(
+            "/v1/responses", json={"model": "gpt-4o-mini", "input": text}, headers={**auth, **ON}
+        )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "PROMPT_THREAT_DETECTED"
+    assert sent(fake_provider, tag) == []

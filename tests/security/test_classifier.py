@@ -59,6 +59,16 @@ def test_user_texts_are_the_users_latest_first_text_parts_joined():
     assert user_texts({"messages": "nope"}) == [] and user_texts([]) == []
 
 
+def test_the_responses_apis_input_is_read_too():
+    assert user_texts({"input": "hello"}) == ["hello"]
+    items = [
+        {"role": "user", "content": [{"type": "input_text", "text": "first"}]},
+        {"role": "assistant", "content": "reply"},
+        {"role": "user", "content": "second"},
+    ]
+    assert user_texts({"input": items}) == ["second", "first"]
+
+
 def test_an_injection_inside_a_long_document_is_found_in_its_window():
     padding = "The quarterly revenue grew by four percent across all regions. " * 150
     text = padding + INJECTIONS[0] + padding

@@ -30,23 +30,34 @@ class Screening:
 
 
 def user_texts(request: Any) -> list[str]:
-    """The text of each user message, latest first (string content, or its text parts)."""
-    messages = request.get("messages") if isinstance(request, dict) else None
+    """The text of each user message, latest first: chat `messages` (string content, or its
+    text parts), or the Responses API's `input` (a string, or its user items)."""
+    if not isinstance(request, dict):
+        return []
+    messages = request.get("messages")
+    if messages is None:
+        messages = request.get("input")
+        if isinstance(messages, str):
+            messages = [{"role": "user", "content": messages}]
     if not isinstance(messages, list):
         return []
     texts: list[str] = []
     for message in reversed(messages):
         if len(texts) >= MAX_USER_MESSAGES:
             break
-        if not isinstance(message, dict) or message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            parts = [p.get("text") for p in content if isinstance(p, dict)]
-            texts.append("\n".join(t for t in parts if isinstance(t, str)))
+        if isinstance(message, dict) and message.get("role") == "user":
+            texts.append(_text_of(message.get("content")))
     return [text for text in texts if text.strip()]
+
+
+def _text_of(content: Any) -> str:
+    """A message's text: its string, or its text parts joined (`text`, `input_text`)."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = [p.get("text") for p in content if isinstance(p, dict)]
+    return "\n".join(t for t in parts if isinstance(t, str))
 
 
 def windows(texts: list[str]) -> Iterator[str]:
