@@ -15,11 +15,10 @@ tier still runs and the answer carries `helicone-llm-security-advanced: not-impl
 
 from __future__ import annotations
 
-import time
-
 import orjson
 
 from heliograph.gateway.flow import CallState, Step
+from heliograph.gateway.steps import refuse_logged
 from heliograph.pipeline.calls import CallLog
 from heliograph.security.classifier import InjectionModel
 from heliograph.security.screening import Screening, screen, user_texts
@@ -72,7 +71,7 @@ def llm_security_step(policy: ThreatPolicy, pool: BoundedPool, calls: CallLog) -
         state.call.threat = verdict.threat
         if not verdict.threat:
             return True
-        await _refuse_threat(state, calls)
+        await refuse_logged(state, calls, 400, threat_body(state.call.request_id))
         return False
 
     return Step("llm-security", run)
@@ -84,18 +83,3 @@ async def _screen(
     if sum(len(text) for text in texts) <= INLINE_CHARS:
         return screen(model, texts, threshold)
     return await pool.run(screen, model, texts, threshold)
-
-
-async def _refuse_threat(state: CallState, calls: CallLog) -> None:
-    """Log the call, then answer it: a 400 with Helicone's body."""
-    call = state.call
-    body = threat_body(call.request_id)
-    call.status, call.response_body, call.ended_at = 400, body, time.time()
-    state.row = calls.record(call)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *state.headers,
-    ]
-    await state.send({"type": "http.response.start", "status": 400, "headers": headers})
-    await state.send({"type": "http.response.body", "body": body, "more_body": False})

@@ -15,7 +15,6 @@ the call goes to.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from heliograph.gateway.moderation import (
     latest_user_content,
 )
 from heliograph.gateway.routing import Router
+from heliograph.gateway.steps import refuse_logged
 from heliograph.meta.provider_keys import ProviderKeyStore
 from heliograph.pipeline.calls import CallLog
 
@@ -101,25 +101,10 @@ def moderation_step(
             call.moderation = CLEAN
             return True
         call.moderation = FLAGGED
-        await _refuse_flagged(state, calls)
+        await refuse_logged(state, calls, 400, flagged_body(call.request_id))
         return False
 
     return Step("moderation", run)
-
-
-async def _refuse_flagged(state: CallState, calls: CallLog) -> None:
-    """Log the flagged call, then answer it: a 400 with Helicone's body."""
-    call = state.call
-    body = flagged_body(call.request_id)
-    call.status, call.response_body, call.ended_at = 400, body, time.time()
-    state.row = calls.record(call)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *state.headers,
-    ]
-    await state.send({"type": "http.response.start", "status": 400, "headers": headers})
-    await state.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def passthrough_targeting(router: Router) -> Targeting:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,21 @@ async def _reach(state: CallState) -> bool:
 
 
 UPSTREAM = Step("upstream", _reach)
+
+
+async def refuse_logged(state: CallState, calls: CallLog, status: int, body: bytes) -> None:
+    """Log the opened call with this JSON answer, then send it: a check refused the call
+    before anything went upstream (moderation, LLM security)."""
+    call = state.call
+    call.status, call.response_body, call.ended_at = status, body, time.time()
+    state.row = calls.record(call)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *state.headers,
+    ]
+    await state.send({"type": "http.response.start", "status": status, "headers": headers})
+    await state.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def relay(calls: CallLog) -> Step:
