@@ -121,7 +121,9 @@ def test_the_property_value_box_is_as_wide_as_the_others(
 ):
     ui = open_browser(browser, server.url)
     ui.sign_in_with_key(org.key)
-    ui.goto("/requests")
+    # The panel offers the property keys the screen has loaded when it opens: wait for them.
+    with ui.page.expect_response("**/v1/property/query"):
+        ui.goto("/requests")
     ui.page.get_by_test_id("filters-button").click()
     value = ui.page.get_by_test_id("filter-value")
     expect(value).to_be_visible()
