@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 
 from heliograph.asgi import Receive, Scope, Send, read_body, send_json
+from heliograph.errors import envelope
+from heliograph.gateway.body_limit import BodyLimit
 from heliograph.gateway.cache_store import CacheStore
 from heliograph.gateway.ratelimit import RateLimiter
 from heliograph.gateway.store_state import STATE_PATH
@@ -29,13 +31,15 @@ class StoreSocketApp:
         self._server = server
         self._limiter = limiter
         self._cache = cache
+        # Bounded as it is read, as every other route's body is (gateway/body_limit.py).
+        self._state_limit = BodyLimit(MAX_STATE_BODY, envelope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._server(scope, receive, send)
             return
         if scope["path"].startswith(STATE_PATH):
-            await self._state(scope["path"][len(STATE_PATH) :], receive, send)
+            await self._state_limit(self._state, scope, receive, send)
             return
         peer = PEER_HEADER.encode()
         for name, value in scope["headers"]:
@@ -44,11 +48,10 @@ class StoreSocketApp:
         scope["headers"] = [(n, v) for n, v in scope["headers"] if n != peer]
         await self._server(scope, receive, send)
 
-    async def _state(self, operation: str, receive: Receive, send: Send) -> None:
+    async def _state(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation = scope["path"][len(STATE_PATH) :]
         body = await read_body(receive)
         try:
-            if len(body) > MAX_STATE_BODY:
-                raise ValueError("too large")
             answer = await self._operate(operation, orjson.loads(body))
         except (ValueError, KeyError, TypeError) as exc:
             await send_json(send, 400, orjson.dumps({"error": str(exc)}))
